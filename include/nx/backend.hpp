@@ -1,0 +1,83 @@
+// The Backend interface: device buffers, transfers, eager execution of one primitive,
+// and compile(Graph) -> Executable whose run() is thread-safe.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nx/graph.hpp"
+
+namespace nx {
+
+class Backend;
+
+// Memory owned by a backend's device. Host backends give a CPU pointer.
+class Buffer {
+ public:
+  Buffer(Backend* owner, void* data, size_t bytes) : owner_(owner), data_(data), bytes_(bytes) {}
+  virtual ~Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Backend* owner() const { return owner_; }
+
+ private:
+  Backend* owner_;
+  void* data_;
+  size_t bytes_;
+};
+using BufferPtr = std::shared_ptr<Buffer>;
+
+// A host buffer: 64-byte aligned heap memory.
+class HostBuffer : public Buffer {
+ public:
+  HostBuffer(Backend* owner, size_t bytes);
+  ~HostBuffer() override;
+};
+
+// A concrete input or output of an execution.
+struct Operand {
+  TensorType type;
+  BufferPtr buffer;
+};
+
+class Executable {
+ public:
+  virtual ~Executable() = default;
+  // Thread-safe: may be called concurrently.
+  virtual std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const = 0;
+};
+
+struct CompileOptions {
+  int num_threads = 0;  // 0: the backend's default
+  bool operator==(const CompileOptions&) const = default;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  // True when buffer data() is directly readable by the CPU.
+  virtual bool host_accessible() const { return true; }
+  virtual BufferPtr allocate(size_t bytes) = 0;
+  virtual BufferPtr from_host(const void* data, size_t bytes);
+  virtual void to_host(const Buffer& buffer, void* out, size_t bytes) const;
+  // Executes one primitive eagerly (node.inputs are empty: `inputs` carries the values).
+  virtual std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) = 0;
+  virtual std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions& opts) = 0;
+};
+
+using BackendFactory = std::function<std::unique_ptr<Backend>()>;
+void register_backend(std::string name, BackendFactory factory);
+Backend& backend(std::string_view name);  // throws nx::Error for unknown names
+std::vector<std::string> backend_names();
+// The backend eager ops run on: NX_BACKEND from the environment, else "interp".
+Backend& default_backend();
+void set_default_backend(std::string_view name);
+
+}  // namespace nx

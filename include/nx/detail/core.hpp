@@ -1,0 +1,76 @@
+// Internals shared by the core, the backends and the jit templates. Not for users.
+#pragma once
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "nx/backend.hpp"
+#include "nx/graph.hpp"
+#include "nx/ops.hpp"
+#include "nx/tensor.hpp"
+
+namespace nx {
+
+struct TensorImpl {
+  TensorType type;
+  bool weak = false;
+  BufferPtr buffer;  // concrete tensors
+  Value value;       // traced tensors
+};
+
+namespace detail {
+
+// Runs `op` on `inputs` now (all concrete) or records a node (any input traced).
+// `outputs` are the already-inferred result types.
+std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
+                          std::vector<TensorType> outputs, Where where, bool weak = false);
+Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,
+              bool weak = false);
+inline Tensor apply1(Op op, Attrs attrs, std::initializer_list<Tensor> inputs, TensorType output,
+                     Where where, bool weak = false) {
+  return apply1(op, std::move(attrs), std::span<const Tensor>(inputs.begin(), inputs.size()),
+                std::move(output), where, weak);
+}
+
+Tensor make_concrete(TensorType type, BufferPtr buffer, bool weak = false);
+Tensor make_traced(Value value, bool weak = false);
+
+// A trace in progress. Nested traces (while/cond bodies) capture values of outer traces
+// as extra parameters through `capture`.
+struct Trace {
+  int id = 0;
+  std::vector<std::shared_ptr<const Node>> params;
+  // Outer values used inside this trace, and the parameter standing for each.
+  std::vector<Value> captured_outer;
+  std::vector<Value> captured_param;
+};
+// Pushes a fresh trace for the current thread; pops it on destruction.
+class TraceScope {
+ public:
+  TraceScope();
+  ~TraceScope();
+  TraceScope(const TraceScope&) = delete;
+  TraceScope& operator=(const TraceScope&) = delete;
+  Trace& trace() { return *trace_; }
+  // A new parameter of this trace.
+  Tensor parameter(const TensorType& type, bool weak);
+
+ private:
+  std::unique_ptr<Trace> trace_;
+};
+Trace* current_trace();  // null when not tracing
+
+// A node for a concrete tensor inside a trace.
+Value constant_value(const Tensor& t);
+
+// Elementwise conversion between dtypes (float -> int truncates, NaN -> 0, saturates).
+void convert(const void* src, DType from, void* dst, DType to, int64_t n);
+
+// Normalises a possibly negative axis; throws AxisError naming `op`.
+int normalize_axis(int axis, int rank, const char* op, Where where);
+std::vector<int64_t> normalize_axes(const Axes& axes, int rank, const char* op, Where where);
+std::string shapes_str(std::span<const Tensor> ts);
+
+}  // namespace detail
+}  // namespace nx

@@ -1,0 +1,20 @@
+// The whole of nx++: tensors, ops, jit, io, and the backends this build contains.
+// Including this header registers those backends before main() runs.
+#pragma once
+#include "nx/backend.hpp"
+#include "nx/composites.hpp"
+#include "nx/config.hpp"
+#include "nx/interp.hpp"
+#include "nx/io.hpp"
+#include "nx/jit.hpp"
+#include "nx/linalg.hpp"
+#include "nx/ops.hpp"
+#include "nx/random.hpp"
+#include "nx/tensor.hpp"
+
+namespace nx::detail {
+inline const bool backends_registered = [] {
+  register_interp_backend();
+  return true;
+}();
+}  // namespace nx::detail

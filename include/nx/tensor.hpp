@@ -1,0 +1,194 @@
+// nx::Tensor: a value-semantic handle. It holds either a concrete buffer on a backend
+// or, while nx::jit traces, a node of the expression graph. Copying copies the handle.
+#pragma once
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "nx/dtype.hpp"
+#include "nx/error.hpp"
+#include "nx/shape.hpp"
+
+namespace nx {
+
+class Buffer;
+class Backend;
+struct Value;
+struct TensorImpl;
+
+template <class T>
+concept Scalar = std::is_arithmetic_v<T> || std::is_same_v<T, float16_t> ||
+                 std::is_same_v<T, bfloat16_t>;
+
+class Tensor {
+ public:
+  Tensor() = default;  // an undefined tensor: defined() is false
+  // C++ numbers become weakly typed scalars: `bf16_tensor * 2.0` stays bf16.
+  template <class S>
+    requires std::is_arithmetic_v<S>
+  Tensor(S v) {  // NOLINT(google-explicit-constructor)
+    if constexpr (std::is_same_v<S, bool>) init_weak_bool(v);
+    else if constexpr (std::is_floating_point_v<S>) init_weak_float(static_cast<double>(v));
+    else init_weak_int(static_cast<int64_t>(v));
+  }
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  DType dtype() const;
+  const Shape& shape() const;
+  int rank() const { return shape().rank(); }
+  int64_t size() const { return shape().size(); }
+  int64_t dim(int axis) const;  // negative axes count from the end
+  bool is_weak() const;         // a C++ number not yet given a dtype by an op
+  bool is_traced() const;       // a node of a graph being traced by nx::jit
+
+  // The single element, converted to T. Throws unless size() == 1 and T holds the dtype's
+  // category (float T for float tensors; any arithmetic T for ints/bool).
+  template <class T> T item() const;
+  // All elements in row-major order, converted to T (same category rule as item()).
+  template <class T> std::vector<T> to_vector() const;
+
+  // Concrete access: the buffer (throws while traced) and the graph value (throws if concrete).
+  const std::shared_ptr<Buffer>& buffer() const;
+  const Value& value() const;
+  const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
+
+ private:
+  void init_weak_bool(bool v);
+  void init_weak_float(double v);
+  void init_weak_int(int64_t v);
+  void copy_out(void* dst, DType as) const;  // converts every element to `as`
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+std::ostream& operator<<(std::ostream& os, const Shape& s);
+std::ostream& operator<<(std::ostream& os, DType t);
+std::string to_string(const Tensor& t, int64_t limit = 30);
+
+// ---- creation ----
+// From a flat vector (any arithmetic T or f16/bf16) and a shape.
+template <class T>
+Tensor from_vector(const std::vector<T>& data, const Shape& shape, Where where = Where::current());
+Tensor from_bytes(const void* data, DType dtype, const Shape& shape, Where where = Where::current());
+// Nested initializer lists. Floats default to f32, integers to i64, bool to bool.
+template <class T>
+Tensor tensor(std::initializer_list<T> v, std::optional<DType> dtype = {}, Where where = Where::current());
+template <class T>
+Tensor tensor(std::initializer_list<std::initializer_list<T>> v, std::optional<DType> dtype = {},
+              Where where = Where::current());
+template <class T>
+Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v,
+              std::optional<DType> dtype = {}, Where where = Where::current());
+template <class T>
+Tensor tensor(
+    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>> v,
+    std::optional<DType> dtype = {}, Where where = Where::current());
+// A scalar tensor with a fixed (not weak) dtype.
+Tensor scalar(double v, DType dtype = f32, Where where = Where::current());
+
+}  // namespace nx
+
+// ---- template definitions ----
+namespace nx {
+namespace detail {
+// The storage type a C++ number is held in: int -> int32_t, long -> int64_t, ...
+template <class T> auto canonical_type() {
+  if constexpr (std::is_same_v<T, bool>) return bool{};
+  else if constexpr (std::is_same_v<T, float16_t> || std::is_same_v<T, bfloat16_t>) return T{};
+  else if constexpr (std::is_floating_point_v<T>) {
+    if constexpr (sizeof(T) <= 4) return float{}; else return double{};
+  } else if constexpr (std::is_unsigned_v<T>) {
+    if constexpr (sizeof(T) == 1) return uint8_t{};
+    else if constexpr (sizeof(T) <= 4) return uint32_t{};
+    else return int64_t{};
+  } else {
+    if constexpr (sizeof(T) <= 4) return int32_t{}; else return int64_t{};
+  }
+}
+template <class T> using canonical_t = decltype(canonical_type<T>());
+Tensor as_type_for_creation(const Tensor& t, DType dtype, Where where);
+void check_ragged(bool ok, Where where);
+
+template <class T>
+void flatten_level(std::initializer_list<T> v, std::vector<canonical_t<T>>& out, Shape& s, int depth,
+                   Where where) {
+  if (s.rank() <= depth) s.push_back(static_cast<int64_t>(v.size()));
+  else check_ragged(s[depth] == static_cast<int64_t>(v.size()), where);
+  for (const T& x : v) out.push_back(static_cast<canonical_t<T>>(x));
+}
+template <class T, class Inner>
+void flatten_level(std::initializer_list<Inner> v, std::vector<canonical_t<T>>& out, Shape& s, int depth,
+                   Where where) {
+  if (s.rank() <= depth) s.push_back(static_cast<int64_t>(v.size()));
+  else check_ragged(s[depth] == static_cast<int64_t>(v.size()), where);
+  for (const Inner& x : v) {
+    if constexpr (std::is_same_v<Inner, T>) out.push_back(static_cast<canonical_t<T>>(x));
+    else flatten_level<T>(x, out, s, depth + 1, where);
+  }
+}
+template <class T, class List>
+Tensor tensor_from_list(List v, std::optional<DType> dtype, Where where) {
+  std::vector<canonical_t<T>> flat;
+  Shape shape;
+  flatten_level<T>(v, flat, shape, 0, where);
+  DType def = std::is_same_v<T, bool> ? DType::bool_
+              : std::is_floating_point_v<T> ? DType::f32
+              : std::is_same_v<T, float16_t> ? DType::f16
+              : std::is_same_v<T, bfloat16_t> ? DType::bf16 : DType::i64;
+  Tensor t = from_bytes(flat.data(), dtype_v<canonical_t<T>>, shape, where);
+  return as_type_for_creation(t, dtype.value_or(def), where);
+}
+}  // namespace detail
+
+template <class T>
+Tensor from_vector(const std::vector<T>& data, const Shape& shape, Where where) {
+  using C = detail::canonical_t<T>;
+  if (static_cast<int64_t>(data.size()) != shape.size())
+    throw ValueError("from_vector", std::to_string(data.size()) + " values do not fill shape " + shape.str(),
+                     where);
+  if constexpr (std::is_same_v<C, T>) {
+    return from_bytes(data.data(), dtype_v<C>, shape, where);
+  } else {
+    std::vector<C> c(data.begin(), data.end());
+    return from_bytes(c.data(), dtype_v<C>, shape, where);
+  }
+}
+template <class T>
+Tensor tensor(std::initializer_list<T> v, std::optional<DType> dtype, Where where) {
+  return detail::tensor_from_list<T>(v, dtype, where);
+}
+template <class T>
+Tensor tensor(std::initializer_list<std::initializer_list<T>> v, std::optional<DType> dtype, Where where) {
+  return detail::tensor_from_list<T>(v, dtype, where);
+}
+template <class T>
+Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> v,
+              std::optional<DType> dtype, Where where) {
+  return detail::tensor_from_list<T>(v, dtype, where);
+}
+template <class T>
+Tensor tensor(
+    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>> v,
+    std::optional<DType> dtype, Where where) {
+  return detail::tensor_from_list<T>(v, dtype, where);
+}
+
+template <class T> std::vector<T> Tensor::to_vector() const {
+  using C = detail::canonical_t<T>;
+  std::vector<C> out(static_cast<size_t>(size()));
+  copy_out(out.data(), dtype_v<C>);
+  if constexpr (std::is_same_v<C, T>) return out;
+  else return std::vector<T>(out.begin(), out.end());
+}
+template <class T> T Tensor::item() const {
+  if (size() != 1)
+    throw ValueError("item", "needs exactly one element, the tensor has shape " + shape().str());
+  return to_vector<T>()[0];
+}
+}  // namespace nx

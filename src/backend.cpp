@@ -1,0 +1,33 @@
+// Defaults shared by host backends: aligned host buffers and memcpy transfers.
+#include "nx/backend.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "nx/error.hpp"
+
+namespace nx {
+
+HostBuffer::HostBuffer(Backend* owner, size_t bytes)
+    // Rounded up and padded by one vector so kernels may read a full SIMD lane past the end.
+    : Buffer(owner, std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64), bytes) {
+  if (!data()) throw std::bad_alloc();
+}
+
+HostBuffer::~HostBuffer() { std::free(data()); }
+
+BufferPtr Backend::from_host(const void* data, size_t bytes) {
+  BufferPtr b = allocate(bytes);
+  if (bytes) std::memcpy(b->data(), data, bytes);
+  return b;
+}
+
+void Backend::to_host(const Buffer& buffer, void* out, size_t bytes) const {
+  if (bytes > buffer.bytes())
+    throw ValueError("to_host", "asked for " + std::to_string(bytes) + " bytes from a buffer of " +
+                                    std::to_string(buffer.bytes()));
+  if (bytes) std::memcpy(out, buffer.data(), bytes);
+}
+
+}  // namespace nx

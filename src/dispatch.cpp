@@ -1,0 +1,235 @@
+// Eager execution or graph recording for every primitive, and the backend registry.
+#include <atomic>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "nx/detail/core.hpp"
+
+namespace nx {
+namespace detail {
+namespace {
+
+thread_local std::vector<Trace*> g_traces;
+std::atomic<int> g_next_trace_id{1};
+
+// The graph value of `t` inside the current trace: its node, a constant, or a capture.
+Value value_in_trace(const Tensor& t, Trace& trace, Where where) {
+  if (!t.is_traced()) return constant_value(t);
+  const Value& v = t.impl()->value;
+  if (v.node->trace_id == trace.id) return v;
+  // A value of an enclosing trace: becomes a parameter of this one.
+  for (size_t i = 0; i < trace.captured_outer.size(); ++i) {
+    const Value& c = trace.captured_outer[i];
+    if (c.node == v.node && c.index == v.index) return trace.captured_param[i];
+  }
+  bool outer = false;
+  for (Trace* t2 : g_traces) outer |= (t2->id == v.node->trace_id && t2 != &trace);
+  if (!outer)
+    throw ValueError(std::string(op_name(v.node->op)),
+                     "a traced tensor is used outside the nx::jit trace that made it", where);
+  auto p = std::make_shared<Node>();
+  p->op = Op::Parameter;
+  p->outputs = {v.type()};
+  p->param_index = static_cast<int>(trace.params.size());
+  p->trace_id = trace.id;
+  p->where = where;
+  trace.params.push_back(p);
+  Value pv{p, 0};
+  trace.captured_outer.push_back(v);
+  trace.captured_param.push_back(pv);
+  return pv;
+}
+
+}  // namespace
+
+Trace* current_trace() { return g_traces.empty() ? nullptr : g_traces.back(); }
+
+TraceScope::TraceScope() : trace_(std::make_unique<Trace>()) {
+  trace_->id = g_next_trace_id++;
+  g_traces.push_back(trace_.get());
+}
+TraceScope::~TraceScope() { g_traces.pop_back(); }
+
+Tensor TraceScope::parameter(const TensorType& type, bool weak) {
+  auto p = std::make_shared<Node>();
+  p->op = Op::Parameter;
+  p->outputs = {type};
+  p->param_index = static_cast<int>(trace_->params.size());
+  p->trace_id = trace_->id;
+  trace_->params.push_back(p);
+  return make_traced(Value{p, 0}, weak);
+}
+
+Value constant_value(const Tensor& t) {
+  auto c = std::make_shared<Node>();
+  c->op = Op::Constant;
+  c->outputs = {t.impl()->type};
+  c->constant = t.buffer();
+  c->trace_id = current_trace() ? current_trace()->id : 0;
+  return Value{c, 0};
+}
+
+Tensor make_concrete(TensorType type, BufferPtr buffer, bool weak) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->type = std::move(type);
+  impl->weak = weak;
+  impl->buffer = std::move(buffer);
+  return Tensor(std::move(impl));
+}
+
+Tensor make_traced(Value value, bool weak) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->type = value.type();
+  impl->weak = weak;
+  impl->value = std::move(value);
+  return Tensor(std::move(impl));
+}
+
+std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
+                          std::vector<TensorType> outputs, Where where, bool weak) {
+  // Inside a trace every op is recorded (constant folding removes what is concrete).
+  bool traced = current_trace() != nullptr;
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) throw ValueError(std::string(op_name(op)), "an input tensor is undefined", where);
+    traced |= t.is_traced();
+  }
+  std::vector<Tensor> results;
+  results.reserve(outputs.size());
+  if (traced) {
+    Trace* trace = current_trace();
+    if (!trace)
+      throw ValueError(std::string(op_name(op)),
+                       "a traced tensor is used outside the nx::jit trace that made it", where);
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    node->attrs = std::move(attrs);
+    node->inputs.reserve(inputs.size());
+    for (const Tensor& t : inputs) node->inputs.push_back(value_in_trace(t, *trace, where));
+    node->outputs = std::move(outputs);
+    node->trace_id = trace->id;
+    node->where = where;
+    for (int i = 0; i < static_cast<int>(node->outputs.size()); ++i)
+      results.push_back(make_traced(Value{node, i}, weak));
+    return results;
+  }
+  Backend& be = default_backend();
+  Node node;
+  node.op = op;
+  node.attrs = std::move(attrs);
+  node.outputs = std::move(outputs);
+  node.where = where;
+  std::vector<Operand> operands;
+  operands.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    const BufferPtr& b = t.impl()->buffer;
+    if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible())) {
+      operands.push_back({t.impl()->type, b});
+    } else {
+      std::vector<std::byte> host(b->bytes());
+      b->owner()->to_host(*b, host.data(), host.size());
+      operands.push_back({t.impl()->type, be.from_host(host.data(), host.size())});
+    }
+  }
+  std::vector<BufferPtr> out = be.execute(node, operands);
+  for (size_t i = 0; i < out.size(); ++i) results.push_back(make_concrete(node.outputs[i], out[i], weak));
+  return results;
+}
+
+Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,
+              bool weak) {
+  std::vector<TensorType> outs{std::move(output)};
+  return std::move(apply(op, std::move(attrs), inputs, std::move(outs), where, weak)[0]);
+}
+
+int normalize_axis(int axis, int rank, const char* op, Where where) {
+  int a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank)
+    throw AxisError(op, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank),
+                    where);
+  return a;
+}
+
+std::vector<int64_t> normalize_axes(const Axes& axes, int rank, const char* op, Where where) {
+  std::vector<int64_t> out;
+  if (axes.all()) {
+    for (int i = 0; i < rank; ++i) out.push_back(i);
+    return out;
+  }
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  for (int a : axes.list()) {
+    int n = normalize_axis(a, rank, op, where);
+    if (seen[static_cast<size_t>(n)])
+      throw AxisError(op, "axis " + std::to_string(a) + " is repeated", where);
+    seen[static_cast<size_t>(n)] = true;
+  }
+  for (int i = 0; i < rank; ++i)
+    if (seen[static_cast<size_t>(i)]) out.push_back(i);
+  return out;
+}
+
+std::string shapes_str(std::span<const Tensor> ts) {
+  std::string s;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (i) s += " and ";
+    s += std::string(name(ts[i].dtype())) + ts[i].shape().str();
+  }
+  return s;
+}
+
+}  // namespace detail
+
+// ---- registry ----
+namespace {
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, BackendFactory, std::less<>> factories;
+  std::map<std::string, std::unique_ptr<Backend>, std::less<>> instances;
+  std::atomic<Backend*> default_backend{nullptr};
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+}  // namespace
+
+void register_backend(std::string name, BackendFactory factory) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  r.factories[std::move(name)] = std::move(factory);
+}
+
+Backend& backend(std::string_view name) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  if (auto it = r.instances.find(name); it != r.instances.end()) return *it->second;
+  auto f = r.factories.find(name);
+  if (f == r.factories.end()) {
+    std::string known;
+    for (auto& [n, _] : r.factories) known += (known.empty() ? "" : ", ") + n;
+    throw ValueError("backend", "unknown backend '" + std::string(name) + "' (known: " + known + ")");
+  }
+  auto [it, _] = r.instances.emplace(std::string(name), f->second());
+  return *it->second;
+}
+
+std::vector<std::string> backend_names() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  std::vector<std::string> names;
+  for (auto& [n, _] : r.factories) names.push_back(n);
+  return names;
+}
+
+Backend& default_backend() {
+  Registry& r = registry();
+  if (Backend* b = r.default_backend) return *b;
+  const char* env = std::getenv("NX_BACKEND");
+  Backend& b = backend(env && *env ? env : "interp");
+  r.default_backend = &b;
+  return b;
+}
+
+void set_default_backend(std::string_view name) { registry().default_backend = &backend(name); }
+
+}  // namespace nx

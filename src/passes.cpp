@@ -1,0 +1,103 @@
+// Graph passes: constant folding, common-subexpression elimination, dead-code elimination.
+#include <cstring>
+#include <unordered_map>
+
+#include "nx/backend.hpp"
+#include "nx/graph.hpp"
+
+namespace nx {
+namespace {
+
+// Folding is capped so that a broadcast of a scalar never becomes a huge constant.
+constexpr int64_t kMaxFoldElements = 1024;
+
+using Remap = std::unordered_map<const Node*, std::shared_ptr<const Node>>;
+
+// A copy of `n` whose inputs point at their replacements (or `n` itself when none changed).
+std::shared_ptr<const Node> remap_inputs(const std::shared_ptr<const Node>& n, const Remap& remap) {
+  bool changed = false;
+  for (const Value& v : n->inputs) changed |= remap.count(v.node.get()) > 0;
+  if (!changed) return n;
+  auto copy = std::make_shared<Node>(*n);
+  for (Value& v : copy->inputs)
+    if (auto it = remap.find(v.node.get()); it != remap.end()) v.node = it->second;
+  return copy;
+}
+
+Graph rebuild(const Graph& g, const Remap& remap) {
+  Graph out;
+  out.params = g.params;
+  for (const Value& v : g.outputs) {
+    auto it = remap.find(v.node.get());
+    out.outputs.push_back(Value{it == remap.end() ? v.node : it->second, v.index});
+  }
+  out.finalize();
+  return out;
+}
+
+bool same_node(const Node& a, const Node& b) {
+  if (a.op != b.op || a.hash != b.hash || a.inputs.size() != b.inputs.size() || a.outputs != b.outputs) return false;
+  if (a.op == Op::Parameter) return a.param_index == b.param_index;
+  if (a.op == Op::Constant)
+    return a.constant->bytes() == b.constant->bytes() &&
+           std::memcmp(a.constant->data(), b.constant->data(), a.constant->bytes()) == 0;
+  for (size_t i = 0; i < a.inputs.size(); ++i)
+    if (a.inputs[i].node != b.inputs[i].node || a.inputs[i].index != b.inputs[i].index) return false;
+  return a.attrs == b.attrs;
+}
+
+}  // namespace
+
+Graph eliminate_common_subexpressions(const Graph& g) {
+  Remap remap;
+  std::unordered_multimap<size_t, std::shared_ptr<const Node>> seen;
+  for (const auto& n0 : g.nodes) {
+    std::shared_ptr<const Node> n = remap_inputs(n0, remap);
+    if (n != n0) n->hash = node_hash(*n);
+    std::shared_ptr<const Node> canonical;
+    auto [lo, hi] = seen.equal_range(n->hash);
+    for (auto it = lo; it != hi && !canonical; ++it)
+      if (same_node(*it->second, *n)) canonical = it->second;
+    if (!canonical) {
+      seen.emplace(n->hash, n);
+      canonical = n;
+    }
+    if (canonical != n0) remap[n0.get()] = canonical;
+  }
+  return rebuild(g, remap);
+}
+
+Graph fold_constants(const Graph& g) {
+  Backend* interp = nullptr;
+  for (const auto& name : backend_names())
+    if (name == "interp") interp = &backend("interp");
+  if (!interp) return g;
+  Remap remap;
+  for (const auto& n0 : g.nodes) {
+    std::shared_ptr<const Node> n = remap_inputs(n0, remap);
+    bool foldable = n->op != Op::Parameter && n->op != Op::Constant && op_kind(n->op) != OpKind::Control &&
+                    n->outputs.size() == 1 && n->outputs[0].shape.size() <= kMaxFoldElements;
+    for (const Value& v : n->inputs) foldable &= v.node->op == Op::Constant;
+    if (foldable) {
+      std::vector<Operand> ins;
+      for (const Value& v : n->inputs) ins.push_back({v.type(), v.node->constant});
+      Node call = *n;
+      call.inputs.clear();
+      auto outs = interp->execute(call, ins);
+      auto c = std::make_shared<Node>();
+      c->op = Op::Constant;
+      c->outputs = n->outputs;
+      c->constant = outs[0];
+      c->trace_id = n->trace_id;
+      c->where = n->where;
+      remap[n0.get()] = c;
+    } else if (n != n0) {
+      remap[n0.get()] = n;
+    }
+  }
+  return rebuild(g, remap);
+}
+
+Graph optimize(const Graph& g) { return eliminate_common_subexpressions(fold_constants(g)); }
+
+}  // namespace nx
