@@ -1,0 +1,3 @@
+// nx++ composites (being written).
+#pragma once
+#include "nx/ops.hpp"

@@ -1,0 +1,3 @@
+// nx++ io (being written).
+#pragma once
+#include "nx/ops.hpp"

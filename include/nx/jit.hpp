@@ -1,0 +1,3 @@
+// nx++ jit (being written).
+#pragma once
+#include "nx/ops.hpp"

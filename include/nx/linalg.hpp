@@ -1,0 +1,3 @@
+// nx++ linalg (being written).
+#pragma once
+#include "nx/ops.hpp"

@@ -1,0 +1,3 @@
+// nx++ random (being written).
+#pragma once
+#include "nx/ops.hpp"
