@@ -121,19 +121,18 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
   node.where = where;
   std::vector<Operand> operands;
   operands.reserve(inputs.size());
-  for (const Tensor& t : inputs) {
-    const BufferPtr& b = t.impl()->buffer;
-    if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible())) {
-      operands.push_back({t.impl()->type, b});
-    } else {
-      std::vector<std::byte> host(b->bytes());
-      b->owner()->to_host(*b, host.data(), host.size());
-      operands.push_back({t.impl()->type, be.from_host(host.data(), host.size())});
-    }
-  }
+  for (const Tensor& t : inputs) operands.push_back({t.impl()->type, buffer_on(t, be)});
   std::vector<BufferPtr> out = be.execute(node, operands);
   for (size_t i = 0; i < out.size(); ++i) results.push_back(make_concrete(node.outputs[i], out[i], weak));
   return results;
+}
+
+BufferPtr buffer_on(const Tensor& t, Backend& be) {
+  const BufferPtr& b = t.impl()->buffer;
+  if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible())) return b;
+  std::vector<std::byte> host(b->bytes());
+  b->owner()->to_host(*b, host.data(), host.size());
+  return be.from_host(host.data(), host.size());
 }
 
 Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,

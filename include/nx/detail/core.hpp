@@ -33,6 +33,8 @@ inline Tensor apply1(Op op, Attrs attrs, std::initializer_list<Tensor> inputs, T
                 std::move(output), where, weak);
 }
 
+// The buffer of concrete `t`, copied to `be` when `be` cannot read it where it lies.
+BufferPtr buffer_on(const Tensor& t, Backend& be);
 Tensor make_concrete(TensorType type, BufferPtr buffer, bool weak = false);
 Tensor make_traced(Value value, bool weak = false);
 

@@ -1,0 +1,153 @@
+// The non-template half of nx::jit: signature keys, the LRU cache, tracing and running.
+#include "nx/jit.hpp"
+
+#include <cstdio>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "nx/detail/core.hpp"
+
+namespace nx::detail {
+
+namespace {
+struct KeyHash {
+  size_t operator()(const std::vector<int64_t>& k) const {
+    uint64_t h = 1469598103934665603ull;
+    for (int64_t x : k) h = (h ^ static_cast<uint64_t>(x)) * 1099511628211ull;
+    return static_cast<size_t>(h);
+  }
+};
+}  // namespace
+
+struct JitCache::Impl {
+  using Item = std::pair<std::vector<int64_t>, std::shared_ptr<const CompiledEntry>>;
+  mutable std::mutex mu;
+  std::list<Item> lru;  // most recent first
+  std::unordered_map<std::vector<int64_t>, std::list<Item>::iterator, KeyHash> index;
+  JitStats stats;
+  bool warned = false;
+};
+
+JitCache::JitCache(JitOptions options) : impl_(std::make_unique<Impl>()), options_(std::move(options)) {
+  if (options_.cache_size == 0) options_.cache_size = 1;
+}
+JitCache::~JitCache() = default;
+
+Backend& JitCache::backend() const {
+  return options_.backend.empty() ? default_backend() : nx::backend(options_.backend);
+}
+
+std::vector<int64_t> JitCache::key(size_t type_id, const std::vector<int64_t>& structure,
+                                   const std::vector<Tensor>& leaves, const Backend& be) {
+  std::vector<int64_t> k;
+  k.reserve(3 + structure.size() + leaves.size() * 3);
+  k.push_back(static_cast<int64_t>(type_id));
+  k.push_back(static_cast<int64_t>(reinterpret_cast<uintptr_t>(&be)));
+  k.insert(k.end(), structure.begin(), structure.end());
+  for (const Tensor& t : leaves) {
+    if (!t.defined()) throw ValueError("jit", "an argument tensor is undefined");
+    const Shape& s = t.shape();
+    k.push_back(static_cast<int64_t>(t.dtype()) | (int64_t{t.is_weak()} << 8) | (int64_t{s.rank()} << 16));
+    for (int i = 0; i < s.rank(); ++i) k.push_back(s[i]);
+  }
+  return k;
+}
+
+std::shared_ptr<const CompiledEntry> JitCache::find(const std::vector<int64_t>& key) {
+  std::lock_guard lock(impl_->mu);
+  ++impl_->stats.calls;
+  auto it = impl_->index.find(key);
+  if (it == impl_->index.end()) return nullptr;
+  impl_->lru.splice(impl_->lru.begin(), impl_->lru, it->second);
+  return it->second->second;
+}
+
+std::shared_ptr<const CompiledEntry> JitCache::insert(std::vector<int64_t> key, CompiledEntry entry) {
+  std::lock_guard lock(impl_->mu);
+  Impl& m = *impl_;
+  ++m.stats.compiles;
+  if (auto it = m.index.find(key); it != m.index.end()) return it->second->second;  // raced
+  if (!m.warned && options_.warn_after_compiles > 0 && m.stats.compiles >= options_.warn_after_compiles) {
+    m.warned = true;
+    std::fprintf(stderr,
+                 "nx::jit warning: one function has been compiled %lld times; its argument shapes or "
+                 "dtypes keep changing (pad inputs to a few fixed shapes to avoid recompiling)\n",
+                 static_cast<long long>(m.stats.compiles));
+  }
+  m.lru.emplace_front(key, std::make_shared<const CompiledEntry>(std::move(entry)));
+  m.index.emplace(std::move(key), m.lru.begin());
+  while (m.lru.size() > options_.cache_size) {
+    m.index.erase(m.lru.back().first);
+    m.lru.pop_back();
+    ++m.stats.evictions;
+  }
+  return m.lru.front().second;
+}
+
+JitStats JitCache::stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
+}
+
+struct JitTrace::Impl {
+  TraceScope scope;
+};
+
+JitTrace::JitTrace() : impl_(std::make_unique<Impl>()) {}
+JitTrace::~JitTrace() = default;
+
+std::vector<Tensor> JitTrace::parameters(const std::vector<Tensor>& leaves) {
+  std::vector<Tensor> params;
+  params.reserve(leaves.size());
+  for (const Tensor& t : leaves) params.push_back(impl_->scope.parameter(t.impl()->type, t.is_weak()));
+  return params;
+}
+
+Graph JitTrace::graph(const std::vector<Tensor>& outputs) {
+  Trace& trace = impl_->scope.trace();
+  Graph g;
+  g.params = trace.params;
+  for (const Tensor& t : outputs) {
+    if (!t.defined()) throw ValueError("jit", "the function returned an undefined tensor");
+    if (!t.is_traced()) {
+      g.outputs.push_back(constant_value(t));
+    } else if (t.impl()->value.node->trace_id != trace.id) {
+      throw ValueError("jit", "the function returned a tensor traced by another nx::jit");
+    } else {
+      g.outputs.push_back(t.impl()->value);
+    }
+  }
+  g.finalize();
+  return optimize(g);
+}
+
+CompiledEntry JitTrace::compile(const std::vector<Tensor>& outputs, Backend& be, const CompileOptions& opts) {
+  Graph g = graph(outputs);
+  CompiledEntry e;
+  e.output_types = g.output_types();
+  for (const Tensor& t : outputs) e.output_weak.push_back(t.is_weak());
+  e.executable = be.compile(g, opts);
+  e.backend = &be;
+  return e;
+}
+
+bool tracing() { return current_trace() != nullptr; }
+
+std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves) {
+  Backend& be = *e.backend;
+  std::vector<BufferPtr> inputs;
+  inputs.reserve(leaves.size());
+  for (const Tensor& t : leaves) {
+    if (t.is_traced()) throw ValueError("jit", "a traced tensor was passed to a jitted function outside its trace");
+    inputs.push_back(buffer_on(t, be));
+  }
+  std::vector<BufferPtr> out = e.executable->run(inputs);
+  std::vector<Tensor> results;
+  results.reserve(out.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    results.push_back(make_concrete(e.output_types[i], std::move(out[i]), e.output_weak[i] != 0));
+  return results;
+}
+
+}  // namespace nx::detail
