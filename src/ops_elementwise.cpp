@@ -191,11 +191,11 @@ Tensor bitcast(const Tensor& x, DType dtype, Where where) {
   return apply1(Op::Bitcast, {}, {x}, TensorType{dtype, x.shape()}, where);
 }
 
-Tensor operator-(const Tensor& x) { return negate(x, Where{}); }
-Tensor operator~(const Tensor& x) { return bitwise_not(x, Where{}); }
-Tensor operator!(const Tensor& x) { return logical_not(x, Where{}); }
+Tensor operator-(Located x) { return negate(x.tensor(), x.where); }
+Tensor operator~(Located x) { return bitwise_not(x.tensor(), x.where); }
+Tensor operator!(Located x) { return logical_not(x.tensor(), x.where); }
 #define NX_OPERATOR(sym, fn) \
-  Tensor operator sym(const Tensor& a, const Tensor& b) { return fn(a, b, Where{}); }
+  Tensor operator sym(Located a, const Tensor& b) { return fn(a.tensor(), b, a.where); }
 NX_OPERATOR(+, add)
 NX_OPERATOR(-, subtract)
 NX_OPERATOR(*, multiply)
@@ -215,9 +215,9 @@ NX_OPERATOR(<=, less_equal)
 NX_OPERATOR(>, greater)
 NX_OPERATOR(>=, greater_equal)
 #undef NX_OPERATOR
-Tensor& operator+=(Tensor& a, const Tensor& b) { return a = add(a, b, Where{}); }
-Tensor& operator-=(Tensor& a, const Tensor& b) { return a = subtract(a, b, Where{}); }
-Tensor& operator*=(Tensor& a, const Tensor& b) { return a = multiply(a, b, Where{}); }
-Tensor& operator/=(Tensor& a, const Tensor& b) { return a = divide(a, b, Where{}); }
+Tensor& operator+=(Tensor& a, Located b) { return a = add(a, b.tensor(), b.where); }
+Tensor& operator-=(Tensor& a, Located b) { return a = subtract(a, b.tensor(), b.where); }
+Tensor& operator*=(Tensor& a, Located b) { return a = multiply(a, b.tensor(), b.where); }
+Tensor& operator/=(Tensor& a, Located b) { return a = divide(a, b.tensor(), b.where); }
 
 }  // namespace nx

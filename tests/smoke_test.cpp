@@ -7,3 +7,16 @@ TEST(Smoke, AddBroadcast) {
   auto s = nx::sum(a + nx::tensor({10, 20, 30}), {.axes = {0}});
   EXPECT_EQ(s.to_vector<float>(), (std::vector<float>{25, 47, 69}));
 }
+
+TEST(Smoke, OperatorErrorsNameTheUsersLine) {
+  auto a = nx::ones({2, 3});
+  auto b = nx::ones({4});
+  int line = 0;
+  try {
+    line = __LINE__; auto c = 2.0 * a + b;  // NOLINT
+    FAIL() << c;
+  } catch (const nx::ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("smoke_test.cpp:" + std::to_string(line)), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[add]"), std::string::npos) << e.what();
+  }
+}

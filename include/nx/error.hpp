@@ -1,13 +1,23 @@
 // nx::Error and its subclasses. Messages name the op, the shapes/dtypes involved and
 // the caller's file:line, e.g. "[add] cannot broadcast (4, 3) with (5) (at train.cpp:12)".
 #pragma once
-#include <source_location>
 #include <stdexcept>
 #include <string>
 
 namespace nx {
 
-using Where = std::source_location;
+// The user's source line. A default argument `Where where = Where::current()` is evaluated
+// at the call site (also for implicit conversions inside operator expressions), so errors
+// point at the user's code. (Our own type: clang 14 cannot use std::source_location.)
+struct Where {
+  static constexpr Where current(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE()) noexcept {
+    return Where{file, line};
+  }
+  constexpr const char* file_name() const noexcept { return file_; }
+  constexpr unsigned line() const noexcept { return line_; }
+  const char* file_ = "";
+  unsigned line_ = 0;
+};
 
 class Error : public std::runtime_error {
  public:

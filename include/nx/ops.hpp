@@ -3,6 +3,7 @@
 #pragma once
 #include <initializer_list>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -78,31 +79,47 @@ Tensor as_type(const Tensor& x, DType dtype, Where where = Where::current());
 Tensor bitcast(const Tensor& x, DType dtype, Where where = Where::current());
 
 // ---- operators ----
-Tensor operator-(const Tensor& x);
-Tensor operator~(const Tensor& x);
-Tensor operator!(const Tensor& x);
-Tensor operator+(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a, const Tensor& b);
-Tensor operator*(const Tensor& a, const Tensor& b);
-Tensor operator/(const Tensor& a, const Tensor& b);
-Tensor operator%(const Tensor& a, const Tensor& b);
-Tensor operator&(const Tensor& a, const Tensor& b);
-Tensor operator|(const Tensor& a, const Tensor& b);
-Tensor operator^(const Tensor& a, const Tensor& b);
-Tensor operator<<(const Tensor& a, const Tensor& b);
-Tensor operator>>(const Tensor& a, const Tensor& b);
-Tensor operator&&(const Tensor& a, const Tensor& b);
-Tensor operator||(const Tensor& a, const Tensor& b);
-Tensor operator==(const Tensor& a, const Tensor& b);
-Tensor operator!=(const Tensor& a, const Tensor& b);
-Tensor operator<(const Tensor& a, const Tensor& b);
-Tensor operator<=(const Tensor& a, const Tensor& b);
-Tensor operator>(const Tensor& a, const Tensor& b);
-Tensor operator>=(const Tensor& a, const Tensor& b);
-Tensor& operator+=(Tensor& a, const Tensor& b);
-Tensor& operator-=(Tensor& a, const Tensor& b);
-Tensor& operator*=(Tensor& a, const Tensor& b);
-Tensor& operator/=(Tensor& a, const Tensor& b);
+// An operator operand that remembers the user's line: the default argument of a converting
+// constructor is evaluated inside the user's expression, so `a + b` errors name that line.
+class Located {
+ public:
+  Located(const Tensor& t, Where w = Where::current()) : where(w), ref_(&t) {}  // NOLINT
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  Located(T v, Where w = Where::current()) : where(w), owned_(v) {}  // NOLINT
+  Located(const Located&) = delete;
+  Located& operator=(const Located&) = delete;
+  const Tensor& tensor() const { return ref_ ? *ref_ : owned_; }
+  Where where;
+
+ private:
+  const Tensor* ref_ = nullptr;
+  Tensor owned_;
+};
+Tensor operator-(Located x);
+Tensor operator~(Located x);
+Tensor operator!(Located x);
+Tensor operator+(Located a, const Tensor& b);
+Tensor operator-(Located a, const Tensor& b);
+Tensor operator*(Located a, const Tensor& b);
+Tensor operator/(Located a, const Tensor& b);
+Tensor operator%(Located a, const Tensor& b);
+Tensor operator&(Located a, const Tensor& b);
+Tensor operator|(Located a, const Tensor& b);
+Tensor operator^(Located a, const Tensor& b);
+Tensor operator<<(Located a, const Tensor& b);
+Tensor operator>>(Located a, const Tensor& b);
+Tensor operator&&(Located a, const Tensor& b);
+Tensor operator||(Located a, const Tensor& b);
+Tensor operator==(Located a, const Tensor& b);
+Tensor operator!=(Located a, const Tensor& b);
+Tensor operator<(Located a, const Tensor& b);
+Tensor operator<=(Located a, const Tensor& b);
+Tensor operator>(Located a, const Tensor& b);
+Tensor operator>=(Located a, const Tensor& b);
+Tensor& operator+=(Tensor& a, Located b);
+Tensor& operator-=(Tensor& a, Located b);
+Tensor& operator*=(Tensor& a, Located b);
+Tensor& operator/=(Tensor& a, Located b);
 
 // ---- reductions ----
 struct ReduceOpts {
