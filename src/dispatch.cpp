@@ -13,6 +13,8 @@ namespace {
 thread_local std::vector<Trace*> g_traces;
 std::atomic<int> g_next_trace_id{1};
 
+}  // namespace
+
 // The graph value of `t` inside the current trace: its node, a constant, or a capture.
 Value value_in_trace(const Tensor& t, Trace& trace, Where where) {
   if (!t.is_traced()) return constant_value(t);
@@ -40,8 +42,6 @@ Value value_in_trace(const Tensor& t, Trace& trace, Where where) {
   trace.captured_param.push_back(pv);
   return pv;
 }
-
-}  // namespace
 
 Trace* current_trace() { return g_traces.empty() ? nullptr : g_traces.back(); }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include "nx/backend.hpp"
 #include "nx/composites.hpp"
+#include "nx/control.hpp"
 #include "nx/config.hpp"
 #include "nx/interp.hpp"
 #include "nx/io.hpp"

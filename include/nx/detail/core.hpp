@@ -61,7 +61,9 @@ class TraceScope {
  private:
   std::unique_ptr<Trace> trace_;
 };
-Trace* current_trace();  // null when not tracing
+Trace* current_trace();
+// The value standing for `t` in `trace`: its node, a new constant, or a captured outer value.
+Value value_in_trace(const Tensor& t, Trace& trace, Where where);  // null when not tracing
 
 // A node for a concrete tensor inside a trace.
 Value constant_value(const Tensor& t);
