@@ -1,7 +1,9 @@
 // Shape arithmetic shared by conv and the window reductions (XLA window semantics):
 // option lists, 'same'/'valid'/explicit padding and the output size of each dimension.
 #pragma once
+#include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "nx/ops.hpp"
@@ -70,7 +72,7 @@ inline WindowShape window_shape(const std::vector<WindowDim>& dims, const Paddin
     } else if (padding.mode == PaddingMode::same) {
       int64_t out = in / d.stride + (in % d.stride != 0);
       int64_t need = 0;
-      bool o = __builtin_mul_overflow(out > 0 ? out - 1 : 0, d.stride, &need);
+      bool o = __builtin_mul_overflow(out - 1, d.stride, &need);  // out - 1 = -1 for empty input
       o = o || __builtin_add_overflow(need, win - in, &need);
       int64_t total = std::max<int64_t>(checked(o, need, op, where), 0);
       lo = total / 2;

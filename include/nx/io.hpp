@@ -1,3 +1,21 @@
-// nx++ io (being written).
+// Reading and writing tensors. .npy: little-endian, C order on write; versions 1.0-3.0,
+// either byte order and Fortran order on read. bf16 is written with numpy's raw 2-byte
+// void descr '<V2' (what ml_dtypes' bfloat16 saves as) and read back as bf16.
 #pragma once
-#include "nx/ops.hpp"
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nx/tensor.hpp"
+
+namespace nx::io {
+
+void save_npy(const std::string& path, const Tensor& t, Where where = Where::current());
+Tensor load_npy(const std::string& path, Where where = Where::current());
+
+// In-memory forms (the file functions call these).
+std::vector<std::byte> encode_npy(const Tensor& t, Where where = Where::current());
+Tensor decode_npy(std::span<const std::byte> bytes, Where where = Where::current());
+
+}  // namespace nx::io
