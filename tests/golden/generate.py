@@ -1,0 +1,711 @@
+#!/usr/bin/env python3
+"""Generates the golden values of the op table (tests/op_table_test.cpp).
+
+Each op gets tests/golden/ops/<op>.bundle: a sequence of records
+  u32 name length, name (utf-8), u64 payload length, payload (a .npy file)
+named "<case>/in0", "<case>/in1", ..., "<case>/args" (int64 parameters the C++ row
+reads), "<case>/out". References come from numpy / scipy / jax in float64 and are
+rounded to the output dtype (correctly rounded where the math is exact).
+
+Run:  python3 -m venv .venv && .venv/bin/pip install numpy scipy jax
+      .venv/bin/python tests/golden/generate.py
+"""
+import io
+import os
+import struct
+import sys
+
+import ml_dtypes
+import numpy as np
+import scipy.special as sp
+
+BF16 = ml_dtypes.bfloat16
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops")
+RNG = np.random.default_rng(20261125)
+
+DT = {"bool": np.bool_, "u8": np.uint8, "u32": np.uint32, "i32": np.int32, "i64": np.int64,
+      "f16": np.float16, "bf16": BF16, "f32": np.float32, "f64": np.float64}
+FLOATS = ["f32", "f64", "f16", "bf16"]
+INTS = ["u8", "u32", "i32", "i64"]
+NUMERIC = INTS + FLOATS
+ALL = ["bool"] + NUMERIC
+
+
+def is_float(t): return t in FLOATS
+def is_int(t): return t in INTS
+def size(t): return np.dtype(DT[t]).itemsize
+
+
+def promote(a, b):
+    if a == b: return a
+    if a == "bool": return b
+    if b == "bool": return a
+    if is_float(a) and is_float(b):
+        if {a, b} == {"f16", "bf16"}: return "f32"
+        return a if size(a) >= size(b) else b
+    if is_float(a): return a
+    if is_float(b): return b
+    ua, ub = a[0] == "u", b[0] == "u"
+    if ua == ub: return a if size(a) >= size(b) else b
+    s, u = (b, a) if ua else (a, b)
+    return s if size(s) > size(u) else "i64"
+
+
+def to_float(t): return t if is_float(t) else "f32"
+
+
+def npy_bytes(arr):
+    buf = io.BytesIO()
+    np.save(buf, np.array(arr, order="C"), allow_pickle=False)
+    return buf.getvalue()
+
+
+class Bundle:
+    def __init__(self, op):
+        self.op, self.records, self.names = op, [], set()
+
+    def add(self, case, inputs, out, args=()):
+        assert case not in self.names, (self.op, case)
+        self.names.add(case)
+        for i, x in enumerate(inputs):
+            self.records.append((f"{case}/in{i}", x))
+        self.records.append((f"{case}/args", np.asarray(list(args), dtype=np.int64)))
+        self.records.append((f"{case}/out", out))
+
+    def write(self):
+        os.makedirs(OUT, exist_ok=True)
+        with open(os.path.join(OUT, self.op + ".bundle"), "wb") as f:
+            for name, arr in self.records:
+                n, p = name.encode(), npy_bytes(arr)
+                f.write(struct.pack("<I", len(n)) + n + struct.pack("<Q", len(p)) + p)
+
+
+def cast(x, t):
+    """float64/int reference -> dtype t with our conversion rules for float->int."""
+    x = np.asarray(x)
+    if t == "bool": return x.astype(np.bool_)
+    if is_float(t): return x.astype(np.float64).astype(DT[t]) if t != "bf16" else x.astype(np.float32).astype(BF16)
+    if x.dtype.kind == "f":
+        info = np.iinfo(DT[t])
+        y = np.nan_to_num(np.trunc(x), nan=0, posinf=0, neginf=0)
+        big, small = (x >= float(info.max)), (x <= float(info.min))
+        mid = np.where(big | small, 0, y).astype(DT[t])
+        return np.where(big, info.max, np.where(small, info.min, mid)).astype(DT[t])
+    return x.astype(np.int64).astype(DT[t]) if t != "u32" or x.dtype != np.uint64 else x.astype(DT[t])
+
+
+def sample(t, shape, lo=-3.0, hi=3.0, specials=False, nonzero=False):
+    """Random values of dtype t (exactly representable), optionally with NaN/Inf/0/-0."""
+    if t == "bool":
+        return RNG.random(shape) < 0.5
+    if is_int(t):
+        info = np.iinfo(DT[t])
+        l, h = max(int(lo), int(info.min)), min(int(hi), int(info.max))
+        x = RNG.integers(l, h + 1, size=shape).astype(DT[t])
+        if nonzero: x[x == 0] = 1
+        return x
+    x = RNG.uniform(lo, hi, size=shape)
+    if nonzero: x[np.abs(x) < 0.1] = 0.5
+    x = cast(x, t)
+    if specials and x.size >= 6:
+        flat = x.reshape(-1)
+        flat[:6] = cast(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0]), t)
+    return x
+
+
+def ref(x):
+    """Reference operand: integers as int64 (so results wrap like the dtype), else float64."""
+    x = np.asarray(x)
+    return x.astype(np.int64) if x.dtype.kind in "ui" else f64(x)
+
+
+def f64(x):
+    x = np.asarray(x)
+    return x.astype(np.float64) if x.dtype != np.uint64 else x
+
+
+SHAPES_UNARY = {"scalar": (), "empty": (0, 3), "one": (1,), "rank4": (2, 3, 1, 2), "vec": (7,)}
+SHAPES_BINARY = {"same": ((2, 3), (2, 3)), "scalar": ((), (2, 3)), "bcast": ((3, 1), (1, 4)),
+                 "empty": ((0, 3), (1, 3)), "rank4": ((2, 1, 3, 1), (1, 2, 1, 2)), "one": ((1,), (5,))}
+
+
+# ---- unary ----
+def unary_float(name, fn, lo=-3.0, hi=3.0):
+    b = Bundle(name)
+    for t in FLOATS + ["i32"]:
+        out_t = to_float(t)
+        for sname, shape in SHAPES_UNARY.items():
+            x = sample(t, shape, lo, hi)
+            with np.errstate(all="ignore"):
+                b.add(f"{t}/{sname}", [x], cast(fn(f64(x)), out_t))
+        if is_float(t):
+            x = sample(t, (3, 4), lo, hi, specials=True)
+            with np.errstate(all="ignore"):
+                b.add(f"{t}/special", [x], cast(fn(f64(x)), out_t))
+    b.write()
+
+
+def unary_same(name, fn, dtypes, lo=-20, hi=20):
+    b = Bundle(name)
+    for t in dtypes:
+        for sname, shape in SHAPES_UNARY.items():
+            x = sample(t, shape, lo, hi)
+            with np.errstate(all="ignore"):
+                b.add(f"{t}/{sname}", [x], np.asarray(fn(x, t)).astype(DT[t]))
+        if is_float(t):
+            x = sample(t, (3, 4), lo, hi, specials=True)
+            with np.errstate(all="ignore"):
+                b.add(f"{t}/special", [x], np.asarray(fn(x, t)).astype(DT[t]))
+    b.write()
+
+
+def unary_pred(name, fn, dtypes):
+    b = Bundle(name)
+    for t in dtypes:
+        for sname, shape in list(SHAPES_UNARY.items()) + [("special", (3, 4))]:
+            if sname == "special" and not is_float(t): continue
+            x = sample(t, shape, -3, 3, specials=sname == "special")
+            b.add(f"{t}/{sname}", [x], np.asarray(fn(f64(x) if t != "bool" else x)).astype(np.bool_))
+    b.write()
+
+
+def bits(t): return size(t) * 8
+
+
+def clz(x, t):
+    u = x.astype(np.int64) & ((1 << bits(t)) - 1) if t != "i64" else x.view(np.uint64)
+    out = []
+    for v in np.asarray(u).reshape(-1):
+        v = int(v)
+        out.append(bits(t) - v.bit_length())
+    return np.array(out, dtype=np.int64).reshape(np.shape(x))
+
+
+def popcount(x, t):
+    u = x.astype(np.int64) & ((1 << bits(t)) - 1) if t != "i64" else x.view(np.uint64)
+    return np.array([bin(int(v)).count("1") for v in np.asarray(u).reshape(-1)], dtype=np.int64).reshape(np.shape(x))
+
+
+def round_half_away(x):
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def gen_unary():
+    F = unary_float
+    F("exp", np.exp)
+    F("expm1", np.expm1)
+    F("log", np.log, 0.01, 10)
+    F("log1p", np.log1p, -0.9, 10)
+    F("sqrt", np.sqrt, 0, 10)
+    F("rsqrt", lambda x: 1 / np.sqrt(x), 0.01, 10)
+    F("cbrt", np.cbrt, -10, 10)
+    F("sin", np.sin, -6, 6)
+    F("cos", np.cos, -6, 6)
+    F("tan", np.tan, -1.4, 1.4)
+    F("asin", np.arcsin, -1, 1)
+    F("acos", np.arccos, -1, 1)
+    F("atan", np.arctan, -10, 10)
+    F("sinh", np.sinh)
+    F("cosh", np.cosh)
+    F("tanh", np.tanh)
+    F("asinh", np.arcsinh, -10, 10)
+    F("acosh", np.arccosh, 1, 10)
+    F("atanh", np.arctanh, -0.99, 0.99)
+    F("sigmoid", sp.expit, -10, 10)
+    F("erf", sp.erf)
+    F("erfc", sp.erfc)
+    F("erf_inv", sp.erfinv, -0.99, 0.99)
+    signed = ["i32", "i64"] + FLOATS
+    unary_same("negate", lambda x, t: -x, signed + ["u8", "u32"])
+    unary_same("abs", lambda x, t: np.abs(x), signed + ["u8", "u32"])
+    unary_same("sign", lambda x, t: np.sign(x), signed + ["u8", "u32"])
+    unary_same("floor", lambda x, t: np.floor(x), FLOATS + ["i32"])
+    unary_same("ceil", lambda x, t: np.ceil(x), FLOATS + ["i32"])
+    unary_same("round", lambda x, t: round_half_away(f64(x)), FLOATS)
+    unary_same("bitwise_not", lambda x, t: ~x, INTS + ["bool"])
+    unary_same("count_leading_zeros", clz, INTS, lo=-1000, hi=100000)
+    unary_same("population_count", popcount, INTS, lo=-1000, hi=100000)
+    unary_pred("is_nan", np.isnan, FLOATS + ["i32"])
+    unary_pred("is_infinity", np.isinf, FLOATS + ["i32"])
+    unary_pred("logical_not", lambda x: np.logical_not(x), ALL)
+
+
+# ---- binary ----
+def binary(name, fn, dtypes, lo=-5, hi=5, out=None, nonzero=False, specials=True, mixed=()):
+    b = Bundle(name)
+    for t in dtypes:
+        ot = out(t) if out else t
+        for sname, (sa, sb) in SHAPES_BINARY.items():
+            x, y = sample(t, sa, lo, hi), sample(t, sb, lo, hi, nonzero=nonzero)
+            with np.errstate(all="ignore"):
+                b.add(f"{t}/{sname}", [x, y], cast(fn(ref(x), ref(y)), ot))
+        if specials and is_float(t):
+            x, y = sample(t, (4, 3), lo, hi, specials=True), sample(t, (4, 3), lo, hi, specials=True)
+            y = y.reshape(-1)[::-1].reshape(4, 3).copy()
+            with np.errstate(all="ignore"):
+                b.add(f"{t}/special", [x, y], cast(fn(f64(x), f64(y)), ot))
+    for ta, tb in mixed:
+        common = promote(ta, tb)
+        ot = out(common) if out else common
+        x, y = sample(ta, (2, 3), lo, hi), sample(tb, (2, 3), lo, hi, nonzero=nonzero)
+        with np.errstate(all="ignore"):
+            b.add(f"{ta}_{tb}/promote", [x, y], cast(fn(f64(x), f64(y)), ot))
+    b.write()
+
+
+def int_quotient(x, y):
+    q = np.trunc(x / np.where(y == 0, 1, y))
+    return np.where(y == 0, -1, q)
+
+
+def int_remainder(x, y):
+    return np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y)))
+
+
+def shift(x, y, t, left):
+    n = bits(t)
+    out = []
+    x, y = np.broadcast_arrays(x, y)
+    for a, s in zip(x.reshape(-1).tolist(), y.reshape(-1).tolist()):
+        a, s = int(a), int(s)
+        if s < 0 or s >= n:
+            r = 0 if left or t[0] == "u" or a >= 0 else -1
+        elif left:
+            r = (a << s) & ((1 << n) - 1)
+            if t[0] == "i" and r >= 1 << (n - 1): r -= 1 << n
+        else:
+            r = a >> s  # arithmetic for signed, logical for unsigned (a >= 0 there)
+        out.append(r)
+    return np.array(out, dtype=np.int64).reshape(np.broadcast_shapes(np.shape(x), np.shape(y)))
+
+
+def gen_binary():
+    num_mixed = [("i32", "f32"), ("u8", "i32"), ("u32", "i32"), ("f16", "bf16"), ("bool", "i32"), ("f32", "f64")]
+    binary("add", np.add, NUMERIC, mixed=num_mixed)
+    binary("subtract", np.subtract, NUMERIC, mixed=num_mixed[:3])
+    binary("multiply", np.multiply, NUMERIC, mixed=num_mixed[:3])
+    binary("divide", np.divide, FLOATS + ["i32"], out=to_float, nonzero=True, mixed=[("i32", "f64")])
+    binary("quotient", int_quotient, INTS, lo=-20, hi=20, nonzero=True)
+    binary("remainder", lambda x, y: np.fmod(x, y), FLOATS, nonzero=True)
+    b = Bundle("remainder_int")
+    for t in INTS:
+        x, y = sample(t, (3, 4), -20, 20), sample(t, (3, 4), -7, 7)
+        b.add(f"{t}/same", [x, y], cast(int_remainder(x.astype(np.int64), y.astype(np.int64)), t))
+    b.write()
+    binary("pow", np.power, ["f32", "f64"], lo=0.1, hi=3)
+    b = Bundle("pow_int")
+    for t in ["i32", "i64", "u8"]:
+        x, y = sample(t, (3, 4), -4, 4), sample(t, (3, 4), 0, 5)
+        b.add(f"{t}/same", [x, y], cast(np.power(x.astype(np.int64), y.astype(np.int64)), t))
+    b.write()
+    binary("max", np.maximum, NUMERIC + ["bool"])
+    binary("min", np.minimum, NUMERIC + ["bool"])
+    binary("atan2", np.arctan2, FLOATS + ["i32"], out=to_float)
+    for name, fn in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np.less),
+                     ("less_equal", np.less_equal), ("greater", np.greater), ("greater_equal", np.greater_equal)]:
+        binary(name, fn, ALL, out=lambda t: "bool", mixed=[("i32", "f32"), ("u8", "i64")])
+    for name, fn in [("logical_and", np.logical_and), ("logical_or", np.logical_or),
+                     ("logical_xor", np.logical_xor)]:
+        binary(name, fn, ALL, lo=-1, hi=1, out=lambda t: "bool", mixed=[("i32", "f32")])
+    for name, fn in [("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
+                     ("bitwise_xor", np.bitwise_xor)]:
+        binary(name, lambda x, y: fn(x.astype(np.int64), y.astype(np.int64)), INTS + ["bool"], lo=-100, hi=100)
+    for name, left in [("left_shift", True), ("right_shift", False)]:
+        b = Bundle(name)
+        for t in INTS:
+            x = sample(t, (4, 5), -1000, 1000)
+            y = sample(t, (4, 5), 0, bits(t) - 1)
+            y.reshape(-1)[:3] = [bits(t), bits(t) + 3, 0]  # out-of-range shifts: 0 (or -1 for negative >>)
+            b.add(f"{t}/same", [x, y], cast(shift(x, y, t, left), t))
+            x1 = sample(t, (), -50, 50)
+            b.add(f"{t}/scalar", [x1, y], cast(shift(x1, y, t, left), t))
+        b.write()
+
+
+# ---- select / as_type / bitcast / iota-like creation ----
+def gen_misc():
+    b = Bundle("select")
+    for t in ALL:
+        for sname, (sp_, sa, sb) in {"same": ((2, 3), (2, 3), (2, 3)), "bcast": ((3, 1), (1, 4), ()),
+                                     "empty": ((0, 2), (0, 2), (1, 2))}.items():
+            p, x, y = sample("bool", sp_), sample(t, sa), sample(t, sb)
+            b.add(f"{t}/{sname}", [p, x, y], np.where(p, x, y).astype(DT[t]))
+    b.write()
+    b = Bundle("as_type")
+    for ta in ALL:
+        for tb in ALL:
+            x = sample(ta, (4, 5), -300, 300, specials=True)
+            if is_float(ta) and not is_float(tb) and tb != "bool":
+                x.reshape(-1)[6:9] = cast(np.array([1e10, -1e10, 2.5]), ta)  # saturation, truncation
+            expect = cast(f64(x), tb) if ta != "bool" else x.astype(DT[tb])
+            if tb == "bool": expect = (f64(x) != 0) if ta != "bool" else x
+            if not is_float(ta) and not is_float(tb) and tb != "bool":  # integer -> integer wraps
+                expect = x.astype(np.int64).astype(DT[tb]) if ta != "u32" else x.astype(DT[tb])
+            b.add(f"{ta}_{tb}/convert", [x], np.asarray(expect).astype(DT[tb]), [ALL.index(tb)])
+    b.write()
+    b = Bundle("bitcast")
+    for ta, tb in [("f32", "i32"), ("i32", "f32"), ("f32", "u32"), ("f64", "i64"), ("f16", "bf16")]:
+        x = sample(ta, (2, 3), -5, 5) if ta != "u8" else np.array([[0, 1, 1], [0, 0, 1]], np.uint8)
+        b.add(f"{ta}_{tb}/bits", [x], x.view(DT[tb]), [ALL.index(tb)])
+    b.write()
+
+
+# ---- reductions ----
+def axes_cases(rank):
+    cases = {"all": None, "keep_all": None}
+    if rank >= 1: cases["axis0"] = [0]
+    if rank >= 2: cases["last"] = [rank - 1]
+    if rank >= 4: cases["axes13"] = [1, 3]
+    return cases
+
+
+def lowest(t): return -np.inf if is_float(t) else int(np.iinfo(DT[t]).min)
+def highest(t): return np.inf if is_float(t) else int(np.iinfo(DT[t]).max)
+
+
+def reduce_op(name, fn, dtypes, out, specials=True, initial=None):
+    b = Bundle(name)
+    for t in dtypes:
+        for shape in [(), (0, 3), (1,), (2, 3), (2, 3, 1, 4)]:
+            rank = len(shape)
+            for cname, axes in axes_cases(rank).items():
+                keep = cname.startswith("keep")
+                x = sample(t, shape, -3, 3, specials=specials and is_float(t) and rank == 2)
+                ax = tuple(range(rank)) if axes is None else tuple(axes)
+                with np.errstate(all="ignore"):
+                    kw = {"initial": initial(t)} if initial else {}
+                    r = fn(f64(x) if t != "bool" else x, axis=ax, keepdims=keep, **kw)
+                args = [int(keep)] + (list(axes) if axes is not None else [])
+                b.add(f"{t}/{'x'.join(map(str, shape)) or 'scalar'}/{cname}", [x], cast(r, out(t)), args)
+    b.write()
+
+
+def sum_type(t): return {"bool": "i64", "i32": "i64", "u8": "u32"}.get(t, t)
+
+
+def arg_op(name, fn):
+    b = Bundle(name)
+    for t in NUMERIC + ["bool"]:
+        for shape in [(1,), (2, 3), (2, 3, 1, 4), (0,)]:
+            for axis in dict.fromkeys([None, 0, len(shape) - 1]):
+                for keep in [False, True]:
+                    if 0 in shape and axis is None: continue
+                    x = sample(t, shape, -2, 2, specials=is_float(t) and shape == (2, 3, 1, 4))
+                    if 0 in shape and x.shape[axis] == 0: continue
+                    if axis is None:
+                        r = np.asarray(fn(x.reshape(-1)))
+                        if keep: r = r.reshape((1,) * len(shape))
+                    else:
+                        r = fn(x, axis=axis, keepdims=keep)
+                    args = [int(keep)] + ([] if axis is None else [axis])
+                    b.add(f"{t}/{'x'.join(map(str, shape))}/{axis}/{int(keep)}", [x], np.asarray(r).astype(np.int64),
+                          args)
+    # ties: the first index wins
+    b.add("tie/first", [np.array([1, 3, 3, 0, 3], np.float32)], np.array(fn(np.array([1, 3, 3, 0, 3])), np.int64), [0])
+    b.write()
+
+
+def cumulative(name, fn, dtypes, out):
+    b = Bundle(name)
+    for t in dtypes:
+        for shape, axis in [((5,), 0), ((2, 3, 4), 1), ((2, 3, 4), 2), ((0, 3), 0), ((3, 4), 0)]:
+            for rev in [False, True]:
+                x = sample(t, shape, -2, 3, specials=is_float(t) and shape == (3, 4))
+                xf = f64(x) if t != "bool" else x.astype(np.int64)
+                with np.errstate(all="ignore"):
+                    r = np.flip(fn(np.flip(xf, axis), axis=axis), axis) if rev else fn(xf, axis=axis)
+                b.add(f"{t}/{'x'.join(map(str, shape))}/{axis}/{int(rev)}", [x], cast(r, out(t)), [axis, int(rev)])
+    b.write()
+
+
+def gen_reduce():
+    reduce_op("sum", np.sum, NUMERIC + ["bool"], sum_type)
+    reduce_op("product", np.prod, NUMERIC + ["bool"], sum_type)
+    reduce_op("reduce_max", np.max, NUMERIC, lambda t: t, initial=lowest)
+    reduce_op("reduce_min", np.min, NUMERIC, lambda t: t, initial=highest)
+    reduce_op("all", np.all, ALL, lambda t: "bool")
+    reduce_op("any", np.any, ALL, lambda t: "bool")
+    arg_op("argmax", np.argmax)
+    arg_op("argmin", np.argmin)
+    cum_t = lambda t: "i64" if t == "bool" else t
+    cumulative("cumulative_sum", np.cumsum, NUMERIC, cum_t)
+    cumulative("cumulative_product", np.cumprod, ["f32", "f64", "i32", "i64"], cum_t)
+    cumulative("cumulative_max", np.maximum.accumulate, NUMERIC, cum_t)
+    cumulative("cumulative_min", np.minimum.accumulate, NUMERIC, cum_t)
+
+
+# ---- shape ops (args: lists encoded as [len, items..., len, items...]) ----
+def enc(*lists):
+    out = []
+    for l in lists:
+        l = list(l)
+        out += [len(l)] + l
+    return out
+
+
+def gen_shape():
+    types = ["f32", "i64", "bool", "bf16"]
+    b = Bundle("reshape")
+    for t in types:
+        for s_in, s_out in [((2, 3, 4), (4, 6)), ((6,), (1, 2, 1, 3)), ((), (1, 1)), ((0, 4), (2, 0, 2)), ((2, 3), (3, 2))]:
+            x = sample(t, s_in)
+            b.add(f"{t}/{s_in}->{s_out}", [x], x.reshape(s_out), enc(s_out))
+    b.write()
+    b = Bundle("transpose")
+    for t in types:
+        for shape, perm in [((2, 3), (1, 0)), ((2, 3, 4), (2, 0, 1)), ((2, 1, 3, 2), (3, 1, 0, 2)), ((0, 2), (1, 0)), ((), ())]:
+            x = sample(t, shape)
+            b.add(f"{t}/{shape}/{perm}", [x], np.transpose(x, perm), enc(perm))
+    b.write()
+    b = Bundle("broadcast")
+    for t in types:
+        for s_in, s_out, axes in [((3,), (2, 3), ()), ((), (2, 2), ()), ((3, 1), (2, 3, 4), ()), ((3,), (3, 2), (0,)),
+                                  ((2, 1), (2, 5, 3), (0, 2)), ((0,), (2, 0), ())]:
+            x = sample(t, s_in)
+            if axes:
+                shape = [1] * len(s_out)
+                for i, a in enumerate(axes): shape[a] = s_in[i]
+                r = np.broadcast_to(x.reshape(shape), s_out)
+            else:
+                r = np.broadcast_to(x, s_out)
+            b.add(f"{t}/{s_in}/{s_out}/{axes}", [x], np.array(r, order="C"), enc(s_out, axes))
+    b.write()
+    b = Bundle("squeeze")
+    for t in types:
+        for shape, axes in [((1, 3, 1), None), ((1, 3, 1), (0,)), ((2, 1, 1, 2), (1, 2)), ((1,), None)]:
+            x = sample(t, shape)
+            r = np.squeeze(x) if axes is None else np.squeeze(x, axis=axes)
+            b.add(f"{t}/{shape}/{axes}", [x], r, [] if axes is None else list(axes))
+    b.write()
+    b = Bundle("new_axis")
+    for t in types:
+        for shape, axis in [((2, 3), 0), ((2, 3), 2), ((2, 3), -1), ((), 0)]:
+            x = sample(t, shape)
+            b.add(f"{t}/{shape}/{axis}", [x], np.expand_dims(x, axis), [axis])
+    b.write()
+    b = Bundle("slice")
+    for t in types:
+        for shape, starts, lengths, strides in [((5,), (1,), (3,), (1,)), ((4, 6), (1, 0), (2, 6), (1, 2)),
+                                                ((4, 6), (3, 5), (2, 3), (1, 1)),  # starts clamp to fit
+                                                ((2, 3, 4, 5), (0, 1, 1, 0), (2, 2, 3, 5), (2, 1, 2, 3)),
+                                                ((3, 0), (0, 0), (2, 0), (1, 1))]:
+            x = sample(t, shape)
+            st = [min(s, d - l) for s, d, l in zip(starts, shape, lengths)]
+            idx = tuple(slice(s, s + l, k) for s, l, k in zip(st, lengths, strides))
+            b.add(f"{t}/{shape}/{starts}/{lengths}/{strides}", [x], x[idx], enc(starts, lengths, strides))
+    b.write()
+    b = Bundle("put_slice")
+    for t in types:
+        for shape, ushape, starts in [((5,), (2,), (1,)), ((4, 6), (2, 3), (1, 2)), ((4, 6), (2, 3), (3, 5)),
+                                      ((2, 3), (0, 3), (1, 0))]:
+            x, u = sample(t, shape), sample(t, ushape)
+            st = [max(0, min(s, d - l)) for s, d, l in zip(starts, shape, ushape)]
+            r = x.copy()
+            r[tuple(slice(s, s + l) for s, l in zip(st, ushape))] = u
+            b.add(f"{t}/{shape}/{ushape}/{starts}", [x, u], r, list(starts))
+    b.write()
+    b = Bundle("pad")
+    for t in types:
+        for shape, cfg in [((3,), [(1, 2, 0)]), ((2, 3), [(0, 1, 1), (2, 0, 2)]), ((4, 5), [(-1, 1, 0), (1, -2, 1)]),
+                           ((0, 2), [(1, 1, 0), (0, 0, 3)]), ((), [])]:
+            x, v = sample(t, shape), sample(t, ())
+            r = x
+            for ax, (lo, hi, interior) in enumerate(cfg):
+                n = r.shape[ax]
+                m = n + max(n - 1, 0) * interior
+                shp = list(r.shape)
+                shp[ax] = m
+                y = np.full(shp, v, dtype=r.dtype)
+                idx = [slice(None)] * r.ndim
+                idx[ax] = slice(0, m, interior + 1)
+                y[tuple(idx)] = r
+                padshape = list(y.shape)
+                padshape[ax] = max(lo, 0) + m + max(hi, 0)
+                z = np.full(padshape, v, dtype=r.dtype)
+                idx[ax] = slice(max(lo, 0), max(lo, 0) + m)
+                z[tuple(idx)] = y
+                idx[ax] = slice(max(-lo, 0), padshape[ax] - max(-hi, 0))
+                r = z[tuple(idx)]
+            b.add(f"{t}/{shape}/{cfg}", [x, v], np.array(r, order="C"), [c for l in cfg for c in l])
+    b.write()
+    b = Bundle("concatenate")
+    for t in types:
+        for shapes, axis in [([(2, 3), (1, 3)], 0), ([(2, 1), (2, 3), (2, 2)], 1), ([(0, 2), (3, 2)], 0), ([(2, 2, 1, 2)] * 2, 2)]:
+            xs = [sample(t, s) for s in shapes]
+            b.add(f"{t}/{shapes}/{axis}", xs, np.concatenate(xs, axis), [axis])
+    b.write()
+    b = Bundle("stack")
+    for t in types:
+        for shape, n, axis in [((2, 3), 2, 0), ((2, 3), 3, 2), ((), 4, 0), ((0,), 2, 1)]:
+            xs = [sample(t, shape) for _ in range(n)]
+            b.add(f"{t}/{shape}/{n}/{axis}", xs, np.stack(xs, axis), [axis])
+    b.write()
+    b = Bundle("reverse")
+    for t in types:
+        for shape, axes in [((5,), (0,)), ((2, 3, 4), (0, 2)), ((2, 3), ()), ((0, 3), (1,))]:
+            x = sample(t, shape)
+            b.add(f"{t}/{shape}/{axes}", [x], np.flip(x, axes) if axes else x, enc(axes))
+    b.write()
+    b = Bundle("tile")
+    for t in types:
+        for shape, reps in [((2, 3), (2, 1)), ((3,), (2, 2)), ((2, 1, 2), (1, 3, 1)), ((0, 2), (2, 2))]:
+            x = sample(t, shape)
+            b.add(f"{t}/{shape}/{reps}", [x], np.tile(x, reps), list(reps))
+    b.write()
+
+
+# ---- indexing ----
+def gen_index():
+    types = ["f32", "f64", "i32", "bf16", "u8"]
+    b = Bundle("take")
+    for t in types:
+        for shape, ishape, axis in [((5,), (3,), 0), ((4, 3), (2, 2), 0), ((4, 3), (5,), 1), ((3, 4), (), 1), ((3, 2), (0,), 0)]:
+            x = sample(t, shape)
+            idx = RNG.integers(-1, shape[axis] + 1, size=ishape).astype(np.int64)  # out of range: clamped
+            b.add(f"{t}/{shape}/{ishape}/{axis}", [x, idx], np.take(x, np.clip(idx, 0, shape[axis] - 1), axis), [axis])
+    b.write()
+    b = Bundle("take_along_axis")
+    for t in types:
+        for shape, ishape, axis in [((4, 3), (2, 3), 0), ((4, 3), (4, 5), 1), ((2, 3, 4), (2, 3, 2), 2)]:
+            x = sample(t, shape)
+            idx = RNG.integers(0, shape[axis], size=ishape).astype(np.int64)
+            b.add(f"{t}/{shape}/{ishape}/{axis}", [x, idx], np.take_along_axis(x, idx, axis), [axis])
+    b.write()
+    b = Bundle("gather")
+    for t in types:
+        for shape, ishape, axes in [((4, 3), (5, 1), (0,)), ((4, 3, 2), (2, 2), (0, 1)), ((4, 3, 2), (3, 1), (2,)),
+                                    ((4, 3), (2, 3, 2), (0, 1)), ((4, 3), (0, 1), (1,))]:
+            x = sample(t, shape)
+            k = ishape[-1]
+            idx = np.stack([RNG.integers(-1, shape[axes[j]] + 1, size=ishape[:-1]) for j in range(k)], -1).astype(np.int64)
+            cl = np.stack([np.clip(idx[..., j], 0, shape[axes[j]] - 1) for j in range(k)], -1) if idx.size else idx
+            rest = [d for d in range(len(shape)) if d not in axes]
+            out = np.empty(ishape[:-1] + tuple(shape[d] for d in rest), dtype=x.dtype)
+            for pos in np.ndindex(*ishape[:-1]):
+                sel = [slice(None)] * len(shape)
+                for j, a in enumerate(axes): sel[a] = cl[pos][j]
+                out[pos] = x[tuple(sel)]
+            b.add(f"{t}/{shape}/{ishape}/{axes}", [x, idx], out, list(axes))
+    b.write()
+    for name, add in [("indexed_add", True), ("indexed_put", False)]:
+        b = Bundle(name)
+        for t in types:
+            for shape, ishape, axes in [((5,), (4, 1), (0,)), ((4, 3), (3, 2), (0, 1)), ((4, 3), (3, 1), (0,)),
+                                        ((4, 3, 2), (2, 1), (1,)), ((4, 3), (0, 1), (0,))]:
+                x = sample(t, shape, -3, 3)
+                k = ishape[-1]
+                idx = np.stack([RNG.integers(0, shape[axes[j]], size=ishape[:-1]) for j in range(k)], -1).astype(np.int64)
+                if not add and idx.size:  # puts with duplicate indices are order dependent: keep unique
+                    idx = np.stack([np.arange(ishape[0]) % shape[axes[j]] for j in range(k)], -1).astype(np.int64)
+                rest = [d for d in range(len(shape)) if d not in axes]
+                u = sample(t, ishape[:-1] + tuple(shape[d] for d in rest), -3, 3)
+                out = f64(x).copy() if t != "u8" else x.astype(np.int64)
+                for pos in np.ndindex(*ishape[:-1]):
+                    sel = [slice(None)] * len(shape)
+                    for j, a in enumerate(axes): sel[a] = idx[pos][j]
+                    val = u[pos].astype(np.int64) if t == "u8" else f64(u[pos])
+                    if add: out[tuple(sel)] += val
+                    else: out[tuple(sel)] = val
+                b.add(f"{t}/{shape}/{ishape}/{axes}", [x, idx, u], cast(out, t), list(axes))
+        b.write()
+
+
+def gen_dot():
+    b = Bundle("dot_general")
+    for t in ["f32", "f64", "i32", "i64", "f16", "bf16", "u8"]:
+        for sa, sb, ca, cb, ba, bb in [((3, 4), (4, 5), [1], [0], [], []), ((4,), (4,), [0], [0], [], []),
+                                       ((2, 3, 4), (2, 4, 5), [2], [1], [0], [0]), ((3, 4), (5, 4), [1], [1], [], []),
+                                       ((2, 3, 4, 2), (4, 2, 5), [2, 3], [0, 1], [], []), ((0, 3), (3, 2), [1], [0], [], []),
+                                       ((2, 3), (3, 0), [1], [0], [], []), ((3, 2), (4,), [], [], [], [])]:
+            x, y = sample(t, sa, -3, 3), sample(t, sb, -3, 3)
+            # Reference: batch dims, then x free, then y free.
+            xa = np.moveaxis(f64(x), ba + ca, list(range(len(ba))) + list(range(len(sa) - len(ca), len(sa))))
+            ya = np.moveaxis(f64(y), bb + cb, list(range(len(bb) + len(cb))))
+            nb, nc = len(ba), len(ca)
+            fx = xa.shape[nb:len(sa) - nc]
+            fy = ya.shape[nb + nc:]
+            X = xa.reshape(xa.shape[:nb] + (int(np.prod(fx)), int(np.prod(xa.shape[len(sa) - nc:]))))
+            Y = ya.reshape(ya.shape[:nb] + (int(np.prod(ya.shape[nb:nb + nc])), int(np.prod(fy))))
+            r = (X @ Y).reshape(xa.shape[:nb] + tuple(fx) + tuple(fy))
+            b.add(f"{t}/{sa}/{sb}/{ca}{cb}{ba}{bb}", [x, y], cast(r, t), enc(ca, cb, ba, bb))
+    b.write()
+
+
+# ---- composites ----
+def gen_composites():
+    b = Bundle("mean")
+    for t in ["f32", "f64", "i32", "f16"]:
+        for shape, axes, keep in [((2, 3), None, False), ((2, 3, 4), [0, 2], True), ((5,), [0], False), ((0, 3), [1], False)]:
+            x = sample(t, shape)
+            r = np.mean(f64(x), axis=None if axes is None else tuple(axes), keepdims=keep)
+            b.add(f"{t}/{shape}/{axes}/{keep}", [x], cast(r, to_float(t)), [int(keep)] + (axes or []))
+    b.write()
+    for name, fn in [("variance", np.var), ("standard_deviation", np.std)]:
+        b = Bundle(name)
+        for t in ["f32", "f64"]:
+            for shape, axes, keep, ddof in [((2, 3), None, False, 0), ((4, 3, 2), [0, 2], True, 1), ((6,), [0], False, 1)]:
+                x = sample(t, shape)
+                r = fn(f64(x), axis=None if axes is None else tuple(axes), keepdims=keep, ddof=ddof)
+                b.add(f"{t}/{shape}/{axes}/{keep}/{ddof}", [x], cast(r, t), [int(keep), ddof] + (axes or []))
+        b.write()
+    b = Bundle("logsumexp")
+    for t in ["f32", "f64"]:
+        for shape, axes, keep in [((2, 3), None, False), ((3, 4), [1], True), ((2, 3, 4), [0, 2], False)]:
+            x = sample(t, shape, -50, 50)
+            r = sp.logsumexp(f64(x), axis=None if axes is None else tuple(axes), keepdims=keep)
+            b.add(f"{t}/{shape}/{axes}/{keep}", [x], cast(r, t), [int(keep)] + (axes or []))
+        x = np.array([[-np.inf, -np.inf], [1000.0, 1000.0]], DT[t])
+        b.add(f"{t}/inf", [x], cast(sp.logsumexp(f64(x), axis=1), t), [0, 1])
+    b.write()
+    for name, fn in [("softmax", sp.softmax), ("log_softmax", sp.log_softmax)]:
+        b = Bundle(name)
+        # (f16 log_softmax is left out: x - logsumexp(x) cancels to within an f16 ulp of |x|.)
+        for t in ["f32", "f64", "f16"] if name == "softmax" else ["f32", "f64"]:
+            for shape, axis in [((2, 5), -1), ((3, 4), 0), ((2, 3, 4), 1), ((4,), 0)]:
+                x = sample(t, shape, -20, 20)
+                b.add(f"{t}/{shape}/{axis}", [x], cast(fn(f64(x), axis=axis), t), [axis])
+        b.write()
+    b = Bundle("clip")
+    for t in ["f32", "i32", "f64"]:
+        x = sample(t, (3, 4), -5, 5, specials=is_float(t))
+        lo, hi = sample(t, (), -2, -1), sample(t, (4,), 1, 2)
+        b.add(f"{t}/bcast", [x, lo, hi], np.minimum(np.maximum(x, lo), hi).astype(DT[t]))
+    b.write()
+    b = Bundle("outer")
+    for t in ["f32", "i32"]:
+        x, y = sample(t, (3,)), sample(t, (2, 2))
+        b.add(f"{t}/flat", [x, y], np.outer(x, y).astype(DT[t]))
+    b.write()
+    b = Bundle("matmul")
+    for t in ["f32", "f64", "i64"]:
+        for sa, sb in [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2)), ((2, 3, 4), (4, 1))]:
+            x, y = sample(t, sa), sample(t, sb)
+            b.add(f"{t}/{sa}/{sb}", [x, y], cast(np.matmul(f64(x), f64(y)), t))
+    b.write()
+    b = Bundle("one_hot")
+    for t in ["i64", "i32", "u8"]:
+        x = sample(t, (2, 3), 0, 5)
+        x.reshape(-1)[0] = 9  # out of range: an all-zero row
+        b.add(f"{t}/5", [x], (x[..., None] == np.arange(5)).astype(np.float32), [5])
+    b.write()
+    b = Bundle("einsum")
+    for i, (spec, sa, sb) in enumerate([("ij,jk->ik", (2, 3), (3, 4)), ("bij,bjk->bik", (2, 2, 3), (2, 3, 2)),
+                                        ("ij,ij->", (2, 3), (2, 3)), ("i,j->ij", (3,), (2,)), ("ij->ji", (2, 3), None),
+                                        ("ijk->j", (2, 3, 4), None), ("ij,kj", (2, 3), (4, 3)), ("bhqd,bhkd->bhqk", (1, 2, 3, 4), (1, 2, 5, 4)),
+                                        ("ik,kj->", (2, 3), (3, 2)), ("abc,cd->abd", (2, 1, 3), (3, 2))]):
+        ins = [sample("f32", sa)] + ([sample("f32", sb)] if sb else [])
+        b.add(f"f32/{i}", ins, np.einsum(spec, *[f64(v) for v in ins]).astype(np.float32), [i])
+    b.write()
+
+
+if __name__ == "__main__":
+    gen_unary()
+    gen_binary()
+    gen_misc()
+    gen_reduce()
+    gen_shape()
+    gen_index()
+    gen_dot()
+    gen_composites()
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)
