@@ -46,6 +46,19 @@ nx::Axes axes_from(const Args& a, size_t from) {
 nx::ReduceOpts reduce_opts(const Args& a) { return {.axes = axes_from(a, 1), .keep_axes = a[0] != 0}; }
 
 // The order of ALL in generate.py.
+std::vector<std::pair<int64_t, int64_t>> pairs(const std::vector<int64_t>& lo, const std::vector<int64_t>& hi) {
+  std::vector<std::pair<int64_t, int64_t>> p;
+  for (size_t i = 0; i < lo.size(); ++i) p.emplace_back(lo[i], hi[i]);
+  return p;
+}
+nx::Padding padding_of(const std::vector<std::vector<int64_t>>& l, size_t lo, size_t mode) {
+  switch (l[mode][0]) {
+    case 1: return nx::PaddingMode::valid;
+    case 2: return nx::PaddingMode::same;
+    default: return pairs(l[lo], l[lo + 1]);
+  }
+}
+
 const nx::DType kAll[] = {nx::boolean, nx::u8, nx::u32, nx::i32, nx::i64, nx::f32, nx::f64, nx::f16, nx::bf16};
 
 #define UNARY(fn, tol) {#fn, Tol::tol, [](const Inputs& in, const Args&) { return nx::fn(in[0]); }}
@@ -55,6 +68,12 @@ const nx::DType kAll[] = {nx::boolean, nx::u8, nx::u32, nx::i32, nx::i64, nx::f3
   {#fn, Tol::exact, [](const Inputs& in, const Args& a) {                                                \
      return nx::fn(in[0], {.axis = a.size() > 1 ? std::optional<int>(static_cast<int>(a[1])) : std::nullopt, \
                            .keep_axes = !a.empty() && a[0] != 0});                                       \
+   }}
+// args: window, strides, lo, hi, window dilations, [padding mode]
+#define WINDOW(fn)                                                                              \
+  {#fn, Tol::exact, [](const Inputs& in, const Args& a) {                                       \
+     auto l = lists(a);                                                                         \
+     return nx::fn(in[0], l[0], {.strides = l[1], .padding = padding_of(l, 2, 5), .window_dilations = l[4]}); \
    }}
 #define CUMULATIVE(fn)                                                                         \
   {#fn, Tol::exact, [](const Inputs& in, const Args& a) {                                      \
@@ -121,6 +140,21 @@ const std::vector<OpInfo>& op_table() {
          auto l = lists(a);
          return nx::dot_general(in[0], in[1], {.contract_a = to_int(l[0]), .contract_b = to_int(l[1]),
                                                .batch_a = to_int(l[2]), .batch_b = to_int(l[3])}); }},
+      {"conv", Tol::exact, [](const Inputs& in, const Args& a) {
+         auto l = lists(a);
+         auto mode = l[5][2];
+         nx::Padding pad = mode == 1 ? nx::Padding(nx::PaddingMode::valid) : nx::Padding(nx::PaddingMode::same);
+         if (mode == 0) pad = pairs(l[1], l[2]);
+         return nx::conv(in[0], in[1], {.strides = l[0], .padding = pad, .input_dilation = l[3],
+                                        .kernel_dilation = l[4], .feature_group_size = l[5][0],
+                                        .batch_group_size = l[5][1]}); }},
+      WINDOW(window_sum), WINDOW(window_product), WINDOW(window_max), WINDOW(window_min),
+      {"sort", Tol::exact, [](const Inputs& in, const Args& a) {
+         return nx::sort(in[0], {.axis = static_cast<int>(a[0]), .direction = a[1] ? nx::Direction::desc : nx::Direction::asc}); }},
+      {"argsort", Tol::exact, [](const Inputs& in, const Args& a) {
+         return nx::argsort(in[0], {.axis = static_cast<int>(a[0]), .direction = a[1] ? nx::Direction::desc : nx::Direction::asc}); }},
+      {"top_k", Tol::exact, [](const Inputs& in, const Args& a) { return nx::top_k(in[0], a[0]).first; }},
+      {"top_k_indices", Tol::exact, [](const Inputs& in, const Args& a) { return nx::top_k(in[0], a[0]).second; }},
       // composites
       {"mean", Tol::exact, [](const Inputs& in, const Args& a) { return nx::mean(in[0], reduce_opts(a)); }},
       {"variance", Tol::exact, [](const Inputs& in, const Args& a) {
@@ -267,11 +301,10 @@ TEST(OpTableCoverage, EveryPrimitiveHasARow) {
       for (const auto& n : jitted.graph(c.inputs).nodes) seen.insert(n->op);
     }
   }
-  // Ops whose golden tests live in their own files (conv_test, window_test, sort_test,
-  // linalg_test, random_test, control_test) or that are graph plumbing.
+  // Ops whose golden tests live in their own files (linalg_test, random_test,
+  // control_test) or that are graph plumbing.
   const std::set<std::string> elsewhere = {
-      "parameter", "constant", "iota", "conv", "window_sum", "window_max", "window_min", "window_product",
-      "sort", "argsort", "top_k", "cholesky", "triangular_solve", "qr", "eigh", "svd", "lu", "solve",
+      "parameter", "constant", "iota", "cholesky", "triangular_solve", "qr", "eigh", "svd", "lu", "solve",
       "determinant", "random_bits", "while", "cond"};
   for (int i = 0; i < nx::num_ops(); ++i) {
     auto op = static_cast<nx::Op>(i);

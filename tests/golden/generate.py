@@ -698,6 +698,121 @@ def gen_composites():
     b.write()
 
 
+# ---- convolution, windows, sorting (references from jax.lax in float64) ----
+def jax64():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+    return jax
+
+
+PAD_MODES = {"explicit": 0, "valid": 1, "same": 2}
+
+
+def gen_conv():
+    jax = jax64()
+    lax = jax.lax
+    specs = {1: ("NCH", "OIH", "NCH"), 2: ("NCHW", "OIHW", "NCHW"), 3: ("NCDHW", "OIDHW", "NCDHW")}
+    b = Bundle("conv")
+    cases = [  # (input, kernel, strides, padding, lhs_dil, rhs_dil, feature groups, batch groups)
+        ((2, 3, 7), (4, 3, 3), (1,), "valid", (1,), (1,), 1, 1),
+        ((1, 2, 6, 5), (3, 2, 3, 2), (2, 1), "same", (1, 1), (1, 1), 1, 1),
+        ((2, 2, 5, 5), (2, 2, 3, 3), (1, 2), [(1, 2), (0, 1)], (1, 1), (2, 1), 1, 1),
+        ((1, 2, 4, 4), (3, 2, 2, 2), (1, 1), [(-1, 1), (1, 0)], (2, 1), (1, 1), 1, 1),
+        ((2, 4, 5, 5), (4, 1, 3, 3), (1, 1), "same", (1, 1), (1, 1), 4, 1),   # depthwise
+        ((2, 4, 5, 5), (6, 2, 3, 3), (1, 1), "valid", (1, 1), (1, 1), 2, 1),
+        ((4, 2, 5, 5), (6, 2, 3, 3), (1, 1), "valid", (1, 1), (1, 1), 1, 2),  # batch groups
+        ((1, 2, 4, 4, 4), (2, 2, 2, 2, 2), (2, 1, 1), "valid", (1, 1, 1), (1, 1, 2), 1, 1),
+        ((0, 2, 5, 5), (3, 2, 3, 3), (1, 1), "valid", (1, 1), (1, 1), 1, 1),
+    ]
+    for t in ["f32", "f64", "i32", "f16"]:
+        for i, (si, sk, st, pad, ld, rd, fg, bg) in enumerate(cases):
+            x, k = sample(t, si, -3, 3), sample(t, sk, -3, 3)
+            nd = len(si) - 2
+            if isinstance(pad, str):
+                eff = [(sk[2 + d] - 1) * rd[d] + 1 for d in range(nd)]
+                pads = lax.padtype_to_pads(si[2:], eff, st, pad.upper())
+                mode = PAD_MODES[pad]
+            else:
+                pads, mode = pad, 0
+            r = lax.conv_general_dilated(f64(x), f64(k), st, list(pads), ld, rd, specs[nd],
+                                         feature_group_count=fg, batch_group_count=bg,
+                                         precision=lax.Precision.HIGHEST)
+            lo = [p[0] for p in pads] if mode == 0 else []
+            hi = [p[1] for p in pads] if mode == 0 else []
+            b.add(f"{t}/{i}", [x, k], cast(np.asarray(r), t), enc(st, lo, hi, ld, rd, [fg, bg, mode]))
+    b.write()
+
+
+def gen_window():
+    jax = jax64()
+    lax = jax.lax
+    ops = {"window_sum": (lax.add, lambda t: 0), "window_product": (lax.mul, lambda t: 1),
+           "window_max": (lax.max, lowest), "window_min": (lax.min, highest)}
+    cases = [  # (shape, window, strides, padding, window dilation)
+        ((6,), (2,), (2,), "valid", (1,)),
+        ((1, 1, 5, 5), (1, 1, 2, 2), (1, 1, 2, 2), "valid", (1, 1, 1, 1)),
+        ((2, 3, 5, 4), (1, 1, 3, 3), (1, 1, 1, 1), "same", (1, 1, 1, 1)),
+        ((2, 5, 6), (1, 2, 3), (1, 2, 1), [(0, 0), (1, 1), (2, 0)], (1, 2, 1)),
+        ((3, 4), (2, 2), (1, 1), "valid", (1, 1)),
+        ((0, 4), (1, 2), (1, 1), "valid", (1, 1)),
+    ]
+    for name, (fn, init) in ops.items():
+        b = Bundle(name)
+        for t in ["f32", "f64", "i32", "bf16"] + (["u8"] if name != "window_product" else []):
+            for i, (shape, win, st, pad, wd) in enumerate(cases):
+                lo_, hi_ = (-2, 3) if name != "window_product" else (1, 2)
+                x = sample(t, shape, lo_, hi_, specials=is_float(t) and shape == (3, 4) and name != "window_product")
+                if isinstance(pad, str):
+                    eff = [(w - 1) * d + 1 for w, d in zip(win, wd)]
+                    pads, mode = lax.padtype_to_pads(shape, eff, st, pad.upper()), PAD_MODES[pad]
+                else:
+                    pads, mode = pad, 0
+                xr = f64(x) if is_float(t) else x.astype(np.int64)
+                ini = float(init(t)) if is_float(t) else int(init("i64" if t != "u8" else "u8"))
+                if not is_float(t) and name in ("window_max", "window_min"):
+                    ini = int(init(t))
+                r = lax.reduce_window(xr, np.asarray(ini, xr.dtype), fn, win, st, list(pads), window_dilation=wd)
+                lo = [p[0] for p in pads] if mode == 0 else []
+                hi = [p[1] for p in pads] if mode == 0 else []
+                b.add(f"{t}/{i}", [x], cast(np.asarray(r), t), enc(win, st, lo, hi, wd, [mode]))
+        b.write()
+
+
+def gen_sort():
+    jax = jax64()
+    jnp = jax.numpy
+    for name in ["sort", "argsort"]:
+        b = Bundle(name)
+        for t in ["f32", "f64", "i32", "u8", "bf16", "bool", "i64"]:
+            for shape, axis in [((7,), -1), ((3, 5), 0), ((2, 3, 4), 1), ((4, 0), 0), ((), -1)]:
+                if shape == () : continue
+                for desc in [False, True]:
+                    x = sample(t, shape, -3, 3, specials=is_float(t) and shape == (3, 5))
+                    if is_int(t) or t == "bool":
+                        pass
+                    else:
+                        x = cast(np.round(f64(x)), t) if shape == (7,) else x  # ties
+                    xr = jnp.asarray(f64(x) if is_float(t) else x)
+                    if name == "sort":
+                        r = np.asarray(jnp.sort(xr, axis=axis, descending=desc, stable=True))
+                        out = cast(r, t) if t != "bool" else r.astype(np.bool_)
+                    else:
+                        out = np.asarray(jnp.argsort(xr, axis=axis, descending=desc, stable=True)).astype(np.int64)
+                    b.add(f"{t}/{shape}/{axis}/{int(desc)}", [x], out, [axis, int(desc)])
+        b.write()
+    for name, part in [("top_k", 0), ("top_k_indices", 1)]:
+        b = Bundle(name)
+        for t in ["f32", "f64", "i32", "bf16"]:
+            for shape, k in [((7,), 3), ((3, 5), 5), ((2, 3, 4), 1), ((3, 4), 0)]:
+                x = sample(t, shape, -3, 3)
+                x = cast(np.round(f64(x)), t)  # ties: lower index first
+                r = jax.lax.top_k(jnp.asarray(f64(x)), k)[part]
+                out = cast(np.asarray(r), t) if part == 0 else np.asarray(r).astype(np.int64)
+                b.add(f"{t}/{shape}/{k}", [x], out, [k])
+        b.write()
+
+
 if __name__ == "__main__":
     gen_unary()
     gen_binary()
@@ -707,5 +822,8 @@ if __name__ == "__main__":
     gen_index()
     gen_dot()
     gen_composites()
+    gen_conv()
+    gen_window()
+    gen_sort()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)
