@@ -2,11 +2,13 @@
 #include "nx/graph.hpp"
 
 #include <functional>
+#include <iomanip>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "nx/backend.hpp"
+#include "nx/detail/core.hpp"
 
 namespace nx {
 namespace {
@@ -161,6 +163,20 @@ std::string types_str(const Node& n) {
 }
 }  // namespace
 
+// Small constants print their values: "constant(2.5)", "constant([1, 2, 3])".
+std::string constant_str(const Node& n) {
+  const TensorType& t = n.outputs[0];
+  if (!n.constant || t.shape.size() > 8 || !n.constant->owner()->host_accessible()) return "";
+  std::vector<double> v(static_cast<size_t>(t.shape.size()));
+  detail::convert(n.constant->data(), t.dtype, v.data(), DType::f64, t.shape.size());
+  std::ostringstream os;
+  os << std::setprecision(8);
+  if (t.shape.rank() > 0) os << "[";
+  for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
+  if (t.shape.rank() > 0) os << "]";
+  return os.str();
+}
+
 std::string Graph::str() const {
   auto id = number_nodes(*this);
   std::ostringstream os;
@@ -175,7 +191,7 @@ std::string Graph::str() const {
       os << (i ? ", " : "") << "%" << id[v.node.get()];
       if (v.node->outputs.size() > 1) os << "." << v.index;
     }
-    std::string a = n->attrs.str();
+    std::string a = n->op == Op::Constant ? constant_str(*n) : n->attrs.str();
     if (!a.empty()) os << (n->inputs.empty() ? "" : "; ") << a;
     os << ") : " << types_str(*n) << "\n";
   }
