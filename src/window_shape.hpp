@@ -47,7 +47,8 @@ inline int64_t dilated(int64_t n, int64_t d, const char* op, Where where) {
   if (n == 0) return 0;
   int64_t m = 0;
   bool o = __builtin_mul_overflow(n - 1, d, &m);
-  return checked(o || __builtin_add_overflow(m, 1, &m), m, op, where);
+  o = o || __builtin_add_overflow(m, 1, &m);
+  return checked(o, m, op, where);
 }
 
 // Resolves the padding of every dimension and the output sizes. 'same' gives

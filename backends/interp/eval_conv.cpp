@@ -15,46 +15,46 @@ struct Tap {
   int64_t input;   // offset within one (n, c) input slice
 };
 
-// The input index one spatial dimension reads for output position `o` and kernel
-// position `k`, or -1 when it falls on padding or a dilation hole.
-int64_t input_index(const Attrs& a, size_t d, int64_t in, int64_t o, int64_t k) {
-  int64_t p = o * a.strides[d] + k * a.rhs_dilation[d] - a.lo[d];  // position in the dilated input
-  int64_t dil = a.lhs_dilation[d];
-  if (p < 0 || p % dil != 0) return -1;
-  int64_t i = p / dil;
-  return i < in ? i : -1;
+// For each spatial dim, the input index read by (output position o, kernel position k)
+// at [o * kernel + k], or -1 when it falls on padding or a dilation hole.
+std::vector<std::vector<int64_t>> index_tables(const Attrs& a, const Shape& in, const Shape& k, const Shape& out) {
+  std::vector<std::vector<int64_t>> t(static_cast<size_t>(in.rank() - 2));
+  for (size_t d = 0; d < t.size(); ++d) {
+    int dim = static_cast<int>(d) + 2;
+    int64_t kd = k[dim], dil = a.lhs_dilation[d];
+    t[d].resize(static_cast<size_t>(out[dim] * kd));
+    for (int64_t o = 0; o < out[dim]; ++o)
+      for (int64_t j = 0; j < kd; ++j) {
+        int64_t p = o * a.strides[d] + j * a.rhs_dilation[d] - a.lo[d];  // position in the dilated input
+        bool hit = p >= 0 && p % dil == 0 && p / dil < in[dim];
+        t[d][static_cast<size_t>(o * kd + j)] = hit ? p / dil : -1;
+      }
+  }
+  return t;
 }
 
-// Taps of every output spatial position, in row-major order of the output spatial dims.
-std::vector<std::vector<Tap>> plan_taps(const Attrs& a, const Shape& in, const Shape& k, const Shape& out) {
-  int ns = in.rank() - 2;
-  Shape osp, ksp, isp;
-  for (int d = 0; d < ns; ++d) {
-    osp.push_back(out[d + 2]);
-    ksp.push_back(k[d + 2]);
-    isp.push_back(in[d + 2]);
-  }
-  auto ist = isp.strides();
-  std::vector<std::vector<Tap>> taps(static_cast<size_t>(osp.size()));
-  std::array<int64_t, kMaxRank> oi{};
-  for (int64_t op = 0; op < osp.size(); ++op) {
-    std::array<int64_t, kMaxRank> ki{};
-    for (int64_t kp = 0; kp < ksp.size(); ++kp) {
-      int64_t off = 0;
-      bool ok = true;
-      for (int d = 0; d < ns && ok; ++d) {
-        size_t u = static_cast<size_t>(d);
-        int64_t i = input_index(a, u, isp[d], oi[u], ki[u]);
-        ok = i >= 0;
-        off += i * ist[u];
-      }
-      if (ok) taps[static_cast<size_t>(op)].push_back({kp, off});
-      for (int d = ns - 1; d >= 0 && ++ki[static_cast<size_t>(d)] == ksp[d]; --d) ki[static_cast<size_t>(d)] = 0;
+// Lists the taps of the output spatial position `oi` into `taps`.
+void collect_taps(const std::vector<std::vector<int64_t>>& tables, const Shape& ksp,
+                  const std::array<int64_t, kMaxRank>& ist, const std::array<int64_t, kMaxRank>& oi,
+                  std::vector<Tap>& taps) {
+  taps.clear();
+  int ns = ksp.rank();
+  std::array<int64_t, kMaxRank> ki{};
+  for (int64_t kp = 0; kp < ksp.size(); ++kp) {
+    int64_t off = 0;
+    bool ok = true;
+    for (int d = 0; d < ns && ok; ++d) {
+      size_t u = static_cast<size_t>(d);
+      int64_t i = tables[u][static_cast<size_t>(oi[u] * ksp[d] + ki[u])];
+      ok = i >= 0;
+      off += i * ist[u];
     }
-    for (int d = ns - 1; d >= 0 && ++oi[static_cast<size_t>(d)] == osp[d]; --d) oi[static_cast<size_t>(d)] = 0;
+    if (ok) taps.push_back({kp, off});
+    for (int d = ns - 1; d >= 0 && ++ki[static_cast<size_t>(d)] == ksp[d]; --d) ki[static_cast<size_t>(d)] = 0;
   }
-  return taps;
 }
+
+Shape spatial(const Shape& s) { return Shape(s.dims().subspan(2)); }
 
 template <class T, class A> std::vector<A> widen(const Operand& x) {
   const T* p = data<T>(x.buffer);
@@ -72,14 +72,11 @@ NX_KERNEL(eval_conv) {
   const Attrs& a = n.attrs;
   const Shape& is = in[0].type.shape;
   const Shape& ks = in[1].type.shape;
-  auto taps = plan_taps(a, is, ks, out.shape);
+  auto tables = index_tables(a, is, ks, out.shape);
+  Shape isp = spatial(is), ksp = spatial(ks), osp = spatial(out.shape);
+  auto ist = isp.strides();
   int64_t fg = a.k, bg = a.k2;
   int64_t n_out = out.shape[0], O = ks[0], Cg = ks[1], C = is[1];
-  int64_t isp = 1, ksp = 1, osp = static_cast<int64_t>(taps.size());
-  for (int d = 2; d < is.rank(); ++d) {
-    isp *= is[d];
-    ksp *= ks[d];
-  }
   int64_t o_per_fg = O / fg, o_per_bg = O / bg;
   detail::visit_dtype(out.dtype, [&](auto t) {
     using T = decltype(t);
@@ -87,21 +84,24 @@ NX_KERNEL(eval_conv) {
     auto x = widen<T, A>(in[0]);
     auto w = widen<T, A>(in[1]);
     T* y = data<T>(o);
-    for (int64_t b = 0; b < n_out; ++b)
-      for (int64_t oc = 0; oc < O; ++oc) {
-        // Feature groups pick a block of input channels; batch groups a block of the batch.
-        int64_t c0 = (oc / o_per_fg) * Cg;
-        int64_t nb = (oc / o_per_bg) * n_out + b;
-        const A* wo = w.data() + oc * Cg * ksp;
-        const A* xb = x.data() + (nb * C + c0) * isp;
-        T* yo = y + (b * O + oc) * osp;
-        for (int64_t p = 0; p < osp; ++p) {
+    std::vector<Tap> taps;
+    std::array<int64_t, kMaxRank> oi{};
+    for (int64_t p = 0; p < osp.size(); ++p) {
+      collect_taps(tables, ksp, ist, oi, taps);
+      for (int64_t b = 0; b < n_out; ++b)
+        for (int64_t oc = 0; oc < O; ++oc) {
+          // Feature groups pick a block of input channels; batch groups a block of the batch.
+          int64_t c0 = (oc / o_per_fg) * Cg;
+          int64_t nb = (oc / o_per_bg) * n_out + b;
+          const A* wo = w.data() + oc * Cg * ksp.size();
+          const A* xb = x.data() + (nb * C + c0) * isp.size();
           A acc = 0;
           for (int64_t c = 0; c < Cg; ++c)
-            for (const Tap& tp : taps[static_cast<size_t>(p)]) acc += xb[c * isp + tp.input] * wo[c * ksp + tp.kernel];
-          yo[p] = store<T>(acc);
+            for (const Tap& tp : taps) acc += xb[c * isp.size() + tp.input] * wo[c * ksp.size() + tp.kernel];
+          y[(b * O + oc) * osp.size() + p] = store<T>(acc);
         }
-      }
+      for (int d = osp.rank() - 1; d >= 0 && ++oi[static_cast<size_t>(d)] == osp[d]; --d) oi[static_cast<size_t>(d)] = 0;
+    }
   });
   return {o};
 }
