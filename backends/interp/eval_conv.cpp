@@ -6,10 +6,6 @@
 namespace nx::interp {
 namespace {
 
-using detail::is_float_v;
-using detail::load;
-using detail::store;
-
 struct Tap {
   int64_t kernel;  // offset within one (o, c) kernel slice
   int64_t input;   // offset within one (n, c) input slice

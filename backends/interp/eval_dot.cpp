@@ -5,11 +5,6 @@
 namespace nx::interp {
 namespace {
 
-using detail::compute_t;
-using detail::is_float_v;
-using detail::load;
-using detail::store;
-
 // Packs x so that its dims are ordered batch, then `first`, then `second`, as a flat vector.
 template <class T, class A>
 std::vector<A> pack(const Operand& x, const std::vector<int64_t>& batch, const std::vector<int64_t>& first,

@@ -10,11 +10,6 @@
 namespace nx::interp {
 namespace {
 
-using detail::compute_t;
-using detail::is_float_v;
-using detail::load;
-using detail::store;
-
 template <class T> using unsigned_of = std::make_unsigned_t<std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>>;
 
 // Integer ops wrap modulo 2^n (no signed-overflow UB).

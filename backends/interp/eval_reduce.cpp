@@ -7,11 +7,6 @@
 namespace nx::interp {
 namespace {
 
-using detail::compute_t;
-using detail::is_float_v;
-using detail::load;
-using detail::store;
-
 template <class T> using acc_t = std::conditional_t<is_float_v<T>, double, compute_t<T>>;
 
 template <class A> A identity(Op op) {

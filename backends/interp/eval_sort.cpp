@@ -10,9 +10,6 @@
 namespace nx::interp {
 namespace {
 
-using detail::compute_t;
-using detail::load;
-
 template <class C> bool is_nan(C v) {
   if constexpr (std::is_floating_point_v<C>) return std::isnan(v);
   else return false;

@@ -9,11 +9,6 @@
 namespace nx::interp {
 namespace {
 
-using detail::compute_t;
-using detail::is_float_v;
-using detail::load;
-using detail::store;
-
 // For each dim, the input index read by (output position o, window position k) at
 // [o * window + k], or -1 on padding.
 std::vector<std::vector<int64_t>> index_tables(const Attrs& a, const Shape& in, const Shape& out) {

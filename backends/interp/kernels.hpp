@@ -9,6 +9,12 @@
 
 namespace nx::interp {
 
+using detail::compute_t;
+using detail::is_float_v;
+using detail::is_half_v;
+using detail::load;
+using detail::store;
+
 using Outputs = std::vector<BufferPtr>;
 // Every kernel: node (op, attrs, output types), concrete inputs, the backend to allocate on.
 #define NX_KERNEL(name) Outputs name(const Node& n, std::span<const Operand> in, Backend& be)
