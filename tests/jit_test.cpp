@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "nx/nx.hpp"
 
 namespace {
@@ -71,6 +74,22 @@ TEST(Jit, CacheIsBounded) {
   EXPECT_EQ(f.stats().evictions, 2);
   f(nx::ones({1}));
   EXPECT_EQ(f.compiles(), 5);
+}
+
+TEST(Jit, ConcurrentCallsShareOneCompiledEntry) {
+  auto f = nx::jit([](const nx::Tensor& x) { return nx::sum(nx::exp(x) * 2.0); });
+  nx::Tensor x = nx::iota({16}, nx::f32);
+  float want = f(x).item<float>();
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i)
+        if (f(x).item<float>() != want) ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(f.compiles(), 1);
 }
 
 }  // namespace
