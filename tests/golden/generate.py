@@ -813,6 +813,25 @@ def gen_sort():
         b.write()
 
 
+def gen_control():
+    b = Bundle("while_loop")  # x = 2x + 1 while sum(x) < 100
+    for t in ["f32", "f64", "i32", "i64"]:
+        for shape in [(3,), (2, 2), (), (0,)]:
+            x = sample(t, shape, 0, 3)
+            if x.size and np.sum(x) <= 0: x = x + 1
+            r = x.astype(np.float64)
+            while r.sum() < 100 and r.size and r.sum() > 0: r = 2 * r + 1
+            if not x.size: continue  # sum of empty is 0 < 100 forever
+            b.add(f"{t}/{shape}", [x], cast(r, t))
+    b.write()
+    b = Bundle("cond")  # p ? 2x : -x
+    for t in ["f32", "i32"]:
+        for p in [True, False]:
+            x = sample(t, (2, 3))
+            b.add(f"{t}/{p}", [np.array(p), x], (2 * x if p else -x).astype(DT[t]))
+    b.write()
+
+
 if __name__ == "__main__":
     gen_unary()
     gen_binary()
@@ -825,5 +844,6 @@ if __name__ == "__main__":
     gen_conv()
     gen_window()
     gen_sort()
+    gen_control()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)
