@@ -813,6 +813,138 @@ def gen_sort():
         b.write()
 
 
+# ---- linear algebra (numpy/scipy in float64) ----
+def spd(batch, n, t):
+    a = RNG.uniform(-1, 1, size=batch + (n, n))
+    return cast(a @ np.swapaxes(a, -1, -2) + n * np.eye(n), t)
+
+
+def sign_fix(v):
+    """Columns scaled so the largest-magnitude component (first on ties) is positive."""
+    idx = np.argmax(np.abs(v), axis=-2)
+    s = np.sign(np.take_along_axis(v, idx[..., None, :], axis=-2))
+    return v * np.where(s == 0, 1, s)
+
+
+def batched(fn, *xs):
+    xs = [np.asarray(x) for x in xs]
+    if xs[0].ndim == 2: return fn(*xs)
+    return np.stack([batched(fn, *[x[i] for x in xs]) for i in range(xs[0].shape[0])])
+
+
+def gen_linalg():
+    import scipy.linalg as sl
+    types = ["f32", "f64"]
+    def bundle(name, cases):
+        b = Bundle(name)
+        for t in types:
+            for cname, ins, out, args in cases(t):
+                b.add(f"{t}/{cname}", ins, cast(out, t), args)
+        b.write()
+    def chol(t):
+        for batch, n in [((), 3), ((2,), 4), ((2, 1), 2), ((), 1)]:
+            a = spd(batch, n, t)
+            yield f"{batch}/{n}", [a], np.linalg.cholesky(f64(a)), []
+    bundle("cholesky", chol)
+    def trisolve(t):
+        for left in [1, 0]:
+            for lower in [1, 0]:
+                for trans in [0, 1]:
+                    a = spd((2,), 3, t)
+                    a = cast(np.tril(f64(a)) if lower else np.triu(f64(a)), t)
+                    bb = sample(t, (2, 3, 2) if left else (2, 2, 3))
+                    A = np.swapaxes(f64(a), -1, -2) if trans else f64(a)
+                    x = np.linalg.solve(A, f64(bb)) if left else np.swapaxes(
+                        np.linalg.solve(np.swapaxes(A, -1, -2), np.swapaxes(f64(bb), -1, -2)), -1, -2)
+                    yield f"{left}{lower}{trans}", [a, bb], x, [left, lower, trans]
+        a = cast(np.tril(f64(spd((), 3, t))), t)
+        v = sample(t, (3,))
+        yield "vector", [a, v], np.linalg.solve(f64(a), f64(v)), [1, 1, 0]
+    bundle("triangular_solve", trisolve)
+    def solve(t):
+        for batch, n, k in [((), 3, 2), ((2,), 4, 1), ((3,), 2, 3)]:
+            a = cast(RNG.uniform(-2, 2, size=batch + (n, n)) + 3 * np.eye(n), t)
+            bb = sample(t, batch + (n, k))
+            yield f"{batch}/{n}/{k}", [a, bb], np.linalg.solve(f64(a), f64(bb)), []
+        a = cast(RNG.uniform(-2, 2, size=(3, 3)) + 3 * np.eye(3), t)
+        v = sample(t, (3,))
+        yield "vector", [a, v], np.linalg.solve(f64(a), f64(v)), []
+    bundle("solve", solve)
+    mats = [((), (3, 3)), ((2,), (4, 3)), ((), (3, 5)), ((2, 1), (2, 2))]
+    for part, name in [(0, "qr_q"), (1, "qr_r")]:
+        def qr(t, part=part):
+            for batch, (m, n) in mats:
+                for mode in ["reduced", "complete"]:
+                    a = sample(t, batch + (m, n))
+                    r = batched(lambda x: np.linalg.qr(x, mode=mode)[part], f64(a))
+                    yield f"{batch}/{m}x{n}/{mode}", [a], r, [int(mode == "complete")]
+        bundle(name, qr)
+    def eigh_w(t):
+        for batch, n in [((), 3), ((2,), 4), ((), 1)]:
+            a = spd(batch, n, t)
+            yield f"{batch}/{n}", [a], np.linalg.eigh(f64(a))[0], []
+    bundle("eigh_values", eigh_w)
+    def eigh_v(t):
+        for batch, n in [((), 3), ((2,), 4)]:
+            a = spd(batch, n, t)
+            yield f"{batch}/{n}", [a], sign_fix(np.linalg.eigh(f64(a))[1]), []
+    bundle("eigh_vectors", eigh_v)
+    def svd_s(t):
+        for batch, (m, n) in mats:
+            a = sample(t, batch + (m, n))
+            yield f"{batch}/{m}x{n}", [a], np.linalg.svd(f64(a), compute_uv=False), []
+    bundle("svd_values", svd_s)
+    def svd_u(t):
+        for batch, (m, n) in [((), (3, 3)), ((2,), (4, 3)), ((), (2, 4))]:
+            a = sample(t, batch + (m, n))
+            u = np.linalg.svd(f64(a), full_matrices=False)[0]
+            yield f"{batch}/{m}x{n}", [a], sign_fix(u), []
+    bundle("svd_u", svd_u)
+    def inv(t):
+        for batch, n in [((), 3), ((2,), 2), ((), 1)]:
+            a = cast(RNG.uniform(-2, 2, size=batch + (n, n)) + 3 * np.eye(n), t)
+            yield f"{batch}/{n}", [a], np.linalg.inv(f64(a)), []
+    bundle("invert", inv)
+    def det(t):
+        for batch, n in [((), 3), ((2,), 4), ((3,), 1), ((), 2)]:
+            a = sample(t, batch + (n, n))
+            yield f"{batch}/{n}", [a], np.linalg.det(f64(a)), []
+        yield "singular", [cast(np.array([[1.0, 2.0], [2.0, 4.0]]), t)], np.array(0.0), []
+    bundle("determinant", det)
+    for part, name in [(0, "lu_p"), (1, "lu_l"), (2, "lu_u")]:
+        def lu(t, part=part):
+            for batch, (m, n) in mats:
+                a = sample(t, batch + (m, n))
+                yield f"{batch}/{m}x{n}", [a], batched(lambda x: sl.lu(x)[part], f64(a)), []
+        bundle(name, lu)
+    def lstsq(t):
+        for m, n, k in [(5, 3, 2), (3, 3, 1), (2, 4, 2)]:
+            a, bb = sample(t, (m, n)), sample(t, (m, k))
+            yield f"{m}x{n}/{k}", [a, bb], np.linalg.lstsq(f64(a), f64(bb), rcond=None)[0], []
+        a = cast(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]), t)  # rank deficient
+        bb = sample(t, (3,))
+        yield "rank1", [a, bb], np.linalg.lstsq(f64(a), f64(bb), rcond=None)[0], []
+    bundle("least_squares", lstsq)
+    def norm(t):
+        # args: ord code (0 default, 1 number p, 2 fro, 3 nuc), p*1000, keep, axes...
+        v = sample(t, (6,))
+        for p in [1, 2, 3, 0]:
+            yield f"vec/{p}", [v], np.linalg.norm(f64(v), ord=p), [1, p * 1000, 0]
+        yield "vec/inf", [v], np.linalg.norm(f64(v), ord=np.inf), [4, 0, 0]
+        yield "vec/-inf", [v], np.linalg.norm(f64(v), ord=-np.inf), [5, 0, 0]
+        m = sample(t, (3, 4))
+        yield "mat/default", [m], np.linalg.norm(f64(m)), [0, 0, 0]
+        yield "mat/fro", [m], np.linalg.norm(f64(m), "fro"), [2, 0, 0]
+        yield "mat/nuc", [m], np.linalg.norm(f64(m), "nuc"), [3, 0, 0]
+        for p in [1, -1, 2, -2]:
+            yield f"mat/{p}", [m], np.linalg.norm(f64(m), ord=p), [1, p * 1000, 0]
+        yield "mat/inf", [m], np.linalg.norm(f64(m), ord=np.inf), [4, 0, 0]
+        x = sample(t, (2, 3, 4))
+        yield "axis/keep", [x], np.linalg.norm(f64(x), axis=2, keepdims=True), [0, 0, 1, 2]
+        yield "axes/fro", [x], np.linalg.norm(f64(x), ord="fro", axis=(1, 2)), [2, 0, 0, 1, 2]
+    bundle("norm", norm)
+
+
 def gen_control():
     b = Bundle("while_loop")  # x = 2x + 1 while sum(x) < 100
     for t in ["f32", "f64", "i32", "i64"]:
@@ -845,5 +977,6 @@ if __name__ == "__main__":
     gen_window()
     gen_sort()
     gen_control()
+    gen_linalg()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)
