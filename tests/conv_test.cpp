@@ -6,8 +6,14 @@
 #include <string>
 
 #include "nx/nx.hpp"
+#include "test_support.hpp"
 
 namespace {
+
+using nx_test::expect_error;
+using nx_test::expect_op_error;
+using nx_test::kInf;
+using nx_test::kNaN;
 
 struct ConvCase {
   const char* name;
@@ -123,42 +129,28 @@ TEST(Conv, ZeroSizeDimensions) {
             (nx::Shape{1, 1, 0}));
 }
 
-template <class E, class F> void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning " << needle;
-  } catch (const E& e) {
-    std::string what = e.what();
-    EXPECT_NE(what.find("[conv]"), std::string::npos) << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << what;
-    EXPECT_NE(what.find("conv_test.cpp"), std::string::npos) << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
-
 TEST(Conv, BadInputsThrow) {
   auto x = nx::ones({1, 4, 6});
   auto k = nx::ones({2, 4, 3});
-  expect_error<nx::ShapeError>([&] { nx::conv(nx::ones({4, 6}), k); }, "f32(4, 6)");
-  expect_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 4, 3, 3})); }, "f32(2, 4, 3, 3)");
-  expect_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 3, 3})); }, "f32(1, 4, 6) and f32(2, 3, 3)");
-  expect_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({3, 2, 3}), {.feature_group_size = 2}); }, "(3, 2, 3)");
-  expect_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 1, 3}), {.feature_group_size = 3}); }, "(1, 4, 6)");
-  expect_error<nx::ShapeError>([&] { nx::conv(x, k, {.batch_group_size = 2}); }, "(1, 4, 6)");
-  expect_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 4, 0})); }, "(2, 4, 0)");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.feature_group_size = 0}); }, "feature_group_size");
-  expect_error<nx::ValueError>([&] { nx::conv(nx::ones({2, 4, 6}), nx::ones({2, 2, 3}),
-                                              {.feature_group_size = 2, .batch_group_size = 2}); }, "both");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.strides = {0}}); }, "strides");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.strides = {1, 1}}); }, "strides needs 1");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.input_dilation = {0}}); }, "input_dilation");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.kernel_dilation = {-1}}); }, "kernel_dilation");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(nx::ones({4, 6}), k); }, "conv", "f32(4, 6)");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 4, 3, 3})); }, "conv", "f32(2, 4, 3, 3)");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 3, 3})); }, "conv", "f32(1, 4, 6) and f32(2, 3, 3)");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({3, 2, 3}), {.feature_group_size = 2}); }, "conv", "(3, 2, 3)");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 1, 3}), {.feature_group_size = 3}); }, "conv", "(1, 4, 6)");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(x, k, {.batch_group_size = 2}); }, "conv", "(1, 4, 6)");
+  expect_op_error<nx::ShapeError>([&] { nx::conv(x, nx::ones({2, 4, 0})); }, "conv", "(2, 4, 0)");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.feature_group_size = 0}); }, "conv", "feature_group_size");
+  expect_op_error<nx::ValueError>([&] { nx::conv(nx::ones({2, 4, 6}), nx::ones({2, 2, 3}),
+                                              {.feature_group_size = 2, .batch_group_size = 2}); }, "conv", "both");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.strides = {0}}); }, "conv", "strides");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.strides = {1, 1}}); }, "conv", "strides needs 1");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.input_dilation = {0}}); }, "conv", "input_dilation");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.kernel_dilation = {-1}}); }, "conv", "kernel_dilation");
   using P = std::vector<std::pair<int64_t, int64_t>>;
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.padding = P{{0, 0}, {0, 0}}}); }, "padding");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.padding = P{{-7, 0}}}); }, "padding");
-  expect_error<nx::ValueError>([&] { nx::conv(x, k, {.padding = P{{-4, -3}}}); }, "negative size");
-  expect_error<nx::DTypeError>([&] { nx::conv(nx::as_type(x, nx::boolean), nx::as_type(k, nx::boolean)); }, "bool");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.padding = P{{0, 0}, {0, 0}}}); }, "conv", "padding");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.padding = P{{-7, 0}}}); }, "conv", "padding");
+  expect_op_error<nx::ValueError>([&] { nx::conv(x, k, {.padding = P{{-4, -3}}}); }, "conv", "negative size");
+  expect_op_error<nx::DTypeError>([&] { nx::conv(nx::as_type(x, nx::boolean), nx::as_type(k, nx::boolean)); }, "conv", "bool");
 }
 
 }  // namespace

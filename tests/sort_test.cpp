@@ -7,11 +7,15 @@
 #include <string>
 
 #include "nx/nx.hpp"
+#include "test_support.hpp"
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using nx_test::expect_error;
+using nx_test::expect_op_error;
+using nx_test::kInf;
+using nx_test::kNaN;
+
 
 struct SortCase {
   const char* name;
@@ -150,28 +154,14 @@ TEST(TopK, KZeroAndAll) {
   EXPECT_EQ(i3.to_vector<int64_t>(), (std::vector<int64_t>{0, 2, 1}));
 }
 
-template <class E, class F> void expect_error(F&& f, const char* op, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning " << needle;
-  } catch (const E& e) {
-    std::string what = e.what();
-    EXPECT_NE(what.find(std::string("[") + op + "]"), std::string::npos) << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << what;
-    EXPECT_NE(what.find("sort_test.cpp"), std::string::npos) << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
-
 TEST(Sort, BadInputsThrow) {
   auto x = nx::ones({2, 3});
-  expect_error<nx::AxisError>([&] { nx::sort(x, {.axis = 2}); }, "sort", "axis 2");
-  expect_error<nx::AxisError>([&] { nx::argsort(x, {.axis = -3}); }, "argsort", "axis -3");
-  expect_error<nx::AxisError>([&] { nx::sort(nx::scalar(1.0)); }, "sort", "rank 0");
-  expect_error<nx::ValueError>([&] { nx::top_k(x, 4); }, "top_k", "f32(2, 3)");
-  expect_error<nx::ValueError>([&] { nx::top_k(x, -1); }, "top_k", "got -1");
-  expect_error<nx::ShapeError>([&] { nx::top_k(nx::scalar(1.0), 0); }, "top_k", "rank");
+  expect_op_error<nx::AxisError>([&] { nx::sort(x, {.axis = 2}); }, "sort", "axis 2");
+  expect_op_error<nx::AxisError>([&] { nx::argsort(x, {.axis = -3}); }, "argsort", "axis -3");
+  expect_op_error<nx::AxisError>([&] { nx::sort(nx::scalar(1.0)); }, "sort", "rank 0");
+  expect_op_error<nx::ValueError>([&] { nx::top_k(x, 4); }, "top_k", "f32(2, 3)");
+  expect_op_error<nx::ValueError>([&] { nx::top_k(x, -1); }, "top_k", "got -1");
+  expect_op_error<nx::ShapeError>([&] { nx::top_k(nx::scalar(1.0), 0); }, "top_k", "rank");
 }
 
 }  // namespace

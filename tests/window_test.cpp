@@ -6,11 +6,15 @@
 #include <string>
 
 #include "nx/nx.hpp"
+#include "test_support.hpp"
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using nx_test::expect_error;
+using nx_test::expect_op_error;
+using nx_test::kInf;
+using nx_test::kNaN;
+
 
 struct WindowCase {
   const char* name;
@@ -125,33 +129,19 @@ TEST(Window, ZeroSizeAndScalar) {
   EXPECT_EQ(s.item<float>(), 4.0f);
 }
 
-template <class E, class F> void expect_error(F&& f, const char* op, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning " << needle;
-  } catch (const E& e) {
-    std::string what = e.what();
-    EXPECT_NE(what.find(std::string("[") + op + "]"), std::string::npos) << what;
-    EXPECT_NE(what.find(needle), std::string::npos) << what;
-    EXPECT_NE(what.find("window_test.cpp"), std::string::npos) << what;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
-
 TEST(Window, BadInputsThrow) {
   using P = std::vector<std::pair<int64_t, int64_t>>;
   auto x = nx::ones({3, 4});
-  expect_error<nx::ShapeError>([&] { nx::window_sum(x, {2}); }, "window_sum", "f32(3, 4)");
-  expect_error<nx::ValueError>([&] { nx::window_max(x, {2, 0}); }, "window_max", "positive");
-  expect_error<nx::ValueError>([&] { nx::window_min(x, {2, 2}, {.strides = {1, 0}}); }, "window_min", "strides");
-  expect_error<nx::ValueError>([&] { nx::window_min(x, {2, 2}, {.strides = {1}}); }, "window_min", "strides needs 2");
-  expect_error<nx::ValueError>([&] { nx::window_product(x, {2, 2}, {.window_dilations = {0, 1}}); },
+  expect_op_error<nx::ShapeError>([&] { nx::window_sum(x, {2}); }, "window_sum", "f32(3, 4)");
+  expect_op_error<nx::ValueError>([&] { nx::window_max(x, {2, 0}); }, "window_max", "positive");
+  expect_op_error<nx::ValueError>([&] { nx::window_min(x, {2, 2}, {.strides = {1, 0}}); }, "window_min", "strides");
+  expect_op_error<nx::ValueError>([&] { nx::window_min(x, {2, 2}, {.strides = {1}}); }, "window_min", "strides needs 2");
+  expect_op_error<nx::ValueError>([&] { nx::window_product(x, {2, 2}, {.window_dilations = {0, 1}}); },
                                "window_product", "window_dilations");
-  expect_error<nx::ValueError>([&] { nx::window_sum(x, {2, 2}, {.padding = P{{1, 1}}}); }, "window_sum", "padding");
-  expect_error<nx::ValueError>([&] { nx::window_sum(x, {1, 1}, {.padding = P{{0, 0}, {-3, -2}}}); }, "window_sum",
+  expect_op_error<nx::ValueError>([&] { nx::window_sum(x, {2, 2}, {.padding = P{{1, 1}}}); }, "window_sum", "padding");
+  expect_op_error<nx::ValueError>([&] { nx::window_sum(x, {1, 1}, {.padding = P{{0, 0}, {-3, -2}}}); }, "window_sum",
                                "negative size");
-  expect_error<nx::DTypeError>([&] { nx::window_max(nx::as_type(x, nx::boolean), {1, 1}); }, "window_max", "bool");
+  expect_op_error<nx::DTypeError>([&] { nx::window_max(nx::as_type(x, nx::boolean), {1, 1}); }, "window_max", "bool");
 }
 
 }  // namespace

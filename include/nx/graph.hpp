@@ -38,8 +38,9 @@ struct Attrs {
   int64_t k = 0;                    // top_k k; conv feature groups; iota axis
   int64_t k2 = 0;                   // conv batch groups
   bool keep_axes = false;
-  bool flag = false;                // reverse (cumulative), descending (sort), lower (linalg),
-                                    // last index on ties (argmax)
+  bool flag = false;                // reverse (cumulative), descending (sort), last index on ties
+                                    // (argmax), lower (triangular_solve), complete (qr),
+                                    // full_matrices (svd)
   bool flag2 = false;               // left_side (triangular_solve)
   bool flag3 = false;               // transpose_a (triangular_solve)
   std::vector<std::shared_ptr<const Graph>> bodies;  // while: cond, body; cond: branches

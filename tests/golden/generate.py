@@ -945,6 +945,28 @@ def gen_linalg():
     bundle("norm", norm)
 
 
+def gen_random():
+    jax = jax64()
+    jr = jax.random
+    seeds = [0, 42, 2**31 - 1]
+    cases = {
+        "random_bits": lambda k, sh: np.asarray(jr.bits(k, sh, np.uint32)),
+        "random_uniform": lambda k, sh: np.asarray(jr.uniform(k, sh, np.float32)),
+        "random_randint": lambda k, sh: np.asarray(jr.randint(k, sh, -5, 17, np.int32)),
+        "random_bernoulli": lambda k, sh: np.asarray(jr.bernoulli(k, 0.3, sh)),
+        "random_split": lambda k, sh: np.asarray(jr.split(k, sh[0] if sh else 2)),
+        "random_shuffle": lambda k, sh: np.asarray(jr.permutation(k, np.arange(int(np.prod(sh))).reshape(sh))),
+    }
+    for name, fn in cases.items():
+        b = Bundle(name)
+        for seed in seeds:
+            key = jr.PRNGKey(seed)
+            for sh in [(3, 4), (7,), (0, 2), (2, 3, 2)]:
+                if name == "random_split" and len(sh) != 1: continue
+                b.add(f"{seed}/{sh}", [np.asarray(key).astype(np.uint32)], fn(key, sh), list(sh))
+        b.write()
+
+
 def gen_control():
     b = Bundle("while_loop")  # x = 2x + 1 while sum(x) < 100
     for t in ["f32", "f64", "i32", "i64"]:
@@ -978,5 +1000,6 @@ if __name__ == "__main__":
     gen_sort()
     gen_control()
     gen_linalg()
+    gen_random()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)

@@ -1,0 +1,52 @@
+// Helpers shared by the test files.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace nx_test {
+
+[[maybe_unused]] constexpr double kInf = std::numeric_limits<double>::infinity();
+[[maybe_unused]] constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// An array in generated golden data (*.inc files): shape and values as doubles.
+struct GoldenArray {
+  std::vector<int64_t> shape;
+  std::vector<double> data;
+};
+
+// f() must throw E whose message contains `needle` and names the calling test file.
+template <class E, class F>
+void expect_error(F&& f, const std::string& needle, const char* file = __builtin_FILE()) {
+  const char* slash = std::strrchr(file, '/');
+  std::string base = slash ? slash + 1 : file;
+  try {
+    f();
+    ADD_FAILURE() << "no exception; expected one mentioning " << needle;
+  } catch (const E& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find(needle), std::string::npos) << what;
+    EXPECT_NE(what.find("(at " + base + ":"), std::string::npos) << "no caller line in: " << what;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+  }
+}
+
+// The same, also requiring "[op]" in the message.
+template <class E, class F>
+void expect_op_error(F&& f, const std::string& op, const std::string& needle, const char* file = __builtin_FILE()) {
+  expect_error<E>([&] {
+    try {
+      f();
+    } catch (const E& e) {
+      EXPECT_NE(std::string(e.what()).find("[" + op + "]"), std::string::npos) << e.what();
+      throw;
+    }
+  }, needle, file);
+}
+
+}  // namespace nx_test
