@@ -203,6 +203,7 @@ const std::vector<OpInfo>& op_table() {
       {"random_split", Tol::exact, [](const Inputs& in, const Args& a) { return nx::random::split(in[0], a[0]); }},
       {"random_shuffle", Tol::exact, [](const Inputs& in, const Args& a) {
          return nx::random::shuffle(in[0], nx::reshape(nx::iota({nx::Shape(a).size()}), nx::Shape(a))); }},
+      UNARY(stop_grad, exact),
       // composites
       {"mean", Tol::exact, [](const Inputs& in, const Args& a) { return nx::mean(in[0], reduce_opts(a)); }},
       {"variance", Tol::exact, [](const Inputs& in, const Args& a) {

@@ -29,6 +29,7 @@ Outputs dispatch(const Node& n, std::span<const Operand> in, Backend& be) {
     case Op::Select: return eval_select(n, in, be);
     case Op::AsType: return eval_as_type(n, in, be);
     case Op::Bitcast:
+    case Op::StopGrad:
     case Op::Reshape: return share_input(n, in, be);  // contiguous and immutable: no copy
     case Op::Argmax:
     case Op::Argmin: return eval_arg_reduce(n, in, be);

@@ -4,6 +4,7 @@
 #include "nx/backend.hpp"
 #include "nx/composites.hpp"
 #include "nx/control.hpp"
+#include "nx/grad.hpp"
 #include "nx/config.hpp"
 #include "nx/interp.hpp"
 #include "nx/io.hpp"

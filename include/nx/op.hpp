@@ -33,6 +33,7 @@ namespace nx {
   X(BitwiseXor, "bitwise_xor", Binary) X(LeftShift, "left_shift", Binary)                  \
   X(RightShift, "right_shift", Binary)                                                     \
   X(Select, "select", Other) X(AsType, "as_type", Other) X(Bitcast, "bitcast", Other)      \
+  X(StopGrad, "stop_grad", Other)                                                          \
   X(Sum, "sum", Reduce) X(Product, "product", Reduce) X(ReduceMax, "reduce_max", Reduce)   \
   X(ReduceMin, "reduce_min", Reduce) X(All, "all", Reduce) X(Any, "any", Reduce)           \
   X(Argmax, "argmax", Other) X(Argmin, "argmin", Other)                                    \

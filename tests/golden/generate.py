@@ -967,6 +967,15 @@ def gen_random():
         b.write()
 
 
+def gen_stop_grad():
+    b = Bundle("stop_grad")  # the identity in the forward pass
+    for t in ["f32", "f64", "i32", "bf16"]:
+        for sname, shape in SHAPES_UNARY.items():
+            x = sample(t, shape)
+            b.add(f"{t}/{sname}", [x], x)
+    b.write()
+
+
 def gen_control():
     b = Bundle("while_loop")  # x = 2x + 1 while sum(x) < 100
     for t in ["f32", "f64", "i32", "i64"]:
@@ -1001,5 +1010,6 @@ if __name__ == "__main__":
     gen_control()
     gen_linalg()
     gen_random()
+    gen_stop_grad()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)

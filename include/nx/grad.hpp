@@ -1,0 +1,113 @@
+// Reverse-mode automatic differentiation over the traced graph.
+//
+//   auto loss = [](const Params& p, const nx::Tensor& x) { return nx::sum(nx::tanh(nx::dot(x, p.at("w")))); };
+//   Params g = nx::grad(loss)(params, x);                 // same tree as the first argument
+//   auto [value, grads] = nx::value_and_grad(loss)(params, x);
+//   auto [gp, gx] = nx::grad<0, 1>(loss)(params, x);      // several arguments: a tuple
+//
+// The backward pass is recorded with ordinary ops, so it compiles together with the
+// forward pass, goes through CSE/folding/DCE, and can itself be differentiated. Called
+// outside a trace, a gradient function is jitted (cached per signature); inside nx::jit or
+// another grad it is inlined. f must return a float scalar.
+#pragma once
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "nx/jit.hpp"
+
+namespace nx {
+
+namespace detail {
+// A fresh graph value standing for `t`, so gradients flow to this use only.
+Tensor grad_leaf(const Tensor& t, Where where);
+// d y / d leaves by reverse accumulation over the trace; y must be a float scalar.
+// Leaves y does not depend on get zeros; integer leaves get zeros of their dtype.
+std::vector<Tensor> backprop(const Tensor& y, const std::vector<Tensor>& leaves, Where where);
+}  // namespace detail
+
+template <bool WithValue, class F, size_t... I> class Differentiated {
+  static_assert(sizeof...(I) >= 1);
+
+ public:
+  Differentiated(F f, Where where) : f_(f), where_(where), jitted_(Call{std::move(f), where}, JitOptions{}) {}
+
+  template <class... Args> auto operator()(const Args&... args) const {
+    static_assert(((I < sizeof...(Args)) && ...), "nx::grad: argument index out of range");
+    if (detail::tracing()) return traced(f_, where_, args...);
+    return jitted_(args...);
+  }
+
+  JitStats stats() const { return jitted_.stats(); }
+
+  // The gradient computed inside the current trace.
+  template <class... Args> static auto traced(const F& f, Where where, const Args&... args) {
+    auto in = std::forward_as_tuple(args...);
+    std::vector<Tensor> leaves;
+    auto prepared = prepare_all(in, leaves, where, std::index_sequence_for<Args...>{});
+    Tensor y = std::apply(f, prepared);
+    std::vector<Tensor> grads = detail::backprop(y, leaves, where);
+    const Tensor* it = grads.data();
+    // Leaves were collected in argument order; I... is ascending, so unflatten in that order.
+    auto result = std::tuple<unflattened_t<std::decay_t<std::tuple_element_t<I, std::tuple<Args...>>>>...>{
+        TreeTraits<std::decay_t<std::tuple_element_t<I, std::tuple<Args...>>>>::unflatten(std::get<I>(in), it)...};
+    if constexpr (sizeof...(I) == 1) {
+      if constexpr (WithValue) return std::pair{y, std::get<0>(std::move(result))};
+      else return std::get<0>(std::move(result));
+    } else {
+      if constexpr (WithValue) return std::pair{y, std::move(result)};
+      else return result;
+    }
+  }
+
+ private:
+  static constexpr bool ascending() {
+    size_t v[] = {I...};
+    for (size_t k = 1; k < sizeof...(I); ++k)
+      if (v[k] <= v[k - 1]) return false;
+    return true;
+  }
+  static_assert(ascending(), "nx::grad<I...>: list argument indices in increasing order");
+
+  template <size_t J, class T> static auto prepare(const T& arg, std::vector<Tensor>& leaves, Where where) {
+    std::vector<Tensor> mine;
+    tree_flatten(arg, mine);
+    if constexpr (((J == I) || ...))
+      for (Tensor& t : mine) leaves.push_back(t = detail::grad_leaf(t, where));
+    const Tensor* it = mine.data();
+    return TreeTraits<std::decay_t<T>>::unflatten(arg, it);
+  }
+  template <class Tuple, size_t... J>
+  static auto prepare_all(const Tuple& in, std::vector<Tensor>& leaves, Where where, std::index_sequence<J...>) {
+    // Braced initialisation runs left to right: leaves come in argument order.
+    return std::tuple<unflattened_t<std::decay_t<std::tuple_element_t<J, Tuple>>>...>{
+        prepare<J>(std::get<J>(in), leaves, where)...};
+  }
+
+  struct Call {
+    F f;
+    Where where;
+    template <class... Args> auto operator()(const Args&... args) const { return traced(f, where, args...); }
+  };
+
+  F f_;
+  Where where_;
+  Jitted<Call> jitted_;
+};
+
+// The gradient of f with respect to argument First (and Rest...): grad(f), grad<1>(f),
+// grad<0, 2>(f). The result has the structure of those arguments.
+template <size_t First = 0, size_t... Rest, class F>
+auto grad(F&& f, Where where = Where::current()) {
+  return Differentiated<false, std::decay_t<F>, First, Rest...>(std::forward<F>(f), where);
+}
+// The same returning (f's value, gradients).
+template <size_t First = 0, size_t... Rest, class F>
+auto value_and_grad(F&& f, Where where = Where::current()) {
+  return Differentiated<true, std::decay_t<F>, First, Rest...>(std::forward<F>(f), where);
+}
+
+// x in the forward pass, no gradient through it.
+Tensor stop_grad(const Tensor& x, Where where = Where::current());
+
+}  // namespace nx

@@ -1,0 +1,375 @@
+// Reverse accumulation over the trace, and the VJP rule of each primitive, written with
+// ops so that the backward pass is itself traced (and differentiable again).
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "nx/composites.hpp"
+#include "nx/detail/core.hpp"
+#include "nx/grad.hpp"
+
+namespace nx {
+
+Tensor stop_grad(const Tensor& x, Where where) {
+  return detail::apply1(Op::StopGrad, {}, {x}, TensorType{x.dtype(), x.shape()}, where, x.is_weak());
+}
+
+namespace detail {
+namespace {
+
+using Grads = std::vector<Tensor>;  // one per input; undefined: no gradient
+
+Tensor traced(const Value& v) { return make_traced(v); }
+
+std::vector<int> ints(const std::vector<int64_t>& v) { return {v.begin(), v.end()}; }
+
+// Sums g (broadcast result) back to `shape` (numpy rules: aligned at the right).
+Tensor unbroadcast(const Tensor& g, const Shape& shape, Where w) {
+  if (g.shape() == shape) return g;
+  int off = g.rank() - shape.rank();
+  std::vector<int> axes;
+  for (int i = 0; i < g.rank(); ++i)
+    if (i < off || (shape[i - off] == 1 && g.shape()[i] != 1)) axes.push_back(i);
+  Tensor s = axes.empty() ? g : sum(g, {.axes = axes, .keep_axes = true}, w);
+  return reshape(s, shape, w);
+}
+
+// g of a reduction over `axes` (kept or not) broadcast back to `shape`.
+Tensor expand_reduced(const Tensor& g, const Shape& shape, const std::vector<int64_t>& axes, bool kept, Where w) {
+  Shape k = shape;
+  for (int64_t a : axes) k[static_cast<int>(a)] = 1;
+  return broadcast(kept ? g : reshape(g, k, w), shape, {}, w);
+}
+
+Grads unary_vjp(Op op, const Tensor& x, const Tensor& y, const Tensor& g, Where w) {
+  auto r = [&](const Tensor& t) { return Grads{t}; };
+  switch (op) {
+    case Op::Negate: return r(-g);
+    case Op::Abs: return r(g * sign(x, w));
+    case Op::Exp: return r(g * y);
+    case Op::Expm1: return r(g * (y + 1));
+    case Op::Log: return r(g / x);
+    case Op::Log1p: return r(g / (x + 1));
+    case Op::Sqrt: return r(g * 0.5 / y);
+    case Op::Rsqrt: return r(g * -0.5 * y / x);
+    case Op::Cbrt: return r(g / (3 * y * y));
+    case Op::Sin: return r(g * cos(x, w));
+    case Op::Cos: return r(-g * sin(x, w));
+    case Op::Tan: return r(g * (1 + y * y));
+    case Op::Asin: return r(g * rsqrt(1 - x * x, w));
+    case Op::Acos: return r(-g * rsqrt(1 - x * x, w));
+    case Op::Atan: return r(g / (1 + x * x));
+    case Op::Sinh: return r(g * cosh(x, w));
+    case Op::Cosh: return r(g * sinh(x, w));
+    case Op::Tanh: return r(g * (1 - y * y));
+    case Op::Asinh: return r(g * rsqrt(x * x + 1, w));
+    case Op::Acosh: return r(g * rsqrt(x * x - 1, w));
+    case Op::Atanh: return r(g / (1 - x * x));
+    case Op::Sigmoid: return r(g * y * (1 - y));
+    case Op::Erf: return r(g * (2 / std::sqrt(std::numbers::pi)) * exp(-x * x, w));
+    case Op::Erfc: return r(g * (-2 / std::sqrt(std::numbers::pi)) * exp(-x * x, w));
+    case Op::ErfInv: return r(g * (std::sqrt(std::numbers::pi) / 2) * exp(y * y, w));
+    default: return {Tensor()};  // sign, floor, ceil, round: zero almost everywhere
+  }
+}
+
+Grads binary_vjp(Op op, const Tensor& a, const Tensor& b, const Tensor& y, const Tensor& g, Where w) {
+  auto two = [&](const Tensor& ga, const Tensor& gb) {
+    return Grads{ga.defined() ? unbroadcast(ga, a.shape(), w) : Tensor(),
+                 gb.defined() ? unbroadcast(gb, b.shape(), w) : Tensor()};
+  };
+  switch (op) {
+    case Op::Add: return two(g, g);
+    case Op::Subtract: return two(g, -g);
+    case Op::Multiply: return two(g * b, g * a);
+    case Op::Divide: return two(g / b, -g * y / b);
+    case Op::Remainder: return two(g, -g * floor(abs(a / b, w), w) * sign(a / b, w));
+    case Op::Pow: {
+      // d/db is a^b log a, taken as 0 where a <= 0 (where log a is not real).
+      Tensor safe_log = select(a > 0, log(select(a > 0, a, ones_like(a, w), w), w), zeros_like(a, w), w);
+      return two(g * b * pow(a, b - 1, w), g * y * safe_log);
+    }
+    case Op::Max:
+    case Op::Min: {
+      // Ties split the gradient evenly between the operands (as JAX).
+      Tensor pick_a = op == Op::Max ? a > b : a < b;
+      Tensor wa = select(pick_a, 1.0, select(a == b, 0.5, 0.0, w), w);
+      Tensor wa_t = as_type(wa, g.dtype(), w);
+      return two(g * wa_t, g * (1 - wa_t));
+    }
+    case Op::Atan2: {
+      Tensor d = a * a + b * b;
+      return two(g * b / d, -g * a / d);
+    }
+    default: return {Tensor(), Tensor()};  // comparisons, logical, bitwise, quotient
+  }
+}
+
+Grads reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  Tensor gb = expand_reduced(g, x.shape(), at.axes, at.keep_axes, w);
+  switch (n.op) {
+    case Op::Sum: return {gb};
+    case Op::Product: return {gb * expand_reduced(y, x.shape(), at.axes, at.keep_axes, w) / x};
+    case Op::ReduceMax:
+    case Op::ReduceMin: {
+      // Shared evenly between the elements equal to the extreme (as JAX).
+      Tensor hit = as_type(x == expand_reduced(y, x.shape(), at.axes, at.keep_axes, w), x.dtype(), w);
+      Tensor count = sum(hit, {.axes = ints(at.axes), .keep_axes = true}, w);
+      return {gb * hit / count};
+    }
+    default: return {Tensor()};
+  }
+}
+
+Grads dot_vjp(const Node& n, const Tensor& a, const Tensor& b, const Tensor& g, Where w) {
+  // y dims: batch, a free, b free. Each input's gradient contracts g with the other input.
+  const Attrs& at = n.attrs;
+  auto free_dims = [](int rank, const std::vector<int64_t>& c, const std::vector<int64_t>& bt) {
+    std::vector<int> f;
+    for (int i = 0; i < rank; ++i)
+      if (std::find(c.begin(), c.end(), i) == c.end() && std::find(bt.begin(), bt.end(), i) == bt.end())
+        f.push_back(i);
+    return f;
+  };
+  std::vector<int> fa = free_dims(a.rank(), at.lhs_contract, at.lhs_batch);
+  std::vector<int> fb = free_dims(b.rank(), at.rhs_contract, at.rhs_batch);
+  int nb = static_cast<int>(at.lhs_batch.size());
+  int na = static_cast<int>(fa.size());
+  std::vector<int> gbatch, g_afree, g_bfree;
+  for (int i = 0; i < nb; ++i) gbatch.push_back(i);
+  for (int i = 0; i < na; ++i) g_afree.push_back(nb + i);
+  for (int i = 0; i < static_cast<int>(fb.size()); ++i) g_bfree.push_back(nb + na + i);
+  // grad_a = g . b over b's free dims: result dims batch, a free, b contract (in a's contract order).
+  Tensor ga = dot_general(g, b, {.contract_a = g_bfree, .contract_b = fb, .batch_a = gbatch, .batch_b = ints(at.rhs_batch)}, w);
+  // ga dims: batch, a free, then b's remaining dims = b's contract dims in b's order.
+  std::vector<int64_t> b_rest;
+  for (int i = 0; i < b.rank(); ++i)
+    if (std::find(fb.begin(), fb.end(), i) == fb.end() &&
+        std::find(at.rhs_batch.begin(), at.rhs_batch.end(), i) == at.rhs_batch.end())
+      b_rest.push_back(i);
+  // Position in a of each ga dim.
+  std::vector<int> src(static_cast<size_t>(a.rank()));
+  int pos = 0;
+  for (int64_t d : at.lhs_batch) src[static_cast<size_t>(d)] = pos++;
+  for (int d : fa) src[static_cast<size_t>(d)] = pos++;
+  for (int64_t bd : b_rest) {
+    size_t k = static_cast<size_t>(std::find(at.rhs_contract.begin(), at.rhs_contract.end(), bd) - at.rhs_contract.begin());
+    src[static_cast<size_t>(at.lhs_contract[k])] = pos++;
+  }
+  Tensor grad_a = transpose(ga, src, w);
+  Tensor gbt = dot_general(g, a, {.contract_a = g_afree, .contract_b = fa, .batch_a = gbatch, .batch_b = ints(at.lhs_batch)}, w);
+  std::vector<int64_t> a_rest;
+  for (int i = 0; i < a.rank(); ++i)
+    if (std::find(fa.begin(), fa.end(), i) == fa.end() &&
+        std::find(at.lhs_batch.begin(), at.lhs_batch.end(), i) == at.lhs_batch.end())
+      a_rest.push_back(i);
+  std::vector<int> srcb(static_cast<size_t>(b.rank()));
+  pos = 0;
+  for (int64_t d : at.rhs_batch) srcb[static_cast<size_t>(d)] = pos++;
+  for (int d : fb) srcb[static_cast<size_t>(d)] = pos++;
+  for (int64_t ad : a_rest) {
+    size_t k = static_cast<size_t>(std::find(at.lhs_contract.begin(), at.lhs_contract.end(), ad) - at.lhs_contract.begin());
+    srcb[static_cast<size_t>(at.rhs_contract[k])] = pos++;
+  }
+  return {grad_a, transpose(gbt, srcb, w)};
+}
+
+// Inverse of a permutation p, given that transpose(x, p)[i] = x[p[i]].
+std::vector<int> inverse(const std::vector<int64_t>& p) {
+  std::vector<int> inv(p.size());
+  for (size_t i = 0; i < p.size(); ++i) inv[static_cast<size_t>(p[i])] = static_cast<int>(i);
+  return inv;
+}
+
+Grads shape_vjp(const Node& n, const std::vector<Tensor>& in, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  const Tensor& x = in[0];
+  switch (n.op) {
+    case Op::Reshape: return {reshape(g, x.shape(), w)};
+    case Op::Transpose: return {transpose(g, inverse(at.axes), w)};
+    case Op::Broadcast: {
+      std::vector<int> axes;
+      for (int i = 0; i < g.rank(); ++i) {
+        auto it = std::find(at.axes.begin(), at.axes.end(), i);
+        if (it == at.axes.end() || x.shape()[static_cast<int>(it - at.axes.begin())] != g.shape()[i]) axes.push_back(i);
+      }
+      return {reshape(axes.empty() ? g : sum(g, {.axes = axes}, w), x.shape(), w)};
+    }
+    case Op::Slice: {
+      std::vector<PadConfig> cfg;
+      for (int i = 0; i < x.rank(); ++i) {
+        size_t u = static_cast<size_t>(i);
+        int64_t used = g.shape()[i] == 0 ? 0 : (g.shape()[i] - 1) * at.strides[u] + 1;
+        cfg.push_back({at.starts[u], x.shape()[i] - at.starts[u] - used, g.shape()[i] > 0 ? at.strides[u] - 1 : 0});
+      }
+      return {pad(g, zeros({}, g.dtype(), w), cfg, w)};
+    }
+    case Op::PutSlice: {
+      const Tensor& u = in[1];
+      std::vector<int64_t> lengths = u.shape().to_vector();
+      return {put_slice(g, at.starts, zeros_like(u, w), w), slice(g, at.starts, lengths, {}, w)};
+    }
+    case Op::Pad: {
+      // Undo lo/hi (negated padding crops or restores), then take every (interior+1)-th.
+      std::vector<PadConfig> undo;
+      std::vector<int64_t> starts, lengths, strides;
+      for (int i = 0; i < x.rank(); ++i) {
+        size_t u = static_cast<size_t>(i);
+        undo.push_back({-at.lo[u], -at.hi[u], 0});
+        starts.push_back(0);
+        lengths.push_back(x.shape()[i] == 0 ? 0 : (x.shape()[i] - 1) * (at.interior[u] + 1) + 1);
+        strides.push_back(at.interior[u] + 1);
+      }
+      Tensor gx = slice(pad(g, zeros({}, g.dtype(), w), undo, w), starts, lengths, {.strides = strides}, w);
+      return {gx, sum(g, {}, w) - sum(gx, {}, w)};
+    }
+    case Op::Concatenate: {
+      Grads out;
+      int64_t ax = at.axes[0], start = 0;
+      for (const Tensor& t : in) {
+        out.push_back(slice_along_axis(g, static_cast<int>(ax), start, t.shape()[static_cast<int>(ax)], 1, w));
+        start += t.shape()[static_cast<int>(ax)];
+      }
+      return out;
+    }
+    case Op::Reverse: return {reverse(g, ints(at.axes), w)};
+    case Op::Gather: {
+      GatherOpts o{.axes = ints(at.axes)};
+      return {indexed_add(zeros_like(x, w), in[1], g, o, w), Tensor()};
+    }
+    case Op::IndexedAdd: return {g, Tensor(), gather(g, in[1], {.axes = ints(at.axes)}, w)};
+    case Op::IndexedPut: {
+      GatherOpts o{.axes = ints(at.axes)};
+      return {indexed_put(g, in[1], zeros_like(in[2], w), o, w), Tensor(), gather(g, in[1], o, w)};
+    }
+    default: return Grads(in.size());
+  }
+}
+
+Grads cumulative_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
+  int axis = static_cast<int>(n.attrs.axes[0]);
+  if (n.op == Op::CumulativeSum) return {cumulative_sum(g, {.axis = axis, .reverse = !n.attrs.flag}, w)};
+  throw Error(std::string(op_name(n.op)), "has no gradient rule yet", n.where);
+}
+
+Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const std::vector<Tensor>& g,
+          Where w) {
+  switch (op_kind(n.op)) {
+    case OpKind::Unary: return unary_vjp(n.op, in[0], outs[0], g[0], w);
+    case OpKind::Binary: return binary_vjp(n.op, in[0], in[1], outs[0], g[0], w);
+    case OpKind::Reduce: return reduce_vjp(n, in[0], outs[0], g[0], w);
+    default: break;
+  }
+  switch (n.op) {
+    case Op::Select: {
+      Tensor z = zeros_like(g[0], w);
+      return {Tensor(), unbroadcast(select(in[0], g[0], z, w), in[1].shape(), w),
+              unbroadcast(select(in[0], z, g[0], w), in[2].shape(), w)};
+    }
+    case Op::AsType: return {is_float(in[0].dtype()) ? as_type(g[0], in[0].dtype(), w) : Tensor()};
+    case Op::StopGrad:
+    case Op::Bitcast:
+    case Op::Argmax:
+    case Op::Argmin:
+    case Op::Iota:
+    case Op::RandomBits:
+    case Op::Argsort: return Grads(in.size());
+    case Op::DotGeneral: return dot_vjp(n, in[0], in[1], g[0], w);
+    case Op::CumulativeSum:
+    case Op::CumulativeProduct:
+    case Op::CumulativeMax:
+    case Op::CumulativeMin: return cumulative_vjp(n, in[0], g[0], w);
+    default: break;
+  }
+  if (n.op == Op::Reshape || n.op == Op::Transpose || n.op == Op::Broadcast || n.op == Op::Slice ||
+      n.op == Op::PutSlice || n.op == Op::Pad || n.op == Op::Concatenate || n.op == Op::Reverse ||
+      n.op == Op::Gather || n.op == Op::IndexedAdd || n.op == Op::IndexedPut)
+    return shape_vjp(n, in, g[0], w);
+  throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);
+}
+
+// Nodes reachable from `root`, inputs before users.
+std::vector<std::shared_ptr<const Node>> topological(const std::shared_ptr<const Node>& root) {
+  std::vector<std::shared_ptr<const Node>> order;
+  std::unordered_set<const Node*> seen{root.get()};
+  std::vector<std::pair<std::shared_ptr<const Node>, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto& [n, i] = stack.back();
+    if (i < n->inputs.size()) {
+      const auto& c = n->inputs[i++].node;
+      if (seen.insert(c.get()).second) stack.push_back({c, 0});
+    } else {
+      order.push_back(n);
+      stack.pop_back();
+    }
+  }
+  return order;
+}
+
+}  // namespace
+
+Tensor grad_leaf(const Tensor& t, Where where) {
+  // A distinct node (a no-op reshape) so that gradients are collected for this use only.
+  Tensor x = t.is_traced() ? t : make_traced(constant_value(t), t.is_weak());
+  return apply1(Op::Reshape, {}, {x}, TensorType{t.dtype(), t.shape()}, where, t.is_weak());
+}
+
+std::vector<Tensor> backprop(const Tensor& y, const std::vector<Tensor>& leaves, Where where) {
+  if (!y.defined()) throw ValueError("grad", "the function returned an undefined tensor", where);
+  if (y.rank() != 0 || !is_float(y.dtype()))
+    throw ValueError("grad", "the function must return a float scalar, got " + std::string(name(y.dtype())) +
+                                 y.shape().str() + " (reduce it, e.g. with nx::sum or nx::mean)", where);
+  std::vector<Tensor> result;
+  std::unordered_map<const Node*, size_t> leaf_index;
+  for (size_t i = 0; i < leaves.size(); ++i) leaf_index[leaves[i].impl()->value.node.get()] = i;
+  std::vector<Tensor> leaf_grads(leaves.size());
+  if (y.is_traced()) {
+    const Node* root = y.impl()->value.node.get();
+    auto order = topological(y.impl()->value.node);
+    // Only nodes that depend on a leaf carry gradients.
+    std::unordered_set<const Node*> live;
+    for (const auto& sp : order) {
+      const Node* n = sp.get();
+      bool d = leaf_index.count(n) > 0;
+      for (const Value& v : n->inputs) d |= live.count(v.node.get()) > 0;
+      if (d) live.insert(n);
+    }
+    std::unordered_map<const Node*, std::vector<Tensor>> ct;
+    ct[root].resize(root->outputs.size());
+    ct[root][static_cast<size_t>(y.impl()->value.index)] = ones_like(y, where);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      const Node* n = it->get();
+      auto found = ct.find(n);
+      if (found == ct.end() || !live.count(n)) continue;
+      std::vector<Tensor> g = std::move(found->second);
+      ct.erase(found);
+      if (auto li = leaf_index.find(n); li != leaf_index.end()) {
+        leaf_grads[li->second] = g[0];
+        continue;  // leaves are terminal
+      }
+      std::vector<Tensor> ins, outs;
+      for (const Value& v : n->inputs) ins.push_back(traced(v));
+      for (int k = 0; k < static_cast<int>(n->outputs.size()); ++k) outs.push_back(traced(Value{*it, k}));
+      for (size_t k = 0; k < g.size(); ++k)
+        if (!g[k].defined()) g[k] = zeros(n->outputs[k].shape, n->outputs[k].dtype, where);
+      Grads gi = vjp(*n, ins, outs, g, where);
+      for (size_t k = 0; k < n->inputs.size(); ++k) {
+        const Value& v = n->inputs[k];
+        if (!gi[k].defined() || !live.count(v.node.get()) || !is_float(v.type().dtype)) continue;
+        auto& slot = ct[v.node.get()];
+        slot.resize(v.node->outputs.size());
+        Tensor& s = slot[static_cast<size_t>(v.index)];
+        s = s.defined() ? add(s, gi[k], where) : gi[k];
+      }
+    }
+  }
+  for (size_t i = 0; i < leaves.size(); ++i)
+    result.push_back(leaf_grads[i].defined() ? leaf_grads[i] : zeros_like(leaves[i], where));
+  return result;
+}
+
+}  // namespace detail
+}  // namespace nx

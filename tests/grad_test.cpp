@@ -1,0 +1,192 @@
+// Gradients checked by central finite differences in f64 (eps 1e-6, rtol 1e-3, atol 1e-5),
+// plus the API: trees, several arguments, value_and_grad, jit/grad nesting, second order.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "nx/nx.hpp"
+
+namespace {
+
+using Fn = std::function<nx::Tensor(const nx::Tensor&)>;
+
+// x: a concrete f64 tensor. Compares grad(f)(x) with central differences of f.
+void check_grad(const std::string& name, const Fn& f, const nx::Tensor& x) {
+  SCOPED_TRACE(name);
+  std::vector<double> analytic = nx::grad(f)(x).to_vector<double>();
+  std::vector<double> v = x.to_vector<double>();
+  ASSERT_EQ(analytic.size(), v.size());
+  const double eps = 1e-6;
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::vector<double> p = v, m = v;
+    p[i] += eps;
+    m[i] -= eps;
+    double fp = f(nx::from_vector(p, x.shape())).item<double>();
+    double fm = f(nx::from_vector(m, x.shape())).item<double>();
+    double numeric = (fp - fm) / (2 * eps);
+    EXPECT_NEAR(analytic[i], numeric, 1e-5 + 1e-3 * std::abs(numeric)) << "element " << i;
+  }
+}
+
+nx::Tensor sample(const nx::Shape& s, double lo, double hi, int seed = 1) {
+  return nx::random::uniform(nx::random::key(seed), s, {.dtype = nx::f64, .min = lo, .max = hi});
+}
+
+// A fixed weight so that every output element matters differently.
+nx::Tensor weigh(const nx::Tensor& y) {
+  return nx::sum(y * nx::as_type(nx::reshape(nx::iota({y.size()}, nx::f64), y.shape()) * 0.1 + 1.0, y.dtype()));
+}
+
+TEST(Grad, UnaryOps) {
+  struct U {
+    const char* name;
+    nx::Tensor (*op)(const nx::Tensor&, nx::Where);
+    double lo, hi;
+  };
+  const U ops[] = {{"negate", nx::negate, -2, 2}, {"abs", nx::abs, 0.1, 2},     {"exp", nx::exp, -2, 2},
+                   {"expm1", nx::expm1, -2, 2},   {"log", nx::log, 0.1, 3},     {"log1p", nx::log1p, -0.5, 3},
+                   {"sqrt", nx::sqrt, 0.1, 3},    {"rsqrt", nx::rsqrt, 0.1, 3}, {"cbrt", nx::cbrt, 0.1, 3},
+                   {"sin", nx::sin, -3, 3},       {"cos", nx::cos, -3, 3},      {"tan", nx::tan, -1, 1},
+                   {"asin", nx::asin, -0.9, 0.9}, {"acos", nx::acos, -0.9, 0.9}, {"atan", nx::atan, -3, 3},
+                   {"sinh", nx::sinh, -2, 2},     {"cosh", nx::cosh, -2, 2},    {"tanh", nx::tanh, -2, 2},
+                   {"asinh", nx::asinh, -2, 2},   {"acosh", nx::acosh, 1.1, 3}, {"atanh", nx::atanh, -0.9, 0.9},
+                   {"sigmoid", nx::sigmoid, -3, 3}, {"erf", nx::erf, -2, 2},    {"erfc", nx::erfc, -2, 2},
+                   {"erf_inv", nx::erf_inv, -0.9, 0.9}};
+  for (const U& u : ops)
+    check_grad(u.name, [&](const nx::Tensor& x) { return weigh(u.op(x, nx::Where::current())); }, sample({2, 3}, u.lo, u.hi));
+}
+
+TEST(Grad, BinaryOpsWithBroadcasting) {
+  nx::Tensor b = sample({3}, 0.5, 2, 7);
+  check_grad("add", [&](const nx::Tensor& x) { return weigh(x + b); }, sample({2, 3}, -1, 1));
+  check_grad("subtract_rhs", [&](const nx::Tensor& x) { return weigh(b - x); }, sample({2, 1}, -1, 1));
+  check_grad("multiply", [&](const nx::Tensor& x) { return weigh(x * b); }, sample({2, 3}, -1, 1));
+  check_grad("divide_lhs", [&](const nx::Tensor& x) { return weigh(x / b); }, sample({2, 3}, -1, 1));
+  check_grad("divide_rhs", [&](const nx::Tensor& x) { return weigh(b / x); }, sample({3}, 0.5, 2));
+  check_grad("pow_base", [&](const nx::Tensor& x) { return weigh(nx::pow(x, b)); }, sample({2, 3}, 0.5, 2));
+  check_grad("pow_exponent", [&](const nx::Tensor& x) { return weigh(nx::pow(b, x)); }, sample({3}, -1, 1));
+  check_grad("max", [&](const nx::Tensor& x) { return weigh(nx::max(x, b)); }, sample({2, 3}, -1, 3));
+  check_grad("min", [&](const nx::Tensor& x) { return weigh(nx::min(x, b)); }, sample({2, 3}, -1, 3));
+  check_grad("atan2", [&](const nx::Tensor& x) { return weigh(nx::atan2(x, b)); }, sample({2, 3}, -1, 1));
+  check_grad("atan2_rhs", [&](const nx::Tensor& x) { return weigh(nx::atan2(b, x)); }, sample({3}, 0.5, 1));
+  check_grad("remainder", [&](const nx::Tensor& x) { return weigh(nx::remainder(x, b)); }, sample({2, 3}, 0.1, 0.4));
+  check_grad("select", [&](const nx::Tensor& x) { return weigh(nx::select(x > 0, x * x, -x)); }, sample({2, 3}, -1, 1));
+  check_grad("square_self", [&](const nx::Tensor& x) { return weigh(x * x + x); }, sample({4}, -1, 1));
+}
+
+TEST(Grad, Reductions) {
+  check_grad("sum_axis", [](const nx::Tensor& x) { return weigh(nx::sum(x, {.axes = {1}})); }, sample({2, 3, 2}, -1, 1));
+  check_grad("sum_keep", [](const nx::Tensor& x) { return weigh(nx::sum(x, {.axes = {0, 2}, .keep_axes = true})); },
+             sample({2, 3, 2}, -1, 1));
+  check_grad("product", [](const nx::Tensor& x) { return weigh(nx::product(x, {.axes = {1}})); }, sample({2, 3}, 0.5, 2));
+  check_grad("reduce_max", [](const nx::Tensor& x) { return weigh(nx::reduce_max(x, {.axes = {0}})); }, sample({3, 2}, -1, 1));
+  check_grad("reduce_min", [](const nx::Tensor& x) { return weigh(nx::reduce_min(x)); }, sample({3, 2}, -1, 1));
+  check_grad("cumulative_sum", [](const nx::Tensor& x) { return weigh(nx::cumulative_sum(x, {.axis = 1})); },
+             sample({2, 4}, -1, 1));
+  check_grad("cumulative_sum_reverse",
+             [](const nx::Tensor& x) { return weigh(nx::cumulative_sum(x, {.axis = 0, .reverse = true})); },
+             sample({3, 2}, -1, 1));
+  check_grad("mean", [](const nx::Tensor& x) { return nx::mean(x * x); }, sample({2, 3}, -1, 1));
+  check_grad("logsumexp", [](const nx::Tensor& x) { return weigh(nx::logsumexp(x, {.axes = {1}})); }, sample({2, 4}, -3, 3));
+  check_grad("softmax", [](const nx::Tensor& x) { return weigh(nx::softmax(x)); }, sample({2, 4}, -3, 3));
+  check_grad("log_softmax", [](const nx::Tensor& x) { return weigh(nx::log_softmax(x, {.axis = 0})); }, sample({3, 2}, -3, 3));
+  check_grad("variance", [](const nx::Tensor& x) { return weigh(nx::variance(x, {.axes = {1}, .ddof = 1})); },
+             sample({2, 4}, -3, 3));
+}
+
+TEST(Grad, ShapeAndIndexOps) {
+  check_grad("reshape", [](const nx::Tensor& x) { return weigh(nx::reshape(x, {3, 2})); }, sample({2, 3}, -1, 1));
+  check_grad("transpose", [](const nx::Tensor& x) { return weigh(nx::transpose(x, {2, 0, 1})); }, sample({2, 3, 2}, -1, 1));
+  check_grad("broadcast", [](const nx::Tensor& x) { return weigh(nx::broadcast(x, {2, 3, 4}, {.axes = {1, 2}})); },
+             sample({3, 1}, -1, 1));
+  check_grad("slice", [](const nx::Tensor& x) { return weigh(nx::slice(x, {1, 0}, {3, 3}, {.strides = {2, 1}})); },
+             sample({4, 3}, -1, 1));
+  check_grad("pad", [](const nx::Tensor& x) { return weigh(nx::pad(x, 0.5, {{1, -1, 1}, {-1, 2, 0}})); }, sample({3, 3}, -1, 1));
+  check_grad("pad_value", [](const nx::Tensor& v) { return weigh(nx::pad(nx::ones({2, 2}, nx::f64), v, {{1, 1, 1}, {0, 0, 0}})); },
+             sample({}, -1, 1));
+  check_grad("put_slice", [](const nx::Tensor& x) { return weigh(nx::put_slice(x, {1, 1}, x * 0.0 + 1.0)); },
+             sample({3, 3}, -1, 1));
+  check_grad("put_slice_update",
+             [](const nx::Tensor& u) { return weigh(nx::put_slice(nx::zeros({3, 3}, nx::f64), {1, 0}, u * u)); },
+             sample({2, 2}, -1, 1));
+  check_grad("concatenate", [](const nx::Tensor& x) { return weigh(nx::concatenate({x, x * 2.0, nx::exp(x)}, 1)); },
+             sample({2, 2}, -1, 1));
+  check_grad("reverse", [](const nx::Tensor& x) { return weigh(nx::reverse(x, {1})); }, sample({2, 3}, -1, 1));
+  nx::Tensor idx = nx::tensor({2, 0, 2});
+  check_grad("take", [&](const nx::Tensor& x) { return weigh(nx::take(x, idx, 1)); }, sample({2, 3}, -1, 1));
+  check_grad("gather", [&](const nx::Tensor& x) { return weigh(nx::gather(x, nx::tensor({{1}, {1}, {0}}))); },
+             sample({2, 3}, -1, 1));
+  check_grad("indexed_add", [&](const nx::Tensor& u) {
+    return weigh(nx::indexed_add(nx::ones({3, 2}, nx::f64), nx::tensor({{0}, {2}, {0}}), u * u));
+  }, sample({3, 2}, -1, 1));
+  check_grad("indexed_put", [&](const nx::Tensor& x) {
+    return weigh(nx::indexed_put(x, nx::tensor({{1}}), nx::ones({1, 2}, nx::f64)));
+  }, sample({3, 2}, -1, 1));
+}
+
+TEST(Grad, DotGeneral) {
+  nx::Tensor w = sample({3, 4}, -1, 1, 3);
+  check_grad("dot_lhs", [&](const nx::Tensor& x) { return weigh(nx::dot(x, w)); }, sample({2, 3}, -1, 1));
+  check_grad("dot_rhs", [&](const nx::Tensor& x) { return weigh(nx::dot(w, x)); }, sample({4, 2}, -1, 1));
+  nx::Tensor b = sample({2, 4, 3}, -1, 1, 4);
+  check_grad("batched_lhs", [&](const nx::Tensor& x) {
+    return weigh(nx::dot_general(x, b, {.contract_a = {1}, .contract_b = {2}, .batch_a = {0}, .batch_b = {0}}));
+  }, sample({2, 3, 5}, -1, 1));
+  check_grad("batched_rhs", [&](const nx::Tensor& y) {
+    return weigh(nx::dot_general(b, y, {.contract_a = {1, 2}, .contract_b = {2, 0}, .batch_a = {0}, .batch_b = {1}}));
+  }, sample({3, 2, 4}, -1, 1));
+  check_grad("einsum", [&](const nx::Tensor& x) { return weigh(nx::einsum("bij,bjk->bik", x, b)); }, sample({2, 3, 4}, -1, 1));
+}
+
+TEST(Grad, TreesArgumentsAndValue) {
+  using Params = std::map<std::string, nx::Tensor>;
+  auto loss = [](const Params& p, const nx::Tensor& x) {
+    return nx::sum(nx::tanh(nx::dot(x, p.at("w")) + p.at("b")));
+  };
+  Params p{{"w", sample({3, 2}, -1, 1)}, {"b", sample({2}, -1, 1, 2)}};
+  nx::Tensor x = sample({4, 3}, -1, 1, 3);
+  Params g = nx::grad(loss)(p, x);
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g.at("w").shape(), p.at("w").shape());
+  check_grad("tree_b", [&](const nx::Tensor& b) { return loss({{"w", p.at("w")}, {"b", b}}, x); }, p.at("b"));
+  EXPECT_EQ(g.at("b").to_vector<double>(), nx::grad([&](const nx::Tensor& b) {
+              return loss({{"w", p.at("w")}, {"b", b}}, x);
+            })(p.at("b")).to_vector<double>());
+  auto [value, grads] = nx::value_and_grad(loss)(p, x);
+  EXPECT_DOUBLE_EQ(value.item<double>(), loss(p, x).item<double>());
+  auto [gp, gx] = nx::grad<0, 1>(loss)(p, x);
+  EXPECT_EQ(gx.shape(), x.shape());
+  EXPECT_EQ(gp.at("w").to_vector<double>(), g.at("w").to_vector<double>());
+}
+
+TEST(Grad, JitOfGradAndGradOfJitAndSecondOrder) {
+  auto f = [](const nx::Tensor& x) { return nx::sum(nx::sin(x) * x); };
+  nx::Tensor x = sample({5}, -2, 2);
+  auto df = nx::grad(f);
+  std::vector<double> direct = df(x).to_vector<double>();
+  EXPECT_EQ(nx::jit(df)(x).to_vector<double>(), direct);
+  EXPECT_EQ(nx::grad(nx::jit(f))(x).to_vector<double>(), direct);
+  // d2/dx2 of sum(sin(x) x) = 2 cos(x) - x sin(x).
+  auto d2 = nx::grad([&](const nx::Tensor& y) { return nx::sum(nx::grad(f)(y)); })(x);
+  auto want = 2.0 * nx::cos(x) - x * nx::sin(x);
+  auto got = d2.to_vector<double>(), w = want.to_vector<double>();
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], w[i], 1e-12);
+  EXPECT_EQ(df.stats().compiles, 1);
+  df(x);
+  EXPECT_EQ(df.stats().compiles, 1);
+}
+
+TEST(Grad, StopGradAndErrors) {
+  // d/dx sum(x * stop_grad(x)) = stop_grad(x) = x (finite differences would see 2x).
+  nx::Tensor x = sample({3}, -1, 1);
+  EXPECT_EQ(nx::grad([](const nx::Tensor& y) { return nx::sum(y * nx::stop_grad(y)); })(x).to_vector<double>(),
+            x.to_vector<double>());
+  EXPECT_THROW(nx::grad([](const nx::Tensor& x) { return x * 2.0; })(nx::ones({2}, nx::f64)), nx::ValueError);
+  // Independent of the argument: zero.
+  EXPECT_EQ(nx::grad([](const nx::Tensor&) { return nx::scalar(1.0); })(nx::ones({2})).to_vector<float>(),
+            (std::vector<float>{0, 0}));
+}
+
+}  // namespace
