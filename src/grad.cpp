@@ -124,57 +124,46 @@ Grads reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& 
   }
 }
 
+// The gradient of one operand (`self`) of y = dot_general: g contracted with the other
+// operand over the other's free dims, then permuted into self's layout.
+struct DotSide {
+  std::vector<int64_t> contract, batch;
+  std::vector<int> free;
+};
+Tensor dot_operand_grad(const Tensor& g, const Tensor& other, int self_rank, const DotSide& self,
+                        const DotSide& oth, const std::vector<int>& g_other_free, Where w) {
+  std::vector<int> gbatch;
+  for (int i = 0; i < static_cast<int>(self.batch.size()); ++i) gbatch.push_back(i);
+  // Dims of t: batch, self's free dims, then other's contracting dims in other's order.
+  Tensor t = dot_general(g, other, {.contract_a = g_other_free, .contract_b = oth.free, .batch_a = gbatch,
+                                    .batch_b = ints(oth.batch)}, w);
+  std::vector<int> perm(static_cast<size_t>(self_rank));
+  int pos = 0;
+  for (int64_t d : self.batch) perm[static_cast<size_t>(d)] = pos++;
+  for (int d : self.free) perm[static_cast<size_t>(d)] = pos++;
+  for (int i = 0; i < other.rank(); ++i) {
+    auto it = std::find(oth.contract.begin(), oth.contract.end(), i);
+    if (it != oth.contract.end()) perm[static_cast<size_t>(self.contract[static_cast<size_t>(it - oth.contract.begin())])] = pos++;
+  }
+  return transpose(t, perm, w);
+}
+
 Grads dot_vjp(const Node& n, const Tensor& a, const Tensor& b, const Tensor& g, Where w) {
-  // y dims: batch, a free, b free. Each input's gradient contracts g with the other input.
   const Attrs& at = n.attrs;
-  auto free_dims = [](int rank, const std::vector<int64_t>& c, const std::vector<int64_t>& bt) {
-    std::vector<int> f;
+  auto side = [](int rank, const std::vector<int64_t>& c, const std::vector<int64_t>& bt) {
+    DotSide s{c, bt, {}};
     for (int i = 0; i < rank; ++i)
       if (std::find(c.begin(), c.end(), i) == c.end() && std::find(bt.begin(), bt.end(), i) == bt.end())
-        f.push_back(i);
-    return f;
+        s.free.push_back(i);
+    return s;
   };
-  std::vector<int> fa = free_dims(a.rank(), at.lhs_contract, at.lhs_batch);
-  std::vector<int> fb = free_dims(b.rank(), at.rhs_contract, at.rhs_batch);
-  int nb = static_cast<int>(at.lhs_batch.size());
-  int na = static_cast<int>(fa.size());
-  std::vector<int> gbatch, g_afree, g_bfree;
-  for (int i = 0; i < nb; ++i) gbatch.push_back(i);
+  DotSide sa = side(a.rank(), at.lhs_contract, at.lhs_batch), sb = side(b.rank(), at.rhs_contract, at.rhs_batch);
+  // Dims of y (and g): batch, a's free dims, b's free dims.
+  int nb = static_cast<int>(sa.batch.size()), na = static_cast<int>(sa.free.size());
+  std::vector<int> g_afree, g_bfree;
   for (int i = 0; i < na; ++i) g_afree.push_back(nb + i);
-  for (int i = 0; i < static_cast<int>(fb.size()); ++i) g_bfree.push_back(nb + na + i);
-  // grad_a = g . b over b's free dims: result dims batch, a free, b contract (in a's contract order).
-  Tensor ga = dot_general(g, b, {.contract_a = g_bfree, .contract_b = fb, .batch_a = gbatch, .batch_b = ints(at.rhs_batch)}, w);
-  // ga dims: batch, a free, then b's remaining dims = b's contract dims in b's order.
-  std::vector<int64_t> b_rest;
-  for (int i = 0; i < b.rank(); ++i)
-    if (std::find(fb.begin(), fb.end(), i) == fb.end() &&
-        std::find(at.rhs_batch.begin(), at.rhs_batch.end(), i) == at.rhs_batch.end())
-      b_rest.push_back(i);
-  // Position in a of each ga dim.
-  std::vector<int> src(static_cast<size_t>(a.rank()));
-  int pos = 0;
-  for (int64_t d : at.lhs_batch) src[static_cast<size_t>(d)] = pos++;
-  for (int d : fa) src[static_cast<size_t>(d)] = pos++;
-  for (int64_t bd : b_rest) {
-    size_t k = static_cast<size_t>(std::find(at.rhs_contract.begin(), at.rhs_contract.end(), bd) - at.rhs_contract.begin());
-    src[static_cast<size_t>(at.lhs_contract[k])] = pos++;
-  }
-  Tensor grad_a = transpose(ga, src, w);
-  Tensor gbt = dot_general(g, a, {.contract_a = g_afree, .contract_b = fa, .batch_a = gbatch, .batch_b = ints(at.lhs_batch)}, w);
-  std::vector<int64_t> a_rest;
-  for (int i = 0; i < a.rank(); ++i)
-    if (std::find(fa.begin(), fa.end(), i) == fa.end() &&
-        std::find(at.lhs_batch.begin(), at.lhs_batch.end(), i) == at.lhs_batch.end())
-      a_rest.push_back(i);
-  std::vector<int> srcb(static_cast<size_t>(b.rank()));
-  pos = 0;
-  for (int64_t d : at.rhs_batch) srcb[static_cast<size_t>(d)] = pos++;
-  for (int d : fb) srcb[static_cast<size_t>(d)] = pos++;
-  for (int64_t ad : a_rest) {
-    size_t k = static_cast<size_t>(std::find(at.lhs_contract.begin(), at.lhs_contract.end(), ad) - at.lhs_contract.begin());
-    srcb[static_cast<size_t>(at.rhs_contract[k])] = pos++;
-  }
-  return {grad_a, transpose(gbt, srcb, w)};
+  for (int i = 0; i < static_cast<int>(sb.free.size()); ++i) g_bfree.push_back(nb + na + i);
+  return {dot_operand_grad(g, b, a.rank(), sa, sb, g_bfree, w), dot_operand_grad(g, a, b.rank(), sb, sa, g_afree, w)};
 }
 
 // Inverse of a permutation p, given that transpose(x, p)[i] = x[p[i]].
