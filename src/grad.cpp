@@ -238,10 +238,46 @@ Grads shape_vjp(const Node& n, const std::vector<Tensor>& in, const Tensor& g, W
   }
 }
 
-Grads cumulative_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
+Grads cumulative_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& g, Where w) {
   int axis = static_cast<int>(n.attrs.axes[0]);
-  if (n.op == Op::CumulativeSum) return {cumulative_sum(g, {.axis = axis, .reverse = !n.attrs.flag}, w)};
-  throw Error(std::string(op_name(n.op)), "has no gradient rule yet", n.where);
+  CumulativeOpts back{.axis = axis, .reverse = !n.attrs.flag};
+  if (n.op == Op::CumulativeSum) return {cumulative_sum(g, back, w)};
+  // d y_j / d x_i = y_j / x_i for i <= j (not defined at x_i = 0, as the product rule).
+  if (n.op == Op::CumulativeProduct) return {cumulative_sum(g * y, back, w) / x};
+  throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);
+}
+
+// Sort: the gradient of each sorted value goes back to where it came from.
+Grads sort_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
+  int axis = static_cast<int>(n.attrs.axes[0]);
+  SortOpts o{.axis = axis, .direction = n.attrs.flag ? Direction::desc : Direction::asc};
+  Tensor inverse = argsort(argsort(x, o, w), {.axis = axis}, w);
+  return {take_along_axis(g, inverse, axis, w)};
+}
+
+// top_k: each value's gradient lands on its index (one-hot over the last axis).
+Grads top_k_vjp(const Tensor& x, const Tensor& idx, const Tensor& g, Where w) {
+  Shape s = idx.shape();
+  s.push_back(x.dim(-1));
+  Tensor hit = as_type(equal(new_axis(idx, -1, w), iota(s, idx.dtype(), s.rank() - 1, w), w), g.dtype(), w);
+  return {sum(new_axis(g, -1, w) * hit, {.axes = {idx.rank() - 1}}, w)};
+}
+
+// window_sum: every input element receives the sum of g over the windows covering it,
+// which is a window_sum of g dilated by the strides and padded by (window - 1) * dilation.
+Grads window_sum_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  std::vector<PadConfig> cfg;
+  for (int i = 0; i < x.rank(); ++i) {
+    size_t u = static_cast<size_t>(i);
+    int64_t span = (at.window[u] - 1) * at.rhs_dilation[u];
+    int64_t m = g.shape()[i], sz = x.shape()[i];
+    int64_t lo = span - at.lo[u];
+    int64_t dilated = m > 0 ? (m - 1) * at.strides[u] + 1 : 0;
+    cfg.push_back({lo, sz + span - lo - dilated, m > 0 ? at.strides[u] - 1 : 0});
+  }
+  Tensor padded = pad(g, zeros({}, g.dtype(), w), cfg, w);
+  return {window_sum(padded, at.window, {.window_dilations = at.rhs_dilation}, w)};
 }
 
 Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const std::vector<Tensor>& g,
@@ -270,7 +306,10 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case Op::CumulativeSum:
     case Op::CumulativeProduct:
     case Op::CumulativeMax:
-    case Op::CumulativeMin: return cumulative_vjp(n, in[0], g[0], w);
+    case Op::CumulativeMin: return cumulative_vjp(n, in[0], outs[0], g[0], w);
+    case Op::Sort: return sort_vjp(n, in[0], g[0], w);
+    case Op::TopK: return top_k_vjp(in[0], outs[1], g[0], w);
+    case Op::WindowSum: return window_sum_vjp(n, in[0], g[0], w);
     default: break;
   }
   if (n.op == Op::Reshape || n.op == Op::Transpose || n.op == Op::Broadcast || n.op == Op::Slice ||

@@ -140,6 +140,25 @@ TEST(Grad, DotGeneral) {
   check_grad("einsum", [&](const nx::Tensor& x) { return weigh(nx::einsum("bij,bjk->bik", x, b)); }, sample({2, 3, 4}, -1, 1));
 }
 
+TEST(Grad, SortTopKCumulativeAndWindows) {
+  check_grad("sort", [](const nx::Tensor& x) { return weigh(nx::sort(x, {.axis = 0})); }, sample({4, 3}, -1, 1));
+  check_grad("sort_desc", [](const nx::Tensor& x) { return weigh(nx::sort(x, {.direction = nx::Direction::desc})); },
+             sample({2, 5}, -1, 1));
+  check_grad("top_k", [](const nx::Tensor& x) { return weigh(nx::top_k(x, 2).first); }, sample({3, 4}, -1, 1));
+  check_grad("cumulative_product", [](const nx::Tensor& x) { return weigh(nx::cumulative_product(x, {.axis = 1})); },
+             sample({2, 4}, 0.5, 2));
+  check_grad("cumulative_product_reverse",
+             [](const nx::Tensor& x) { return weigh(nx::cumulative_product(x, {.reverse = true})); }, sample({4}, 0.5, 2));
+  check_grad("window_sum", [](const nx::Tensor& x) { return weigh(nx::window_sum(x, {2, 3})); }, sample({4, 5}, -1, 1));
+  check_grad("window_sum_strided", [](const nx::Tensor& x) {
+    return weigh(nx::window_sum(x, {1, 3, 2}, {.strides = {1, 2, 2}, .padding = nx::PaddingMode::same}));
+  }, sample({2, 5, 4}, -1, 1));
+  check_grad("window_sum_dilated", [](const nx::Tensor& x) {
+    return weigh(nx::window_sum(x, {2, 2}, {.strides = {2, 1}, .padding = std::vector<std::pair<int64_t, int64_t>>{{1, 0}, {-1, 2}},
+                                            .window_dilations = {1, 2}}));
+  }, sample({5, 6}, -1, 1));
+}
+
 TEST(Grad, TreesArgumentsAndValue) {
   using Params = std::map<std::string, nx::Tensor>;
   auto loss = [](const Params& p, const nx::Tensor& x) {
