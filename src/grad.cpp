@@ -280,6 +280,49 @@ Grads window_sum_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
   return {window_sum(padded, at.window, {.window_dilations = at.rhs_dilation}, w)};
 }
 
+// conv: the input gradient is a convolution of g (dilated by the strides) with the
+// flipped, channel-transposed kernel; the kernel gradient convolves the input with g,
+// batch and feature dims swapped (feature groups become batch groups, as XLA does).
+Grads conv_vjp(const Node& n, const Tensor& x, const Tensor& k, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  if (at.k2 != 1) throw Error("conv", "has no gradient rule yet for batch_group_size > 1 (nx::grad)", n.where);
+  int ns = x.rank() - 2;
+  int64_t groups = at.k, out_ch = k.dim(0), in_per_group = k.dim(1);
+  std::vector<int> spatial, swap01{1, 0};
+  for (int i = 0; i < ns; ++i) spatial.push_back(2 + i), swap01.push_back(2 + i);
+  // Kernel (O, C/G, ...) -> (C, O/G, ...), reversed in space.
+  Shape grouped{groups, out_ch / groups, in_per_group};
+  for (int i = 0; i < ns; ++i) grouped.push_back(k.dim(2 + i));
+  std::vector<int> perm{0, 2, 1};
+  for (int i = 0; i < ns; ++i) perm.push_back(3 + i);
+  Shape flipped_shape{groups * in_per_group, out_ch / groups};
+  for (int i = 0; i < ns; ++i) flipped_shape.push_back(k.dim(2 + i));
+  Tensor kt = reverse(reshape(transpose(reshape(k, grouped, w), perm, w), flipped_shape, w), spatial, w);
+  std::vector<std::pair<int64_t, int64_t>> in_pad, k_pad;
+  std::vector<int64_t> ones(static_cast<size_t>(ns), 1), starts(static_cast<size_t>(x.rank()), 0),
+      lengths = x.shape().to_vector(), strides(static_cast<size_t>(x.rank()), 1);
+  for (int i = 0; i < ns; ++i) {
+    size_t u = static_cast<size_t>(i);
+    int64_t span = (k.dim(2 + i) - 1) * at.rhs_dilation[u], p = g.dim(2 + i), xs = x.dim(2 + i);
+    int64_t gd = p > 0 ? (p - 1) * at.strides[u] + 1 : 0;
+    int64_t need = xs > 0 ? (xs - 1) * at.lhs_dilation[u] + 1 : 0;
+    in_pad.emplace_back(span - at.lo[u], need - gd + at.lo[u]);
+    k_pad.emplace_back(at.lo[u], at.hi[u]);
+    lengths[static_cast<size_t>(2 + i)] = need;
+    strides[static_cast<size_t>(2 + i)] = at.lhs_dilation[u];
+  }
+  Tensor gx_full = conv(g, kt, {.strides = ones, .padding = in_pad, .input_dilation = at.strides,
+                                .kernel_dilation = at.rhs_dilation, .feature_group_size = groups}, w);
+  Tensor gx = slice(gx_full, starts, lengths, {.strides = strides}, w);
+  Tensor gk_full = conv(transpose(x, swap01, w), transpose(g, swap01, w),
+                        {.strides = at.rhs_dilation, .padding = k_pad, .input_dilation = at.lhs_dilation,
+                         .kernel_dilation = at.strides, .batch_group_size = groups}, w);
+  std::vector<int64_t> kstart(static_cast<size_t>(k.rank()), 0), klen = gk_full.shape().to_vector();
+  for (int i = 0; i < ns; ++i) klen[static_cast<size_t>(2 + i)] = k.dim(2 + i);
+  Tensor gk = transpose(slice(gk_full, kstart, klen, {}, w), swap01, w);
+  return {gx, gk};
+}
+
 Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const std::vector<Tensor>& g,
           Where w) {
   switch (op_kind(n.op)) {
@@ -303,6 +346,7 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case Op::RandomBits:
     case Op::Argsort: return Grads(in.size());
     case Op::DotGeneral: return dot_vjp(n, in[0], in[1], g[0], w);
+    case Op::Conv: return conv_vjp(n, in[0], in[1], g[0], w);
     case Op::CumulativeSum:
     case Op::CumulativeProduct:
     case Op::CumulativeMax:

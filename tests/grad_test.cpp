@@ -159,6 +159,30 @@ TEST(Grad, SortTopKCumulativeAndWindows) {
   }, sample({5, 6}, -1, 1));
 }
 
+TEST(Grad, Conv) {
+  using Pairs = std::vector<std::pair<int64_t, int64_t>>;
+  struct C {
+    const char* name;
+    nx::Shape x, k;
+    nx::ConvOpts o;
+  };
+  const C cases[] = {
+      {"plain1d", {2, 3, 7}, {4, 3, 3}, {}},
+      {"strided_same", {1, 2, 6, 5}, {3, 2, 3, 2}, {.strides = {2, 1}, .padding = nx::PaddingMode::same}},
+      {"explicit_dilated", {2, 2, 5, 5}, {2, 2, 3, 3},
+       {.strides = {1, 2}, .padding = Pairs{{1, 2}, {0, 1}}, .kernel_dilation = {2, 1}}},
+      {"input_dilation_negative_pad", {1, 2, 4, 4}, {3, 2, 2, 2},
+       {.padding = Pairs{{-1, 1}, {1, 0}}, .input_dilation = {2, 1}}},
+      {"depthwise", {2, 4, 5, 5}, {4, 1, 3, 3}, {.padding = nx::PaddingMode::same, .feature_group_size = 4}},
+      {"groups", {1, 4, 4, 4}, {6, 2, 2, 3}, {.strides = {2, 1}, .feature_group_size = 2}},
+  };
+  for (const C& c : cases) {
+    nx::Tensor k = sample(c.k, -1, 1, 5), x = sample(c.x, -1, 1, 6);
+    check_grad(std::string(c.name) + "/input", [&](const nx::Tensor& v) { return weigh(nx::conv(v, k, c.o)); }, x);
+    check_grad(std::string(c.name) + "/kernel", [&](const nx::Tensor& v) { return weigh(nx::conv(x, v, c.o)); }, k);
+  }
+}
+
 TEST(Grad, TreesArgumentsAndValue) {
   using Params = std::map<std::string, nx::Tensor>;
   auto loss = [](const Params& p, const nx::Tensor& x) {
