@@ -280,6 +280,54 @@ Grads window_sum_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
   return {window_sum(padded, at.window, {.window_dilations = at.rhs_dilation}, w)};
 }
 
+// window_max/min/product through the window's offsets: for each offset q the strided
+// slice x_q of the padded input lines up with the output; a per-offset contribution
+// (shaped like the output) is scattered back with the inverse pad. Max/min route g to
+// the first element (in row-major window order) equal to the result.
+Grads window_reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  int r = x.rank();
+  double init = n.op == Op::WindowMax ? -INFINITY : n.op == Op::WindowMin ? INFINITY : 1.0;
+  std::vector<PadConfig> pad_x, crop;
+  for (int i = 0; i < r; ++i) {
+    size_t u = static_cast<size_t>(i);
+    pad_x.push_back({at.lo[u], at.hi[u], 0});
+    crop.push_back({-at.lo[u], -at.hi[u], 0});
+  }
+  Tensor xp = pad(x, full({}, init, x.dtype(), w), pad_x, w);
+  int64_t offsets = 1;
+  for (int64_t k : at.window) offsets *= k;
+  Tensor taken = zeros_like(y, w);  // max/min: whether an earlier offset already took g
+  Tensor gx;
+  for (int64_t q = 0; q < offsets; ++q) {
+    std::vector<int64_t> starts(static_cast<size_t>(r)), lengths(static_cast<size_t>(r));
+    std::vector<PadConfig> back;
+    int64_t rest = q;
+    for (int i = r - 1; i >= 0; --i) {
+      size_t u = static_cast<size_t>(i);
+      int64_t off = (rest % at.window[u]) * at.rhs_dilation[u];
+      rest /= at.window[u];
+      int64_t p = y.dim(i), used = p > 0 ? (p - 1) * at.strides[u] + 1 : 0;
+      starts[u] = off;
+      lengths[u] = used;
+      back.push_back({off, xp.dim(i) - off - used, p > 0 ? at.strides[u] - 1 : 0});
+    }
+    std::reverse(back.begin(), back.end());
+    Tensor xq = slice(xp, starts, lengths, {.strides = at.strides}, w);
+    Tensor c;
+    if (n.op == Op::WindowProduct) {
+      c = g * y / xq;
+    } else {
+      Tensor hit = logical_and(equal(xq, y, w), logical_not(taken, w), w);
+      taken = logical_or(taken, hit, w);
+      c = select(hit, g, zeros_like(g, w), w);
+    }
+    Tensor placed = pad(pad(c, zeros({}, g.dtype(), w), back, w), zeros({}, g.dtype(), w), crop, w);
+    gx = gx.defined() ? gx + placed : placed;
+  }
+  return {gx};
+}
+
 // conv: the input gradient is a convolution of g (dilated by the strides) with the
 // flipped, channel-transposed kernel; the kernel gradient convolves the input with g,
 // batch and feature dims swapped (feature groups become batch groups, as XLA does).
@@ -354,6 +402,9 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case Op::Sort: return sort_vjp(n, in[0], g[0], w);
     case Op::TopK: return top_k_vjp(in[0], outs[1], g[0], w);
     case Op::WindowSum: return window_sum_vjp(n, in[0], g[0], w);
+    case Op::WindowMax:
+    case Op::WindowMin:
+    case Op::WindowProduct: return window_reduce_vjp(n, in[0], outs[0], g[0], w);
     default: break;
   }
   if (n.op == Op::Reshape || n.op == Op::Transpose || n.op == Op::Broadcast || n.op == Op::Slice ||

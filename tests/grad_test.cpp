@@ -159,6 +159,25 @@ TEST(Grad, SortTopKCumulativeAndWindows) {
   }, sample({5, 6}, -1, 1));
 }
 
+TEST(Grad, MaxMinProductPooling) {
+  using Pairs = std::vector<std::pair<int64_t, int64_t>>;
+  check_grad("max_pool", [](const nx::Tensor& x) {
+    return weigh(nx::window_max(x, {1, 1, 2, 2}, {.strides = {1, 1, 2, 2}}));
+  }, sample({2, 2, 4, 4}, -1, 1));
+  check_grad("max_pool_same_overlapping", [](const nx::Tensor& x) {
+    return weigh(nx::window_max(x, {3, 3}, {.padding = nx::PaddingMode::same}));
+  }, sample({4, 5}, -1, 1));
+  check_grad("min_dilated", [](const nx::Tensor& x) {
+    return weigh(nx::window_min(x, {2, 2}, {.strides = {2, 1}, .padding = Pairs{{1, 0}, {-1, 1}}, .window_dilations = {1, 2}}));
+  }, sample({5, 6}, -1, 1));
+  check_grad("product", [](const nx::Tensor& x) {
+    return weigh(nx::window_product(x, {2, 3}, {.strides = {1, 2}}));
+  }, sample({3, 5}, 0.5, 1.5));
+  // Ties: the first element of the window takes the whole gradient.
+  auto g = nx::grad([](const nx::Tensor& x) { return nx::sum(nx::window_max(x, {2})); })(nx::ones({2}, nx::f64));
+  EXPECT_EQ(g.to_vector<double>(), (std::vector<double>{1, 0}));
+}
+
 TEST(Grad, Conv) {
   using Pairs = std::vector<std::pair<int64_t, int64_t>>;
   struct C {
