@@ -9,6 +9,7 @@
 #include "nx/composites.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/grad.hpp"
+#include "nx/linalg.hpp"
 
 namespace nx {
 
@@ -328,6 +329,59 @@ Grads window_reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const T
   return {gx};
 }
 
+// ---- linear algebra (matrices in the last two dims, batch dims already equal) ----
+Tensor mT(const Tensor& x, Where w) {
+  std::vector<int> p;
+  for (int i = 0; i < x.rank(); ++i) p.push_back(i);
+  std::swap(p[p.size() - 1], p[p.size() - 2]);
+  return transpose(x, p, w);
+}
+
+// Keeps the lower (or upper) triangle, diagonal included; `diag_scale` multiplies the diagonal.
+Tensor triangle(const Tensor& x, bool lower, double diag_scale, Where w) {
+  Shape s{x.dim(-2), x.dim(-1)};
+  Tensor row = iota(s, i64, 0, w), col = iota(s, i64, 1, w);
+  Tensor keep = lower ? row >= col : row <= col;
+  Tensor scaled = diag_scale == 1.0 ? x : select(row == col, x * diag_scale, x, w);
+  return select(keep, scaled, zeros_like(x, w), w);
+}
+
+Tensor matmul_t(const Tensor& a, const Tensor& b, Where w) { return matmul(a, b, w); }
+
+Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const Tensor& g, Where w) {
+  namespace la = linalg;
+  const Tensor& a = in[0];
+  switch (n.op) {
+    case Op::Solve: {
+      Tensor gb = la::solve(mT(a, w), g, w);
+      return {-matmul_t(gb, mT(outs[0], w), w), gb};
+    }
+    case Op::TriangularSolve: {
+      bool lower = n.attrs.flag, left = n.attrs.flag2, trans = n.attrs.flag3;
+      la::Transform back = trans ? la::Transform::none : la::Transform::transpose;
+      Tensor gb = la::triangular_solve(a, g, {.left_side = left, .lower = lower, .transform_a = back}, w);
+      // Gradient of op(a), then of a, restricted to the triangle that is read.
+      Tensor gop = left ? -matmul_t(gb, mT(outs[0], w), w) : -matmul_t(mT(outs[0], w), gb, w);
+      return {triangle(trans ? mT(gop, w) : gop, lower, 1.0, w), gb};
+    }
+    case Op::Determinant: {
+      Tensor scale = new_axis(new_axis(g * outs[0], -1, w), -1, w);
+      return {scale * mT(la::invert(a, w), w)};
+    }
+    case Op::Cholesky: {
+      // Murray (2016): S = L^-T Phi(L^T G) L^-1 with Phi = lower triangle, halved diagonal;
+      // a's lower triangle is what the op reads, so fold the symmetric part onto it.
+      const Tensor& l = outs[0];
+      Tensor p = triangle(matmul_t(mT(l, w), g, w), true, 0.5, w);
+      Tensor left = la::triangular_solve(l, p, {.left_side = true, .lower = true, .transform_a = la::Transform::transpose}, w);
+      Tensor sgrad = la::triangular_solve(l, left, {.left_side = false, .lower = true}, w);
+      Tensor sym = (sgrad + mT(sgrad, w)) * 0.5;
+      return {triangle(sym * 2.0, true, 0.5, w)};
+    }
+    default: throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);
+  }
+}
+
 // conv: the input gradient is a convolution of g (dilated by the strides) with the
 // flipped, channel-transposed kernel; the kernel gradient convolves the input with g,
 // batch and feature dims swapped (feature groups become batch groups, as XLA does).
@@ -377,6 +431,7 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case OpKind::Unary: return unary_vjp(n.op, in[0], outs[0], g[0], w);
     case OpKind::Binary: return binary_vjp(n.op, in[0], in[1], outs[0], g[0], w);
     case OpKind::Reduce: return reduce_vjp(n, in[0], outs[0], g[0], w);
+    case OpKind::Linalg: return linalg_vjp(n, in, outs, g[0], w);
     default: break;
   }
   switch (n.op) {

@@ -178,6 +178,29 @@ TEST(Grad, MaxMinProductPooling) {
   EXPECT_EQ(g.to_vector<double>(), (std::vector<double>{1, 0}));
 }
 
+TEST(Grad, LinearAlgebra) {
+  namespace la = nx::linalg;
+  nx::Tensor spd_base = sample({2, 3, 3}, -1, 1, 9);
+  auto spd = [](const nx::Tensor& m) { return nx::matmul(m, nx::transpose(m, {0, 2, 1})) + 3.0 * nx::eye(3, nx::f64); };
+  nx::Tensor a = spd(spd_base), b = sample({2, 3, 2}, -1, 1, 10);
+  check_grad("solve_a", [&](const nx::Tensor& x) { return weigh(la::solve(x, b)); }, a);
+  check_grad("solve_b", [&](const nx::Tensor& x) { return weigh(la::solve(a, x)); }, b);
+  check_grad("solve_vector", [&](const nx::Tensor& x) { return weigh(la::solve(a, x)); }, sample({2, 3}, -1, 1));
+  check_grad("invert", [&](const nx::Tensor& x) { return weigh(la::invert(x)); }, a);
+  check_grad("determinant", [&](const nx::Tensor& x) { return weigh(la::determinant(x)); }, sample({2, 3, 3}, -1, 1, 11));
+  check_grad("cholesky", [&](const nx::Tensor& x) { return weigh(la::cholesky(x)); }, a);
+  for (int left = 0; left < 2; ++left)
+    for (int lower = 0; lower < 2; ++lower)
+      for (int trans = 0; trans < 2; ++trans) {
+        la::TriangularSolveOpts o{.left_side = left != 0, .lower = lower != 0,
+                                  .transform_a = trans ? la::Transform::transpose : la::Transform::none};
+        nx::Tensor rhs = left ? b : nx::transpose(b, {0, 2, 1});
+        std::string tag = "triangular_solve/" + std::to_string(left) + std::to_string(lower) + std::to_string(trans);
+        check_grad(tag + "/a", [&](const nx::Tensor& x) { return weigh(la::triangular_solve(x, rhs, o)); }, a);
+        check_grad(tag + "/b", [&](const nx::Tensor& x) { return weigh(la::triangular_solve(a, x, o)); }, rhs);
+      }
+}
+
 TEST(Grad, Conv) {
   using Pairs = std::vector<std::pair<int64_t, int64_t>>;
   struct C {
