@@ -346,22 +346,20 @@ Tensor triangle(const Tensor& x, bool lower, double diag_scale, Where w) {
   return select(keep, scaled, zeros_like(x, w), w);
 }
 
-Tensor matmul_t(const Tensor& a, const Tensor& b, Where w) { return matmul(a, b, w); }
-
 Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const Tensor& g, Where w) {
   namespace la = linalg;
   const Tensor& a = in[0];
   switch (n.op) {
     case Op::Solve: {
       Tensor gb = la::solve(mT(a, w), g, w);
-      return {-matmul_t(gb, mT(outs[0], w), w), gb};
+      return {-matmul(gb, mT(outs[0], w), w), gb};
     }
     case Op::TriangularSolve: {
       bool lower = n.attrs.flag, left = n.attrs.flag2, trans = n.attrs.flag3;
       la::Transform back = trans ? la::Transform::none : la::Transform::transpose;
       Tensor gb = la::triangular_solve(a, g, {.left_side = left, .lower = lower, .transform_a = back}, w);
       // Gradient of op(a), then of a, restricted to the triangle that is read.
-      Tensor gop = left ? -matmul_t(gb, mT(outs[0], w), w) : -matmul_t(mT(outs[0], w), gb, w);
+      Tensor gop = left ? -matmul(gb, mT(outs[0], w), w) : -matmul(mT(outs[0], w), gb, w);
       return {triangle(trans ? mT(gop, w) : gop, lower, 1.0, w), gb};
     }
     case Op::Determinant: {
@@ -372,7 +370,7 @@ Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector
       // Murray (2016): S = L^-T Phi(L^T G) L^-1 with Phi = lower triangle, halved diagonal;
       // a's lower triangle is what the op reads, so fold the symmetric part onto it.
       const Tensor& l = outs[0];
-      Tensor p = triangle(matmul_t(mT(l, w), g, w), true, 0.5, w);
+      Tensor p = triangle(matmul(mT(l, w), g, w), true, 0.5, w);
       Tensor left = la::triangular_solve(l, p, {.left_side = true, .lower = true, .transform_a = la::Transform::transpose}, w);
       Tensor sgrad = la::triangular_solve(l, left, {.left_side = false, .lower = true}, w);
       Tensor sym = (sgrad + mT(sgrad, w)) * 0.5;
