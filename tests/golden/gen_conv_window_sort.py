@@ -5,7 +5,7 @@ Computes expected results with JAX (lax.conv_general_dilated, lax.reduce_window,
 jnp.argsort(stable=True), lax.top_k) and writes C++ initializer entries into
 tests/golden/conv_window_sort/{conv,window,sort,top_k}_cases.inc.
 
-Run:  /work/venv/bin/python tests/golden/gen_conv_window_sort.py
+Run:  python3 -m venv .venv && .venv/bin/pip install numpy jax && .venv/bin/python tests/golden/gen_conv_window_sort.py
 
 Inputs of conv/window cases come from small integer formulas (repeated in the C++ tests)
 so that every dtype gives exact results; one conv case embeds random floats.

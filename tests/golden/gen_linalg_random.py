@@ -11,7 +11,7 @@ this JAX) with jax_enable_x64 so that i64 seeds and randint(int64) are covered; 
 are emitted as bit patterns for bitwise comparison.
 
 Writes tests/golden/linalg_random/{linalg,random}_cases.inc (C++ definitions included by
-the tests). Run:  /work/venv/bin/python tests/golden/gen_linalg_random.py
+the tests). Run:  python3 -m venv .venv && .venv/bin/pip install numpy scipy jax && .venv/bin/python tests/golden/gen_linalg_random.py
 """
 import math
 import os
