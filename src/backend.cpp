@@ -3,17 +3,21 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "nx/error.hpp"
 
 namespace nx {
 
-HostBuffer::HostBuffer(Backend* owner, size_t bytes)
-    // Rounded up and padded by one vector so kernels may read a full SIMD lane past the end.
-    : Buffer(owner, std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64), bytes) {
-  if (!data()) throw std::bad_alloc();
+namespace {
+// Rounded up and padded by one vector so kernels may read a full SIMD lane past the end.
+void* host_alloc(size_t bytes) {
+  void* p = bytes < (size_t{1} << 62) ? std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64) : nullptr;
+  if (!p) throw Error("allocate", "out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the host");
+  return p;
 }
+}  // namespace
+
+HostBuffer::HostBuffer(Backend* owner, size_t bytes) : Buffer(owner, host_alloc(bytes), bytes) {}
 
 HostBuffer::~HostBuffer() { std::free(data()); }
 

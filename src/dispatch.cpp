@@ -94,6 +94,7 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
     if (!t.defined()) throw ValueError(std::string(op_name(op)), "an input tensor is undefined", where);
     traced |= t.is_traced();
   }
+  for (const TensorType& t : outputs) t.bytes(op_name(op).data(), where);
   std::vector<Tensor> results;
   results.reserve(outputs.size());
   if (traced) {

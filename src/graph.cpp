@@ -177,6 +177,13 @@ std::string constant_str(const Node& n) {
   return os.str();
 }
 
+size_t TensorType::bytes(const char* op, Where where) const {
+  int64_t b = 0;
+  if (__builtin_mul_overflow(shape.size(), static_cast<int64_t>(item_size(dtype)), &b))
+    throw ShapeError(op, "a result of type " + str() + " is too large to address", where);
+  return static_cast<size_t>(b);
+}
+
 std::string Graph::str() const {
   auto id = number_nodes(*this);
   std::ostringstream os;

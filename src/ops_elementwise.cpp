@@ -179,6 +179,10 @@ Tensor select(const Tensor& pred, const Tensor& on_true, const Tensor& on_false,
 
 Tensor as_type(const Tensor& x, DType dtype, Where where) {
   if (x.dtype() == dtype && !x.is_weak()) return x;
+  // A concrete scalar (typically a C++ number in `x * 2.0`) converts on the host: no
+  // dispatch, and inside a trace it stays a constant.
+  if (x.defined() && !x.is_traced() && x.rank() == 0 && x.buffer()->owner()->host_accessible())
+    return detail::as_type_for_creation(x, dtype, where);
   return apply1(Op::AsType, {}, {x}, TensorType{dtype, x.shape()}, where);
 }
 

@@ -24,6 +24,12 @@ std::vector<int64_t> index_axes(const Tensor& x, const Tensor& idx, const Gather
   for (size_t i = 0; i < axes.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (axes[i] == axes[j]) throw AxisError(op, "axis " + std::to_string(axes[i]) + " is repeated", where);
+  // Clamping needs at least one element to clamp to.
+  bool any_index = idx.size() > 0;
+  for (int64_t a : axes)
+    if (any_index && x.shape()[static_cast<int>(a)] == 0)
+      throw ShapeError(op, "cannot index axis " + std::to_string(a) + " of " + x.shape().str() + ": it is empty",
+                       where);
   return axes;
 }
 

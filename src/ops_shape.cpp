@@ -181,7 +181,10 @@ Tensor pad(const Tensor& x, const Tensor& value, std::vector<PadConfig> config, 
     const PadConfig& c = config[static_cast<size_t>(i)];
     if (c.interior < 0) throw ValueError("pad", "interior padding must be >= 0", where);
     int64_t d = x.shape()[i];
-    int64_t n = d + c.lo + c.hi + (d > 0 ? (d - 1) * c.interior : 0);
+    int64_t n = 0;
+    bool overflow = __builtin_mul_overflow(d > 0 ? d - 1 : 0, c.interior, &n) || __builtin_add_overflow(n, d, &n) ||
+                    __builtin_add_overflow(n, c.lo, &n) || __builtin_add_overflow(n, c.hi, &n);
+    if (overflow) throw ShapeError("pad", "padding of axis " + std::to_string(i) + " overflows", where);
     if (n < 0)
       throw ShapeError("pad", "negative padding removes more than axis " + std::to_string(i) + " of " +
                                   x.shape().str() + " holds", where);
@@ -258,7 +261,10 @@ Tensor tile(const Tensor& x, std::vector<int64_t> reps, Where where) {
     expanded.push_back(xs[u]);
     axes.push_back(2 * i + 1);
     src.push_back(xs[u]);
-    final_shape.push_back(reps[u] * xs[u]);
+    int64_t n = 0;
+    if (__builtin_mul_overflow(reps[u], xs[u], &n))
+      throw ShapeError("tile", "repeating " + x.shape().str() + " overflows the element count", where);
+    final_shape.push_back(n);
   }
   Tensor b = broadcast(reshape(x, src, where), expanded, {.axes = axes}, where);
   return reshape(b, final_shape, where);

@@ -64,16 +64,13 @@ void Tensor::copy_out(void* dst, DType as) const {
 }
 
 Tensor from_bytes(const void* data, DType dtype, const Shape& shape, Where where) {
-  int64_t n = shape.size();
-  size_t bytes = static_cast<size_t>(n) * static_cast<size_t>(item_size(dtype));
-  (void)where;
-  Backend& be = default_backend();
-  return detail::make_concrete(TensorType{dtype, shape}, be.from_host(data, bytes));
+  TensorType type{dtype, shape};
+  size_t bytes = type.bytes("from_bytes", where);
+  return detail::make_concrete(std::move(type), default_backend().from_host(data, bytes));
 }
 
 Tensor scalar(double v, DType dtype, Where where) {
-  Tensor t = from_bytes(&v, DType::f64, Shape{}, where);
-  return dtype == DType::f64 ? t : as_type(t, dtype, where);
+  return detail::as_type_for_creation(from_bytes(&v, DType::f64, Shape{}, where), dtype, where);
 }
 
 namespace detail {
@@ -83,7 +80,7 @@ void check_ragged(bool ok, Where where) {
 }
 
 Tensor as_type_for_creation(const Tensor& t, DType dtype, Where where) {
-  if (t.dtype() == dtype) return t;
+  if (t.dtype() == dtype && !t.is_weak()) return t;
   // Conversion on the host: creation must not depend on tracing state.
   std::vector<std::byte> out(static_cast<size_t>(t.size()) * static_cast<size_t>(item_size(dtype)));
   convert(t.buffer()->data(), t.dtype(), out.data(), dtype, t.size());

@@ -129,4 +129,20 @@ TEST(Errors, ReadingValuesWithTheWrongType) {
   EXPECT_THROW(nx::zeros({int64_t{1} << 40, int64_t{1} << 40}), nx::Error);
 }
 
+TEST(Errors, HugeOrEmptyInputsRaiseInsteadOfCrashing) {
+  constexpr int64_t kHuge = int64_t{1} << 62;
+  EXPECT_THROW(nx::tile(nx::ones({2}), {kHuge}), nx::ShapeError);
+  EXPECT_THROW(nx::pad(nx::ones({2}), 0.0, {{kHuge, kHuge, 0}}), nx::ShapeError);
+  EXPECT_THROW(nx::pad(nx::ones({3}), 0.0, {{0, 0, kHuge}}), nx::ShapeError);
+  // The element count fits in int64, the byte count does not.
+  EXPECT_THROW(nx::conv(nx::ones({1, 1, 3}), nx::ones({1, 1, 2}), {.padding = std::vector<std::pair<int64_t, int64_t>>{{kHuge, 0}}}),
+               nx::ShapeError);
+  // Representable but not allocatable.
+  EXPECT_THROW(nx::full({int64_t{1} << 30, int64_t{1} << 30}, 1.0), nx::Error);
+  // Gathers clamp indices into the axis; an empty axis has nothing to clamp to.
+  EXPECT_THROW(nx::take(nx::zeros({0, 3}), nx::tensor({0}), 0), nx::ShapeError);
+  EXPECT_THROW(nx::gather(nx::zeros({0, 3}), nx::tensor({{0}})), nx::ShapeError);
+  EXPECT_EQ(nx::take(nx::zeros({0, 3}), nx::zeros({0}, nx::i64), 0).shape(), nx::Shape({0, 3}));
+}
+
 }  // namespace

@@ -45,7 +45,7 @@ NX_KERNEL(eval_control);
 
 template <class T> T* data(const BufferPtr& b) { return static_cast<T*>(b->data()); }
 inline BufferPtr alloc(Backend& be, const TensorType& t) {
-  return be.allocate(static_cast<size_t>(t.shape.size()) * static_cast<size_t>(item_size(t.dtype)));
+  return be.allocate(t.bytes());
 }
 
 // Element strides of `in` when broadcast (numpy rules) to `out`: 0 on broadcast dims.

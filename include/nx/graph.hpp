@@ -21,6 +21,9 @@ struct TensorType {
   Shape shape;
   bool operator==(const TensorType& o) const { return dtype == o.dtype && shape == o.shape; }
   std::string str() const;  // "f32(2, 3)"
+  // The bytes of a buffer of this type; throws ShapeError naming `op` when it does not fit
+  // in a signed 64-bit size (so later size arithmetic cannot wrap).
+  size_t bytes(const char* op = "tensor", Where where = Where::current()) const;
 };
 
 // Attributes of a primitive. Each op uses the fields it needs; the rest stay empty.
