@@ -330,13 +330,6 @@ Grads window_reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const T
 }
 
 // ---- linear algebra (matrices in the last two dims, batch dims already equal) ----
-Tensor mT(const Tensor& x, Where w) {
-  std::vector<int> p;
-  for (int i = 0; i < x.rank(); ++i) p.push_back(i);
-  std::swap(p[p.size() - 1], p[p.size() - 2]);
-  return transpose(x, p, w);
-}
-
 // Keeps the lower (or upper) triangle, diagonal included; `diag_scale` multiplies the diagonal.
 Tensor triangle(const Tensor& x, bool lower, double diag_scale, Where w) {
   Shape s{x.dim(-2), x.dim(-1)};
@@ -351,29 +344,29 @@ Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector
   const Tensor& a = in[0];
   switch (n.op) {
     case Op::Solve: {
-      Tensor gb = la::solve(mT(a, w), g, w);
-      return {-matmul(gb, mT(outs[0], w), w), gb};
+      Tensor gb = la::solve(swap_last_two(a, w), g, w);
+      return {-matmul(gb, swap_last_two(outs[0], w), w), gb};
     }
     case Op::TriangularSolve: {
       bool lower = n.attrs.flag, left = n.attrs.flag2, trans = n.attrs.flag3;
       la::Transform back = trans ? la::Transform::none : la::Transform::transpose;
       Tensor gb = la::triangular_solve(a, g, {.left_side = left, .lower = lower, .transform_a = back}, w);
       // Gradient of op(a), then of a, restricted to the triangle that is read.
-      Tensor gop = left ? -matmul(gb, mT(outs[0], w), w) : -matmul(mT(outs[0], w), gb, w);
-      return {triangle(trans ? mT(gop, w) : gop, lower, 1.0, w), gb};
+      Tensor gop = left ? -matmul(gb, swap_last_two(outs[0], w), w) : -matmul(swap_last_two(outs[0], w), gb, w);
+      return {triangle(trans ? swap_last_two(gop, w) : gop, lower, 1.0, w), gb};
     }
     case Op::Determinant: {
       Tensor scale = new_axis(new_axis(g * outs[0], -1, w), -1, w);
-      return {scale * mT(la::invert(a, w), w)};
+      return {scale * swap_last_two(la::invert(a, w), w)};
     }
     case Op::Cholesky: {
       // Murray (2016): S = L^-T Phi(L^T G) L^-1 with Phi = lower triangle, halved diagonal;
       // a's lower triangle is what the op reads, so fold the symmetric part onto it.
       const Tensor& l = outs[0];
-      Tensor p = triangle(matmul(mT(l, w), g, w), true, 0.5, w);
+      Tensor p = triangle(matmul(swap_last_two(l, w), g, w), true, 0.5, w);
       Tensor left = la::triangular_solve(l, p, {.left_side = true, .lower = true, .transform_a = la::Transform::transpose}, w);
       Tensor sgrad = la::triangular_solve(l, left, {.left_side = false, .lower = true}, w);
-      Tensor sym = (sgrad + mT(sgrad, w)) * 0.5;
+      Tensor sym = (sgrad + swap_last_two(sgrad, w)) * 0.5;
       return {triangle(sym * 2.0, true, 0.5, w)};
     }
     default: throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);

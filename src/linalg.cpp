@@ -57,13 +57,6 @@ Tensor matrix_input(const Tensor& a, const char* op, bool square, Where where) {
 }
 
 // Swaps the last two axes.
-Tensor mT(const Tensor& x, Where where) {
-  std::vector<int> perm(static_cast<size_t>(x.rank()));
-  for (int i = 0; i < x.rank(); ++i) perm[static_cast<size_t>(i)] = i;
-  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
-  return transpose(x, perm, where);
-}
-
 // The common float dtype and broadcast batch of a matrix a and a right-hand side b
 // (already a matrix), both returned converted and broadcast.
 std::pair<Tensor, Tensor> common_pair(const Tensor& a, const Tensor& b, const char* op, Where where) {
@@ -82,6 +75,24 @@ Tensor rhs_matrix(const Tensor& a, const Tensor& b, bool row, bool& was_vector, 
   if (b.rank() == 0) throw ShapeError(op, "expects b to be a vector or a matrix, got a scalar", where);
   was_vector = b.rank() == a.rank() - 1 || b.rank() == 1;
   return was_vector ? new_axis(b, row ? -2 : -1, where) : b;
+}
+
+// The operands of a solve: a checked (square or not), b a matrix (vectors become a column,
+// or a row for `row`) whose `axis` must hold `expected` entries, both converted to one
+// float dtype with broadcast batch dims. `vec` says whether to squeeze the result back.
+std::tuple<Tensor, Tensor, bool> solve_operands(const Tensor& a, const Tensor& b, bool square, bool row, int axis,
+                                                int a_axis, const std::string& expectation, const char* op,
+                                                Where where) {
+  float_dtype(a, op, where);
+  check_matrix(a, op, square, where);
+  bool vec;
+  Tensor bm = rhs_matrix(a, b, row, vec, op, where);
+  int64_t expected = a.dim(a_axis);
+  if (bm.dim(axis) != expected)
+    throw ShapeError(op, "expects b's " + expectation + " " + std::to_string(expected) + ", got " +
+                             detail::shapes_str(std::vector{a, b}), where);
+  auto [x, y] = common_pair(a, bm, op, where);
+  return {x, y, vec};
 }
 
 double epsilon(DType dt) {
@@ -103,17 +114,9 @@ Tensor cholesky(const Tensor& a, Where where) {
 }
 
 Tensor triangular_solve(const Tensor& a, const Tensor& b, TriangularSolveOpts opts, Where where) {
-  const char* op = "triangular_solve";
-  float_dtype(a, op, where);
-  check_matrix(a, op, true, where);
-  bool vec;
-  Tensor bm = rhs_matrix(a, b, !opts.left_side, vec, op, where);
-  int64_t m = a.dim(-1);
-  if ((opts.left_side ? bm.dim(-2) : bm.dim(-1)) != m)
-    throw ShapeError(op, std::string("expects b's ") + (opts.left_side ? "rows" : "columns") +
-                             " to match a's size " + std::to_string(m) + ", got " +
-                             detail::shapes_str(std::vector{a, b}), where);
-  auto [x, y] = common_pair(a, bm, op, where);
+  auto [x, y, vec] = solve_operands(a, b, true, !opts.left_side, opts.left_side ? -2 : -1, -1,
+                                    opts.left_side ? "rows to match a's size" : "columns to match a's size",
+                                    "triangular_solve", where);
   Attrs at;
   at.flag = opts.lower;
   at.flag2 = opts.left_side;
@@ -123,15 +126,7 @@ Tensor triangular_solve(const Tensor& a, const Tensor& b, TriangularSolveOpts op
 }
 
 Tensor solve(const Tensor& a, const Tensor& b, Where where) {
-  const char* op = "solve";
-  float_dtype(a, op, where);
-  check_matrix(a, op, true, where);
-  bool vec;
-  Tensor bm = rhs_matrix(a, b, false, vec, op, where);
-  if (bm.dim(-2) != a.dim(-1))
-    throw ShapeError(op, "expects b's rows to match a's size " + std::to_string(a.dim(-1)) + ", got " +
-                             detail::shapes_str(std::vector{a, b}), where);
-  auto [x, y] = common_pair(a, bm, op, where);
+  auto [x, y, vec] = solve_operands(a, b, true, false, -2, -1, "rows to match a's size", "solve", where);
   Tensor r = apply1(Op::Solve, {}, {x, y}, TensorType{y.dtype(), y.shape()}, where);
   return vec ? squeeze(r, {-1}, where) : r;
 }
@@ -197,23 +192,16 @@ std::tuple<Tensor, Tensor, Tensor> lu(const Tensor& a, Where where) {
 }
 
 Tensor least_squares(const Tensor& a, const Tensor& b, LeastSquaresOpts opts, Where where) {
-  const char* op = "least_squares";
-  float_dtype(a, op, where);
-  check_matrix(a, op, false, where);
-  bool vec;
-  Tensor bm = rhs_matrix(a, b, false, vec, op, where);
-  if (bm.dim(-2) != a.dim(-2))
-    throw ShapeError(op, "expects b's rows to match a's rows " + std::to_string(a.dim(-2)) + ", got " +
-                             detail::shapes_str(std::vector{a, b}), where);
-  auto [x, y] = common_pair(a, bm, op, where);
+  auto [x, y, vec] = solve_operands(a, b, false, false, -2, -2, "rows to match a's rows", "least_squares",
+                                    where);
   // x = V diag(1/s) U^T b over the singular values above the cutoff (pseudo-inverse).
   auto [u, s, vt] = svd(x, {.full_matrices = false}, where);
   double rcond = opts.rcond.value_or(epsilon(x.dtype()) * static_cast<double>(std::max(x.dim(-2), x.dim(-1))));
   Tensor cutoff = multiply(reduce_max(s, {.axes = -1, .keep_axes = true}, where), rcond, where);
   Tensor keep = greater(s, cutoff, where);
   Tensor inv_s = select(keep, divide(1.0, select(keep, s, 1.0, where), where), 0.0, where);
-  Tensor ub = multiply(matmul(mT(u, where), y, where), new_axis(inv_s, -1, where), where);
-  Tensor r = matmul(mT(vt, where), ub, where);
+  Tensor ub = multiply(matmul(detail::swap_last_two(u, where), y, where), new_axis(inv_s, -1, where), where);
+  Tensor r = matmul(detail::swap_last_two(vt, where), ub, where);
   return vec ? squeeze(r, {-1}, where) : r;
 }
 

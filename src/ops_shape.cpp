@@ -244,6 +244,15 @@ Tensor reverse(const Tensor& x, Axes axes, Where where) {
   return apply1(Op::Reverse, std::move(a), {x}, TensorType{x.dtype(), x.shape()}, where, x.is_weak());
 }
 
+namespace detail {
+Tensor swap_last_two(const Tensor& x, Where where) {
+  std::vector<int> perm(static_cast<size_t>(x.rank()));
+  for (int i = 0; i < x.rank(); ++i) perm[static_cast<size_t>(i)] = i;
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return transpose(x, perm, where);
+}
+}  // namespace detail
+
 Tensor tile(const Tensor& x, std::vector<int64_t> reps, Where where) {
   for (int64_t r : reps)
     if (r < 0) throw ValueError("tile", "repetitions must be >= 0", where);

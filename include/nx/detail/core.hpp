@@ -75,6 +75,8 @@ void convert(const void* src, DType from, void* dst, DType to, int64_t n);
 int normalize_axis(int axis, int rank, const char* op, Where where);
 std::vector<int64_t> normalize_axes(const Axes& axes, int rank, const char* op, Where where);
 std::string shapes_str(std::span<const Tensor> ts);
+// x with its last two axes swapped (the matrix transpose of a batch of matrices).
+Tensor swap_last_two(const Tensor& x, Where where);
 
 }  // namespace detail
 }  // namespace nx
