@@ -1,6 +1,8 @@
 // while_loop and cond: traces bodies into subgraphs and builds the control nodes.
 #include "nx/control.hpp"
 
+#include <unordered_map>
+
 #include "nx/detail/core.hpp"
 
 namespace nx::detail {
@@ -85,6 +87,25 @@ Leaves cond_leaves(const Tensor& pred, const LeafFn& on_true, const LeafFn& on_f
   inputs.insert(inputs.end(), t.captures.begin(), t.captures.end());
   inputs.insert(inputs.end(), f.captures.begin(), f.captures.end());
   return apply(Op::Cond, std::move(at), inputs, t.output_types, where);
+}
+
+Leaves call_graph(const Graph& g, const Leaves& args) {
+  std::unordered_map<const Node*, Leaves> values;
+  for (const auto& n : g.nodes) {
+    Leaves& out = values[n.get()];
+    if (n->op == Op::Parameter) {
+      out = {args.at(static_cast<size_t>(n->param_index))};
+    } else if (n->op == Op::Constant) {
+      out = {make_concrete(n->outputs[0], n->constant)};
+    } else {
+      Leaves ins;
+      for (const Value& v : n->inputs) ins.push_back(values.at(v.node.get())[static_cast<size_t>(v.index)]);
+      out = apply(n->op, n->attrs, ins, n->outputs, n->where);
+    }
+  }
+  Leaves result;
+  for (const Value& v : g.outputs) result.push_back(values.at(v.node.get())[static_cast<size_t>(v.index)]);
+  return result;
 }
 
 }  // namespace nx::detail

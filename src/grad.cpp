@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "nx/composites.hpp"
+#include "nx/control.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/grad.hpp"
 #include "nx/linalg.hpp"
@@ -416,6 +417,101 @@ Grads conv_vjp(const Node& n, const Tensor& x, const Tensor& k, const Tensor& g,
   return {gx, gk};
 }
 
+// ---- control flow: the bodies are replayed (call_graph) and differentiated in place ----
+Leaves concat(Leaves a, const Leaves& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Replaces the float entries of `args` by gradient leaves; returns the leaves.
+Leaves make_leaves(Leaves& args, Where w) {
+  Leaves leaves;
+  for (Tensor& t : args)
+    if (is_float(t.dtype())) leaves.push_back(t = grad_leaf(t, w));
+  return leaves;
+}
+
+// cond: a cond of the two branches' VJPs, each giving zeros for the other's captures.
+Grads cond_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& g, Where w) {
+  size_t n_true = static_cast<size_t>(n.attrs.k);
+  std::vector<size_t> diff;  // inputs that get a gradient: the float captures
+  for (size_t i = 1; i < in.size(); ++i)
+    if (is_float(in[i].dtype())) diff.push_back(i);
+  if (diff.empty()) return Grads(in.size());
+  auto branch = [&](size_t first, size_t count, const Graph& body) {
+    return [&, first, count](const Leaves&) {
+      Leaves args(in.begin() + static_cast<ptrdiff_t>(first), in.begin() + static_cast<ptrdiff_t>(first + count));
+      Leaves leaves = make_leaves(args, w);
+      Leaves gl = backprop(call_graph(body, args), g, leaves, w);
+      Leaves r;
+      size_t pos = 0;
+      for (size_t i : diff) r.push_back(i >= first && i < first + count ? gl[pos++] : zeros_like(in[i], w));
+      return r;
+    };
+  };
+  Leaves r = cond_leaves(in[0], branch(1, n_true, *n.attrs.bodies[0]),
+                         branch(1 + n_true, in.size() - 1 - n_true, *n.attrs.bodies[1]), w);
+  Grads out(in.size());
+  for (size_t k = 0; k < diff.size(); ++k) out[diff[k]] = r[k];
+  return out;
+}
+
+// while: the trip count n is found by rerunning the loop; then a loop for k = n-1 .. 0
+// recomputes the state after k steps from the initial state (O(n^2) body runs, O(1)
+// memory: no trajectory is stored, shapes stay static) and pulls the cotangent back
+// through one step. The condition is piecewise constant: its captures get no gradient.
+Grads while_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& g, Where w) {
+  size_t ns = n.outputs.size(), n_cond = static_cast<size_t>(n.attrs.k);
+  const Graph& cond_graph = *n.attrs.bodies[0];
+  const Graph& body_graph = *n.attrs.bodies[1];
+  auto part = [&](size_t first, size_t count) {
+    return Leaves(in.begin() + static_cast<ptrdiff_t>(first), in.begin() + static_cast<ptrdiff_t>(first + count));
+  };
+  Leaves init = part(0, ns), cond_caps = part(ns, n_cond), body_caps = part(ns + n_cond, in.size() - ns - n_cond);
+  bool any_float = false;
+  for (size_t i = 0; i < in.size(); ++i) any_float |= (i < ns || i >= ns + n_cond) && is_float(in[i].dtype());
+  if (!any_float) return Grads(in.size());
+  Tensor zero = scalar(0, i64, w);
+  auto first = [&](const Leaves& l) { return Leaves(l.begin(), l.begin() + static_cast<ptrdiff_t>(ns)); };
+  // The state and a step counter, advanced by one body run.
+  auto counted_step = [&](const Leaves& l) {
+    Leaves next = call_graph(body_graph, concat(first(l), body_caps));
+    next.push_back(l[ns] + 1);
+    return next;
+  };
+  Tensor trips = while_leaves(
+      concat(init, {zero}), [&](const Leaves& l) { return call_graph(cond_graph, concat(first(l), cond_caps)); },
+      counted_step, w)[ns];
+  std::vector<size_t> float_caps;
+  for (size_t j = 0; j < body_caps.size(); ++j)
+    if (is_float(body_caps[j].dtype())) float_caps.push_back(j);
+  // Backward state: steps left, the state's cotangent, the captures' accumulated gradient.
+  Leaves back{trips};
+  for (size_t i = 0; i < ns; ++i) back.push_back(is_float(init[i].dtype()) ? g[i] : zeros_like(init[i], w));
+  for (size_t j : float_caps) back.push_back(zeros_like(body_caps[j], w));
+  Leaves done = while_leaves(
+      back, [&](const Leaves& l) { return Leaves{l[0] > 0}; },
+      [&](const Leaves& l) {
+        Tensor k = l[0] - 1;
+        Leaves state = first(while_leaves(concat(init, {zero}), [&](const Leaves& s) { return Leaves{s[ns] < k}; },
+                                          counted_step, w));
+        Leaves caps = body_caps;
+        Leaves leaves = concat(make_leaves(state, w), make_leaves(caps, w));
+        Leaves gl = backprop(call_graph(body_graph, concat(state, caps)), Leaves(l.begin() + 1, l.begin() + 1 + static_cast<ptrdiff_t>(ns)), leaves, w);
+        Leaves next{k};
+        size_t pos = 0;
+        for (size_t i = 0; i < ns; ++i) next.push_back(is_float(init[i].dtype()) ? gl[pos++] : l[1 + i]);
+        for (size_t j = 0; j < float_caps.size(); ++j) next.push_back(l[1 + ns + j] + gl[pos++]);
+        return next;
+      },
+      w);
+  Grads out(in.size());
+  for (size_t i = 0; i < ns; ++i)
+    if (is_float(init[i].dtype())) out[i] = done[1 + i];
+  for (size_t j = 0; j < float_caps.size(); ++j) out[ns + n_cond + float_caps[j]] = done[1 + ns + j];
+  return out;
+}
+
 Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const std::vector<Tensor>& g,
           Where w) {
   switch (op_kind(n.op)) {
@@ -440,6 +536,8 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case Op::RandomBits:
     case Op::Argsort: return Grads(in.size());
     case Op::DotGeneral: return dot_vjp(n, in[0], in[1], g[0], w);
+    case Op::Cond: return cond_vjp(n, in, g, w);
+    case Op::While: return while_vjp(n, in, g, w);
     case Op::Conv: return conv_vjp(n, in[0], in[1], g[0], w);
     case Op::CumulativeSum:
     case Op::CumulativeProduct:
@@ -460,19 +558,22 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
   throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);
 }
 
-// Nodes reachable from `root`, inputs before users.
-std::vector<std::shared_ptr<const Node>> topological(const std::shared_ptr<const Node>& root) {
+// Nodes reachable from `roots`, inputs before users.
+std::vector<std::shared_ptr<const Node>> topological(const std::vector<std::shared_ptr<const Node>>& roots) {
   std::vector<std::shared_ptr<const Node>> order;
-  std::unordered_set<const Node*> seen{root.get()};
-  std::vector<std::pair<std::shared_ptr<const Node>, size_t>> stack{{root, 0}};
-  while (!stack.empty()) {
-    auto& [n, i] = stack.back();
-    if (i < n->inputs.size()) {
-      const auto& c = n->inputs[i++].node;
-      if (seen.insert(c.get()).second) stack.push_back({c, 0});
-    } else {
-      order.push_back(n);
-      stack.pop_back();
+  std::unordered_set<const Node*> seen;
+  for (const auto& root : roots) {
+    if (!seen.insert(root.get()).second) continue;
+    std::vector<std::pair<std::shared_ptr<const Node>, size_t>> stack{{root, 0}};
+    while (!stack.empty()) {
+      auto& [n, i] = stack.back();
+      if (i < n->inputs.size()) {
+        const auto& c = n->inputs[i++].node;
+        if (seen.insert(c.get()).second) stack.push_back({c, 0});
+      } else {
+        order.push_back(n);
+        stack.pop_back();
+      }
     }
   }
   return order;
@@ -486,58 +587,70 @@ Tensor grad_leaf(const Tensor& t, Where where) {
   return apply1(Op::Reshape, {}, {x}, TensorType{t.dtype(), t.shape()}, where, t.is_weak());
 }
 
+std::vector<Tensor> backprop(const std::vector<Tensor>& ys, const std::vector<Tensor>& seeds,
+                             const std::vector<Tensor>& leaves, Where where) {
+  std::unordered_map<const Node*, size_t> leaf_index;
+  for (size_t i = 0; i < leaves.size(); ++i) leaf_index[leaves[i].impl()->value.node.get()] = i;
+  std::vector<Tensor> leaf_grads(leaves.size());
+  std::unordered_map<const Node*, std::vector<Tensor>> ct;  // cotangents of each node's outputs
+  auto accumulate = [&](const Value& v, const Tensor& g) {
+    auto& slot = ct[v.node.get()];
+    slot.resize(v.node->outputs.size());
+    Tensor& s = slot[static_cast<size_t>(v.index)];
+    s = s.defined() ? add(s, g, where) : g;
+  };
+  std::vector<std::shared_ptr<const Node>> roots;
+  for (size_t i = 0; i < ys.size(); ++i) {
+    if (!ys[i].is_traced() || !is_float(ys[i].dtype()) || !seeds[i].defined()) continue;
+    const Value& v = ys[i].impl()->value;
+    roots.push_back(v.node);
+    accumulate(v, seeds[i].dtype() == ys[i].dtype() ? seeds[i] : as_type(seeds[i], ys[i].dtype(), where));
+  }
+  auto order = topological(roots);
+  // Only nodes that depend on a leaf carry gradients.
+  std::unordered_set<const Node*> live;
+  for (const auto& sp : order) {
+    const Node* n = sp.get();
+    bool d = leaf_index.count(n) > 0;
+    for (const Value& v : n->inputs) d |= live.count(v.node.get()) > 0;
+    if (d) live.insert(n);
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const Node* n = it->get();
+    auto found = ct.find(n);
+    if (found == ct.end() || !live.count(n)) continue;
+    std::vector<Tensor> g = std::move(found->second);
+    ct.erase(found);
+    if (auto li = leaf_index.find(n); li != leaf_index.end()) {
+      leaf_grads[li->second] = g[0];
+      continue;  // leaves are terminal
+    }
+    std::vector<Tensor> ins, outs;
+    for (const Value& v : n->inputs) ins.push_back(traced(v));
+    for (int k = 0; k < static_cast<int>(n->outputs.size()); ++k) outs.push_back(traced(Value{*it, k}));
+    for (size_t k = 0; k < g.size(); ++k)
+      if (!g[k].defined()) g[k] = zeros(n->outputs[k].shape, n->outputs[k].dtype, where);
+    Grads gi = vjp(*n, ins, outs, g, where);
+    for (size_t k = 0; k < n->inputs.size(); ++k) {
+      const Value& v = n->inputs[k];
+      if (gi[k].defined() && live.count(v.node.get()) && is_float(v.type().dtype)) accumulate(v, gi[k]);
+    }
+  }
+  std::vector<Tensor> result;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    const Tensor& g = leaf_grads[i];
+    if (!g.defined()) result.push_back(zeros_like(leaves[i], where));
+    else result.push_back(g.dtype() == leaves[i].dtype() ? g : as_type(g, leaves[i].dtype(), where));
+  }
+  return result;
+}
+
 std::vector<Tensor> backprop(const Tensor& y, const std::vector<Tensor>& leaves, Where where) {
   if (!y.defined()) throw ValueError("grad", "the function returned an undefined tensor", where);
   if (y.rank() != 0 || !is_float(y.dtype()))
     throw ValueError("grad", "the function must return a float scalar, got " + std::string(name(y.dtype())) +
                                  y.shape().str() + " (reduce it, e.g. with nx::sum or nx::mean)", where);
-  std::vector<Tensor> result;
-  std::unordered_map<const Node*, size_t> leaf_index;
-  for (size_t i = 0; i < leaves.size(); ++i) leaf_index[leaves[i].impl()->value.node.get()] = i;
-  std::vector<Tensor> leaf_grads(leaves.size());
-  if (y.is_traced()) {
-    const Node* root = y.impl()->value.node.get();
-    auto order = topological(y.impl()->value.node);
-    // Only nodes that depend on a leaf carry gradients.
-    std::unordered_set<const Node*> live;
-    for (const auto& sp : order) {
-      const Node* n = sp.get();
-      bool d = leaf_index.count(n) > 0;
-      for (const Value& v : n->inputs) d |= live.count(v.node.get()) > 0;
-      if (d) live.insert(n);
-    }
-    std::unordered_map<const Node*, std::vector<Tensor>> ct;
-    ct[root].resize(root->outputs.size());
-    ct[root][static_cast<size_t>(y.impl()->value.index)] = ones_like(y, where);
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      const Node* n = it->get();
-      auto found = ct.find(n);
-      if (found == ct.end() || !live.count(n)) continue;
-      std::vector<Tensor> g = std::move(found->second);
-      ct.erase(found);
-      if (auto li = leaf_index.find(n); li != leaf_index.end()) {
-        leaf_grads[li->second] = g[0];
-        continue;  // leaves are terminal
-      }
-      std::vector<Tensor> ins, outs;
-      for (const Value& v : n->inputs) ins.push_back(traced(v));
-      for (int k = 0; k < static_cast<int>(n->outputs.size()); ++k) outs.push_back(traced(Value{*it, k}));
-      for (size_t k = 0; k < g.size(); ++k)
-        if (!g[k].defined()) g[k] = zeros(n->outputs[k].shape, n->outputs[k].dtype, where);
-      Grads gi = vjp(*n, ins, outs, g, where);
-      for (size_t k = 0; k < n->inputs.size(); ++k) {
-        const Value& v = n->inputs[k];
-        if (!gi[k].defined() || !live.count(v.node.get()) || !is_float(v.type().dtype)) continue;
-        auto& slot = ct[v.node.get()];
-        slot.resize(v.node->outputs.size());
-        Tensor& s = slot[static_cast<size_t>(v.index)];
-        s = s.defined() ? add(s, gi[k], where) : gi[k];
-      }
-    }
-  }
-  for (size_t i = 0; i < leaves.size(); ++i)
-    result.push_back(leaf_grads[i].defined() ? leaf_grads[i] : zeros_like(leaves[i], where));
-  return result;
+  return backprop({y}, {ones_like(y, where)}, leaves, where);
 }
 
 }  // namespace detail

@@ -225,6 +225,45 @@ TEST(Grad, Conv) {
   }
 }
 
+TEST(Grad, ControlFlow) {
+  nx::Tensor c = sample({3}, 0.5, 1.5, 12);
+  auto branchy = [&](const nx::Tensor& x) {
+    return weigh(nx::cond(nx::sum(x) > 0, [&] { return x * x * c; }, [&] { return nx::sin(x) + c; }));
+  };
+  check_grad("cond_true", branchy, sample({3}, 0.1, 1));
+  check_grad("cond_false", branchy, sample({3}, -1, -0.1));
+  // A fixed trip count with an integer counter: y <- y * x + c, three times.
+  auto fori = [&](const nx::Tensor& x) {
+    auto [i, y] = nx::while_loop(std::tuple{nx::scalar(0, nx::i64), x},
+                                 [](const auto& s) { return std::get<0>(s) < 3; },
+                                 [&](const auto& s) { return std::tuple{std::get<0>(s) + 1, std::get<1>(s) * x + c}; });
+    return weigh(y);
+  };
+  check_grad("while_fixed_trips", fori, sample({3}, -1, 1));
+  // A data-dependent trip count (piecewise smooth; sampled away from the switch points).
+  auto grow = [&](const nx::Tensor& x) {
+    nx::Tensor y = nx::while_loop(x, [](const nx::Tensor& s) { return nx::sum(s) < 10.0; },
+                                  [&](const nx::Tensor& s) { return s * 1.5 + nx::exp(x); });
+    return weigh(y);
+  };
+  check_grad("while_data_dependent", grow, sample({3}, 0.2, 0.3));
+  // No iterations: the gradient passes straight through.
+  check_grad("while_zero_trips", [&](const nx::Tensor& x) {
+    return weigh(nx::while_loop(x, [](const nx::Tensor& s) { return nx::sum(s) > 100.0; },
+                                [](const nx::Tensor& s) { return s * 2.0; }));
+  }, sample({2}, -1, 1));
+  // Second order through a loop: d2/dx2 sum(x^4) = 12 x^2.
+  auto quartic = [](const nx::Tensor& x) {
+    auto [i, y] = nx::while_loop(std::tuple{nx::scalar(0, nx::i64), x}, [](const auto& s) { return std::get<0>(s) < 3; },
+                                 [&](const auto& s) { return std::tuple{std::get<0>(s) + 1, std::get<1>(s) * x}; });
+    return nx::sum(y);
+  };
+  nx::Tensor x = sample({3}, -1, 1, 13);
+  auto d2 = nx::grad([&](const nx::Tensor& y) { return nx::sum(nx::grad(quartic)(y)); })(x).to_vector<double>();
+  auto xv = x.to_vector<double>();
+  for (size_t i = 0; i < xv.size(); ++i) EXPECT_NEAR(d2[i], 12 * xv[i] * xv[i], 1e-10);
+}
+
 TEST(Grad, TreesArgumentsAndValue) {
   using Params = std::map<std::string, nx::Tensor>;
   auto loss = [](const Params& p, const nx::Tensor& x) {

@@ -21,6 +21,9 @@ using LeafFn = std::function<Leaves(const Leaves&)>;
 Leaves while_leaves(const Leaves& init, const LeafFn& cond, const LeafFn& body, Where where);
 // Runs or records the Cond node: both branches return leaves of the same types.
 Leaves cond_leaves(const Tensor& pred, const LeafFn& on_true, const LeafFn& on_false, Where where);
+// Replays a body graph (of a While or Cond node) on `args`, one op at a time, in the
+// current trace (or eagerly): how the gradient rules rebuild a body to differentiate it.
+Leaves call_graph(const Graph& g, const Leaves& args);
 
 template <class T> Leaves flat(const T& t) {
   Leaves l;

@@ -24,6 +24,10 @@ Tensor grad_leaf(const Tensor& t, Where where);
 // d y / d leaves by reverse accumulation over the trace; y must be a float scalar.
 // Leaves y does not depend on get zeros; integer leaves get zeros of their dtype.
 std::vector<Tensor> backprop(const Tensor& y, const std::vector<Tensor>& leaves, Where where);
+// The vector-Jacobian product: sum_i seeds[i] * d ys[i] / d leaves (seeds shaped like ys;
+// undefined seeds and non-float ys contribute nothing).
+std::vector<Tensor> backprop(const std::vector<Tensor>& ys, const std::vector<Tensor>& seeds,
+                             const std::vector<Tensor>& leaves, Where where);
 }  // namespace detail
 
 template <bool WithValue, class F, size_t... I> class Differentiated {
