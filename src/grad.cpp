@@ -246,7 +246,12 @@ Grads cumulative_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tens
   if (n.op == Op::CumulativeSum) return {cumulative_sum(g, back, w)};
   // d y_j / d x_i = y_j / x_i for i <= j (not defined at x_i = 0, as the product rule).
   if (n.op == Op::CumulativeProduct) return {cumulative_sum(g * y, back, w) / x};
-  throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);
+  // max/min: each output's gradient goes to the latest position (in scan order) where x
+  // equals the running extreme, the element the output's value came from.
+  Tensor pos = iota(x.shape(), DType::i64, axis, w);
+  Tensor source = n.attrs.flag ? cumulative_min(select(x == y, pos, x.dim(axis), w), {.axis = axis, .reverse = true}, w)
+                               : cumulative_max(select(x == y, pos, -1, w), {.axis = axis}, w);
+  return {indexed_add(zeros_like(x, w), along_axis_index(source, axis, w), g, {}, w)};
 }
 
 // Sort: the gradient of each sorted value goes back to where it came from.
@@ -340,9 +345,49 @@ Tensor triangle(const Tensor& x, bool lower, double diag_scale, Where w) {
   return select(keep, scaled, zeros_like(x, w), w);
 }
 
-Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const Tensor& g, Where w) {
+Tensor mT(const Tensor& x, Where w) { return swap_last_two(x, w); }
+
+// v (..., k) -> (..., k, k) with v on the diagonal.
+Tensor diag_matrix(const Tensor& v, Where w) {
+  return new_axis(v, -1, w) * eye(v.dim(-1), v.dtype(), w);
+}
+
+// The matrix 1 / (v_j - v_i) off the diagonal, 0 on it (v: (..., k)).
+Tensor inverse_gaps(const Tensor& v, Where w) {
+  Tensor same = eye(v.dim(-1), DType::bool_, w);
+  Tensor gap = new_axis(v, -2, w) - new_axis(v, -1, w);
+  return select(same, zeros({}, v.dtype(), w), 1.0 / select(same, ones({}, v.dtype(), w), gap, w), w);
+}
+
+// x r^-T for upper triangular r.
+Tensor times_inverse_rt(const Tensor& x, const Tensor& r, Where w) {
+  return linalg::triangular_solve(r, x, {.left_side = false, .lower = false, .transform_a = linalg::Transform::transpose},
+                                  w);
+}
+
+// qr with m >= n (reduced): a = q r, q (m, n), r (n, n) upper (the rule TensorFlow uses).
+Tensor qr_tall_vjp(const Tensor& q, const Tensor& r, const Tensor& gq, const Tensor& gr, Where w) {
+  Tensor qdq = matmul(mT(q, w), gq, w), rdr = matmul(r, mT(gr, w), w);
+  Tensor low = triangle(qdq - mT(qdq, w) + rdr - mT(rdr, w), true, 1.0, w);
+  return matmul(q, gr + times_inverse_rt(low, r, w), w) + times_inverse_rt(gq - matmul(q, qdq, w), r, w);
+}
+
+// svd with m <= n, reduced: a = u diag(s) vt, u (m, m), vt (m, n).
+Tensor svd_wide_vjp(const Tensor& u, const Tensor& s, const Tensor& vt, const Tensor& gu, const Tensor& gs,
+                    const Tensor& gvt, Where w) {
+  Tensor f = inverse_gaps(s * s, w), sm = diag_matrix(s, w);
+  Tensor v = mT(vt, w), gv = mT(gvt, w);
+  Tensor ju = matmul(mT(u, w), gu, w), jv = matmul(vt, gv, w);
+  Tensor core = diag_matrix(gs, w) + matmul(f * (ju - mT(ju, w)), sm, w) + matmul(sm, f * (jv - mT(jv, w)), w);
+  Tensor outside = gvt - matmul(matmul(gvt, v, w), vt, w);  // the part of gv^T off v's span
+  return matmul(matmul(u, core, w), vt, w) + matmul(u, new_axis(1.0 / s, -1, w) * outside, w);
+}
+
+Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor>& outs, const std::vector<Tensor>& gs,
+                 Where w) {
   namespace la = linalg;
   const Tensor& a = in[0];
+  const Tensor& g = gs[0];
   switch (n.op) {
     case Op::Solve: {
       Tensor gb = la::solve(swap_last_two(a, w), g, w);
@@ -369,6 +414,39 @@ Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector
       Tensor sgrad = la::triangular_solve(l, left, {.left_side = false, .lower = true}, w);
       Tensor sym = (sgrad + swap_last_two(sgrad, w)) * 0.5;
       return {triangle(sym * 2.0, true, 0.5, w)};
+    }
+    case Op::Qr: {
+      const Tensor &q = outs[0], &r = outs[1];
+      int64_t m = a.dim(-2), c = a.dim(-1);
+      if (m >= c) {
+        if (n.attrs.flag && m > c)
+          throw Error("qr", "has no gradient in complete mode for tall matrices (q's extra columns are not unique); "
+                            "use QrMode::reduced", n.where);
+        return {qr_tall_vjp(q, r, gs[0], gs[1], w)};
+      }
+      // Wide: a = [x | y], r = [rx | ry] with x = q rx square; y = q ry.
+      Tensor y = slice_along_axis(a, -1, m, c - m, 1, w);
+      Tensor rx = slice_along_axis(r, -1, 0, m, 1, w);
+      Tensor grx = slice_along_axis(gs[1], -1, 0, m, 1, w), gry = slice_along_axis(gs[1], -1, m, c - m, 1, w);
+      Tensor gx = qr_tall_vjp(q, rx, gs[0] + matmul(y, mT(gry, w), w), grx, w);
+      return {concatenate({gx, matmul(q, gry, w)}, -1, w)};
+    }
+    case Op::Eigh: {
+      // a = v diag(e) v^T: v (diag(ge) + F o (v^T gv)) v^T, folded onto the lower triangle
+      // that eigh reads. Repeated eigenvalues make F infinite: no gradient there.
+      const Tensor &e = outs[0], &v = outs[1];
+      Tensor inner = diag_matrix(gs[0], w) + inverse_gaps(e, w) * matmul(mT(v, w), gs[1], w);
+      Tensor ga = matmul(matmul(v, inner, w), mT(v, w), w);
+      return {triangle(ga + mT(ga, w), true, 0.5, w)};
+    }
+    case Op::Svd: {
+      int64_t m = a.dim(-2), c = a.dim(-1);
+      if (n.attrs.flag && m != c)
+        throw Error("svd", "has no gradient with full_matrices = true for non-square matrices (the extra singular "
+                           "vectors are not unique); use full_matrices = false", n.where);
+      if (m <= c) return {svd_wide_vjp(outs[0], outs[1], outs[2], gs[0], gs[1], gs[2], w)};
+      // Tall: a^T = v diag(s) u^T is wide.
+      return {mT(svd_wide_vjp(mT(outs[2], w), outs[1], mT(outs[0], w), mT(gs[2], w), gs[1], mT(gs[0], w), w), w)};
     }
     default: throw Error(std::string(op_name(n.op)), "has no gradient rule yet (nx::grad)", n.where);
   }
@@ -518,7 +596,7 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case OpKind::Unary: return unary_vjp(n.op, in[0], outs[0], g[0], w);
     case OpKind::Binary: return binary_vjp(n.op, in[0], in[1], outs[0], g[0], w);
     case OpKind::Reduce: return reduce_vjp(n, in[0], outs[0], g[0], w);
-    case OpKind::Linalg: return linalg_vjp(n, in, outs, g[0], w);
+    case OpKind::Linalg: return linalg_vjp(n, in, outs, g, w);
     default: break;
   }
   switch (n.op) {

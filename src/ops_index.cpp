@@ -93,7 +93,6 @@ Tensor take_along_axis(const Tensor& x, const Tensor& indices, int axis, Where w
                                             x.shape().str(), where);
   if (!is_integer(indices.dtype()))
     throw DTypeError("take_along_axis", "indices must be integers, got " + std::string(name(indices.dtype())), where);
-  // Full index tuples: iota on every axis but `ax`, which takes `indices`.
   Shape ishape = indices.shape();
   for (int i = 0; i < x.rank(); ++i)
     if (i != ax && ishape[i] != x.shape()[i] && ishape[i] != 1)
@@ -102,14 +101,19 @@ Tensor take_along_axis(const Tensor& x, const Tensor& indices, int axis, Where w
   Shape out = ishape;
   for (int i = 0; i < x.rank(); ++i)
     if (i != ax) out[i] = x.shape()[i];
+  return gather(x, detail::along_axis_index(broadcast(indices, out, {}, where), ax, where), {}, where);
+}
+
+Tensor detail::along_axis_index(const Tensor& indices, int axis, Where where) {
+  const Shape& out = indices.shape();
   std::vector<Tensor> parts;
   Shape part = out;
   part.push_back(1);
-  for (int i = 0; i < x.rank(); ++i) {
-    Tensor p = i == ax ? broadcast(as_type(indices, DType::i64, where), out, {}, where) : iota(out, DType::i64, i, where);
+  for (int i = 0; i < out.rank(); ++i) {
+    Tensor p = i == axis ? as_type(indices, DType::i64, where) : iota(out, DType::i64, i, where);
     parts.push_back(reshape(p, part, where));
   }
-  return gather(x, concatenate(parts, -1, where), {}, where);
+  return concatenate(parts, -1, where);
 }
 
 }  // namespace nx

@@ -7,9 +7,11 @@
 #include <map>
 
 #include "nx/nx.hpp"
+#include "test_support.hpp"
 
 namespace {
 
+using nx_test::expect_error;
 using Fn = std::function<nx::Tensor(const nx::Tensor&)>;
 
 // x: a concrete f64 tensor. Compares grad(f)(x) with central differences of f.
@@ -149,6 +151,15 @@ TEST(Grad, SortTopKCumulativeAndWindows) {
              sample({2, 4}, 0.5, 2));
   check_grad("cumulative_product_reverse",
              [](const nx::Tensor& x) { return weigh(nx::cumulative_product(x, {.reverse = true})); }, sample({4}, 0.5, 2));
+  check_grad("cumulative_max", [](const nx::Tensor& x) { return weigh(nx::cumulative_max(x, {.axis = 1})); },
+             sample({3, 5}, -1, 1));
+  check_grad("cumulative_min_reverse",
+             [](const nx::Tensor& x) { return weigh(nx::cumulative_min(x, {.axis = 0, .reverse = true})); },
+             sample({5, 2}, -1, 1));
+  // Ties: the latest element equal to the running extreme takes the gradient.
+  std::vector<double> tie = nx::grad([](const nx::Tensor& x) { return nx::sum(nx::cumulative_max(x) * nx::tensor({1.0, 2.0, 4.0, 8.0})); })(
+      nx::tensor({1.0, 3.0, 3.0, 2.0})).to_vector<double>();
+  EXPECT_EQ(tie, (std::vector<double>{1.0, 2.0, 12.0, 0.0}));
   check_grad("window_sum", [](const nx::Tensor& x) { return weigh(nx::window_sum(x, {2, 3})); }, sample({4, 5}, -1, 1));
   check_grad("window_sum_strided", [](const nx::Tensor& x) {
     return weigh(nx::window_sum(x, {1, 3, 2}, {.strides = {1, 2, 2}, .padding = nx::PaddingMode::same}));
@@ -189,6 +200,28 @@ TEST(Grad, LinearAlgebra) {
   check_grad("invert", [&](const nx::Tensor& x) { return weigh(la::invert(x)); }, a);
   check_grad("determinant", [&](const nx::Tensor& x) { return weigh(la::determinant(x)); }, sample({2, 3, 3}, -1, 1, 11));
   check_grad("cholesky", [&](const nx::Tensor& x) { return weigh(la::cholesky(x)); }, a);
+  auto qr_loss = [](la::QrMode mode) {
+    return [mode](const nx::Tensor& x) {
+      auto [q, r] = la::qr(x, {.mode = mode});
+      return weigh(q) + weigh(nx::sin(r));
+    };
+  };
+  check_grad("qr_tall", qr_loss(la::QrMode::reduced), sample({2, 4, 3}, -1, 1, 14));
+  check_grad("qr_square_complete", qr_loss(la::QrMode::complete), sample({3, 3}, -1, 1, 15));
+  check_grad("qr_wide", qr_loss(la::QrMode::reduced), sample({2, 3, 5}, -1, 1, 16));
+  expect_error<nx::Error>([&] { nx::grad(qr_loss(la::QrMode::complete))(sample({4, 3}, -1, 1)); }, "complete mode");
+  check_grad("eigh", [](const nx::Tensor& x) {
+    auto [e, v] = la::eigh(x);
+    return weigh(e) + weigh(nx::sin(v));
+  }, a);
+  for (auto shape : {nx::Shape{2, 3, 3}, nx::Shape{4, 2}, nx::Shape{2, 5}}) {
+    check_grad("svd" + shape.str(), [](const nx::Tensor& x) {
+      auto [u, sv, vt] = la::svd(x, {.full_matrices = false});
+      return weigh(nx::sin(u)) + weigh(sv) + weigh(nx::cos(vt));
+    }, sample(shape, -1, 1, 17));
+  }
+  expect_error<nx::Error>([&] { nx::grad([](const nx::Tensor& x) { return weigh(std::get<1>(la::svd(x))); })(b); },
+                          "full_matrices");
   for (int left = 0; left < 2; ++left)
     for (int lower = 0; lower < 2; ++lower)
       for (int trans = 0; trans < 2; ++trans) {

@@ -75,6 +75,9 @@ void convert(const void* src, DType from, void* dst, DType to, int64_t n);
 int normalize_axis(int axis, int rank, const char* op, Where where);
 std::vector<int64_t> normalize_axes(const Axes& axes, int rank, const char* op, Where where);
 std::string shapes_str(std::span<const Tensor> ts);
+// Full index tuples (shape indices.shape + [rank]) for gather/indexed_add: `indices`
+// along `axis`, each element's own position on the other axes.
+Tensor along_axis_index(const Tensor& indices, int axis, Where where);
 // x with its last two axes swapped (the matrix transpose of a batch of matrices).
 Tensor swap_last_two(const Tensor& x, Where where);
 
