@@ -22,6 +22,8 @@ import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
 from jax import lax  # noqa: E402
 
+import cpp_emit  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conv_window_sort")
 
 DTYPES = {
@@ -45,15 +47,11 @@ def window_input(n, unsigned):  # v[i] = (3i + 1) mod 5 - 2, +2 for unsigned typ
 
 
 # ---- C++ formatting ----
-def num(v):
+def num(v):  # integers print as "3.0", the rest as cpp_emit does
     v = float(v)
-    if math.isnan(v):
-        return "kNaN"
-    if math.isinf(v):
-        return "kInf" if v > 0 else "-kInf"
-    if v == int(v) and abs(v) < 2**53:
+    if math.isfinite(v) and v == int(v) and abs(v) < 2**53:
         return "-0.0" if v == 0 and math.copysign(1, v) < 0 else str(int(v)) + ".0"
-    return repr(v)
+    return cpp_emit.num(v)
 
 
 def nums(a):

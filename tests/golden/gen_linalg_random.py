@@ -24,29 +24,13 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import ml_dtypes  # noqa: E402
 import numpy as np  # noqa: E402
+from cpp_emit import golden, num  # noqa: E402,F401
 import scipy.linalg as sla  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "linalg_random")
 
 
 # ---- C++ formatting ----
-def num(v):
-    v = float(v)
-    if math.isnan(v):
-        return "kNaN"
-    if math.isinf(v):
-        return "kInf" if v > 0 else "-kInf"
-    return repr(v)
-
-
-def golden(name, a):
-    """const G name = {{shape}, {values}};"""
-    a = np.asarray(a, dtype=np.float64)
-    shape = ", ".join(str(d) for d in a.shape)
-    vals = ", ".join(num(v) for v in a.ravel())
-    return f"const G {name} = {{{{{shape}}}, {{{vals}}}}};\n"
-
-
 def ints(name, ctype, a):
     a = np.asarray(a).ravel()
     suffix = {"uint32_t": "u", "uint64_t": "ull", "uint16_t": "u", "int64_t": "ll", "int32_t": ""}[ctype]
