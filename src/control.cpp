@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "nx/detail/core.hpp"
+#include "nx/grad.hpp"
 
 namespace nx::detail {
 namespace {
@@ -88,6 +89,45 @@ Leaves cond_leaves(const Tensor& pred, const LeafFn& on_true, const LeafFn& on_f
   inputs.insert(inputs.end(), f.captures.begin(), f.captures.end());
   return apply(Op::Cond, std::move(at), inputs, t.output_types, where);
 }
+
+}  // namespace nx::detail
+
+namespace nx {
+
+Tensor custom_grad(const Tensor& y, const std::vector<Tensor>& inputs,
+                   const std::function<std::vector<Tensor>(const Tensor&)>& backward, Where where) {
+  using namespace detail;
+  if (!y.defined()) throw ValueError("custom_grad", "the value is an undefined tensor", where);
+  for (const Tensor& t : inputs)
+    if (!t.defined()) throw ValueError("custom_grad", "an input is an undefined tensor", where);
+  if (!current_trace()) return y;  // gradients are only taken in traces
+  Subgraph b = trace_body({y}, [&](const Leaves& g) {
+    Leaves r = backward(g[0]);
+    if (r.size() != inputs.size())
+      throw ValueError("custom_grad", "the backward function returned " + std::to_string(r.size()) +
+                                          " gradients for " + std::to_string(inputs.size()) + " inputs", where);
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (!r[i].defined()) r[i] = zeros_like(inputs[i], where);  // undefined: no gradient
+      if (r[i].shape() == inputs[i].shape() && is_float(r[i].dtype()) && is_float(inputs[i].dtype()))
+        r[i] = as_type(r[i], inputs[i].dtype(), where);  // float precision follows the input
+      if (!(r[i].impl()->type == inputs[i].impl()->type))
+        throw ShapeError("custom_grad", "gradient " + std::to_string(i) + " is " + r[i].impl()->type.str() +
+                                            " but its input is " + inputs[i].impl()->type.str(), where);
+    }
+    return r;
+  }, "custom_grad", where);
+  Attrs at;
+  at.k = static_cast<int64_t>(inputs.size());
+  at.bodies = {b.graph};
+  Leaves all{y};
+  all.insert(all.end(), inputs.begin(), inputs.end());
+  all.insert(all.end(), b.captures.begin(), b.captures.end());
+  return apply1(Op::CustomGrad, std::move(at), all, y.impl()->type, where, y.is_weak());
+}
+
+}  // namespace nx
+
+namespace nx::detail {
 
 Leaves call_graph(const Graph& g, const Leaves& args) {
   std::unordered_map<const Node*, Leaves> values;

@@ -616,6 +616,13 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case Op::DotGeneral: return dot_vjp(n, in[0], in[1], g[0], w);
     case Op::Cond: return cond_vjp(n, in, g, w);
     case Op::While: return while_vjp(n, in, g, w);
+    case Op::CustomGrad: {
+      Grads out(in.size());
+      size_t count = static_cast<size_t>(n.attrs.k);
+      Leaves gi = call_graph(*n.attrs.bodies[0], concat({g[0]}, Leaves(in.begin() + 1 + static_cast<ptrdiff_t>(count), in.end())));
+      for (size_t i = 0; i < count; ++i) out[1 + i] = gi[i];
+      return out;
+    }
     case Op::Conv: return conv_vjp(n, in[0], in[1], g[0], w);
     case Op::CumulativeSum:
     case Op::CumulativeProduct:
@@ -721,6 +728,23 @@ std::vector<Tensor> backprop(const std::vector<Tensor>& ys, const std::vector<Te
     else result.push_back(g.dtype() == leaves[i].dtype() ? g : as_type(g, leaves[i].dtype(), where));
   }
   return result;
+}
+
+std::vector<Tensor> jvp_leaves(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                               const std::vector<Tensor>& primals, const std::vector<Tensor>& tangents,
+                               std::vector<Tensor>& ys, Where where) {
+  bool same = primals.size() == tangents.size();
+  for (size_t i = 0; same && i < primals.size(); ++i) same = primals[i].impl()->type == tangents[i].impl()->type;
+  if (!same) throw ShapeError("jvp", "the tangents " + shapes_str(tangents) + " must match the primals " +
+                                         shapes_str(primals) + " in structure, shapes and dtypes", where);
+  std::vector<Tensor> leaves, seeds;
+  for (const Tensor& p : primals) leaves.push_back(grad_leaf(p, where));
+  ys = fn(leaves);
+  for (const Tensor& y : ys) {
+    if (!y.defined()) throw ValueError("jvp", "the function returned an undefined tensor", where);
+    seeds.push_back(grad_leaf(zeros_like(y, where), where));
+  }
+  return backprop(backprop(ys, seeds, leaves, where), tangents, seeds, where);
 }
 
 std::vector<Tensor> backprop(const Tensor& y, const std::vector<Tensor>& leaves, Where where) {

@@ -7,39 +7,15 @@
 #include <map>
 
 #include "nx/nx.hpp"
+#include "grad_support.hpp"
 #include "test_support.hpp"
 
 namespace {
 
+using nx_test::check_grad;
 using nx_test::expect_error;
-using Fn = std::function<nx::Tensor(const nx::Tensor&)>;
-
-// x: a concrete f64 tensor. Compares grad(f)(x) with central differences of f.
-void check_grad(const std::string& name, const Fn& f, const nx::Tensor& x) {
-  SCOPED_TRACE(name);
-  std::vector<double> analytic = nx::grad(f)(x).to_vector<double>();
-  std::vector<double> v = x.to_vector<double>();
-  ASSERT_EQ(analytic.size(), v.size());
-  const double eps = 1e-6;
-  for (size_t i = 0; i < v.size(); ++i) {
-    std::vector<double> p = v, m = v;
-    p[i] += eps;
-    m[i] -= eps;
-    double fp = f(nx::from_vector(p, x.shape())).item<double>();
-    double fm = f(nx::from_vector(m, x.shape())).item<double>();
-    double numeric = (fp - fm) / (2 * eps);
-    EXPECT_NEAR(analytic[i], numeric, 1e-5 + 1e-3 * std::abs(numeric)) << "element " << i;
-  }
-}
-
-nx::Tensor sample(const nx::Shape& s, double lo, double hi, int seed = 1) {
-  return nx::random::uniform(nx::random::key(seed), s, {.dtype = nx::f64, .min = lo, .max = hi});
-}
-
-// A fixed weight so that every output element matters differently.
-nx::Tensor weigh(const nx::Tensor& y) {
-  return nx::sum(y * nx::as_type(nx::reshape(nx::iota({y.size()}, nx::f64), y.shape()) * 0.1 + 1.0, y.dtype()));
-}
+using nx_test::sample;
+using nx_test::weigh;
 
 TEST(Grad, UnaryOps) {
   struct U {

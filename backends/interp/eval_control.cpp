@@ -1,4 +1,4 @@
-// while and cond: compile the body subgraphs with this backend and run them.
+// while and cond (and custom_grad, an identity forward): compile the body subgraphs with this backend and run them.
 #include "kernels.hpp"
 
 namespace nx::interp {
@@ -16,6 +16,7 @@ bool truth(const BufferPtr& b) { return *static_cast<const bool*>(b->data()); }
 }  // namespace
 
 NX_KERNEL(eval_control) {
+  if (n.op == Op::CustomGrad) return {in[0].buffer};  // forward: the value; the body is the backward
   const Graph& first = *n.attrs.bodies[0];
   const Graph& second = *n.attrs.bodies[1];
   auto c0 = static_cast<size_t>(n.attrs.k);

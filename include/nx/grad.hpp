@@ -10,6 +10,8 @@
 // outside a trace, a gradient function is jitted (cached per signature); inside nx::jit or
 // another grad it is inlined. f must return a float scalar.
 #pragma once
+#include <functional>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -28,6 +30,11 @@ std::vector<Tensor> backprop(const Tensor& y, const std::vector<Tensor>& leaves,
 // undefined seeds and non-float ys contribute nothing).
 std::vector<Tensor> backprop(const std::vector<Tensor>& ys, const std::vector<Tensor>& seeds,
                              const std::vector<Tensor>& leaves, Where where);
+// Forward mode through reverse mode: with y = fn(primals), returns J tangents (one per y),
+// the derivative of the VJP u -> J^T u (linear in u) taken with respect to u.
+std::vector<Tensor> jvp_leaves(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& fn,
+                               const std::vector<Tensor>& primals, const std::vector<Tensor>& tangents,
+                               std::vector<Tensor>& ys, Where where);
 }  // namespace detail
 
 template <bool WithValue, class F, size_t... I> class Differentiated {
@@ -111,7 +118,75 @@ auto value_and_grad(F&& f, Where where = Where::current()) {
   return Differentiated<true, std::decay_t<F>, First, Rest...>(std::forward<F>(f), where);
 }
 
+// Forward-mode derivative: jvp(f)(primals, tangents) returns {f(primals), the derivative
+// of f at primals along tangents} (tangents: the structure and types of primals; the
+// result's second part has the structure of f's result). For several arguments pass
+// tuples: nx::jvp(f)(std::tuple{x, w}, std::tuple{dx, dw}). Jitted per signature like grad.
+template <class F> class ForwardDerivative {
+ public:
+  ForwardDerivative(F f, Where where) : f_(f), where_(where), jitted_(Call{std::move(f), where}, JitOptions{}) {}
+
+  template <class P> auto operator()(const P& primals, const P& tangents) const {
+    if (detail::tracing()) return traced(f_, where_, primals, tangents);
+    return jitted_(primals, tangents);
+  }
+  JitStats stats() const { return jitted_.stats(); }
+
+  template <class P> static auto traced(const F& f, Where where, const P& primals, const P& tangents) {
+    std::vector<Tensor> ps, ts, ys;
+    tree_flatten(primals, ps);
+    tree_flatten(tangents, ts);
+    using Y = std::decay_t<decltype(call(f, primals))>;
+    std::optional<Y> like;
+    std::vector<Tensor> dys = detail::jvp_leaves(
+        [&](const std::vector<Tensor>& leaves) {
+          const Tensor* it = leaves.data();
+          like.emplace(call(f, TreeTraits<P>::unflatten(primals, it)));
+          std::vector<Tensor> out;
+          tree_flatten(*like, out);
+          return out;
+        },
+        ps, ts, ys, where);
+    const Tensor* a = ys.data();
+    const Tensor* b = dys.data();
+    auto y = TreeTraits<Y>::unflatten(*like, a);
+    return std::pair{y, TreeTraits<Y>::unflatten(*like, b)};
+  }
+
+ private:
+  template <class P> static auto call(const F& f, const P& p) {
+    if constexpr (is_tuple<P>::value) return std::apply(f, p);
+    else return f(p);
+  }
+  template <class T> struct is_tuple : std::false_type {};
+  template <class... T> struct is_tuple<std::tuple<T...>> : std::true_type {};
+
+  struct Call {
+    F f;
+    Where where;
+    template <class P> auto operator()(const P& primals, const P& tangents) const {
+      return traced(f, where, primals, tangents);
+    }
+  };
+  F f_;
+  Where where_;
+  Jitted<Call> jitted_;
+};
+template <class F> auto jvp(F&& f, Where where = Where::current()) {
+  return ForwardDerivative<std::decay_t<F>>(std::forward<F>(f), where);
+}
+
 // x in the forward pass, no gradient through it.
 Tensor stop_grad(const Tensor& x, Where where = Where::current());
+
+// y's value with a user-supplied gradient rule: given g = d loss / d y, backward returns
+// d loss / d inputs[i] (same types as the inputs; an undefined tensor means zero). The
+// gradient reaches the inputs only through backward, never through how y was computed.
+//   Tensor y = nx::log1p(nx::exp(x));
+//   y = nx::custom_grad(y, {x}, [x](const nx::Tensor& g) { return std::vector{g * nx::sigmoid(x)}; });
+// backward is traced once, when custom_grad is called; it is differentiable again.
+Tensor custom_grad(const Tensor& y, const std::vector<Tensor>& inputs,
+                   const std::function<std::vector<Tensor>(const Tensor&)>& backward,
+                   Where where = Where::current());
 
 }  // namespace nx
