@@ -457,8 +457,24 @@ Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector
 // batch and feature dims swapped (feature groups become batch groups, as XLA does).
 Grads conv_vjp(const Node& n, const Tensor& x, const Tensor& k, const Tensor& g, Where w) {
   const Attrs& at = n.attrs;
-  if (at.k2 != 1) throw Error("conv", "has no gradient rule yet for batch_group_size > 1 (nx::grad)", n.where);
   int ns = x.rank() - 2;
+  if (at.k2 != 1) {
+    // Batch groups are feature groups of x with its batch groups moved into the features:
+    // (G*B, C, ...) -> (B, G*C, ...). Differentiate that form.
+    int64_t groups = at.k2, per = x.dim(0) / groups;
+    Leaves leaves{grad_leaf(x, w), grad_leaf(k, w)};
+    Shape split{groups, per};
+    std::vector<int> perm{1, 0};
+    Shape merged{per, groups * x.dim(1)};
+    for (int i = 1; i < x.rank(); ++i) split.push_back(x.dim(i)), perm.push_back(i + 1);
+    for (int i = 0; i < ns; ++i) merged.push_back(x.dim(2 + i));
+    Tensor xf = reshape(transpose(reshape(leaves[0], split, w), perm, w), merged, w);
+    std::vector<std::pair<int64_t, int64_t>> padding;
+    for (int i = 0; i < ns; ++i) padding.emplace_back(at.lo[static_cast<size_t>(i)], at.hi[static_cast<size_t>(i)]);
+    Tensor y = conv(xf, leaves[1], {.strides = at.strides, .padding = padding, .input_dilation = at.lhs_dilation,
+                                    .kernel_dilation = at.rhs_dilation, .feature_group_size = groups}, w);
+    return backprop({y}, {g}, leaves, w);
+  }
   int64_t groups = at.k, out_ch = k.dim(0), in_per_group = k.dim(1);
   std::vector<int> spatial, swap01{1, 0};
   for (int i = 0; i < ns; ++i) spatial.push_back(2 + i), swap01.push_back(2 + i);

@@ -134,6 +134,12 @@ TEST(GradSecondOrder, ElementwiseDotAndMlp) {
   nx::Tensor w = sample({4, 3}, -1, 1, 10);
   check_hessian_projected("dot", [&](const nx::Tensor& a) { return weigh(nx::dot(a, w) * nx::dot(a, w)); },
                           sample({2, 4}, -1, 1));
+  // The kernel gradient of a grouped conv is a batch-grouped conv; differentiate it again.
+  nx::Tensor cx = sample({2, 4, 5, 5}, -1, 1, 14);
+  check_hessian_projected("grouped_conv", [&](const nx::Tensor& k) {
+    nx::Tensor y = nx::conv(cx, k, {.padding = nx::PaddingMode::same, .feature_group_size = 2});
+    return weigh(y * y);
+  }, sample({4, 2, 3, 3}, -1, 1, 15));
   // A small MLP loss: Hessian-vector products with respect to the first layer's weights.
   nx::Tensor x = sample({6, 5}, -1, 1, 11), w2 = sample({7, 3}, -1, 1, 12);
   nx::Tensor labels = nx::tensor({0, 2, 1, 1, 0, 2});
@@ -142,6 +148,21 @@ TEST(GradSecondOrder, ElementwiseDotAndMlp) {
     return -nx::mean(nx::sum(nx::one_hot(labels, 3, {.dtype = nx::f64}) * nx::log_softmax(logits), {.axes = {1}}));
   };
   check_hessian_projected("mlp", mlp, sample({5, 7}, -1, 1, 13), 3);
+}
+
+TEST(GradGraph, BackwardStaysWithinThreeTimesTheForward) {
+  using Params = std::map<std::string, nx::Tensor>;
+  auto loss = [](const Params& p, const nx::Tensor& x, const nx::Tensor& onehot) {
+    nx::Tensor h = nx::max(nx::dot(x, p.at("w1")) + p.at("b1"), 0.0);
+    h = nx::tanh(nx::dot(h, p.at("w2")) + p.at("b2"));
+    return -nx::mean(nx::sum(onehot * nx::log_softmax(nx::dot(h, p.at("w3"))), {.axes = {1}}));
+  };
+  Params p{{"w1", nx::ones({6, 5})}, {"b1", nx::zeros({5})}, {"w2", nx::ones({5, 4})}, {"b2", nx::zeros({4})},
+           {"w3", nx::ones({4, 3})}};
+  nx::Tensor x = nx::ones({2, 6}), onehot = nx::one_hot(nx::tensor({0, 2}), 3);
+  size_t forward = nx::jit(loss).graph(p, x, onehot).nodes.size();
+  size_t total = nx::value_and_grad(loss).graph(p, x, onehot).nodes.size();
+  EXPECT_LE(total - forward, 3 * forward) << forward << " forward nodes, " << total << " in all";
 }
 
 }  // namespace

@@ -226,6 +226,7 @@ TEST(Grad, Conv) {
        {.padding = Pairs{{-1, 1}, {1, 0}}, .input_dilation = {2, 1}}},
       {"depthwise", {2, 4, 5, 5}, {4, 1, 3, 3}, {.padding = nx::PaddingMode::same, .feature_group_size = 4}},
       {"groups", {1, 4, 4, 4}, {6, 2, 2, 3}, {.strides = {2, 1}, .feature_group_size = 2}},
+      {"batch_groups", {4, 2, 5, 4}, {6, 2, 2, 2}, {.strides = {1, 2}, .padding = nx::PaddingMode::same, .batch_group_size = 2}},
   };
   for (const C& c : cases) {
     nx::Tensor k = sample(c.k, -1, 1, 5), x = sample(c.x, -1, 1, 6);

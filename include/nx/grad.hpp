@@ -50,6 +50,8 @@ template <bool WithValue, class F, size_t... I> class Differentiated {
   }
 
   JitStats stats() const { return jitted_.stats(); }
+  // The optimised graph (forward and backward) compiled for these arguments' signature.
+  template <class... Args> Graph graph(const Args&... args) const { return jitted_.graph(args...); }
 
   // The gradient computed inside the current trace.
   template <class... Args> static auto traced(const F& f, Where where, const Args&... args) {
