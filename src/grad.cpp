@@ -439,6 +439,15 @@ Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector
       Tensor ga = matmul(matmul(v, inner, w), mT(v, w), w);
       return {triangle(ga + mT(ga, w), true, 0.5, w)};
     }
+    case Op::Lu: {
+      // a = p l u (square): p l^-T (tril(l^T gl, -1) + triu(gu u^T)) u^-T; p is piecewise constant.
+      if (a.dim(-1) != a.dim(-2))
+        throw Error("lu", "has a gradient only for square matrices, got " + a.shape().str(), n.where);
+      const Tensor &p = outs[0], &l = outs[1], &u = outs[2];
+      Tensor phi = triangle(matmul(mT(l, w), gs[1], w), true, 0.0, w) + triangle(matmul(gs[2], mT(u, w), w), false, 1.0, w);
+      Tensor left = la::triangular_solve(l, phi, {.left_side = true, .lower = true, .transform_a = la::Transform::transpose}, w);
+      return {matmul(p, times_inverse_rt(left, u, w), w)};
+    }
     case Op::Svd: {
       int64_t m = a.dim(-2), c = a.dim(-1);
       if (n.attrs.flag && m != c)

@@ -198,6 +198,12 @@ TEST(Grad, LinearAlgebra) {
   }
   expect_error<nx::Error>([&] { nx::grad([](const nx::Tensor& x) { return weigh(std::get<1>(la::svd(x))); })(b); },
                           "full_matrices");
+  check_grad("lu", [](const nx::Tensor& x) {
+    auto [p, l, u] = la::lu(x);
+    return weigh(nx::sin(l)) + weigh(u) + weigh(p);
+  }, sample({2, 4, 4}, -1, 1, 18));
+  expect_error<nx::Error>([&] { nx::grad([](const nx::Tensor& x) { return weigh(std::get<2>(la::lu(x))); })(b); },
+                          "only for square");
   for (int left = 0; left < 2; ++left)
     for (int lower = 0; lower < 2; ++lower)
       for (int trans = 0; trans < 2; ++trans) {
@@ -310,6 +316,21 @@ TEST(Grad, JitOfGradAndGradOfJitAndSecondOrder) {
   EXPECT_EQ(df.stats().compiles, 1);
   df(x);
   EXPECT_EQ(df.stats().compiles, 1);
+}
+
+TEST(Grad, NonDifferentiableOpsGiveZero) {
+  // Piecewise-constant and integer-valued ops pass no gradient; only the smooth term counts.
+  auto f = [](const nx::Tensor& x) {
+    nx::Tensor flat = nx::as_type(x > 0.0, nx::f64) + nx::floor(x) + nx::round(x) + nx::sign(x) + nx::ceil(x) +
+                      nx::as_type(nx::argmax(x), nx::f64) + nx::as_type(nx::argsort(x), nx::f64) +
+                      nx::as_type(nx::as_type(x * 10.0, nx::i32), nx::f64);
+    return nx::sum(flat + 3.0 * x);
+  };
+  EXPECT_EQ(nx::grad(f)(sample({4}, -2, 2)).to_vector<double>(), (std::vector<double>(4, 3.0)));
+  // Float conversions pass the gradient back in the input's dtype.
+  nx::Tensor g = nx::grad([](const nx::Tensor& x) { return nx::sum(nx::as_type(x, nx::f32) * 2.0f); })(sample({3}, -1, 1));
+  EXPECT_EQ(g.dtype(), nx::f64);
+  EXPECT_EQ(g.to_vector<double>(), (std::vector<double>(3, 2.0)));
 }
 
 TEST(Grad, StopGradAndErrors) {

@@ -186,7 +186,8 @@ Tensor stop_grad(const Tensor& x, Where where = Where::current());
 // gradient reaches the inputs only through backward, never through how y was computed.
 //   Tensor y = nx::log1p(nx::exp(x));
 //   y = nx::custom_grad(y, {x}, [x](const nx::Tensor& g) { return std::vector{g * nx::sigmoid(x)}; });
-// backward is traced once, when custom_grad is called; it is differentiable again.
+// Inside a trace (grad, jit) backward is traced on the spot, and is differentiable again;
+// called eagerly, custom_grad returns y (gradients are only taken in traces).
 Tensor custom_grad(const Tensor& y, const std::vector<Tensor>& inputs,
                    const std::function<std::vector<Tensor>(const Tensor&)>& backward,
                    Where where = Where::current());
