@@ -9,7 +9,8 @@
 namespace nx {
 
 namespace {
-// Rounded up and padded by one vector so kernels may read a full SIMD lane past the end.
+// 64-byte aligned, rounded up to a whole cache line. Kernels must still not read past
+// bytes(): foreign buffers (ForeignHostBuffer) have no such slack.
 void* host_alloc(size_t bytes) {
   void* p = bytes < (size_t{1} << 62) ? std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64) : nullptr;
   if (!p) throw Error("allocate", "out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the host");

@@ -78,6 +78,16 @@ Tensor make_concrete(TensorType type, BufferPtr buffer, bool weak) {
   return Tensor(std::move(impl));
 }
 
+Tensor adopt_host(TensorType type, const void* data, std::shared_ptr<void> keep) {
+  Backend& be = default_backend();
+  size_t bytes = type.bytes("adopt");
+  bool aligned = reinterpret_cast<uintptr_t>(data) % static_cast<uintptr_t>(item_size(type.dtype)) == 0;
+  if (!be.host_accessible() || !aligned || bytes == 0) return make_concrete(type, be.from_host(data, bytes));
+  // Buffers are immutable: the const_cast never leads to a write.
+  auto buffer = std::make_shared<ForeignHostBuffer>(&be, const_cast<void*>(data), bytes, std::move(keep));
+  return make_concrete(std::move(type), std::move(buffer));
+}
+
 Tensor make_traced(Value value, bool weak) {
   auto impl = std::make_shared<TensorImpl>();
   impl->type = value.type();

@@ -40,6 +40,18 @@ class HostBuffer : public Buffer {
   ~HostBuffer() override;
 };
 
+// Host memory owned elsewhere (a memory-mapped file, a DLPack producer), used without a
+// copy: `keep` holds it alive until the last buffer using it is gone. Unlike HostBuffer
+// it has no padding past the end, so kernels must not read beyond bytes().
+class ForeignHostBuffer : public Buffer {
+ public:
+  ForeignHostBuffer(Backend* owner, void* data, size_t bytes, std::shared_ptr<void> keep)
+      : Buffer(owner, data, bytes), keep_(std::move(keep)) {}
+
+ private:
+  std::shared_ptr<void> keep_;
+};
+
 // A concrete input or output of an execution.
 struct Operand {
   TensorType type;

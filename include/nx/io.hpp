@@ -3,6 +3,7 @@
 // void descr '<V2' (what ml_dtypes' bfloat16 saves as) and read back as bf16.
 #pragma once
 #include <cstddef>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -10,6 +11,9 @@
 #include "nx/tensor.hpp"
 
 namespace nx::io {
+
+// Named tensors, as in .npz archives, safetensors files and PyTorch state dicts.
+using TensorDict = std::map<std::string, Tensor>;
 
 void save_npy(const std::string& path, const Tensor& t, Where where = Where::current());
 Tensor load_npy(const std::string& path, Where where = Where::current());

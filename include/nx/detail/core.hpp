@@ -37,6 +37,9 @@ inline Tensor apply1(Op op, Attrs attrs, std::initializer_list<Tensor> inputs, T
 BufferPtr buffer_on(const Tensor& t, Backend& be);
 Tensor make_concrete(TensorType type, BufferPtr buffer, bool weak = false);
 Tensor make_traced(Value value, bool weak = false);
+// A tensor over host memory owned elsewhere, without a copy when the default backend reads
+// host memory and `data` is aligned for the dtype (else copied). `keep` keeps it alive.
+Tensor adopt_host(TensorType type, const void* data, std::shared_ptr<void> keep);
 
 // A trace in progress. Nested traces (while/cond bodies) capture values of outer traces
 // as extra parameters through `capture`.
