@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
+#include "io_file.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/io.hpp"
 
@@ -158,25 +158,15 @@ Tensor decode_npy(std::span<const std::byte> b, Where where) {
 
 void save_npy(const std::string& path, const Tensor& t, Where where) {
   std::vector<std::byte> bytes = encode_npy(t, where);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw ValueError("save_npy", "cannot open '" + path + "' for writing", where);
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  if (!f) throw ValueError("save_npy", "failed writing '" + path + "'", where);
+  detail::AtomicFile f(path, "save_npy", where);
+  f.write(bytes.data(), bytes.size());
+  f.commit();
 }
 
 Tensor load_npy(const std::string& path, Where where) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw ValueError("load_npy", "cannot open '" + path + "'", where);
-  std::vector<std::byte> bytes;
-  f.seekg(0, std::ios::end);
-  auto size = f.tellg();
-  if (size < 0) throw ValueError("load_npy", "cannot read '" + path + "'", where);
-  bytes.resize(static_cast<size_t>(size));
-  f.seekg(0);
-  f.read(reinterpret_cast<char*>(bytes.data()), size);
-  if (!f) throw ValueError("load_npy", "failed reading '" + path + "'", where);
+  detail::FileBytes file = detail::read_whole_file(path, /*mmap=*/false, "load_npy", where);
   try {
-    return decode_npy(bytes, where);
+    return decode_npy(file.bytes, where);
   } catch (const Error& e) {
     throw ValueError("load_npy", path + ": " + e.detail(), where);
   }

@@ -20,3 +20,11 @@ TEST(Smoke, OperatorErrorsNameTheUsersLine) {
     EXPECT_NE(std::string(e.what()).find("[add]"), std::string::npos) << e.what();
   }
 }
+
+TEST(Smoke, BoolTensorsFromListsAndVectors) {
+  nx::Tensor t = nx::tensor({true, false, true});
+  EXPECT_EQ(t.dtype(), nx::boolean);
+  EXPECT_EQ(t.to_vector<bool>(), (std::vector<bool>{true, false, true}));
+  nx::Tensor v = nx::from_vector(std::vector<bool>{false, true}, {2});
+  EXPECT_EQ(nx::as_type(v, nx::i32).to_vector<int>(), (std::vector<int>{0, 1}));
+}

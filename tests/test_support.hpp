@@ -2,6 +2,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -18,6 +19,16 @@ struct GoldenArray {
   std::vector<int64_t> shape;
   std::vector<double> data;
 };
+
+// CRC-32 (zip, gzip) of bytes held in a string: for building archives by hand.
+inline uint32_t crc32(const std::string& s) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char byte : s) {
+    c ^= byte;
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return ~c;
+}
 
 // f() must throw E whose message contains `needle` and names the calling test file.
 template <class E, class F>

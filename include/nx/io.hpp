@@ -23,3 +23,11 @@ std::vector<std::byte> encode_npy(const Tensor& t, Where where = Where::current(
 Tensor decode_npy(std::span<const std::byte> bytes, Where where = Where::current());
 
 }  // namespace nx::io
+
+// The other formats (nx/io/dlpack.hpp, which needs <dlpack/dlpack.h>, is included on demand).
+#include "nx/io/checkpoint.hpp"
+#include "nx/io/csv.hpp"
+#include "nx/io/idx.hpp"
+#include "nx/io/npz.hpp"
+#include "nx/io/safetensors.hpp"
+#include "nx/io/state_dict.hpp"

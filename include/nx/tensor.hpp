@@ -112,29 +112,31 @@ template <class T> auto canonical_type() {
   }
 }
 template <class T> using canonical_t = decltype(canonical_type<T>());
+// The element of a contiguous staging vector (std::vector<bool> has no data()).
+template <class T> using staged_t = std::conditional_t<std::is_same_v<canonical_t<T>, bool>, uint8_t, canonical_t<T>>;
 Tensor as_type_for_creation(const Tensor& t, DType dtype, Where where);
 void check_ragged(bool ok, Where where);
 
 template <class T>
-void flatten_level(std::initializer_list<T> v, std::vector<canonical_t<T>>& out, Shape& s, int depth,
+void flatten_level(std::initializer_list<T> v, std::vector<staged_t<T>>& out, Shape& s, int depth,
                    Where where) {
   if (s.rank() <= depth) s.push_back(static_cast<int64_t>(v.size()));
   else check_ragged(s[depth] == static_cast<int64_t>(v.size()), where);
-  for (const T& x : v) out.push_back(static_cast<canonical_t<T>>(x));
+  for (const T& x : v) out.push_back(static_cast<staged_t<T>>(static_cast<canonical_t<T>>(x)));
 }
 template <class T, class Inner>
-void flatten_level(std::initializer_list<Inner> v, std::vector<canonical_t<T>>& out, Shape& s, int depth,
+void flatten_level(std::initializer_list<Inner> v, std::vector<staged_t<T>>& out, Shape& s, int depth,
                    Where where) {
   if (s.rank() <= depth) s.push_back(static_cast<int64_t>(v.size()));
   else check_ragged(s[depth] == static_cast<int64_t>(v.size()), where);
   for (const Inner& x : v) {
-    if constexpr (std::is_same_v<Inner, T>) out.push_back(static_cast<canonical_t<T>>(x));
+    if constexpr (std::is_same_v<Inner, T>) out.push_back(static_cast<staged_t<T>>(static_cast<canonical_t<T>>(x)));
     else flatten_level<T>(x, out, s, depth + 1, where);
   }
 }
 template <class T, class List>
 Tensor tensor_from_list(List v, std::optional<DType> dtype, Where where) {
-  std::vector<canonical_t<T>> flat;
+  std::vector<staged_t<T>> flat;
   Shape shape;
   flatten_level<T>(v, flat, shape, 0, where);
   DType def = std::is_same_v<T, bool> ? DType::bool_
@@ -152,10 +154,10 @@ Tensor from_vector(const std::vector<T>& data, const Shape& shape, Where where) 
   if (static_cast<int64_t>(data.size()) != shape.size())
     throw ValueError("from_vector", std::to_string(data.size()) + " values do not fill shape " + shape.str(),
                      where);
-  if constexpr (std::is_same_v<C, T>) {
+  if constexpr (std::is_same_v<C, T> && !std::is_same_v<T, bool>) {
     return from_bytes(data.data(), dtype_v<C>, shape, where);
   } else {
-    std::vector<C> c(data.begin(), data.end());
+    std::vector<detail::staged_t<T>> c(data.begin(), data.end());
     return from_bytes(c.data(), dtype_v<C>, shape, where);
   }
 }
@@ -181,9 +183,9 @@ Tensor tensor(
 
 template <class T> std::vector<T> Tensor::to_vector() const {
   using C = detail::canonical_t<T>;
-  std::vector<C> out(static_cast<size_t>(size()));
+  std::vector<detail::staged_t<T>> out(static_cast<size_t>(size()));
   copy_out(out.data(), dtype_v<C>);
-  if constexpr (std::is_same_v<C, T>) return out;
+  if constexpr (std::is_same_v<C, T> && !std::is_same_v<T, bool>) return out;
   else return std::vector<T>(out.begin(), out.end());
 }
 template <class T> T Tensor::item() const {
