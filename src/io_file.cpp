@@ -45,16 +45,17 @@ FileBytes read_whole_file(const std::string& path, bool map, const char* op, Whe
     out.bytes = {static_cast<const std::byte*>(p), size};
     return out;
   }
-  auto buf = std::make_shared<std::vector<std::byte>>(size);
+  // Not value-initialised: zeroing would cost as much as a second pass over the file.
+  std::shared_ptr<std::byte[]> buf(new std::byte[size]);
   size_t got = 0;
   while (got < size) {
-    ssize_t r = ::read(fd, buf->data() + got, size - got);
+    ssize_t r = ::read(fd, buf.get() + got, size - got);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) fail(std::strerror(errno));
     if (r == 0) fail("the file shrank while being read");
     got += static_cast<size_t>(r);
   }
-  out.bytes = {buf->data(), size};
+  out.bytes = {buf.get(), size};
   out.keep = std::move(buf);
   return out;
 }

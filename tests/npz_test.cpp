@@ -111,8 +111,8 @@ TEST(Npz, ReadsNumpyFiles) {
 }
 
 TEST(Npz, WritesFilesNumpyReads) {
-  // With NX_NPZ_INTEROP_DIR set, leaves files for `gen_io_npz_idx.py --check DIR`.
-  const char* dir = std::getenv("NX_NPZ_INTEROP_DIR");
+  // With NX_IO_CHECK_DIR set, leaves files for `gen_io_npz_idx.py --check DIR`.
+  const char* dir = std::getenv("NX_IO_CHECK_DIR");
   std::string base = dir && *dir ? dir : ::testing::TempDir();
   for (bool compress : {false, true}) {
     std::string path = base + (compress ? "/nx_compressed.npz" : "/nx_stored.npz");

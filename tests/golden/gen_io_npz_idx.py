@@ -3,7 +3,7 @@
   .venv/bin/python tests/golden/gen_io_npz_idx.py              # rewrites tests/golden/io/
   .venv/bin/python tests/golden/gen_io_npz_idx.py --check DIR  # numpy reads what npz_test wrote
 
-For --check, run the tests first with NX_NPZ_INTEROP_DIR=DIR: npz_test then saves
+For --check, run the tests first with NX_IO_CHECK_DIR=DIR: npz_test then saves
 nx_stored.npz and nx_compressed.npz (the arrays of expected() below) into DIR.
 """
 import argparse
