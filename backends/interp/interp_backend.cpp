@@ -59,9 +59,9 @@ Outputs dispatch(const Node& n, std::span<const Operand> in, Backend& be) {
 }
 
 // Runs a graph node by node; intermediate buffers are dropped after their last use.
-class InterpExecutable : public Executable {
+class NodeByNode : public Executable {
  public:
-  InterpExecutable(Graph g, Backend& be) : graph_(std::move(g)), be_(be) {
+  NodeByNode(Graph g, NodeRunner run) : graph_(std::move(g)), run_(std::move(run)) {
     for (size_t i = 0; i < graph_.nodes.size(); ++i) slot_[graph_.nodes[i].get()] = i;
     last_use_.assign(graph_.nodes.size(), 0);
     for (size_t i = 0; i < graph_.nodes.size(); ++i)
@@ -84,7 +84,7 @@ class InterpExecutable : public Executable {
       ops.clear();
       for (const Value& v : n.inputs)
         ops.push_back({v.type(), values[slot_.at(v.node.get())][static_cast<size_t>(v.index)]});
-      values[i] = dispatch(n, ops, be_);
+      values[i] = run_(n, ops);
       for (const Value& v : n.inputs) {
         size_t s = slot_.at(v.node.get());
         if (last_use_[s] == i) values[s].clear();
@@ -97,7 +97,7 @@ class InterpExecutable : public Executable {
 
  private:
   Graph graph_;
-  Backend& be_;
+  NodeRunner run_;
   std::unordered_map<const Node*, size_t> slot_;
   std::vector<size_t> last_use_;
 };
@@ -110,11 +110,20 @@ class InterpBackend : public Backend {
     return dispatch(node, inputs, *this);
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
-    return std::make_unique<InterpExecutable>(graph, *this);
+    return node_by_node(graph, [this](const Node& n, std::span<const Operand> in) { return dispatch(n, in, *this); });
   }
 };
 
 }  // namespace
+
+std::vector<BufferPtr> evaluate(const Node& node, std::span<const Operand> inputs, Backend& be) {
+  return dispatch(node, inputs, be);
+}
+
+std::unique_ptr<Executable> node_by_node(Graph graph, NodeRunner run) {
+  return std::make_unique<NodeByNode>(std::move(graph), std::move(run));
+}
+
 }  // namespace interp
 
 void register_interp_backend() {

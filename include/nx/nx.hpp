@@ -10,6 +10,9 @@
 #include "nx/io.hpp"
 #include "nx/jit.hpp"
 #include "nx/linalg.hpp"
+#if NX_HAS_ONEDNN
+#include "nx/onednn.hpp"
+#endif
 #include "nx/ops.hpp"
 #include "nx/random.hpp"
 #include "nx/tensor.hpp"
@@ -17,6 +20,9 @@
 namespace nx::detail {
 inline const bool backends_registered = [] {
   register_interp_backend();
+#if NX_HAS_ONEDNN
+  register_onednn_backend();
+#endif
   return true;
 }();
 }  // namespace nx::detail

@@ -1,0 +1,135 @@
+// dot_general -> dnnl::matmul. Each operand's batch, free and contracting dims must merge
+// into one strided dim each (true for x @ w, x @ w^T, batched attention products...), so
+// transposes are folded into memory descriptors, never copied. Primitives are cached by
+// dims, strides and dtype.
+#include "matmul.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <unordered_map>
+
+namespace nx::onednn {
+namespace {
+
+using dims = dnnl::memory::dims;
+
+// A group of an operand's dims viewed as one: its size and element stride.
+struct Merged {
+  int64_t size = 1, stride = 1;
+};
+
+// Row-major element strides of `s`.
+std::vector<int64_t> strides_of(const Shape& s) {
+  std::vector<int64_t> st(static_cast<size_t>(s.rank()), 1);
+  for (int i = s.rank() - 2; i >= 0; --i) st[static_cast<size_t>(i)] = st[static_cast<size_t>(i) + 1] * s[i + 1];
+  return st;
+}
+
+// Merges `group` (dims of `s`, in index order of the merged dim) into one, if the
+// addresses they produce are those of a single strided dim. Size-1 dims do not matter.
+std::optional<Merged> merge(const Shape& s, const std::vector<int64_t>& st, const std::vector<int64_t>& group) {
+  Merged m;
+  int64_t expected = -1;  // the stride the next (more major) dim must have
+  for (auto it = group.rbegin(); it != group.rend(); ++it) {
+    int64_t d = s[static_cast<int>(*it)], stride = st[static_cast<size_t>(*it)];
+    if (d == 1) continue;
+    if (expected < 0) m.stride = stride;
+    else if (stride != expected) return std::nullopt;
+    m.size *= d;
+    expected = stride * d;
+  }
+  return m;
+}
+
+std::vector<int64_t> free_dims(int rank, const std::vector<int64_t>& contract, const std::vector<int64_t>& batch) {
+  std::vector<int64_t> f;
+  for (int64_t i = 0; i < rank; ++i)
+    if (std::find(contract.begin(), contract.end(), i) == contract.end() &&
+        std::find(batch.begin(), batch.end(), i) == batch.end())
+      f.push_back(i);
+  return f;
+}
+
+std::optional<dnnl::memory::data_type> dnnl_type(DType t) {
+  switch (t) {
+    case DType::f32: return dnnl::memory::data_type::f32;
+    case DType::bf16: return dnnl::memory::data_type::bf16;
+    case DType::f16: return dnnl::memory::data_type::f16;
+    default: return std::nullopt;  // f64 and integers: interp (oneDNN has no such matmul)
+  }
+}
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+struct Cache {
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<dnnl::matmul>> primitives;
+};
+Cache& cache() {
+  static Cache c;
+  return c;
+}
+
+std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs, const dims& c, DType t) {
+  std::string k(1, static_cast<char>(t));
+  for (const dims* v : {&a, &as, &b, &bs, &c}) {
+    for (int64_t x : *v) k += std::to_string(x) + ',';
+    k += ';';
+  }
+  return k;
+}
+
+}  // namespace
+
+std::optional<std::vector<BufferPtr>> matmul(const Node& n, std::span<const Operand> in, Backend& be) {
+  const Attrs& at = n.attrs;
+  const TensorType &ta = in[0].type, &tb = in[1].type;
+  auto dt = dnnl_type(ta.dtype);
+  if (!dt || tb.dtype != ta.dtype || n.outputs[0].dtype != ta.dtype) return std::nullopt;
+  std::vector<int64_t> sa = strides_of(ta.shape), sb = strides_of(tb.shape);
+  auto batch_a = merge(ta.shape, sa, at.lhs_batch), batch_b = merge(tb.shape, sb, at.rhs_batch);
+  auto k_a = merge(ta.shape, sa, at.lhs_contract), k_b = merge(tb.shape, sb, at.rhs_contract);
+  auto m = merge(ta.shape, sa, free_dims(ta.shape.rank(), at.lhs_contract, at.lhs_batch));
+  auto nn = merge(tb.shape, sb, free_dims(tb.shape.rank(), at.rhs_contract, at.rhs_batch));
+  if (!batch_a || !batch_b || !k_a || !k_b || !m || !nn) return std::nullopt;
+  int64_t B = batch_a->size, M = m->size, N = nn->size, K = k_a->size;
+  if (B == 0 || M == 0 || N == 0 || K == 0) return std::nullopt;  // nothing to multiply: interp
+  dims a_dims{B, M, K}, a_str{batch_a->stride, m->stride, k_a->stride};
+  dims b_dims{B, K, N}, b_str{batch_b->stride, k_b->stride, nn->stride};
+  dims c_dims{B, M, N}, c_str{M * N, N, 1};
+  std::shared_ptr<dnnl::matmul> prim;
+  {
+    Cache& c = cache();
+    std::string key = key_of(a_dims, a_str, b_dims, b_str, c_dims, ta.dtype);
+    std::lock_guard lock(c.mu);
+    auto it = c.primitives.find(key);
+    if (it != c.primitives.end()) {
+      prim = it->second;
+    } else {
+      try {
+        dnnl::matmul::desc d({a_dims, *dt, a_str}, {b_dims, *dt, b_str}, {c_dims, *dt, c_str});
+        prim = std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(d, cpu_engine()));
+      } catch (const dnnl::error&) {
+        prim = nullptr;  // no kernel for this dtype on this CPU
+      }
+      c.primitives.emplace(key, prim);
+    }
+  }
+  if (!prim) return std::nullopt;
+  BufferPtr out = be.allocate(n.outputs[0].bytes("dot_general", n.where));
+  dnnl::engine& e = cpu_engine();
+  dnnl::memory am({a_dims, *dt, a_str}, e, in[0].buffer->data());
+  dnnl::memory bm({b_dims, *dt, b_str}, e, in[1].buffer->data());
+  dnnl::memory cm({c_dims, *dt, c_str}, e, out->data());
+  thread_local dnnl::stream s(e);  // creating a stream per call costs microseconds
+  prim->execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  s.wait();
+  return std::vector<BufferPtr>{out};
+}
+
+}  // namespace nx::onednn
