@@ -5,10 +5,9 @@
 #include "matmul.hpp"
 
 #include <algorithm>
-#include <mutex>
-#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
-#include <unordered_map>
+
+#include "dnnl_common.hpp"
 
 namespace nx::onednn {
 namespace {
@@ -61,20 +60,6 @@ std::optional<dnnl::memory::data_type> dnnl_type(DType t) {
   }
 }
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-struct Cache {
-  std::mutex mu;
-  std::unordered_map<std::string, std::shared_ptr<dnnl::matmul>> primitives;
-};
-Cache& cache() {
-  static Cache c;
-  return c;
-}
-
 std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs, const dims& c, DType t) {
   std::string k(1, static_cast<char>(t));
   for (const dims* v : {&a, &as, &b, &bs, &c}) {
@@ -102,31 +87,18 @@ std::optional<std::vector<BufferPtr>> matmul(const Node& n, std::span<const Oper
   dims a_dims{B, M, K}, a_str{batch_a->stride, m->stride, k_a->stride};
   dims b_dims{B, K, N}, b_str{batch_b->stride, k_b->stride, nn->stride};
   dims c_dims{B, M, N}, c_str{M * N, N, 1};
-  std::shared_ptr<dnnl::matmul> prim;
-  {
-    Cache& c = cache();
-    std::string key = key_of(a_dims, a_str, b_dims, b_str, c_dims, ta.dtype);
-    std::lock_guard lock(c.mu);
-    auto it = c.primitives.find(key);
-    if (it != c.primitives.end()) {
-      prim = it->second;
-    } else {
-      try {
+  std::shared_ptr<dnnl::matmul> prim =
+      cached<dnnl::matmul>(key_of(a_dims, a_str, b_dims, b_str, c_dims, ta.dtype), [&] {
         dnnl::matmul::desc d({a_dims, *dt, a_str}, {b_dims, *dt, b_str}, {c_dims, *dt, c_str});
-        prim = std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(d, cpu_engine()));
-      } catch (const dnnl::error&) {
-        prim = nullptr;  // no kernel for this dtype on this CPU
-      }
-      c.primitives.emplace(key, prim);
-    }
-  }
+        return std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(d, engine()));
+      });
   if (!prim) return std::nullopt;
   BufferPtr out = be.allocate(n.outputs[0].bytes("dot_general", n.where));
-  dnnl::engine& e = cpu_engine();
+  dnnl::engine& e = engine();
   dnnl::memory am({a_dims, *dt, a_str}, e, in[0].buffer->data());
   dnnl::memory bm({b_dims, *dt, b_str}, e, in[1].buffer->data());
   dnnl::memory cm({c_dims, *dt, c_str}, e, out->data());
-  thread_local dnnl::stream s(e);  // creating a stream per call costs microseconds
+  dnnl::stream& s = stream();
   prim->execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   s.wait();
   return std::vector<BufferPtr>{out};

@@ -1,5 +1,6 @@
 // The oneDNN backend: host buffers, nodes it maps to oneDNN primitives run there, the rest
 // on the interp kernels (per node, so every graph runs).
+#include "conv.hpp"
 #include "matmul.hpp"
 #include "nx/interp.hpp"
 #include "nx/onednn.hpp"
@@ -15,6 +16,8 @@ class OnednnBackend : public Backend {
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
     if (node.op == Op::DotGeneral)
       if (auto r = matmul(node, inputs, *this)) return std::move(*r);
+    if (node.op == Op::Conv)
+      if (auto r = conv(node, inputs, *this)) return std::move(*r);
     return interp::evaluate(node, inputs, *this);
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
