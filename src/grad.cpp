@@ -692,6 +692,7 @@ std::vector<std::shared_ptr<const Node>> topological(const std::vector<std::shar
 }  // namespace
 
 Tensor grad_leaf(const Tensor& t, Where where) {
+  if (!t.defined()) throw ValueError("grad", "an argument to differentiate is an undefined tensor", where);
   // A distinct node (a no-op reshape) so that gradients are collected for this use only.
   Tensor x = t.is_traced() ? t : make_traced(constant_value(t), t.is_weak());
   return apply1(Op::Reshape, {}, {x}, TensorType{t.dtype(), t.shape()}, where, t.is_weak());
@@ -759,7 +760,11 @@ std::vector<Tensor> jvp_leaves(const std::function<std::vector<Tensor>(const std
                                const std::vector<Tensor>& primals, const std::vector<Tensor>& tangents,
                                std::vector<Tensor>& ys, Where where) {
   bool same = primals.size() == tangents.size();
-  for (size_t i = 0; same && i < primals.size(); ++i) same = primals[i].impl()->type == tangents[i].impl()->type;
+  for (size_t i = 0; same && i < primals.size(); ++i) {
+    if (!primals[i].defined() || !tangents[i].defined())
+      throw ValueError("jvp", "a primal or tangent is an undefined tensor", where);
+    same = primals[i].impl()->type == tangents[i].impl()->type;
+  }
   if (!same) throw ShapeError("jvp", "the tangents " + shapes_str(tangents) + " must match the primals " +
                                          shapes_str(primals) + " in structure, shapes and dtypes", where);
   std::vector<Tensor> leaves, seeds;

@@ -487,11 +487,11 @@ const Tensor& CsvTable::operator[](const std::string& name) const {
   throw ValueError("CsvTable", "no column named '" + excerpt(name) + "'", Where{});
 }
 
-Tensor CsvTable::matrix(DType dtype) const {
-  if (columns.empty()) return zeros({0, 0}, dtype);
+Tensor CsvTable::matrix(DType dtype, Where where) const {
+  if (columns.empty()) return zeros({0, 0}, dtype, where);
   std::vector<Tensor> cs;
-  for (const Tensor& c : columns) cs.push_back(as_type(c, dtype));
-  return stack(cs, 1);
+  for (const Tensor& c : columns) cs.push_back(as_type(c, dtype, where));
+  return stack(cs, 1, where);
 }
 
 CsvTable parse_csv(std::string_view text, CsvOpts opts, Where where) {

@@ -99,6 +99,13 @@ TEST(Jvp, TuplesTreesAndErrors) {
   EXPECT_EQ(jf.stats().compiles, 1);
   expect_error<nx::ShapeError>([&] { nx::jvp([](const nx::Tensor& t) { return t; })(x, nx::ones({2})); },
                                "must match the primals");
+  // Undefined tensors inside a trace (eager calls are caught by jit's signature check).
+  auto jvp_inside = nx::jit([](const nx::Tensor& t) { return nx::jvp([](const nx::Tensor& u) { return u; })(t, nx::Tensor()).second; });
+  EXPECT_THROW(jvp_inside(x), nx::ValueError);
+  auto grad_inside = nx::jit([](const nx::Tensor& t) {
+    return t + nx::grad([](const nx::Tensor& u) { return nx::sum(u); })(nx::Tensor());
+  });
+  EXPECT_THROW(grad_inside(x), nx::ValueError);
 }
 
 TEST(GradProjected, LargeShapes) {

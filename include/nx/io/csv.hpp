@@ -36,7 +36,7 @@ struct CsvTable {
   // The column called `name`; nx::ValueError when there is none.
   const Tensor& operator[](const std::string& name) const;
   // All columns side by side, shape (rows, columns), converted to `dtype`.
-  Tensor matrix(DType dtype = f32) const;
+  Tensor matrix(DType dtype = f32, Where where = Where::current()) const;
 };
 
 // Blank lines are skipped. Numbers may have surrounding spaces and a leading '+';
