@@ -98,6 +98,45 @@ Graph fold_constants(const Graph& g) {
   return rebuild(g, remap);
 }
 
-Graph optimize(const Graph& g) { return eliminate_common_subexpressions(fold_constants(g)); }
+namespace {
+// True when `v` is a float constant, or a broadcast of one, whose every element is 1.
+bool is_one(const Value& v) {
+  const Node* n = v.node.get();
+  if (n->op == Op::Broadcast) n = n->inputs[0].node.get();
+  if (n->op != Op::Constant || n->outputs[0].shape.size() > kMaxFoldElements) return false;
+  auto all = [&](auto one) {
+    const auto* p = static_cast<const decltype(one)*>(n->constant->data());
+    for (int64_t i = 0; i < n->outputs[0].shape.size(); ++i)
+      if (p[i] != one) return false;
+    return true;
+  };
+  switch (n->outputs[0].dtype) {
+    case DType::f32: return all(1.0f);
+    case DType::f64: return all(1.0);
+    default: return false;
+  }
+}
+}  // namespace
+
+// x * 1 -> x (exact for every x, NaN and -0 included). Gradients seed their cotangents
+// with ones, so this keeps a backward graph free of multiplications by one.
+Graph simplify(const Graph& g) {
+  Remap remap;
+  for (const auto& n0 : g.nodes) {
+    std::shared_ptr<const Node> n = remap_inputs(n0, remap);
+    if (n->op == Op::Multiply)
+      for (int side = 0; side < 2; ++side) {
+        const Value &one = n->inputs[static_cast<size_t>(side)], &x = n->inputs[static_cast<size_t>(1 - side)];
+        if (is_one(one) && x.index == 0 && x.node->outputs.size() == 1 && x.type() == n->outputs[0]) {
+          n = x.node;
+          break;
+        }
+      }
+    if (n != n0) remap[n0.get()] = n;
+  }
+  return rebuild(g, remap);
+}
+
+Graph optimize(const Graph& g) { return eliminate_common_subexpressions(simplify(fold_constants(g))); }
 
 }  // namespace nx

@@ -1,6 +1,7 @@
 // The interp backend: plain reference kernels on the host; compile() walks the graph.
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <unordered_map>
 
 #include "kernels.hpp"
@@ -58,6 +59,8 @@ Outputs dispatch(const Node& n, std::span<const Operand> in, Backend& be) {
   throw Error(std::string(op_name(n.op)), "the interp backend cannot execute this op", n.where);
 }
 
+using NodeRunner = std::function<std::vector<BufferPtr>(const Node&, std::span<const Operand>)>;
+
 // Runs a graph node by node; intermediate buffers are dropped after their last use.
 class NodeByNode : public Executable {
  public:
@@ -110,7 +113,8 @@ class InterpBackend : public Backend {
     return dispatch(node, inputs, *this);
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
-    return node_by_node(graph, [this](const Node& n, std::span<const Operand> in) { return dispatch(n, in, *this); });
+    return std::make_unique<NodeByNode>(graph,
+                                        [this](const Node& n, std::span<const Operand> in) { return dispatch(n, in, *this); });
   }
 };
 
@@ -118,10 +122,6 @@ class InterpBackend : public Backend {
 
 std::vector<BufferPtr> evaluate(const Node& node, std::span<const Operand> inputs, Backend& be) {
   return dispatch(node, inputs, be);
-}
-
-std::unique_ptr<Executable> node_by_node(Graph graph, NodeRunner run) {
-  return std::make_unique<NodeByNode>(std::move(graph), std::move(run));
 }
 
 }  // namespace interp

@@ -1,14 +1,21 @@
-// conv -> dnnl::convolution_forward with format_tag::any, so oneDNN chooses blocked layouts;
-// operands are reordered into them and the result back to row-major. The primitive and its
-// reorders are cached by shapes and attributes.
-#include "conv.hpp"
-
-#include <mutex>
+// conv -> oneDNN convolutions. nx's gradient of a convolution is itself two convolutions
+// (src/grad.cpp); this file recognises them by their attributes and runs oneDNN's
+// backward primitives, as XLA's GPU backend does for cuDNN:
+//  - forward: no input dilation, no batch groups;
+//  - backward data: input dilation s with unit strides, i.e. the transposed convolution
+//    conv(g dilated by s, flipped and channel-swapped w). oneDNN wants w itself, so the
+//    (small) kernel is flipped back while it is reordered;
+//  - backward weights: conv(x^T, g^T) with the gradient image as the kernel (larger than
+//    the output) or with batch groups. x and g are read through the transposes (Held
+//    views), the weight gradient written through strides into the row-major result.
+// All descriptors use format_tag::any, so oneDNN picks blocked layouts; operands are
+// reordered into them, and the result is returned in the layout it was computed in.
+#include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
-#include <unordered_map>
 
 #include "dnnl_common.hpp"
+#include "kernels.hpp"
 
 namespace nx::onednn {
 namespace {
@@ -16,75 +23,231 @@ namespace {
 using dims = dnnl::memory::dims;
 using dt = dnnl::memory::data_type;
 
-struct Plan {
-  dnnl::memory::desc src, weights, dst;  // row-major, as nx holds them
-  dnnl::convolution_forward::primitive_desc pd;
-  dnnl::convolution_forward prim;
+dnnl::memory::desc any(const dims& d) { return {d, dt::f32, dnnl::memory::format_tag::any}; }
+
+struct Geometry {
+  dims strides, dilates, pad_l, pad_r;  // oneDNN's: dilation counts the gaps
 };
 
-dims row_major(const dims& d) {
-  dims s(d.size(), 1);
-  for (size_t i = d.size(); i-- > 1;) s[i - 1] = s[i] * d[i];
-  return s;
+// The right padding oneDNN needs for `out` outputs from `in` inputs, given the left
+// padding: any value that makes the floor division come out right describes the same
+// convolution; the one closest to zero keeps oneDNN's checks happy.
+int64_t right_padding(int64_t in, int64_t out, int64_t pad_l, int64_t span, int64_t stride) {
+  int64_t lo = (out - 1) * stride + span + 1 - in - pad_l;
+  return std::clamp<int64_t>(0, lo, lo + stride - 1);
 }
 
-// A memory object for `want`: `plain` itself when the layouts agree, else a reordered copy.
-dnnl::memory in_layout(const dnnl::memory& plain, const dnnl::memory::desc& want, dnnl::stream& s) {
-  if (plain.get_desc() == want) return plain;
-  dnnl::memory m(want, engine());
-  dnnl::reorder(plain, m).execute(s, const_cast<dnnl::memory&>(plain), m);
-  return m;
+std::string key_of(const char* kind, std::initializer_list<const dims*> parts) {
+  std::string key = kind;
+  for (const dims* v : parts) {
+    for (int64_t x : *v) key += std::to_string(x) + ',';
+    key += ';';
+  }
+  return key;
+}
+
+dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind prop, const dims& x, const dims& w, const dims& y,
+                                             const Geometry& g) {
+  return {prop, dnnl::algorithm::convolution_direct, any(x), any(w), any(y), g.strides, g.dilates, g.pad_l, g.pad_r};
+}
+
+// The result of a primitive writing `desc`: a buffer holding that layout.
+Held fresh(const dnnl::memory::desc& desc, Backend& be) { return {be.allocate(desc.get_size()), desc}; }
+
+// Weights dims for `groups` (oneDNN puts the group first: (G, O/G, I/G, ...)).
+dims grouped(dims w, int64_t groups) {
+  if (groups == 1) return w;
+  w.insert(w.begin(), groups);
+  w[1] /= groups;
+  return w;
+}
+
+struct ForwardPlan {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward prim;
+  dnnl::memory::desc weights;  // row-major, grouped
+};
+
+HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo, Backend& be) {
+  dims x = in[0].type.shape.to_vector(), y = n.outputs[0].shape.to_vector();
+  dims w = grouped(in[1].type.shape.to_vector(), n.attrs.k);
+  auto plan = cached<ForwardPlan>(key_of("conv", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
+    dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference, x, w, y, geo),
+                                                  engine());
+    return std::make_shared<ForwardPlan>(ForwardPlan{pd, dnnl::convolution_forward(pd), {w, dt::f32, row_major_strides(w)}});
+  });
+  if (!plan) return {};
+  // Grouped weights are a view of row-major ones; ungrouped ones may be any layout.
+  BufferPtr w_row_major = n.attrs.k == 1 ? nullptr : materialize(in[1].held, in[1].type, be);
+  dnnl::memory wm = w_row_major ? dnnl::memory(plan->weights, engine(), w_row_major->data()) : memory_of(in[1].held);
+  dnnl::memory xm = in_layout(memory_of(in[0].held), plan->pd.src_desc()), wb = in_layout(wm, plan->pd.weights_desc());
+  Held out = fresh(plan->pd.dst_desc(), be);
+  dnnl::memory ym = memory_of(out);
+  dnnl::stream& s = stream();
+  plan->prim.execute(s, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, ym}});
+  s.wait();
+  count("conv_forward");
+  return {out};
+}
+
+struct DataPlan {
+  dnnl::convolution_backward_data::primitive_desc pd;
+  dnnl::convolution_backward_data prim;
+};
+
+// kt (C, O/G, k...) holds w (O, C/G, k...) with the channels of each group swapped and the
+// window reversed; writes w row-major, grouped (G, O/G, C/G, k...).
+std::vector<float> unflip(const float* kt, int64_t groups, int64_t c, int64_t o_per, int64_t window) {
+  int64_t c_per = c / groups;
+  std::vector<float> w(static_cast<size_t>(c * o_per * window));
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t o = 0; o < o_per; ++o)
+      for (int64_t ci = 0; ci < c_per; ++ci) {
+        const float* from = kt + ((g * c_per + ci) * o_per + o) * window;
+        float* to = w.data() + ((g * o_per + o) * c_per + ci) * window;
+        for (int64_t k = 0; k < window; ++k) to[k] = from[window - 1 - k];
+      }
+  return w;
+}
+
+HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) {
+  const Attrs& at = n.attrs;
+  const Shape &gs = in[0].type.shape, &ks = in[1].type.shape, &xs = n.outputs[0].shape;
+  int ns = gs.rank() - 2;
+  int64_t groups = at.k, window = 1;
+  Geometry geo;
+  for (int i = 0; i < ns; ++i) {
+    size_t u = static_cast<size_t>(i);
+    int64_t span = (ks[2 + i] - 1) * at.rhs_dilation[u];
+    window *= ks[2 + i];
+    geo.strides.push_back(at.lhs_dilation[u]);
+    geo.dilates.push_back(at.rhs_dilation[u] - 1);
+    geo.pad_l.push_back(span - at.lo[u]);
+    geo.pad_r.push_back(right_padding(xs[2 + i], gs[2 + i], geo.pad_l.back(), span, at.lhs_dilation[u]));
+    if (geo.pad_l.back() < 0) return {};
+  }
+  dims x = xs.to_vector(), y = gs.to_vector(), w{gs[1], xs[1] / groups};  // (O, C/G): O is g's channels
+  for (int i = 0; i < ns; ++i) w.push_back(ks[2 + i]);
+  w = grouped(w, groups);
+  auto plan = cached<DataPlan>(key_of("conv_bwd_data", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
+    dnnl::convolution_forward::primitive_desc hint(forward_desc(dnnl::prop_kind::forward_training, x, w, y, geo),
+                                                    engine());
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, any(x), any(w), any(y), geo.strides,
+                                            geo.dilates, geo.pad_l, geo.pad_r);
+    dnnl::convolution_backward_data::primitive_desc pd(d, engine(), hint);
+    return std::make_shared<DataPlan>(DataPlan{pd, dnnl::convolution_backward_data(pd)});
+  });
+  if (!plan) return {};
+  BufferPtr kt = materialize(in[1].held, in[1].type, be);
+  std::vector<float> wv = unflip(static_cast<const float*>(kt->data()), groups, xs[1], gs[1] / groups, window);
+  dnnl::memory wm({w, dt::f32, row_major_strides(w)}, engine(), wv.data());
+  dnnl::memory gm = in_layout(memory_of(in[0].held), plan->pd.diff_dst_desc()), wb = in_layout(wm, plan->pd.weights_desc());
+  Held out = fresh(plan->pd.diff_src_desc(), be);
+  dnnl::memory xm = memory_of(out);
+  dnnl::stream& s = stream();
+  plan->prim.execute(s, {{DNNL_ARG_DIFF_DST, gm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DIFF_SRC, xm}});
+  s.wait();  // before wv goes
+  count("conv_backward_data");
+  return {out};
+}
+
+struct WeightsPlan {
+  dnnl::convolution_backward_weights::primitive_desc pd;
+  dnnl::convolution_backward_weights prim;
+};
+
+// Swaps the first two axes of a held value (a view: no copy).
+dnnl::memory::desc swap01(const dnnl::memory::desc& d) {
+  std::vector<int> perm(static_cast<size_t>(d.data.ndims));
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+  std::swap(perm[0], perm[1]);
+  return d.permute_axes(perm);
+}
+
+HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& be) {
+  const Attrs& at = n.attrs;
+  // lhs x^T (C, N, x...), rhs g^T (O, N, g...), result (C/B, O, k...) for B batch groups.
+  const Shape &xs = in[0].type.shape, &gs = in[1].type.shape, &ws = n.outputs[0].shape;
+  int ns = xs.rank() - 2;
+  int64_t groups = at.k2, c = xs[0], o = gs[0];
+  Geometry geo;
+  for (int i = 0; i < ns; ++i) {
+    size_t u = static_cast<size_t>(i);
+    geo.strides.push_back(at.rhs_dilation[u]);
+    geo.dilates.push_back(at.strides[u] - 1);
+    geo.pad_l.push_back(at.lo[u]);
+    geo.pad_r.push_back(right_padding(xs[2 + i], gs[2 + i], at.lo[u], (ws[2 + i] - 1) * at.strides[u], at.rhs_dilation[u]));
+  }
+  dims x{xs[1], c}, y{gs[1], o}, w{o, c / groups}, w_str{1, o};  // strides of w in (C/B, O, k...)
+  int64_t window = 1;
+  for (int i = 0; i < ns; ++i) x.push_back(xs[2 + i]), y.push_back(gs[2 + i]), w.push_back(ws[2 + i]), window *= ws[2 + i];
+  dims k_str = row_major_strides(dims(w.begin() + 2, w.end()));
+  for (int64_t& s : w_str) s *= window;
+  w_str.insert(w_str.end(), k_str.begin(), k_str.end());
+  if (groups > 1) {  // (G, O/G, C/G, k...): group g starts at output channel g*O/G
+    w = grouped(w, groups);
+    w_str.insert(w_str.begin(), w_str[0] * (o / groups));
+  }
+  auto plan = cached<WeightsPlan>(key_of("conv_bwd_weights", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
+    dnnl::convolution_forward::primitive_desc hint(forward_desc(dnnl::prop_kind::forward_training, x, w, y, geo),
+                                                    engine());
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, any(x), any(w), any(y),
+                                               geo.strides, geo.dilates, geo.pad_l, geo.pad_r);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, engine(), hint);
+    return std::make_shared<WeightsPlan>(WeightsPlan{pd, dnnl::convolution_backward_weights(pd)});
+  });
+  if (!plan) return {};
+  Held xv{in[0].held.buffer, swap01(in[0].held.desc)}, gv{in[1].held.buffer, swap01(in[1].held.desc)};
+  dnnl::memory xm = in_layout(memory_of(xv), plan->pd.src_desc()), gm = in_layout(memory_of(gv), plan->pd.diff_dst_desc());
+  BufferPtr out = be.allocate(n.outputs[0].bytes("conv", n.where));
+  dnnl::memory result({w, dt::f32, w_str}, engine(), out->data());
+  bool direct = plan->pd.diff_weights_desc() == result.get_desc();
+  dnnl::memory wm = direct ? result : dnnl::memory(plan->pd.diff_weights_desc(), engine());
+  dnnl::stream& s = stream();
+  plan->prim.execute(s, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, gm}, {DNNL_ARG_DIFF_WEIGHTS, wm}});
+  if (!direct) dnnl::reorder(wm, result).execute(s, wm, result);
+  s.wait();
+  count("conv_backward_weights");
+  return {plain(n.outputs[0], out)};
 }
 
 }  // namespace
 
-std::optional<std::vector<BufferPtr>> conv(const Node& n, std::span<const Operand> in, Backend& be) {
+std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend& be) {
   const Attrs& at = n.attrs;
   const Shape &xs = in[0].type.shape, &ks = in[1].type.shape, &ys = n.outputs[0].shape;
-  int spatial = xs.rank() - 2;
-  if (in[0].type.dtype != DType::f32 || in[1].type.dtype != DType::f32 || spatial < 1 || spatial > 3 || at.k2 != 1 ||
-      xs.size() == 0 || ks.size() == 0 || ys.size() == 0)
+  int ns = xs.rank() - 2;
+  if (in[0].type.dtype != DType::f32 || in[1].type.dtype != DType::f32 || ns < 1 || ns > 3 || xs.size() == 0 ||
+      ks.size() == 0 || ys.size() == 0)
     return std::nullopt;
-  dims strides, dilates, pad_l, pad_r;
-  for (int i = 0; i < spatial; ++i) {
+  bool input_dilated = false, unit_strides = true, non_negative = true;
+  int64_t kernel_volume = 1, out_volume = 1;
+  for (int i = 0; i < ns; ++i) {
     size_t u = static_cast<size_t>(i);
-    if (at.lhs_dilation[u] != 1 || at.lo[u] < 0 || at.hi[u] < 0) return std::nullopt;
-    strides.push_back(at.strides[u]);
-    dilates.push_back(at.rhs_dilation[u] - 1);  // oneDNN counts the gaps
-    pad_l.push_back(at.lo[u]);
-    pad_r.push_back(at.hi[u]);
+    input_dilated |= at.lhs_dilation[u] != 1;
+    unit_strides &= at.strides[u] == 1;
+    non_negative &= at.lo[u] >= 0 && at.hi[u] >= 0;
+    kernel_volume *= ks[2 + i];
+    out_volume *= ys[2 + i];
   }
-  int64_t groups = at.k;
-  dims x_dims = xs.to_vector(), y_dims = ys.to_vector(), k_dims = ks.to_vector();
-  if (groups > 1) {  // (O, C/G, ...) is (G, O/G, C/G, ...) in the same memory
-    k_dims.insert(k_dims.begin(), groups);
-    k_dims[1] /= groups;
+  HeldValues out;
+  if (!input_dilated && at.k == 1 && (at.k2 > 1 || kernel_volume >= out_volume)) {
+    out = backward_weights(n, in, be);
+  } else if (input_dilated && unit_strides && at.k2 == 1) {
+    out = backward_data(n, in, be);
+  } else if (!input_dilated && at.k2 == 1 && non_negative) {
+    Geometry geo;
+    for (int i = 0; i < ns; ++i) {
+      size_t u = static_cast<size_t>(i);
+      geo.strides.push_back(at.strides[u]);
+      geo.dilates.push_back(at.rhs_dilation[u] - 1);
+      geo.pad_l.push_back(at.lo[u]);
+      geo.pad_r.push_back(at.hi[u]);
+    }
+    out = forward(n, in, geo, be);
   }
-  std::string key = "conv";
-  for (const dims* v : {&x_dims, &k_dims, &y_dims, &strides, &dilates, &pad_l, &pad_r}) {
-    for (int64_t x : *v) key += std::to_string(x) + ',';
-    key += ';';
-  }
-  std::shared_ptr<Plan> plan = cached<Plan>(key, [&]() -> std::shared_ptr<Plan> {
-    auto any = [](const dims& d) { return dnnl::memory::desc(d, dt::f32, dnnl::memory::format_tag::any); };
-    dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                      any(x_dims), any(k_dims), any(y_dims), strides, dilates, pad_l, pad_r);
-    dnnl::convolution_forward::primitive_desc pd(d, engine());
-    return std::make_shared<Plan>(Plan{{x_dims, dt::f32, row_major(x_dims)}, {k_dims, dt::f32, row_major(k_dims)},
-                                       {y_dims, dt::f32, row_major(y_dims)}, pd, dnnl::convolution_forward(pd)});
-  });
-  if (!plan) return std::nullopt;
-  BufferPtr out = be.allocate(n.outputs[0].bytes("conv", n.where));
-  dnnl::stream& s = stream();
-  dnnl::memory x(plan->src, engine(), in[0].buffer->data()), k(plan->weights, engine(), in[1].buffer->data());
-  dnnl::memory y(plan->dst, engine(), out->data());
-  dnnl::memory xb = in_layout(x, plan->pd.src_desc(), s), kb = in_layout(k, plan->pd.weights_desc(), s);
-  bool plain_out = plan->pd.dst_desc() == plan->dst;
-  dnnl::memory yb = plain_out ? y : dnnl::memory(plan->pd.dst_desc(), engine());
-  plan->prim.execute(s, {{DNNL_ARG_SRC, xb}, {DNNL_ARG_WEIGHTS, kb}, {DNNL_ARG_DST, yb}});
-  if (!plain_out) dnnl::reorder(yb, y).execute(s, yb, y);
-  s.wait();
-  return std::vector<BufferPtr>{out};
+  if (out.empty()) return std::nullopt;
+  return out;
 }
 
 }  // namespace nx::onednn

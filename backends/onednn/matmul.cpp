@@ -2,7 +2,7 @@
 // into one strided dim each (true for x @ w, x @ w^T, batched attention products...), so
 // transposes are folded into memory descriptors, never copied. Primitives are cached by
 // dims, strides and dtype.
-#include "matmul.hpp"
+#include "kernels.hpp"
 
 #include <algorithm>
 #include <string>
@@ -18,13 +18,6 @@ using dims = dnnl::memory::dims;
 struct Merged {
   int64_t size = 1, stride = 1;
 };
-
-// Row-major element strides of `s`.
-std::vector<int64_t> strides_of(const Shape& s) {
-  std::vector<int64_t> st(static_cast<size_t>(s.rank()), 1);
-  for (int i = s.rank() - 2; i >= 0; --i) st[static_cast<size_t>(i)] = st[static_cast<size_t>(i) + 1] * s[i + 1];
-  return st;
-}
 
 // Merges `group` (dims of `s`, in index order of the merged dim) into one, if the
 // addresses they produce are those of a single strided dim. Size-1 dims do not matter.
@@ -51,15 +44,6 @@ std::vector<int64_t> free_dims(int rank, const std::vector<int64_t>& contract, c
   return f;
 }
 
-std::optional<dnnl::memory::data_type> dnnl_type(DType t) {
-  switch (t) {
-    case DType::f32: return dnnl::memory::data_type::f32;
-    case DType::bf16: return dnnl::memory::data_type::bf16;
-    case DType::f16: return dnnl::memory::data_type::f16;
-    default: return std::nullopt;  // f64 and integers: interp (oneDNN has no such matmul)
-  }
-}
-
 std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs, const dims& c, DType t) {
   std::string k(1, static_cast<char>(t));
   for (const dims* v : {&a, &as, &b, &bs, &c}) {
@@ -71,12 +55,15 @@ std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs,
 
 }  // namespace
 
-std::optional<std::vector<BufferPtr>> matmul(const Node& n, std::span<const Operand> in, Backend& be) {
+std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backend& be) {
   const Attrs& at = n.attrs;
   const TensorType &ta = in[0].type, &tb = in[1].type;
   auto dt = dnnl_type(ta.dtype);
-  if (!dt || tb.dtype != ta.dtype || n.outputs[0].dtype != ta.dtype) return std::nullopt;
-  std::vector<int64_t> sa = strides_of(ta.shape), sb = strides_of(tb.shape);
+  bool floating = ta.dtype == DType::f32 || ta.dtype == DType::bf16 || ta.dtype == DType::f16;
+  if (!floating || tb.dtype != ta.dtype || n.outputs[0].dtype != ta.dtype) return std::nullopt;  // f64, ints: interp
+  auto sa_ = strides_of(in[0].held), sb_ = strides_of(in[1].held);
+  if (!sa_ || !sb_) return std::nullopt;  // blocked: the caller reorders to row-major
+  const std::vector<int64_t> &sa = *sa_, &sb = *sb_;
   auto batch_a = merge(ta.shape, sa, at.lhs_batch), batch_b = merge(tb.shape, sb, at.rhs_batch);
   auto k_a = merge(ta.shape, sa, at.lhs_contract), k_b = merge(tb.shape, sb, at.rhs_contract);
   auto m = merge(ta.shape, sa, free_dims(ta.shape.rank(), at.lhs_contract, at.lhs_batch));
@@ -95,13 +82,14 @@ std::optional<std::vector<BufferPtr>> matmul(const Node& n, std::span<const Oper
   if (!prim) return std::nullopt;
   BufferPtr out = be.allocate(n.outputs[0].bytes("dot_general", n.where));
   dnnl::engine& e = engine();
-  dnnl::memory am({a_dims, *dt, a_str}, e, in[0].buffer->data());
-  dnnl::memory bm({b_dims, *dt, b_str}, e, in[1].buffer->data());
+  dnnl::memory am({a_dims, *dt, a_str}, e, in[0].held.buffer->data());
+  dnnl::memory bm({b_dims, *dt, b_str}, e, in[1].held.buffer->data());
   dnnl::memory cm({c_dims, *dt, c_str}, e, out->data());
   dnnl::stream& s = stream();
   prim->execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   s.wait();
-  return std::vector<BufferPtr>{out};
+  count("matmul");
+  return HeldValues{plain(n.outputs[0], out)};
 }
 
 }  // namespace nx::onednn

@@ -1,7 +1,11 @@
-// The oneDNN backend: host buffers, nodes it maps to oneDNN primitives run there, the rest
-// on the interp kernels (per node, so every graph runs).
-#include "conv.hpp"
-#include "matmul.hpp"
+// The oneDNN backend: host buffers; nodes it maps to oneDNN primitives run there, the rest
+// on the interp kernels (per node, so every graph runs). Between nodes a value stays in the
+// layout it was produced in (Held): transposes are views, convolutions keep oneDNN's
+// blocked layouts, and a reorder to row-major happens only where a consumer needs it.
+#include <mutex>
+#include <unordered_map>
+
+#include "kernels.hpp"
 #include "nx/interp.hpp"
 #include "nx/onednn.hpp"
 
@@ -9,19 +13,132 @@ namespace nx {
 namespace onednn {
 namespace {
 
+std::mutex counts_mu;
+std::map<std::string, int64_t> counts;
+
+}  // namespace
+
+void count(const std::string& kernel) {
+  std::lock_guard lock(counts_mu);
+  ++counts[kernel];
+}
+
+std::map<std::string, int64_t> kernel_counts() {
+  std::lock_guard lock(counts_mu);
+  return counts;
+}
+
+void reset_kernel_counts() {
+  std::lock_guard lock(counts_mu);
+  counts.clear();
+}
+
+namespace {
+
+// A transpose of a strided or blocked value is the same memory with its axes permuted.
+std::optional<HeldValues> transpose_view(const Node& n, const Input& x) {
+  if (x.held.desc.is_zero() || x.type.shape.size() == 0) return std::nullopt;
+  std::vector<int> to(n.attrs.axes.size());  // input axis perm[i] becomes axis i
+  for (size_t i = 0; i < to.size(); ++i) to[static_cast<size_t>(n.attrs.axes[i])] = static_cast<int>(i);
+  count("transpose_view");
+  return HeldValues{{x.held.buffer, x.held.desc.permute_axes(to)}};
+}
+
+std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in, Backend& be) {
+  switch (n.op) {
+    case Op::DotGeneral: return matmul(n, in, be);
+    case Op::Conv: return conv(n, in, be);
+    case Op::Transpose: return transpose_view(n, in[0]);
+    default: return std::nullopt;
+  }
+}
+
+// One node: as a oneDNN primitive on the held layouts, else on row-major copies, else on
+// the interp kernel.
+HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be) {
+  if (auto r = run_primitive(n, in, be)) return std::move(*r);
+  bool reordered = false;
+  for (Input& x : in)
+    if (!is_row_major(x.held, x.type)) {
+      x.held = plain(x.type, materialize(x.held, x.type, be));
+      reordered = true;
+    }
+  if (reordered)
+    if (auto r = run_primitive(n, in, be)) return std::move(*r);
+  std::vector<Operand> ops;
+  for (const Input& x : in) ops.push_back({x.type, x.held.buffer});
+  if (n.op != Op::Constant && n.op != Op::Reshape) count("interp:" + std::string(op_name(n.op)));
+  std::vector<BufferPtr> outs = interp::evaluate(n, ops, be);
+  HeldValues held;
+  for (size_t i = 0; i < outs.size(); ++i) held.push_back(plain(n.outputs[i], std::move(outs[i])));
+  return held;
+}
+
+class Compiled : public Executable {
+ public:
+  Compiled(Graph g, Backend& be) : graph_(std::move(g)), be_(be) {
+    std::unordered_map<const Node*, size_t> slot;
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) slot[graph_.nodes[i].get()] = i;
+    auto ref = [&](const Value& v) { return Ref{slot.at(v.node.get()), static_cast<size_t>(v.index)}; };
+    last_use_.assign(graph_.nodes.size(), 0);
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+      std::vector<Ref> refs;
+      for (const Value& v : graph_.nodes[i]->inputs) refs.push_back(ref(v)), last_use_[refs.back().node] = i;
+      inputs_.push_back(std::move(refs));
+    }
+    for (const Value& v : graph_.outputs) outputs_.push_back(ref(v)), last_use_[outputs_.back().node] = graph_.nodes.size();
+  }
+
+  std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
+    if (inputs.size() != graph_.params.size())
+      throw ValueError("run", "expected " + std::to_string(graph_.params.size()) + " inputs, got " +
+                                  std::to_string(inputs.size()));
+    std::vector<HeldValues> values(graph_.nodes.size());
+    std::vector<Input> in;
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const Node& n = *graph_.nodes[i];
+      if (n.op == Op::Parameter) {
+        values[i] = {plain(n.outputs[0], inputs[static_cast<size_t>(n.param_index)])};
+        continue;
+      }
+      in.clear();
+      for (const Ref& r : inputs_[i]) in.push_back({type_of(r), values[r.node][r.index]});
+      values[i] = run_node(n, in, be_);
+      for (const Ref& r : inputs_[i])
+        if (last_use_[r.node] == i) values[r.node].clear();
+    }
+    std::vector<BufferPtr> out;
+    for (const Ref& r : outputs_) out.push_back(materialize(values[r.node][r.index], type_of(r), be_));
+    return out;
+  }
+
+ private:
+  struct Ref {
+    size_t node, index;
+  };
+  const TensorType& type_of(const Ref& r) const { return graph_.nodes[r.node]->outputs[r.index]; }
+
+  Graph graph_;
+  Backend& be_;
+  std::vector<std::vector<Ref>> inputs_;
+  std::vector<Ref> outputs_;
+  std::vector<size_t> last_use_;
+};
+
 class OnednnBackend : public Backend {
  public:
   std::string_view name() const override { return "onednn"; }
   BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
-    if (node.op == Op::DotGeneral)
-      if (auto r = matmul(node, inputs, *this)) return std::move(*r);
-    if (node.op == Op::Conv)
-      if (auto r = conv(node, inputs, *this)) return std::move(*r);
-    return interp::evaluate(node, inputs, *this);
+    std::vector<Input> in;
+    for (const Operand& x : inputs) in.push_back({x.type, plain(x.type, x.buffer)});
+    HeldValues held = run_node(node, in, *this);
+    std::vector<BufferPtr> out;
+    for (size_t i = 0; i < held.size(); ++i) out.push_back(materialize(held[i], node.outputs[i], *this));
+    return out;
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
-    return interp::node_by_node(graph, [this](const Node& n, std::span<const Operand> in) { return execute(n, in); });
+    return std::make_unique<Compiled>(graph, *this);
   }
 };
 

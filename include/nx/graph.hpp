@@ -97,6 +97,7 @@ size_t node_hash(const Node& n);
 // Optimisation passes; each returns a new graph.
 Graph eliminate_common_subexpressions(const Graph& g);
 Graph fold_constants(const Graph& g);
-Graph optimize(const Graph& g);  // CSE + constant folding + dead-code elimination
+Graph simplify(const Graph& g);  // algebraic identities (x * 1 -> x)
+Graph optimize(const Graph& g);  // constant folding + simplify + CSE + dead-code elimination
 
 }  // namespace nx

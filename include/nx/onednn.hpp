@@ -1,7 +1,18 @@
 // The oneDNN backend (registered as "onednn" when nx++ is built with oneDNN): matmul
 // through oneDNN primitives on the host; nodes it does not map run the interp kernels.
 #pragma once
+#include <cstdint>
+#include <map>
+#include <string>
 
 namespace nx {
 void register_onednn_backend();
-}
+
+namespace onednn {
+// How many nodes each oneDNN kernel ran ("matmul", "conv_forward", "conv_backward_data",
+// ...) and how many went to interp ("interp:<op>"), since the start or the last reset:
+// shows which nodes of a model fall back.
+std::map<std::string, int64_t> kernel_counts();
+void reset_kernel_counts();
+}  // namespace onednn
+}  // namespace nx

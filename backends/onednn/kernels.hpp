@@ -1,0 +1,28 @@
+// The nodes the oneDNN backend runs as oneDNN primitives. Each kernel returns nullopt for
+// what it cannot map (a dtype, layout or attribute oneDNN lacks); the caller then runs the
+// interp kernel on row-major copies, so every graph runs.
+#pragma once
+#include <optional>
+#include <span>
+#include <string>
+
+#include "held.hpp"
+
+namespace nx::onednn {
+
+// Records one node run by `kernel` (see nx::onednn::kernel_counts).
+void count(const std::string& kernel);
+
+struct Input {
+  TensorType type;
+  Held held;
+};
+
+// dot_general as a matmul over strided (batch, m, k) x (batch, k, n) views of the operands.
+std::optional<HeldValues> matmul(const Node& node, std::span<const Input> in, Backend& be);
+// conv as a oneDNN convolution: forward; or, recognised by its attributes, the
+// backward-data form (input dilation, unit strides: a transposed convolution) and the
+// backward-weights form (a kernel as large as the image, or batch groups).
+std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be);
+
+}  // namespace nx::onednn
