@@ -1,13 +1,19 @@
-// The oneDNN path against raw oneDNN in the same run: f32 matmul at 256/1024/2048 through
-// nx::jit on the onednn backend vs dnnl_sgemm on the same buffers, and the per-call
-// overhead on a 64x64 matmul; a 2-d convolution beside the raw primitive. Floor: the flops
+// The oneDNN path against raw oneDNN and OpenBLAS in the same run: f32 matmul at
+// 256/1024/2048 through nx::jit on the onednn backend vs dnnl_sgemm and cblas_sgemm on
+// the same sizes, and the per-call overhead on a 64x64 matmul; a 2-d convolution forward
+// and both backward passes beside the raw primitives. Floor: the flops
 // at the FMA peak (docs/PERFORMANCE.md).
 // Run: ./build/release/benchmarks/nx_bench_onednn
 #include <benchmark/benchmark.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <functional>
+#include <unordered_map>
 #include <vector>
+#if NX_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
 
 #include <nx/nx.hpp>
 
@@ -41,8 +47,21 @@ void BM_RawDnnlSgemm(benchmark::State& state) {
 BENCHMARK(BM_NxMatmulOnednn)->Arg(64)->Arg(256)->Arg(1024)->Arg(2048)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RawDnnlSgemm)->Arg(64)->Arg(256)->Arg(1024)->Arg(2048)->Unit(benchmark::kMicrosecond);
 
-// conv2d forward, N128 C32 28x28, K64 3x3, padding 1: nx (row-major in and out, reordered
-// at the boundary) vs the raw primitive on inputs already in its preferred layouts.
+#if NX_BENCH_OPENBLAS
+void BM_OpenblasSgemm(benchmark::State& state) {
+  int n = static_cast<int>(state.range(0));
+  std::vector<float> a(static_cast<size_t>(n * n), 0.5f), b(a), c(a.size());
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  flops(state, n);
+}
+BENCHMARK(BM_OpenblasSgemm)->Arg(64)->Arg(256)->Arg(1024)->Arg(2048)->Unit(benchmark::kMicrosecond);
+#endif
+
+// conv2d N128 C32 28x28, K64 3x3, padding 1: forward and both backward passes. nx takes
+// and returns row-major NCHW tensors (gradients through nx::grad, jitted on onednn).
 constexpr int64_t kN = 128, kC = 32, kHW = 28, kK = 64;
 
 void conv_flops(benchmark::State& state) {
@@ -50,35 +69,107 @@ void conv_flops(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
+nx::Tensor conv_same(const nx::Tensor& x, const nx::Tensor& k) { return nx::conv(x, k, {.padding = nx::PaddingMode::same}); }
+nx::Tensor conv_loss(const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& g) { return nx::sum(conv_same(x, k) * g); }
+
+// pass 0: forward, 1: backward data, 2: backward weights.
 void BM_NxConv2dOnednn(benchmark::State& state) {
   nx::Tensor x = nx::random::uniform(nx::random::key(3), {kN, kC, kHW, kHW});
   nx::Tensor k = nx::random::uniform(nx::random::key(4), {kK, kC, 3, 3});
-  auto f = nx::jit([](const nx::Tensor& a, const nx::Tensor& b) { return nx::conv(a, b, {.padding = nx::PaddingMode::same}); },
-                   {.backend = "onednn"});
-  f(x, k);
-  for (auto _ : state) benchmark::DoNotOptimize(f(x, k));
+  nx::Tensor g = nx::random::uniform(nx::random::key(5), {kN, kK, kHW, kHW});
+  std::function<nx::Tensor(const nx::Tensor&, const nx::Tensor&, const nx::Tensor&)> pass;
+  if (state.range(0) == 0) pass = [](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor&) { return conv_same(a, b); };
+  if (state.range(0) == 1) pass = nx::grad<0>(conv_loss);
+  if (state.range(0) == 2) pass = nx::grad<1>(conv_loss);
+  auto f = nx::jit(pass, {.backend = "onednn"});
+  f(x, k, g);
+  for (auto _ : state) benchmark::DoNotOptimize(f(x, k, g));
   conv_flops(state);
 }
-BENCHMARK(BM_NxConv2dOnednn)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NxConv2dOnednn)->Arg(0)->Arg(1)->Arg(2)->ArgName("pass")->Unit(benchmark::kMillisecond);
 
+// The raw primitives, range(1) = 0: on operands already in the blocked layouts they
+// prefer (the floor); 1: from and to row-major NCHW/OIHW buffers, reordering as a oneDNN
+// user with such tensors must (the like-for-like comparison with nx).
 void BM_RawDnnlConv2d(benchmark::State& state) {
   using namespace dnnl;
   using tag = memory::format_tag;
   engine eng(engine::kind::cpu, 0);
   stream s(eng);
-  memory::dims xd{kN, kC, kHW, kHW}, kd{kK, kC, 3, 3}, yd{kN, kK, kHW, kHW};
+  memory::dims xd{kN, kC, kHW, kHW}, kd{kK, kC, 3, 3}, yd{kN, kK, kHW, kHW}, one{1, 1}, zero{0, 0};
   auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
-  convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, any(xd), any(kd), any(yd),
-                              {1, 1}, {0, 0}, {1, 1}, {1, 1});
-  convolution_forward::primitive_desc pd(d, eng);
-  convolution_forward conv(pd);
-  memory x(pd.src_desc(), eng), k(pd.weights_desc(), eng), y(pd.dst_desc(), eng);
+  auto plain = [&](const memory::dims& d) { return memory(memory::desc(d, memory::data_type::f32, tag::abcd), eng); };
+  auto fwd = [&](prop_kind prop) {
+    return convolution_forward::primitive_desc(
+        convolution_forward::desc(prop, algorithm::convolution_direct, any(xd), any(kd), any(yd), one, zero, one, one), eng);
+  };
+  auto hint = fwd(prop_kind::forward_training);
+  bool from_plain = state.range(1) == 1;
+  // Each operand: (argument, its blocked memory, its plain memory, true for inputs).
+  struct Operand {
+    int arg;
+    memory blocked, plain;
+    bool input;
+  };
+  std::vector<Operand> ops;
+  primitive prim;
+  if (state.range(0) == 0) {
+    auto pd = fwd(prop_kind::forward_inference);
+    prim = convolution_forward(pd);
+    ops = {{DNNL_ARG_SRC, memory(pd.src_desc(), eng), plain(xd), true},
+           {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), eng), plain(kd), true},
+           {DNNL_ARG_DST, memory(pd.dst_desc(), eng), plain(yd), false}};
+  } else if (state.range(0) == 1) {
+    convolution_backward_data::primitive_desc pd(
+        convolution_backward_data::desc(algorithm::convolution_direct, any(xd), any(kd), any(yd), one, zero, one, one), eng,
+        hint);
+    prim = convolution_backward_data(pd);
+    ops = {{DNNL_ARG_DIFF_DST, memory(pd.diff_dst_desc(), eng), plain(yd), true},
+           {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), eng), plain(kd), true},
+           {DNNL_ARG_DIFF_SRC, memory(pd.diff_src_desc(), eng), plain(xd), false}};
+  } else {
+    convolution_backward_weights::primitive_desc pd(
+        convolution_backward_weights::desc(algorithm::convolution_direct, any(xd), any(kd), any(yd), one, zero, one, one),
+        eng, hint);
+    prim = convolution_backward_weights(pd);
+    ops = {{DNNL_ARG_SRC, memory(pd.src_desc(), eng), plain(xd), true},
+           {DNNL_ARG_DIFF_DST, memory(pd.diff_dst_desc(), eng), plain(yd), true},
+           {DNNL_ARG_DIFF_WEIGHTS, memory(pd.diff_weights_desc(), eng), plain(kd), false}};
+  }
+  std::unordered_map<int, memory> args;
+  for (Operand& o : ops) args[o.arg] = o.blocked;
   for (auto _ : state) {
-    conv.execute(s, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, k}, {DNNL_ARG_DST, y}});
+    if (from_plain)
+      for (Operand& o : ops)
+        if (o.input) reorder(o.plain, o.blocked).execute(s, o.plain, o.blocked);
+    prim.execute(s, args);
+    if (from_plain)
+      for (Operand& o : ops)
+        if (!o.input) reorder(o.blocked, o.plain).execute(s, o.blocked, o.plain);
     s.wait();
   }
   conv_flops(state);
 }
-BENCHMARK(BM_RawDnnlConv2d)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RawDnnlConv2d)->ArgsProduct({{0, 1, 2}, {0, 1}})->ArgNames({"pass", "from_nchw"})->Unit(benchmark::kMillisecond);
 
+}  // namespace
+
+namespace {
+// The matmul primitive nx calls, on the same buffers: separates nx's overhead from the
+// primitive's speed.
+void BM_RawDnnlMatmulPrimitive(benchmark::State& state) {
+  using namespace dnnl;
+  int64_t n = state.range(0);
+  engine eng(engine::kind::cpu, 0);
+  stream s(eng);
+  memory::desc d({n, n}, memory::data_type::f32, memory::format_tag::ab);
+  matmul mm(matmul::primitive_desc(matmul::desc(d, d, d), eng));
+  memory a(d, eng), b(d, eng), c(d, eng);
+  for (auto _ : state) {
+    mm.execute(s, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    s.wait();
+  }
+  flops(state, n);
+}
+BENCHMARK(BM_RawDnnlMatmulPrimitive)->Arg(64)->Arg(256)->Arg(1024)->Unit(benchmark::kMicrosecond);
 }  // namespace

@@ -51,9 +51,6 @@ dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind prop, const dims& x
   return {prop, dnnl::algorithm::convolution_direct, any(x), any(w), any(y), g.strides, g.dilates, g.pad_l, g.pad_r};
 }
 
-// The result of a primitive writing `desc`: a buffer holding that layout.
-Held fresh(const dnnl::memory::desc& desc, Backend& be) { return {be.allocate(desc.get_size()), desc}; }
-
 // Weights dims for `groups` (oneDNN puts the group first: (G, O/G, I/G, ...)).
 dims grouped(dims w, int64_t groups) {
   if (groups == 1) return w;
@@ -70,21 +67,19 @@ struct ForwardPlan {
 
 HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo, Backend& be) {
   dims x = in[0].type.shape.to_vector(), y = n.outputs[0].shape.to_vector();
-  dims w = grouped(in[1].type.shape.to_vector(), n.attrs.k);
-  auto plan = cached<ForwardPlan>(key_of("conv", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
-    dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference, x, w, y, geo),
+  dims wd = grouped(in[1].type.shape.to_vector(), n.attrs.k);
+  auto plan = cached<ForwardPlan>(key_of("conv", {&x, &wd, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
+    dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference, x, wd, y, geo),
                                                   engine());
-    return std::make_shared<ForwardPlan>(ForwardPlan{pd, dnnl::convolution_forward(pd), {w, dt::f32, row_major_strides(w)}});
+    return std::make_shared<ForwardPlan>(ForwardPlan{pd, dnnl::convolution_forward(pd), {wd, dt::f32, row_major_strides(wd)}});
   });
   if (!plan) return {};
   // Grouped weights are a view of row-major ones; ungrouped ones may be any layout.
-  BufferPtr w_row_major = n.attrs.k == 1 ? nullptr : materialize(in[1].held, in[1].type, be);
-  dnnl::memory wm = w_row_major ? dnnl::memory(plan->weights, engine(), w_row_major->data()) : memory_of(in[1].held);
-  dnnl::memory xm = in_layout(memory_of(in[0].held), plan->pd.src_desc()), wb = in_layout(wm, plan->pd.weights_desc());
+  Held w = n.attrs.k == 1 ? in[1].held : Held{materialize(in[1].held, in[1].type, be), plan->weights};
+  Held xb = in_layout(in[0].held, plan->pd.src_desc(), be), wb = in_layout(w, plan->pd.weights_desc(), be);
   Held out = fresh(plan->pd.dst_desc(), be);
-  dnnl::memory ym = memory_of(out);
   dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, ym}});
+  plan->prim.execute(s, {{DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DST, memory_of(out)}});
   s.wait();
   count("conv_forward");
   return {out};
@@ -97,17 +92,15 @@ struct DataPlan {
 
 // kt (C, O/G, k...) holds w (O, C/G, k...) with the channels of each group swapped and the
 // window reversed; writes w row-major, grouped (G, O/G, C/G, k...).
-std::vector<float> unflip(const float* kt, int64_t groups, int64_t c, int64_t o_per, int64_t window) {
+void unflip(const float* kt, float* w, int64_t groups, int64_t c, int64_t o_per, int64_t window) {
   int64_t c_per = c / groups;
-  std::vector<float> w(static_cast<size_t>(c * o_per * window));
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t o = 0; o < o_per; ++o)
       for (int64_t ci = 0; ci < c_per; ++ci) {
         const float* from = kt + ((g * c_per + ci) * o_per + o) * window;
-        float* to = w.data() + ((g * o_per + o) * c_per + ci) * window;
+        float* to = w + ((g * o_per + o) * c_per + ci) * window;
         for (int64_t k = 0; k < window; ++k) to[k] = from[window - 1 - k];
       }
-  return w;
 }
 
 HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) {
@@ -139,14 +132,14 @@ HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) 
   });
   if (!plan) return {};
   BufferPtr kt = materialize(in[1].held, in[1].type, be);
-  std::vector<float> wv = unflip(static_cast<const float*>(kt->data()), groups, xs[1], gs[1] / groups, window);
-  dnnl::memory wm({w, dt::f32, row_major_strides(w)}, engine(), wv.data());
-  dnnl::memory gm = in_layout(memory_of(in[0].held), plan->pd.diff_dst_desc()), wb = in_layout(wm, plan->pd.weights_desc());
+  Held wr = fresh({w, dt::f32, row_major_strides(w)}, be);
+  unflip(static_cast<const float*>(kt->data()), static_cast<float*>(wr.buffer->data()), groups, xs[1], gs[1] / groups,
+         window);
+  Held gb = in_layout(in[0].held, plan->pd.diff_dst_desc(), be), wb = in_layout(wr, plan->pd.weights_desc(), be);
   Held out = fresh(plan->pd.diff_src_desc(), be);
-  dnnl::memory xm = memory_of(out);
   dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_DIFF_DST, gm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DIFF_SRC, xm}});
-  s.wait();  // before wv goes
+  plan->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DIFF_SRC, memory_of(out)}});
+  s.wait();
   count("conv_backward_data");
   return {out};
 }
@@ -198,22 +191,24 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
   });
   if (!plan) return {};
   Held xv{in[0].held.buffer, swap01(in[0].held.desc)}, gv{in[1].held.buffer, swap01(in[1].held.desc)};
-  dnnl::memory xm = in_layout(memory_of(xv), plan->pd.src_desc()), gm = in_layout(memory_of(gv), plan->pd.diff_dst_desc());
-  BufferPtr out = be.allocate(n.outputs[0].bytes("conv", n.where));
-  dnnl::memory result({w, dt::f32, w_str}, engine(), out->data());
-  bool direct = plan->pd.diff_weights_desc() == result.get_desc();
-  dnnl::memory wm = direct ? result : dnnl::memory(plan->pd.diff_weights_desc(), engine());
+  Held xb = in_layout(xv, plan->pd.src_desc(), be), gb = in_layout(gv, plan->pd.diff_dst_desc(), be);
+  // The weight gradient lands in the row-major (C/B, O, k...) result through strides.
+  Held result{be.allocate(n.outputs[0].bytes("conv", n.where)), {w, dt::f32, w_str}};
+  Held wb = plan->pd.diff_weights_desc() == result.desc ? result : fresh(plan->pd.diff_weights_desc(), be);
   dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, gm}, {DNNL_ARG_DIFF_WEIGHTS, wm}});
-  if (!direct) dnnl::reorder(wm, result).execute(s, wm, result);
+  plan->prim.execute(s, {{DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_DIFF_WEIGHTS, memory_of(wb)}});
+  if (wb.buffer != result.buffer) {
+    dnnl::memory from = memory_of(wb), to = memory_of(result);
+    dnnl::reorder(from, to).execute(s, from, to);
+  }
   s.wait();
   count("conv_backward_weights");
-  return {plain(n.outputs[0], out)};
+  return {plain(n.outputs[0], result.buffer)};
 }
 
 }  // namespace
 
-std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend& be) {
+std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend& be, bool flipped_kernel) {
   const Attrs& at = n.attrs;
   const Shape &xs = in[0].type.shape, &ks = in[1].type.shape, &ys = n.outputs[0].shape;
   int ns = xs.rank() - 2;
@@ -233,7 +228,7 @@ std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend
   HeldValues out;
   if (!input_dilated && at.k == 1 && (at.k2 > 1 || kernel_volume >= out_volume)) {
     out = backward_weights(n, in, be);
-  } else if (input_dilated && unit_strides && at.k2 == 1) {
+  } else if ((input_dilated || flipped_kernel) && unit_strides && at.k2 == 1) {
     out = backward_data(n, in, be);
   } else if (!input_dilated && at.k2 == 1 && non_negative) {
     Geometry geo;

@@ -34,12 +34,9 @@ bool is_row_major(const Held& h, const TensorType& t) { return h.desc.is_zero() 
 
 BufferPtr materialize(const Held& h, const TensorType& t, Backend& be) {
   if (is_row_major(h, t)) return h.buffer;
-  BufferPtr out = be.allocate(t.bytes());
-  dnnl::memory from = memory_of(h), to(row_major(t), engine(), out->data());
-  dnnl::stream& s = stream();
-  dnnl::reorder(from, to).execute(s, from, to);
-  s.wait();
-  return out;
+  Held out = in_layout(h, row_major(t), be);
+  stream().wait();
+  return out.buffer;
 }
 
 std::optional<dnnl::memory::dims> strides_of(const Held& h) {
@@ -51,10 +48,13 @@ std::optional<dnnl::memory::dims> strides_of(const Held& h) {
 
 dnnl::memory memory_of(const Held& h) { return {h.desc, engine(), h.buffer->data()}; }
 
-dnnl::memory in_layout(const dnnl::memory& m, const dnnl::memory::desc& want) {
-  if (m.get_desc() == want) return m;
-  dnnl::memory out(want, engine());
-  dnnl::reorder(m, out).execute(stream(), const_cast<dnnl::memory&>(m), out);
+Held fresh(const dnnl::memory::desc& desc, Backend& be) { return {be.allocate(desc.get_size()), desc}; }
+
+Held in_layout(const Held& h, const dnnl::memory::desc& want, Backend& be) {
+  if (h.desc == want) return h;
+  Held out = fresh(want, be);
+  dnnl::memory from = memory_of(h), to = memory_of(out);
+  dnnl::reorder(from, to).execute(stream(), from, to);
   return out;
 }
 

@@ -33,7 +33,10 @@ BufferPtr materialize(const Held& h, const TensorType& t, Backend& be);
 std::optional<dnnl::memory::dims> strides_of(const Held& h);
 // A memory object over `h` (no copy).
 dnnl::memory memory_of(const Held& h);
-// `m` in layout `want`: `m` itself when the layouts agree, else a reordered copy.
-dnnl::memory in_layout(const dnnl::memory& m, const dnnl::memory::desc& want);
+// `h` in layout `want`: `h` itself when the layouts agree, else a reordered copy in a
+// buffer from `be` (recycled between runs, unlike oneDNN's own allocations).
+Held in_layout(const Held& h, const dnnl::memory::desc& want, Backend& be);
+// A fresh buffer from `be` for layout `desc`.
+Held fresh(const dnnl::memory::desc& desc, Backend& be);
 
 }  // namespace nx::onednn

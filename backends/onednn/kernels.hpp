@@ -23,6 +23,8 @@ std::optional<HeldValues> matmul(const Node& node, std::span<const Input> in, Ba
 // conv as a oneDNN convolution: forward; or, recognised by its attributes, the
 // backward-data form (input dilation, unit strides: a transposed convolution) and the
 // backward-weights form (a kernel as large as the image, or batch groups).
-std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be);
+// `flipped_kernel`: the kernel is a spatial reversal (as in a data gradient), so a
+// unit-stride conv runs as backward data too, whose kernels are faster for it.
+std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be, bool flipped_kernel = false);
 
 }  // namespace nx::onednn

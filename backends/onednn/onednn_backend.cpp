@@ -44,10 +44,26 @@ std::optional<HeldValues> transpose_view(const Node& n, const Input& x) {
   return HeldValues{{x.held.buffer, x.held.desc.permute_axes(to)}};
 }
 
-std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in, Backend& be) {
+// What the graph around a node tells its kernel.
+struct Hints {
+  bool flipped_kernel = false;  // conv: the kernel is a reverse over its spatial axes
+};
+
+Hints hints_for(const Node& n) {
+  Hints h;
+  if (n.op == Op::Conv) {
+    const Node& k = *n.inputs[1].node;
+    std::vector<int64_t> spatial;
+    for (int64_t i = 2; i < k.outputs[0].shape.rank(); ++i) spatial.push_back(i);
+    h.flipped_kernel = k.op == Op::Reverse && k.attrs.axes == spatial;
+  }
+  return h;
+}
+
+std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in, Backend& be, const Hints& hints) {
   switch (n.op) {
     case Op::DotGeneral: return matmul(n, in, be);
-    case Op::Conv: return conv(n, in, be);
+    case Op::Conv: return conv(n, in, be, hints.flipped_kernel);
     case Op::Transpose: return transpose_view(n, in[0]);
     default: return std::nullopt;
   }
@@ -55,8 +71,8 @@ std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in
 
 // One node: as a oneDNN primitive on the held layouts, else on row-major copies, else on
 // the interp kernel.
-HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be) {
-  if (auto r = run_primitive(n, in, be)) return std::move(*r);
+HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be, const Hints& hints = {}) {
+  if (auto r = run_primitive(n, in, be, hints)) return std::move(*r);
   bool reordered = false;
   for (Input& x : in)
     if (!is_row_major(x.held, x.type)) {
@@ -64,7 +80,7 @@ HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be) {
       reordered = true;
     }
   if (reordered)
-    if (auto r = run_primitive(n, in, be)) return std::move(*r);
+    if (auto r = run_primitive(n, in, be, hints)) return std::move(*r);
   std::vector<Operand> ops;
   for (const Input& x : in) ops.push_back({x.type, x.held.buffer});
   if (n.op != Op::Constant && n.op != Op::Reshape) count("interp:" + std::string(op_name(n.op)));
@@ -85,6 +101,7 @@ class Compiled : public Executable {
       std::vector<Ref> refs;
       for (const Value& v : graph_.nodes[i]->inputs) refs.push_back(ref(v)), last_use_[refs.back().node] = i;
       inputs_.push_back(std::move(refs));
+      hints_.push_back(hints_for(*graph_.nodes[i]));
     }
     for (const Value& v : graph_.outputs) outputs_.push_back(ref(v)), last_use_[outputs_.back().node] = graph_.nodes.size();
   }
@@ -103,7 +120,7 @@ class Compiled : public Executable {
       }
       in.clear();
       for (const Ref& r : inputs_[i]) in.push_back({type_of(r), values[r.node][r.index]});
-      values[i] = run_node(n, in, be_);
+      values[i] = run_node(n, in, be_, hints_[i]);
       for (const Ref& r : inputs_[i])
         if (last_use_[r.node] == i) values[r.node].clear();
     }
@@ -121,6 +138,7 @@ class Compiled : public Executable {
   Graph graph_;
   Backend& be_;
   std::vector<std::vector<Ref>> inputs_;
+  std::vector<Hints> hints_;
   std::vector<Ref> outputs_;
   std::vector<size_t> last_use_;
 };
