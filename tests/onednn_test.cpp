@@ -91,6 +91,23 @@ TEST(Onednn, BlockedResultsFeedInterpNodesAndConvChains) {
   EXPECT_EQ(counts["conv_forward"], 3);
 }
 
+TEST(Onednn, ElementwiseAndSumsRunOnBlockedValues) {
+  Fn3 f = [](const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& b) {
+    nx::Tensor y = nx::conv(x, k, {.padding = nx::PaddingMode::same});
+    nx::Tensor z = nx::tanh(y + nx::reshape(b, {8, 1, 1}));  // bias broadcast over (N, K, H, W)
+    nx::Tensor s = nx::sigmoid(2.0f * z) - z / 3.0f;           // scalars on either side
+    return std::vector{s, nx::sum(s, {.axes = {0, 2, 3}}), nx::sum(nx::log(nx::abs(y) + 1.0f), {.axes = {1}}),
+                       nx::reshape(b, {8, 1, 1}) - nx::sqrt(nx::abs(-y))};  // broadcast first operand: interp
+  };
+  auto counts = compare(f, uniform(10, {4, 3, 9, 9}), uniform(11, {8, 3, 3, 3}), uniform(12, {8}), "elementwise");
+  EXPECT_EQ(counts["conv_forward"], 1);
+  EXPECT_EQ(counts["binary"], 5);
+  EXPECT_EQ(counts["eltwise"], 7);
+  EXPECT_EQ(counts["reduction"], 2);
+  EXPECT_EQ(counts["interp:subtract"], 1);
+  EXPECT_EQ(counts["interp:tanh"] + counts["interp:sigmoid"] + counts["interp:sum"] + counts["interp:add"], 0);
+}
+
 TEST(Onednn, MatmulReadsTransposesAsStrides) {
   Fn3 f = [](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor& c) {
     nx::Tensor at = nx::transpose(a);  // (64, 48)

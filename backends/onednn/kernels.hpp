@@ -27,4 +27,11 @@ std::optional<HeldValues> matmul(const Node& node, std::span<const Input> in, Ba
 // unit-stride conv runs as backward data too, whose kernels are faster for it.
 std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be, bool flipped_kernel = false);
 
+// f32 log, tanh, sigmoid, sqrt, abs, negate as oneDNN eltwise, in the input's layout.
+std::optional<HeldValues> unary(const Node& node, std::span<const Input> in, Backend& be);
+// f32 add, subtract, multiply, divide (numpy broadcasting of one operand) as oneDNN binary.
+std::optional<HeldValues> binary(const Node& node, std::span<const Input> in, Backend& be);
+// f32 sum over any axes as a oneDNN reduction.
+std::optional<HeldValues> reduce(const Node& node, std::span<const Input> in, Backend& be);
+
 }  // namespace nx::onednn

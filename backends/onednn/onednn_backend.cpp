@@ -65,6 +65,12 @@ std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in
     case Op::DotGeneral: return matmul(n, in, be);
     case Op::Conv: return conv(n, in, be, hints.flipped_kernel);
     case Op::Transpose: return transpose_view(n, in[0]);
+    case Op::Sum: return reduce(n, in, be);
+    default: break;
+  }
+  switch (op_kind(n.op)) {
+    case OpKind::Unary: return unary(n, in, be);
+    case OpKind::Binary: return binary(n, in, be);
     default: return std::nullopt;
   }
 }

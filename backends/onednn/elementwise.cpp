@@ -1,0 +1,126 @@
+// Elementwise and reduction nodes as oneDNN eltwise, binary and reduction primitives on
+// f32 values in whatever layout they are held (a blocked convolution result stays
+// blocked through a bias add and an activation). Ops whose oneDNN kernels differ from
+// nx's semantics stay on interp: exp (exp(NaN) is inf there), max/min (NaN), rounding.
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+
+#include "dnnl_common.hpp"
+#include "kernels.hpp"
+
+namespace nx::onednn {
+namespace {
+
+using dims = dnnl::memory::dims;
+
+struct Eltwise {
+  dnnl::algorithm alg;
+  float alpha = 0, beta = 0;
+};
+
+std::optional<Eltwise> eltwise_of(Op op) {
+  using a = dnnl::algorithm;
+  switch (op) {
+    case Op::Log: return Eltwise{a::eltwise_log};
+    case Op::Tanh: return Eltwise{a::eltwise_tanh};
+    case Op::Sigmoid: return Eltwise{a::eltwise_logistic};
+    case Op::Sqrt: return Eltwise{a::eltwise_sqrt};
+    case Op::Abs: return Eltwise{a::eltwise_abs};
+    case Op::Negate: return Eltwise{a::eltwise_linear, -1.0f, 0.0f};
+    default: return std::nullopt;
+  }
+}
+
+std::optional<dnnl::algorithm> binary_of(Op op) {
+  using a = dnnl::algorithm;
+  switch (op) {
+    case Op::Add: return a::binary_add;
+    case Op::Subtract: return a::binary_sub;
+    case Op::Multiply: return a::binary_mul;
+    case Op::Divide: return a::binary_div;
+    default: return std::nullopt;
+  }
+}
+
+bool f32(const TensorType& t) { return t.dtype == DType::f32 && t.shape.size() > 0; }
+
+std::string key_of(const char* kind, int alg, std::initializer_list<const dnnl::memory::desc*> descs) {
+  std::string key = std::string(kind) + std::to_string(alg) + ':';
+  for (const dnnl::memory::desc* d : descs)
+    key.append(reinterpret_cast<const char*>(&d->data), sizeof(d->data));  // descs are plain C structs
+  return key;
+}
+
+template <class Prim> HeldValues run(const Prim& prim, const Held& out, std::unordered_map<int, dnnl::memory> args) {
+  dnnl::stream& s = stream();
+  args[DNNL_ARG_DST] = memory_of(out);
+  prim.execute(s, args);
+  s.wait();
+  return {out};
+}
+
+// `x` (of type `t`) viewed with rank `rank`: leading 1s prepended. Row-major or a plain
+// strided layout only (nullopt otherwise): broadcasting needs dims of size 1 to index.
+std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, int rank) {
+  if (t.shape.rank() == rank && !x.desc.is_zero()) return x.desc;
+  if (t.shape.rank() > rank || !is_row_major(x, t)) return std::nullopt;
+  std::vector<int64_t> d(static_cast<size_t>(rank - t.shape.rank()), 1), own = t.shape.to_vector();
+  d.insert(d.end(), own.begin(), own.end());
+  Shape s(d);
+  dnnl::memory::desc desc = row_major({t.dtype, s});
+  if (desc.is_zero()) return std::nullopt;
+  return desc;
+}
+
+}  // namespace
+
+std::optional<HeldValues> unary(const Node& n, std::span<const Input> in, Backend& be) {
+  auto e = eltwise_of(n.op);
+  if (!e || !f32(in[0].type) || in[0].held.desc.is_zero()) return std::nullopt;  // zero: a scalar
+  const dnnl::memory::desc& d = in[0].held.desc;
+  auto prim = cached<dnnl::eltwise_forward>(key_of("eltwise", static_cast<int>(e->alg), {&d}), [&] {
+    dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, e->alg, d, e->alpha, e->beta);
+    return std::make_shared<dnnl::eltwise_forward>(dnnl::eltwise_forward::primitive_desc(desc, engine()));
+  });
+  if (!prim) return std::nullopt;
+  count("eltwise");
+  return run(*prim, fresh(d, be), {{DNNL_ARG_SRC, memory_of(in[0].held)}});
+}
+
+std::optional<HeldValues> binary(const Node& n, std::span<const Input> in, Backend& be) {
+  auto alg = binary_of(n.op);
+  const TensorType& out = n.outputs[0];
+  if (!alg || !f32(out) || out.shape.rank() == 0 || !f32(in[0].type) || !f32(in[1].type)) return std::nullopt;
+  int a = 0, b = 1;  // oneDNN broadcasts only its second operand
+  if (in[0].type.shape != out.shape) {
+    if (n.op == Op::Subtract || n.op == Op::Divide || in[1].type.shape != out.shape) return std::nullopt;
+    std::swap(a, b);
+  }
+  auto d0 = with_rank(in[a].held, in[a].type, out.shape.rank()), d1 = with_rank(in[b].held, in[b].type, out.shape.rank());
+  if (!d0 || !d1) return std::nullopt;
+  auto prim = cached<dnnl::binary>(key_of("binary", static_cast<int>(*alg), {&*d0, &*d1}), [&] {
+    return std::make_shared<dnnl::binary>(dnnl::binary::primitive_desc(dnnl::binary::desc(*alg, *d0, *d1, *d0), engine()));
+  });
+  if (!prim) return std::nullopt;
+  count("binary");
+  Held src0{in[a].held.buffer, *d0}, src1{in[b].held.buffer, *d1};
+  return run(*prim, fresh(*d0, be), {{DNNL_ARG_SRC_0, memory_of(src0)}, {DNNL_ARG_SRC_1, memory_of(src1)}});
+}
+
+std::optional<HeldValues> reduce(const Node& n, std::span<const Input> in, Backend& be) {
+  if (n.op != Op::Sum || !f32(in[0].type) || !f32(n.outputs[0]) || in[0].held.desc.is_zero()) return std::nullopt;
+  Shape kept = in[0].type.shape;  // the result with its reduced axes as 1s: same memory
+  for (int64_t ax : n.attrs.axes) kept[static_cast<int>(ax)] = 1;
+  dnnl::memory::desc src = in[0].held.desc, dst = row_major({DType::f32, kept});
+  if (dst.is_zero()) return std::nullopt;
+  auto prim = cached<dnnl::reduction>(key_of("reduction", 0, {&src, &dst}), [&] {
+    dnnl::reduction::desc d(dnnl::algorithm::reduction_sum, src, dst, 0.0f, 0.0f);
+    return std::make_shared<dnnl::reduction>(dnnl::reduction::primitive_desc(d, engine()));
+  });
+  if (!prim) return std::nullopt;
+  count("reduction");
+  HeldValues out = run(*prim, fresh(dst, be), {{DNNL_ARG_SRC, memory_of(in[0].held)}});
+  return HeldValues{plain(n.outputs[0], out[0].buffer)};
+}
+
+}  // namespace nx::onednn
