@@ -108,6 +108,24 @@ TEST(Onednn, ElementwiseAndSumsRunOnBlockedValues) {
   EXPECT_EQ(counts["interp:tanh"] + counts["interp:sigmoid"] + counts["interp:sum"] + counts["interp:add"], 0);
 }
 
+TEST(Onednn, BiasAndActivationFuseIntoConvAndMatmul) {
+  Fn3 f = [](const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& b) {
+    nx::Tensor y = nx::tanh(nx::conv(x, k, {.padding = nx::PaddingMode::same}) + nx::reshape(b, {8, 1, 1}));
+    nx::Tensor flat = nx::reshape(y, {4, 8 * 81});
+    nx::Tensor w = nx::reshape(nx::tile(k, {24, 1, 1, 1}), {8 * 81, 8});   // (648, 8)
+    nx::Tensor h = nx::sigmoid(b + nx::dot(flat, w));                       // bias first: still fused
+    nx::Tensor full = nx::dot(flat, 2.0f * w) + h;                           // a full-shape addend, no activation
+    nx::Tensor shared = nx::dot(h, nx::transpose(h));                        // used twice: not fused
+    nx::Tensor odd = nx::conv(x, -k, {.padding = nx::PaddingMode::same}) + nx::reshape(b, {1, 8, 1, 1});
+    return std::vector{y, h, full, nx::tanh(shared) + shared, odd};
+  };
+  auto counts = compare(f, uniform(13, {4, 3, 9, 9}), uniform(14, {8, 3, 3, 3}), uniform(15, {8}), "fused");
+  EXPECT_EQ(counts["conv_forward+post_ops"], 2);
+  EXPECT_EQ(counts["matmul+post_ops"], 2);
+  EXPECT_EQ(counts["matmul"], 1);
+  EXPECT_EQ(counts["interp:tanh"] + counts["interp:sigmoid"] + counts["interp:add"], 0);
+}
+
 TEST(Onednn, MatmulReadsTransposesAsStrides) {
   Fn3 f = [](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor& c) {
     nx::Tensor at = nx::transpose(a);  // (64, 48)

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <unordered_map>
 
 #include "dnnl_common.hpp"
 #include "kernels.hpp"
@@ -65,11 +66,16 @@ struct ForwardPlan {
   dnnl::memory::desc weights;  // row-major, grouped
 };
 
-HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo, Backend& be) {
+HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo, const PostOps& post, Backend& be) {
   dims x = in[0].type.shape.to_vector(), y = n.outputs[0].shape.to_vector();
   dims wd = grouped(in[1].type.shape.to_vector(), n.attrs.k);
-  auto plan = cached<ForwardPlan>(key_of("conv", {&x, &wd, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
-    dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference, x, wd, y, geo),
+  std::optional<dnnl::memory::desc> addend = dnnl::memory::desc();
+  if (post.addend) addend = with_rank(post.addend->held, post.addend->type, n.outputs[0].shape.rank());
+  if (!addend) return {};
+  std::string key = key_of("conv", {&x, &wd, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r});
+  dnnl::primitive_attr attr = post_op_attr(post, *addend, key);
+  auto plan = cached<ForwardPlan>(key, [&] {
+    dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference, x, wd, y, geo), attr,
                                                   engine());
     return std::make_shared<ForwardPlan>(ForwardPlan{pd, dnnl::convolution_forward(pd), {wd, dt::f32, row_major_strides(wd)}});
   });
@@ -79,9 +85,12 @@ HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo
   Held xb = in_layout(in[0].held, plan->pd.src_desc(), be), wb = in_layout(w, plan->pd.weights_desc(), be);
   Held out = fresh(plan->pd.dst_desc(), be);
   dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DST, memory_of(out)}});
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DST, memory_of(out)}};
+  if (post.addend) args[kAddendArg] = memory_of({post.addend->held.buffer, *addend});
+  plan->prim.execute(s, args);
   s.wait();
-  count("conv_forward");
+  count(post.empty() ? "conv_forward" : "conv_forward+post_ops");
   return {out};
 }
 
@@ -208,7 +217,8 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
 
 }  // namespace
 
-std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend& be, bool flipped_kernel) {
+std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend& be, bool flipped_kernel,
+                               const PostOps& post) {
   const Attrs& at = n.attrs;
   const Shape &xs = in[0].type.shape, &ks = in[1].type.shape, &ys = n.outputs[0].shape;
   int ns = xs.rank() - 2;
@@ -225,12 +235,15 @@ std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend
     kernel_volume *= ks[2 + i];
     out_volume *= ys[2 + i];
   }
+  enum class Form { forward, backward_data, backward_weights, none } form = Form::none;
+  if (!input_dilated && at.k == 1 && (at.k2 > 1 || kernel_volume >= out_volume)) form = Form::backward_weights;
+  else if ((input_dilated || flipped_kernel) && unit_strides && at.k2 == 1) form = Form::backward_data;
+  else if (!input_dilated && at.k2 == 1 && non_negative) form = Form::forward;
+  if (!post.empty() && form != Form::forward) return std::nullopt;  // post-ops fuse into forward convolutions only
   HeldValues out;
-  if (!input_dilated && at.k == 1 && (at.k2 > 1 || kernel_volume >= out_volume)) {
-    out = backward_weights(n, in, be);
-  } else if ((input_dilated || flipped_kernel) && unit_strides && at.k2 == 1) {
-    out = backward_data(n, in, be);
-  } else if (!input_dilated && at.k2 == 1 && non_negative) {
+  if (form == Form::backward_weights) out = backward_weights(n, in, be);
+  if (form == Form::backward_data) out = backward_data(n, in, be);
+  if (form == Form::forward) {
     Geometry geo;
     for (int i = 0; i < ns; ++i) {
       size_t u = static_cast<size_t>(i);
@@ -239,7 +252,7 @@ std::optional<HeldValues> conv(const Node& n, std::span<const Input> in, Backend
       geo.pad_l.push_back(at.lo[u]);
       geo.pad_r.push_back(at.hi[u]);
     }
-    out = forward(n, in, geo, be);
+    out = forward(n, in, geo, post, be);
   }
   if (out.empty()) return std::nullopt;
   return out;

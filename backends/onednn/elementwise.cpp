@@ -59,8 +59,10 @@ template <class Prim> HeldValues run(const Prim& prim, const Held& out, std::uno
   return {out};
 }
 
-// `x` (of type `t`) viewed with rank `rank`: leading 1s prepended. Row-major or a plain
-// strided layout only (nullopt otherwise): broadcasting needs dims of size 1 to index.
+}  // namespace
+
+// Row-major values only (nullopt otherwise) when dims are added: broadcasting needs dims
+// of size 1 to index.
 std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, int rank) {
   if (t.shape.rank() == rank && !x.desc.is_zero()) return x.desc;
   if (t.shape.rank() > rank || !is_row_major(x, t)) return std::nullopt;
@@ -72,7 +74,20 @@ std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, 
   return desc;
 }
 
-}  // namespace
+dnnl::primitive_attr post_op_attr(const PostOps& post, const dnnl::memory::desc& addend, std::string& key) {
+  dnnl::post_ops ops;
+  if (post.addend) {
+    ops.append_binary(dnnl::algorithm::binary_add, addend);
+    key.append("+add").append(reinterpret_cast<const char*>(&addend.data), sizeof(addend.data));
+  }
+  if (post.activation) {
+    ops.append_eltwise(1.0f, *post.activation, 0.0f, 0.0f);
+    key += "+act" + std::to_string(static_cast<int>(*post.activation));
+  }
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
+}
 
 std::optional<HeldValues> unary(const Node& n, std::span<const Input> in, Backend& be) {
   auto e = eltwise_of(n.op);

@@ -18,14 +18,31 @@ struct Input {
   Held held;
 };
 
+// Work fused into a matmul or forward convolution: result = activation(result + addend),
+// the addend broadcast to the result (a bias). Kernels return nullopt for post-ops they
+// cannot fuse; the caller then runs the nodes one by one.
+struct PostOps {
+  std::optional<Input> addend;
+  std::optional<dnnl::algorithm> activation;
+  bool empty() const { return !addend && !activation; }
+};
+// The oneDNN attribute for `post` with the addend viewed as `addend` (appended to `key`).
+dnnl::primitive_attr post_op_attr(const PostOps& post, const dnnl::memory::desc& addend, std::string& key);
+// The execution argument carrying the addend.
+constexpr int kAddendArg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
+
 // dot_general as a matmul over strided (batch, m, k) x (batch, k, n) views of the operands.
-std::optional<HeldValues> matmul(const Node& node, std::span<const Input> in, Backend& be);
+std::optional<HeldValues> matmul(const Node& node, std::span<const Input> in, Backend& be, const PostOps& post = {});
 // conv as a oneDNN convolution: forward; or, recognised by its attributes, the
 // backward-data form (input dilation, unit strides: a transposed convolution) and the
 // backward-weights form (a kernel as large as the image, or batch groups).
 // `flipped_kernel`: the kernel is a spatial reversal (as in a data gradient), so a
 // unit-stride conv runs as backward data too, whose kernels are faster for it.
-std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be, bool flipped_kernel = false);
+std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be, bool flipped_kernel = false,
+                               const PostOps& post = {});
+
+// `x` (of type `t`) viewed with rank `rank`, leading 1s prepended, for broadcasting.
+std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, int rank);
 
 // f32 log, tanh, sigmoid, sqrt, abs, negate as oneDNN eltwise, in the input's layout.
 std::optional<HeldValues> unary(const Node& node, std::span<const Input> in, Backend& be);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_map>
 
 #include "dnnl_common.hpp"
 
@@ -53,9 +54,23 @@ std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs,
   return k;
 }
 
+// The addend of a fused add as a (B, M, N) view: a full row-major tensor of the result's
+// shape, or a vector along the result's last axis when that axis is N.
+std::optional<dnnl::memory::desc> addend_view(const PostOps& post, const TensorType& out, const dims& c_dims,
+                                              dnnl::memory::data_type dt) {
+  if (!post.addend) return dnnl::memory::desc();
+  const Input& a = *post.addend;
+  if (!is_row_major(a.held, a.type) || a.type.dtype != out.dtype) return std::nullopt;
+  if (a.type.shape == out.shape) return dnnl::memory::desc(c_dims, dt, row_major_strides(c_dims));
+  int64_t n = c_dims[2];
+  if (a.type.shape.size() != n || out.shape[out.shape.rank() - 1] != n || a.type.shape[a.type.shape.rank() - 1] != n)
+    return std::nullopt;
+  return dnnl::memory::desc({1, 1, n}, dt, dims{n, n, 1});
+}
+
 }  // namespace
 
-std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backend& be) {
+std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backend& be, const PostOps& post) {
   const Attrs& at = n.attrs;
   const TensorType &ta = in[0].type, &tb = in[1].type;
   auto dt = dnnl_type(ta.dtype);
@@ -74,11 +89,14 @@ std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backe
   dims a_dims{B, M, K}, a_str{batch_a->stride, m->stride, k_a->stride};
   dims b_dims{B, K, N}, b_str{batch_b->stride, k_b->stride, nn->stride};
   dims c_dims{B, M, N}, c_str{M * N, N, 1};
-  std::shared_ptr<dnnl::matmul> prim =
-      cached<dnnl::matmul>(key_of(a_dims, a_str, b_dims, b_str, c_dims, ta.dtype), [&] {
-        dnnl::matmul::desc d({a_dims, *dt, a_str}, {b_dims, *dt, b_str}, {c_dims, *dt, c_str});
-        return std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(d, engine()));
-      });
+  auto addend = addend_view(post, n.outputs[0], c_dims, *dt);
+  if (!addend) return std::nullopt;
+  std::string key = key_of(a_dims, a_str, b_dims, b_str, c_dims, ta.dtype);
+  dnnl::primitive_attr attr = post_op_attr(post, *addend, key);
+  std::shared_ptr<dnnl::matmul> prim = cached<dnnl::matmul>(key, [&] {
+    dnnl::matmul::desc d({a_dims, *dt, a_str}, {b_dims, *dt, b_str}, {c_dims, *dt, c_str});
+    return std::make_shared<dnnl::matmul>(dnnl::matmul::primitive_desc(d, attr, engine()));
+  });
   if (!prim) return std::nullopt;
   BufferPtr out = be.allocate(n.outputs[0].bytes("dot_general", n.where));
   dnnl::engine& e = engine();
@@ -86,9 +104,11 @@ std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backe
   dnnl::memory bm({b_dims, *dt, b_str}, e, in[1].held.buffer->data());
   dnnl::memory cm({c_dims, *dt, c_str}, e, out->data());
   dnnl::stream& s = stream();
-  prim->execute(s, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}};
+  if (post.addend) args[kAddendArg] = dnnl::memory(*addend, e, post.addend->held.buffer->data());
+  prim->execute(s, args);
   s.wait();
-  count("matmul");
+  count(post.empty() ? "matmul" : "matmul+post_ops");
   return HeldValues{plain(n.outputs[0], out)};
 }
 
