@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nx/config.hpp>
+#include <cmath>
 #include <string>
 
 #include "nx/nx.hpp"
@@ -18,9 +19,11 @@ void expect_close(const nx::Tensor& got, const nx::Tensor& want, const std::stri
   ASSERT_EQ(got.shape(), want.shape()) << what;
   auto g = got.to_vector<float>(), w = want.to_vector<float>();
   double scale = 0;
-  for (float v : w) scale = std::max(scale, double(std::abs(v)));
-  for (size_t i = 0; i < g.size(); ++i)
-    ASSERT_NEAR(g[i], w[i], 1e-5 * scale + 1e-5) << what << " at " << i;
+  for (float v : w) scale = std::isnan(v) ? scale : std::max(scale, double(std::abs(v)));
+  for (size_t i = 0; i < g.size(); ++i) {
+    ASSERT_EQ(std::isnan(g[i]), std::isnan(w[i])) << what << " at " << i;
+    if (!std::isnan(w[i])) ASSERT_NEAR(g[i], w[i], 1e-5 * scale + 1e-5) << what << " at " << i;
+  }
 }
 
 nx::Tensor uniform(uint64_t seed, nx::Shape shape) { return nx::random::uniform(nx::random::key(seed), shape, {.min = -1.0, .max = 1.0}); }
@@ -124,6 +127,25 @@ TEST(Onednn, BiasAndActivationFuseIntoConvAndMatmul) {
   EXPECT_EQ(counts["matmul+post_ops"], 2);
   EXPECT_EQ(counts["matmul"], 1);
   EXPECT_EQ(counts["interp:tanh"] + counts["interp:sigmoid"] + counts["interp:add"], 0);
+}
+
+TEST(Onednn, PoolingMaxAndSumOnBlockedValues) {
+  Fn3 f = [](const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& z) {
+    nx::Tensor y = nx::conv(x, k, {.padding = nx::PaddingMode::same});  // blocked
+    return std::vector{
+        nx::window_max(y, {1, 1, 2, 2}, {.strides = {1, 1, 2, 2}}),
+        nx::window_sum(y, {1, 1, 3, 3}, {.strides = {1, 1, 2, 2}, .padding = nx::PaddingMode::same}),
+        nx::window_max(y, {1, 1, 3, 2}, {.strides = {1, 1, 1, 2}, .padding = nx::PaddingMode::same, .window_dilations = {1, 1, 2, 1}}),
+        nx::window_max(z, {1, 1, 2}, {.strides = {1, 1, 2}}),  // a NaN inside: interp keeps it
+        nx::window_sum(x, {2, 1, 1, 1})};  // a window over the batch: interp
+  };
+  std::vector<float> zv(2 * 3 * 8, 1.0f);
+  zv[5] = NAN;
+  auto counts = compare(f, uniform(16, {2, 3, 9, 9}), uniform(17, {4, 3, 3, 3}), nx::from_vector(zv, {2, 3, 8}), "pooling");
+  EXPECT_EQ(counts["pool_max"], 2);
+  EXPECT_EQ(counts["pool_sum"], 1);
+  EXPECT_EQ(counts["interp:window_max"], 1);
+  EXPECT_EQ(counts["interp:window_sum"], 1);
 }
 
 TEST(Onednn, MatmulReadsTransposesAsStrides) {

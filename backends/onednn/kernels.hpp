@@ -41,6 +41,9 @@ std::optional<HeldValues> matmul(const Node& node, std::span<const Input> in, Ba
 std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Backend& be, bool flipped_kernel = false,
                                const PostOps& post = {});
 
+// window_max / window_sum over the spatial axes of (N, C, spatial...) as oneDNN pooling.
+std::optional<HeldValues> pool(const Node& node, std::span<const Input> in, Backend& be);
+
 // `x` (of type `t`) viewed with rank `rank`, leading 1s prepended, for broadcasting.
 std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, int rank);
 

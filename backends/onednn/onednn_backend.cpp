@@ -67,6 +67,8 @@ std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in
     case Op::Conv: return conv(n, in, be, hints.flipped_kernel);
     case Op::Transpose: return transpose_view(n, in[0]);
     case Op::Sum: return reduce(n, in, be);
+    case Op::WindowMax:
+    case Op::WindowSum: return pool(n, in, be);
     default: break;
   }
   switch (op_kind(n.op)) {
