@@ -111,6 +111,22 @@ TEST(Onednn, ElementwiseAndSumsRunOnBlockedValues) {
   EXPECT_EQ(counts["interp:tanh"] + counts["interp:sigmoid"] + counts["interp:sum"] + counts["interp:add"], 0);
 }
 
+TEST(Onednn, ExpMaxMinRunOnlyWithoutNaN) {
+  Fn3 f = [](const nx::Tensor& x, const nx::Tensor& y, const nx::Tensor&) {
+    return std::vector{nx::max(x, 0.0f), nx::min(y, x), nx::exp(x), nx::max(x, y)};
+  };
+  std::vector<float> nan_at_3(24, 0.5f);
+  nan_at_3[3] = NAN;
+  nx::Tensor clean = uniform(18, {4, 6}), dirty = nx::from_vector(nan_at_3, {4, 6});
+  auto counts = compare(f, clean, clean * 2.0f, clean, "no NaN");
+  EXPECT_EQ(counts["binary"], 3);
+  EXPECT_EQ(counts["eltwise"], 1);
+  counts = compare(f, dirty, clean, clean, "NaN in x");  // max(x, .) and exp(x) see it; min(clean, x) keeps it
+  EXPECT_EQ(counts["binary"], 1);
+  EXPECT_EQ(counts["interp:max"], 2);
+  EXPECT_EQ(counts["interp:exp"], 1);
+}
+
 TEST(Onednn, BiasAndActivationFuseIntoConvAndMatmul) {
   Fn3 f = [](const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& b) {
     nx::Tensor y = nx::tanh(nx::conv(x, k, {.padding = nx::PaddingMode::same}) + nx::reshape(b, {8, 1, 1}));

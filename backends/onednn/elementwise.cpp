@@ -1,7 +1,9 @@
 // Elementwise and reduction nodes as oneDNN eltwise, binary and reduction primitives on
 // f32 values in whatever layout they are held (a blocked convolution result stays
-// blocked through a bias add and an activation). Ops whose oneDNN kernels differ from
-// nx's semantics stay on interp: exp (exp(NaN) is inf there), max/min (NaN), rounding.
+// blocked through a bias add and an activation). oneDNN's exp, max and min lose NaN
+// (exp(NaN) is inf; max/min return the second operand), so they run only on inputs
+// that hold none (may_hold_nan), which keeps NaN positions exact.
+#include <cmath>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 
@@ -21,6 +23,7 @@ struct Eltwise {
 std::optional<Eltwise> eltwise_of(Op op) {
   using a = dnnl::algorithm;
   switch (op) {
+    case Op::Exp: return Eltwise{a::eltwise_exp};
     case Op::Log: return Eltwise{a::eltwise_log};
     case Op::Tanh: return Eltwise{a::eltwise_tanh};
     case Op::Sigmoid: return Eltwise{a::eltwise_logistic};
@@ -38,6 +41,8 @@ std::optional<dnnl::algorithm> binary_of(Op op) {
     case Op::Subtract: return a::binary_sub;
     case Op::Multiply: return a::binary_mul;
     case Op::Divide: return a::binary_div;
+    case Op::Max: return a::binary_max;
+    case Op::Min: return a::binary_min;
     default: return std::nullopt;
   }
 }
@@ -92,6 +97,7 @@ dnnl::primitive_attr post_op_attr(const PostOps& post, const dnnl::memory::desc&
 std::optional<HeldValues> unary(const Node& n, std::span<const Input> in, Backend& be) {
   auto e = eltwise_of(n.op);
   if (!e || !f32(in[0].type) || in[0].held.desc.is_zero()) return std::nullopt;  // zero: a scalar
+  if (n.op == Op::Exp && may_hold_nan(in[0], be)) return std::nullopt;
   const dnnl::memory::desc& d = in[0].held.desc;
   auto prim = cached<dnnl::eltwise_forward>(key_of("eltwise", static_cast<int>(e->alg), {&d}), [&] {
     dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, e->alg, d, e->alpha, e->beta);
@@ -113,6 +119,7 @@ std::optional<HeldValues> binary(const Node& n, std::span<const Input> in, Backe
   }
   auto d0 = with_rank(in[a].held, in[a].type, out.shape.rank()), d1 = with_rank(in[b].held, in[b].type, out.shape.rank());
   if (!d0 || !d1) return std::nullopt;
+  if ((n.op == Op::Max || n.op == Op::Min) && may_hold_nan(in[a], be)) return std::nullopt;  // src1's NaN survives
   auto prim = cached<dnnl::binary>(key_of("binary", static_cast<int>(*alg), {&*d0, &*d1}), [&] {
     return std::make_shared<dnnl::binary>(dnnl::binary::primitive_desc(dnnl::binary::desc(*alg, *d0, *d1, *d0), engine()));
   });
@@ -122,7 +129,16 @@ std::optional<HeldValues> binary(const Node& n, std::span<const Input> in, Backe
   return run(*prim, fresh(*d0, be), {{DNNL_ARG_SRC_0, memory_of(src0)}, {DNNL_ARG_SRC_1, memory_of(src1)}});
 }
 
-std::optional<HeldValues> reduce(const Node& n, std::span<const Input> in, Backend& be) {
+bool may_hold_nan(const Input& x, Backend& be) {
+  Node sum;
+  sum.op = Op::Sum;
+  for (int64_t i = 0; i < x.type.shape.rank(); ++i) sum.attrs.axes.push_back(i);
+  sum.outputs = {TensorType{DType::f32, Shape{}}};
+  auto total = reduce(sum, std::span<const Input>(&x, 1), be, false);
+  return !total || std::isnan(*static_cast<const float*>((*total)[0].buffer->data()));
+}
+
+std::optional<HeldValues> reduce(const Node& n, std::span<const Input> in, Backend& be, bool counted) {
   if (n.op != Op::Sum || !f32(in[0].type) || !f32(n.outputs[0]) || in[0].held.desc.is_zero()) return std::nullopt;
   Shape kept = in[0].type.shape;  // the result with its reduced axes as 1s: same memory
   for (int64_t ax : n.attrs.axes) kept[static_cast<int>(ax)] = 1;
@@ -133,7 +149,7 @@ std::optional<HeldValues> reduce(const Node& n, std::span<const Input> in, Backe
     return std::make_shared<dnnl::reduction>(dnnl::reduction::primitive_desc(d, engine()));
   });
   if (!prim) return std::nullopt;
-  count("reduction");
+  if (counted) count("reduction");
   HeldValues out = run(*prim, fresh(dst, be), {{DNNL_ARG_SRC, memory_of(in[0].held)}});
   return HeldValues{plain(n.outputs[0], out[0].buffer)};
 }

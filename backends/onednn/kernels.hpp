@@ -47,11 +47,15 @@ std::optional<HeldValues> pool(const Node& node, std::span<const Input> in, Back
 // `x` (of type `t`) viewed with rank `rank`, leading 1s prepended, for broadcasting.
 std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, int rank);
 
-// f32 log, tanh, sigmoid, sqrt, abs, negate as oneDNN eltwise, in the input's layout.
+// f32 exp, log, tanh, sigmoid, sqrt, abs, negate as oneDNN eltwise, in the input's layout.
 std::optional<HeldValues> unary(const Node& node, std::span<const Input> in, Backend& be);
-// f32 add, subtract, multiply, divide (numpy broadcasting of one operand) as oneDNN binary.
+// f32 add, subtract, multiply, divide, max, min (numpy broadcasting of one operand) as
+// oneDNN binary.
 std::optional<HeldValues> binary(const Node& node, std::span<const Input> in, Backend& be);
-// f32 sum over any axes as a oneDNN reduction.
-std::optional<HeldValues> reduce(const Node& node, std::span<const Input> in, Backend& be);
+// f32 sum over any axes as a oneDNN reduction (`counted`: recorded in kernel_counts).
+std::optional<HeldValues> reduce(const Node& node, std::span<const Input> in, Backend& be, bool counted = true);
+// False only when the f32 value `x` surely holds no NaN: its sum is not NaN (a sum is
+// NaN if a NaN or both infinities are present). One read of `x`.
+bool may_hold_nan(const Input& x, Backend& be);
 
 }  // namespace nx::onednn

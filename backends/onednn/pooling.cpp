@@ -1,10 +1,8 @@
 // window_max and window_sum over the spatial axes of (N, C, spatial...) values as oneDNN
 // pooling, in the input's layout (a convolution's blocked result is pooled without a
 // reorder). window_sum is average pooling over the padded window times its size.
-// oneDNN's max pooling drops NaN, so a NaN check (one sum reduction: NaN only if a NaN or
-// both infinities are present) sends such inputs to interp, keeping NaN positions exact.
+// oneDNN's max pooling drops NaN, so inputs that may hold one go to interp (may_hold_nan).
 #include <oneapi/dnnl/dnnl.hpp>
-#include <cmath>
 #include <string>
 
 #include "dnnl_common.hpp"
@@ -19,17 +17,6 @@ struct PoolPlan {
   dnnl::pooling_v2_forward::primitive_desc pd;
   dnnl::pooling_v2_forward prim;
 };
-
-// True when `x` may hold a NaN: its sum is NaN.
-bool may_hold_nan(const Input& x, Backend& be) {
-  Node sum;
-  sum.op = Op::Sum;
-  for (int64_t i = 0; i < x.type.shape.rank(); ++i) sum.attrs.axes.push_back(i);
-  sum.outputs = {TensorType{DType::f32, Shape{}}};
-  auto total = reduce(sum, std::span<const Input>(&x, 1), be);
-  if (!total) return true;
-  return std::isnan(*static_cast<const float*>((*total)[0].buffer->data()));
-}
 
 }  // namespace
 
