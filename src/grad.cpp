@@ -97,8 +97,8 @@ Grads binary_vjp(Op op, const Tensor& a, const Tensor& b, const Tensor& y, const
     case Op::Min: {
       // Ties split the gradient evenly between the operands (as JAX).
       Tensor pick_a = op == Op::Max ? a > b : a < b;
-      Tensor wa = select(pick_a, 1.0, select(a == b, 0.5, 0.0, w), w);
-      Tensor wa_t = as_type(wa, g.dtype(), w);
+      auto c = [&](double v) { return scalar(v, g.dtype(), w); };  // weights in g's dtype: no f64 detour
+      Tensor wa_t = select(pick_a, c(1.0), select(a == b, c(0.5), c(0.0), w), w);
       return two(g * wa_t, g * (1 - wa_t));
     }
     case Op::Atan2: {
@@ -127,7 +127,8 @@ Grads reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& 
 }
 
 // The gradient of one operand (`self`) of y = dot_general: g contracted with the other
-// operand over the other's free dims, then permuted into self's layout.
+// operand over the other's free dims, in self's layout: computed as other x g when that
+// order is self's (the weight gradient of x @ w), else as g x other and permuted.
 struct DotSide {
   std::vector<int64_t> contract, batch;
   std::vector<int> free;
@@ -136,18 +137,33 @@ Tensor dot_operand_grad(const Tensor& g, const Tensor& other, int self_rank, con
                         const DotSide& oth, const std::vector<int>& g_other_free, Where w) {
   std::vector<int> gbatch;
   for (int i = 0; i < static_cast<int>(self.batch.size()); ++i) gbatch.push_back(i);
-  // Dims of t: batch, self's free dims, then other's contracting dims in other's order.
+  // Where each of self's dims lands in a product with dims: batch, then self's free dims
+  // and self's contracted dims (in other's order), the free ones first or last.
+  auto placement = [&](bool free_first) {
+    std::vector<int> perm(static_cast<size_t>(self_rank));
+    int pos = 0;
+    for (int64_t d : self.batch) perm[static_cast<size_t>(d)] = pos++;
+    auto free = [&] {
+      for (int d : self.free) perm[static_cast<size_t>(d)] = pos++;
+    };
+    if (free_first) free();
+    for (int i = 0; i < other.rank(); ++i) {
+      auto it = std::find(oth.contract.begin(), oth.contract.end(), i);
+      if (it != oth.contract.end())
+        perm[static_cast<size_t>(self.contract[static_cast<size_t>(it - oth.contract.begin())])] = pos++;
+    }
+    if (!free_first) free();
+    return perm;
+  };
+  std::vector<int> other_first = placement(false);
+  bool in_order = true;
+  for (size_t i = 0; i < other_first.size(); ++i) in_order &= other_first[i] == static_cast<int>(i);
+  if (in_order)
+    return dot_general(other, g, {.contract_a = oth.free, .contract_b = g_other_free, .batch_a = ints(oth.batch),
+                                  .batch_b = gbatch}, w);
   Tensor t = dot_general(g, other, {.contract_a = g_other_free, .contract_b = oth.free, .batch_a = gbatch,
                                     .batch_b = ints(oth.batch)}, w);
-  std::vector<int> perm(static_cast<size_t>(self_rank));
-  int pos = 0;
-  for (int64_t d : self.batch) perm[static_cast<size_t>(d)] = pos++;
-  for (int d : self.free) perm[static_cast<size_t>(d)] = pos++;
-  for (int i = 0; i < other.rank(); ++i) {
-    auto it = std::find(oth.contract.begin(), oth.contract.end(), i);
-    if (it != oth.contract.end()) perm[static_cast<size_t>(self.contract[static_cast<size_t>(it - oth.contract.begin())])] = pos++;
-  }
-  return transpose(t, perm, w);
+  return transpose(t, placement(true), w);
 }
 
 Grads dot_vjp(const Node& n, const Tensor& a, const Tensor& b, const Tensor& g, Where w) {

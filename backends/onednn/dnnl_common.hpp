@@ -21,6 +21,10 @@ inline dnnl::stream& stream() {
   return s;
 }
 
+// True for oneDNN's reference (plain C++) implementations, which for reductions, pooling
+// and elementwise ops are slower than interp's loops.
+inline bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string(pd.impl_info_str()).rfind("ref", 0) == 0; }
+
 // The cached T for `key`, built by `make` on first use. A dnnl::error while building
 // (no kernel for these shapes or this dtype on this CPU) caches and returns nullptr.
 template <class T> std::shared_ptr<T> cached(const std::string& key, const std::function<std::shared_ptr<T>()>& make) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
+#include <vector>
 
 #include "dnnl_common.hpp"
 #include "kernels.hpp"
@@ -99,9 +100,11 @@ std::optional<HeldValues> unary(const Node& n, std::span<const Input> in, Backen
   if (!e || !f32(in[0].type) || in[0].held.desc.is_zero()) return std::nullopt;  // zero: a scalar
   if (n.op == Op::Exp && may_hold_nan(in[0], be)) return std::nullopt;
   const dnnl::memory::desc& d = in[0].held.desc;
-  auto prim = cached<dnnl::eltwise_forward>(key_of("eltwise", static_cast<int>(e->alg), {&d}), [&] {
-    dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, e->alg, d, e->alpha, e->beta);
-    return std::make_shared<dnnl::eltwise_forward>(dnnl::eltwise_forward::primitive_desc(desc, engine()));
+  auto prim = cached<dnnl::eltwise_forward>(key_of("eltwise", static_cast<int>(e->alg), {&d}), [&]() -> std::shared_ptr<dnnl::eltwise_forward> {
+    dnnl::eltwise_forward::primitive_desc pd(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, e->alg, d, e->alpha, e->beta), engine());
+    if (is_reference(pd)) return nullptr;
+    return std::make_shared<dnnl::eltwise_forward>(pd);
   });
   if (!prim) return std::nullopt;
   count("eltwise");
@@ -120,8 +123,10 @@ std::optional<HeldValues> binary(const Node& n, std::span<const Input> in, Backe
   auto d0 = with_rank(in[a].held, in[a].type, out.shape.rank()), d1 = with_rank(in[b].held, in[b].type, out.shape.rank());
   if (!d0 || !d1) return std::nullopt;
   if ((n.op == Op::Max || n.op == Op::Min) && may_hold_nan(in[a], be)) return std::nullopt;  // src1's NaN survives
-  auto prim = cached<dnnl::binary>(key_of("binary", static_cast<int>(*alg), {&*d0, &*d1}), [&] {
-    return std::make_shared<dnnl::binary>(dnnl::binary::primitive_desc(dnnl::binary::desc(*alg, *d0, *d1, *d0), engine()));
+  auto prim = cached<dnnl::binary>(key_of("binary", static_cast<int>(*alg), {&*d0, &*d1}), [&]() -> std::shared_ptr<dnnl::binary> {
+    dnnl::binary::primitive_desc pd(dnnl::binary::desc(*alg, *d0, *d1, *d0), engine());
+    if (is_reference(pd)) return nullptr;
+    return std::make_shared<dnnl::binary>(pd);
   });
   if (!prim) return std::nullopt;
   count("binary");
@@ -138,15 +143,77 @@ bool may_hold_nan(const Input& x, Backend& be) {
   return !total || std::isnan(*static_cast<const float*>((*total)[0].buffer->data()));
 }
 
+namespace {
+
+struct ColumnSum {
+  dnnl::matmul prim;
+  std::vector<float> ones;
+};
+
+// A sum over the leading axes of a row-major value as ones(1, P) @ x(P, Q), at gemm speed:
+// oneDNN has only a reference reduction kernel for that case.
+std::optional<HeldValues> column_sum(const Node& n, const Input& x, Backend& be) {
+  const Shape& s = x.type.shape;
+  size_t lead = n.attrs.axes.size();
+  for (size_t i = 0; i < lead; ++i)
+    if (n.attrs.axes[i] != static_cast<int64_t>(i)) return std::nullopt;
+  if (!is_row_major(x.held, x.type) || lead == static_cast<size_t>(s.rank())) return std::nullopt;
+  int64_t p = 1, q = 1;
+  for (int i = 0; i < s.rank(); ++i) (static_cast<size_t>(i) < lead ? p : q) *= s[i];
+  using dt = dnnl::memory::data_type;
+  dnnl::memory::desc ones({1, p}, dt::f32, dims{p, 1}), xs({p, q}, dt::f32, dims{q, 1}), out({1, q}, dt::f32, dims{q, 1});
+  auto plan = cached<ColumnSum>("column_sum" + std::to_string(p) + ',' + std::to_string(q), [&] {
+    dnnl::matmul prim(dnnl::matmul::primitive_desc(dnnl::matmul::desc(ones, xs, out), engine()));
+    return std::make_shared<ColumnSum>(ColumnSum{prim, std::vector<float>(static_cast<size_t>(p), 1.0f)});
+  });
+  if (!plan) return std::nullopt;
+  BufferPtr result = be.allocate(n.outputs[0].bytes());
+  dnnl::stream& st = stream();
+  plan->prim.execute(st, {{DNNL_ARG_SRC, dnnl::memory(ones, engine(), plan->ones.data())},
+                          {DNNL_ARG_WEIGHTS, memory_of({x.held.buffer, xs})},
+                          {DNNL_ARG_DST, dnnl::memory(out, engine(), result->data())}});
+  st.wait();
+  return HeldValues{plain(n.outputs[0], result)};
+}
+
+}  // namespace
+
 std::optional<HeldValues> reduce(const Node& n, std::span<const Input> in, Backend& be, bool counted) {
   if (n.op != Op::Sum || !f32(in[0].type) || !f32(n.outputs[0]) || in[0].held.desc.is_zero()) return std::nullopt;
+  if (auto r = column_sum(n, in[0], be)) {
+    if (counted) count("reduction");
+    return r;
+  }
+  // Leading and trailing axes (a bias gradient's (0, 2, 3)): the trailing ones by oneDNN's
+  // reduction kernel, then the leading ones as a column sum.
+  const std::vector<int64_t>& axes = n.attrs.axes;
+  int rank = in[0].type.shape.rank();
+  size_t lead = 0;
+  while (lead < axes.size() && axes[lead] == static_cast<int64_t>(lead)) ++lead;
+  bool split = lead > 0 && lead < axes.size() && is_row_major(in[0].held, in[0].type);
+  for (size_t i = lead; split && i < axes.size(); ++i) split = axes[i] == rank - static_cast<int64_t>(axes.size() - i);
+  if (split) {
+    Node trailing = n, leading = n;
+    trailing.attrs.axes.assign(axes.begin() + static_cast<std::ptrdiff_t>(lead), axes.end());
+    Shape mid = in[0].type.shape;
+    for (int64_t ax : trailing.attrs.axes) mid[static_cast<int>(ax)] = 1;
+    trailing.outputs = {TensorType{DType::f32, mid}};
+    leading.attrs.axes.resize(lead);
+    if (auto partial = reduce(trailing, in, be, false))
+      if (auto r = column_sum(leading, Input{trailing.outputs[0], (*partial)[0]}, be)) {
+        if (counted) count("reduction");
+        return HeldValues{plain(n.outputs[0], (*r)[0].buffer)};
+      }
+  }
   Shape kept = in[0].type.shape;  // the result with its reduced axes as 1s: same memory
   for (int64_t ax : n.attrs.axes) kept[static_cast<int>(ax)] = 1;
   dnnl::memory::desc src = in[0].held.desc, dst = row_major({DType::f32, kept});
   if (dst.is_zero()) return std::nullopt;
-  auto prim = cached<dnnl::reduction>(key_of("reduction", 0, {&src, &dst}), [&] {
-    dnnl::reduction::desc d(dnnl::algorithm::reduction_sum, src, dst, 0.0f, 0.0f);
-    return std::make_shared<dnnl::reduction>(dnnl::reduction::primitive_desc(d, engine()));
+  auto prim = cached<dnnl::reduction>(key_of("reduction", 0, {&src, &dst}), [&]() -> std::shared_ptr<dnnl::reduction> {
+    dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(dnnl::algorithm::reduction_sum, src, dst, 0.0f, 0.0f),
+                                       engine());
+    if (is_reference(pd)) return nullptr;  // slower than interp
+    return std::make_shared<dnnl::reduction>(pd);
   });
   if (!prim) return std::nullopt;
   if (counted) count("reduction");

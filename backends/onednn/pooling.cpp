@@ -48,7 +48,7 @@ std::optional<HeldValues> pool(const Node& n, std::span<const Input> in, Backend
   key.append(reinterpret_cast<const char*>(&src.data), sizeof(src.data));
   for (const dims* v : {&kernel, &strides, &dilation, &pad_l, &pad_r})
     for (int64_t x : *v) key += ',' + std::to_string(x);
-  auto plan = cached<PoolPlan>(key, [&] {
+  auto plan = cached<PoolPlan>(key, [&]() -> std::shared_ptr<PoolPlan> {
     dnnl::pooling_v2_forward::desc d(dnnl::prop_kind::forward_inference,
                                      max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_include_padding,
                                      src, dst, strides, kernel, dilation, pad_l, pad_r);
@@ -59,6 +59,7 @@ std::optional<HeldValues> pool(const Node& n, std::span<const Input> in, Backend
       attr.set_post_ops(ops);
     }
     dnnl::pooling_v2_forward::primitive_desc pd(d, attr, engine());
+    if (is_reference(pd)) return nullptr;
     return std::make_shared<PoolPlan>(PoolPlan{pd, dnnl::pooling_v2_forward(pd)});
   });
   if (!plan) return std::nullopt;
