@@ -303,52 +303,105 @@ Grads window_sum_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
   return {window_sum(padded, at.window, {.window_dilations = at.rhs_dilation}, w)};
 }
 
-// window_max/min/product through the window's offsets: for each offset q the strided
-// slice x_q of the padded input lines up with the output; a per-offset contribution
-// (shaped like the output) is scattered back with the inverse pad. Max/min route g to
-// the first element (in row-major window order) equal to the result.
-Grads window_reduce_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& g, Where w) {
-  const Attrs& at = n.attrs;
-  int r = x.rank();
-  double init = n.op == Op::WindowMax ? -INFINITY : n.op == Op::WindowMin ? INFINITY : 1.0;
-  std::vector<PadConfig> pad_x, crop;
-  for (int i = 0; i < r; ++i) {
-    size_t u = static_cast<size_t>(i);
-    pad_x.push_back({at.lo[u], at.hi[u], 0});
-    crop.push_back({-at.lo[u], -at.hi[u], 0});
-  }
-  Tensor xp = pad(x, full({}, init, x.dtype(), w), pad_x, w);
+// The window's offsets q, in row-major window order: for each, the strided slice of the
+// padded input that lines up with the output, and the pad that puts an output-shaped
+// value back at those (padded) input positions.
+struct WindowOffset {
+  std::vector<int64_t> starts, lengths;
+  std::vector<PadConfig> back;
+};
+std::vector<WindowOffset> window_offsets(const Attrs& at, const Shape& padded, const Shape& out) {
+  int r = padded.rank();
   int64_t offsets = 1;
   for (int64_t k : at.window) offsets *= k;
-  Tensor taken = zeros_like(y, w);  // max/min: whether an earlier offset already took g
-  Tensor gx;
+  std::vector<WindowOffset> all;
   for (int64_t q = 0; q < offsets; ++q) {
-    std::vector<int64_t> starts(static_cast<size_t>(r)), lengths(static_cast<size_t>(r));
-    std::vector<PadConfig> back;
+    WindowOffset o{std::vector<int64_t>(static_cast<size_t>(r)), std::vector<int64_t>(static_cast<size_t>(r)), {}};
     int64_t rest = q;
     for (int i = r - 1; i >= 0; --i) {
       size_t u = static_cast<size_t>(i);
       int64_t off = (rest % at.window[u]) * at.rhs_dilation[u];
       rest /= at.window[u];
-      int64_t p = y.dim(i), used = p > 0 ? (p - 1) * at.strides[u] + 1 : 0;
-      starts[u] = off;
-      lengths[u] = used;
-      back.push_back({off, xp.dim(i) - off - used, p > 0 ? at.strides[u] - 1 : 0});
+      int64_t p = out[i], used = p > 0 ? (p - 1) * at.strides[u] + 1 : 0;
+      o.starts[u] = off;
+      o.lengths[u] = used;
+      o.back.push_back({off, padded[i] - off - used, p > 0 ? at.strides[u] - 1 : 0});
     }
-    std::reverse(back.begin(), back.end());
-    Tensor xq = slice(xp, starts, lengths, {.strides = at.strides}, w);
-    Tensor c;
-    if (n.op == Op::WindowProduct) {
-      c = g * y / xq;
-    } else {
-      Tensor hit = logical_and(equal(xq, y, w), logical_not(taken, w), w);
-      taken = logical_or(taken, hit, w);
-      c = select(hit, g, zeros_like(g, w), w);
-    }
-    Tensor placed = pad(pad(c, zeros({}, g.dtype(), w), back, w), zeros({}, g.dtype(), w), crop, w);
+    std::reverse(o.back.begin(), o.back.end());
+    all.push_back(std::move(o));
+  }
+  return all;
+}
+
+std::vector<PadConfig> window_padding(const Attrs& at, int sign) {
+  std::vector<PadConfig> cfg;
+  for (size_t u = 0; u < at.lo.size(); ++u) cfg.push_back({sign * at.lo[u], sign * at.hi[u], 0});
+  return cfg;
+}
+
+WindowOpts window_opts(const Attrs& at) {
+  std::vector<std::pair<int64_t, int64_t>> padding;
+  for (size_t u = 0; u < at.lo.size(); ++u) padding.emplace_back(at.lo[u], at.hi[u]);
+  return {.strides = at.strides, .padding = padding, .window_dilations = at.rhs_dilation};
+}
+
+// For window_max/min (max: `is_max`) of x: per offset, whether that offset holds its
+// window's selected element (the first in-range maximum, a NaN counting as the maximum),
+// as window_scatter_max/min select.
+std::vector<Tensor> window_selections(const Attrs& at, const Tensor& x, bool is_max, Where w) {
+  Tensor y = is_max ? window_max(x, at.window, window_opts(at), w) : window_min(x, at.window, window_opts(at), w);
+  std::vector<PadConfig> pad_x = window_padding(at, 1);
+  Tensor xp = pad(x, zeros({}, x.dtype(), w), pad_x, w);
+  Tensor valid = pad(full(x.shape(), 1, boolean, w), full({}, 0, boolean, w), pad_x, w);
+  Tensor y_nan = is_nan(y, w), taken = full(y.shape(), 0, boolean, w);
+  std::vector<Tensor> hits;
+  for (const WindowOffset& o : window_offsets(at, xp.shape(), y.shape())) {
+    Tensor xq = slice(xp, o.starts, o.lengths, {.strides = at.strides}, w);
+    Tensor vq = slice(valid, o.starts, o.lengths, {.strides = at.strides}, w);
+    Tensor is_max_here = logical_or(equal(xq, y, w), logical_and(y_nan, is_nan(xq, w), w), w);
+    Tensor hit = logical_and(logical_and(is_max_here, vq, w), logical_not(taken, w), w);
+    taken = logical_or(taken, hit, w);
+    hits.push_back(hit);
+  }
+  return hits;
+}
+
+// window_product: g * y / x_q scattered back from every offset.
+Grads window_product_vjp(const Node& n, const Tensor& x, const Tensor& y, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  Tensor xp = pad(x, full({}, 1.0, x.dtype(), w), window_padding(at, 1), w);
+  Tensor gx;
+  for (const WindowOffset& o : window_offsets(at, xp.shape(), y.shape())) {
+    Tensor xq = slice(xp, o.starts, o.lengths, {.strides = at.strides}, w);
+    Tensor placed = pad(pad(g * y / xq, zeros({}, g.dtype(), w), o.back, w), zeros({}, g.dtype(), w),
+                        window_padding(at, -1), w);
     gx = gx.defined() ? gx + placed : placed;
   }
   return {gx};
+}
+
+// window_max/min: g scattered to each window's selected element.
+Grads window_extreme_vjp(const Node& n, const Tensor& x, const Tensor& g, Where w) {
+  const Attrs& at = n.attrs;
+  Tensor zero = zeros({}, g.dtype(), w);
+  if (n.op == Op::WindowMax) return {window_scatter_max(x, g, zero, at.window, window_opts(at), w)};
+  return {window_scatter_min(x, g, zero, at.window, window_opts(at), w)};
+}
+
+// window_scatter_max/min(x, source, init): linear in source (each window's value of the
+// cotangent h at its selected element) and init (the sum of h); flat in x.
+Grads window_scatter_vjp(const Node& n, const Tensor& x, const Tensor& h, Where w) {
+  const Attrs& at = n.attrs;
+  Tensor hp = pad(h, zeros({}, h.dtype(), w), window_padding(at, 1), w);
+  Tensor gs;
+  std::vector<Tensor> hits = window_selections(at, x, n.op == Op::WindowScatterMax, w);
+  auto offsets = window_offsets(at, hp.shape(), hits[0].shape());
+  for (size_t q = 0; q < hits.size(); ++q) {
+    Tensor hq = slice(hp, offsets[q].starts, offsets[q].lengths, {.strides = at.strides}, w);
+    Tensor c = select(hits[q], hq, zeros({}, h.dtype(), w), w);
+    gs = gs.defined() ? gs + c : c;
+  }
+  return {Tensor(), gs, sum(h, {}, w)};
 }
 
 // ---- linear algebra (matrices in the last two dims, batch dims already equal) ----
@@ -673,8 +726,10 @@ Grads vjp(const Node& n, const std::vector<Tensor>& in, const std::vector<Tensor
     case Op::TopK: return top_k_vjp(in[0], outs[1], g[0], w);
     case Op::WindowSum: return window_sum_vjp(n, in[0], g[0], w);
     case Op::WindowMax:
-    case Op::WindowMin:
-    case Op::WindowProduct: return window_reduce_vjp(n, in[0], outs[0], g[0], w);
+    case Op::WindowMin: return window_extreme_vjp(n, in[0], g[0], w);
+    case Op::WindowProduct: return window_product_vjp(n, in[0], outs[0], g[0], w);
+    case Op::WindowScatterMax:
+    case Op::WindowScatterMin: return window_scatter_vjp(n, in[0], g[0], w);
     default: break;
   }
   if (n.op == Op::Reshape || n.op == Op::Transpose || n.op == Op::Broadcast || n.op == Op::Slice ||

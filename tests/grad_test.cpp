@@ -163,6 +163,21 @@ TEST(Grad, MaxMinProductPooling) {
   // Ties: the first element of the window takes the whole gradient.
   auto g = nx::grad([](const nx::Tensor& x) { return nx::sum(nx::window_max(x, {2})); })(nx::ones({2}, nx::f64));
   EXPECT_EQ(g.to_vector<double>(), (std::vector<double>{1, 0}));
+  // The max-pooling gradient op itself: linear in source and init, flat in x.
+  nx::Tensor px = sample({2, 5, 4}, -1, 1, 21);
+  nx::WindowOpts pool{.strides = {1, 2, 1}, .padding = nx::PaddingMode::same, .window_dilations = {1, 1, 2}};
+  check_grad("window_scatter_max_source", [&](const nx::Tensor& s) {
+    return weigh(nx::window_scatter_max(px, s, nx::scalar(0.5, nx::f64), {1, 2, 2}, pool));
+  }, sample({2, 3, 4}, -1, 1, 22));
+  check_grad("window_scatter_min_init", [&](const nx::Tensor& i) {
+    return weigh(nx::window_scatter_min(px, nx::ones({2, 3, 4}, nx::f64), i, {1, 2, 2}, pool));
+  }, nx::scalar(0.25, nx::f64));
+  // Second order through max pooling: d/dx of <grad window_max, v> is zero almost
+  // everywhere; d/dv of it is the gradient itself.
+  check_grad("window_max_second_order", [&](const nx::Tensor& v) {
+    auto inner = nx::grad([&](const nx::Tensor& x) { return nx::sum(nx::window_max(x, {1, 2, 2}, pool) * v); });
+    return weigh(inner(px));
+  }, sample({2, 3, 4}, -1, 1, 23));
 }
 
 TEST(Grad, LinearAlgebra) {

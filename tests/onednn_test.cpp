@@ -164,6 +164,24 @@ TEST(Onednn, PoolingMaxAndSumOnBlockedValues) {
   EXPECT_EQ(counts["interp:window_sum"], 1);
 }
 
+TEST(Onednn, MaxPoolingGradientRunsAsPoolingBackwardWithInterpsTieRule) {
+  // conv -> relu -> max pool: relu makes windows of tied zeros; the first one takes g.
+  Fn3 f = [](const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& g) {
+    auto loss = [&](const nx::Tensor& a, const nx::Tensor& b) {
+      nx::Tensor h = nx::max(nx::conv(a, b, {.padding = nx::PaddingMode::same}), 0.0f);
+      return nx::sum(nx::window_max(h, {1, 1, 2, 2}, {.strides = {1, 1, 2, 2}}) * g);
+    };
+    auto [gx, gk] = nx::grad<0, 1>(loss)(x, k);
+    nx::Tensor ties = nx::round(nx::tile(x, {1, 2, 1, 1}) * 2.0f);  // (4, 6, 8, 8)
+    nx::Tensor pooled = nx::window_scatter_max(ties, g, nx::scalar(0.0f), {1, 1, 3, 3},
+                                               {.strides = {1, 1, 2, 2}, .padding = nx::PaddingMode::same});
+    return std::vector{gx, gk, pooled};
+  };
+  auto counts = compare(f, uniform(19, {4, 3, 8, 8}), uniform(20, {6, 3, 3, 3}), uniform(21, {4, 6, 4, 4}), "max pool grad");
+  EXPECT_EQ(counts["pool_max_backward"], 2);
+  EXPECT_EQ(counts["interp:window_scatter_max"], 0);
+}
+
 TEST(Onednn, MatmulReadsTransposesAsStrides) {
   Fn3 f = [](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor& c) {
     nx::Tensor at = nx::transpose(a);  // (64, 48)

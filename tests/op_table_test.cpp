@@ -75,6 +75,11 @@ const nx::DType kAll[] = {nx::boolean, nx::u8, nx::u32, nx::i32, nx::i64, nx::f3
      auto l = lists(a);                                                                         \
      return nx::fn(in[0], l[0], {.strides = l[1], .padding = padding_of(l, 2, 5), .window_dilations = l[4]}); \
    }}
+#define WINDOW_SCATTER(fn)                                                                      \
+  {#fn, Tol::exact, [](const Inputs& in, const Args& a) {                                       \
+     auto l = lists(a);                                                                         \
+     return nx::fn(in[0], in[1], in[2], l[0], {.strides = l[1], .padding = padding_of(l, 2, 5), .window_dilations = l[4]}); \
+   }}
 #define LINALG1(fn) {#fn, Tol::approx, [](const Inputs& in, const Args&) { return nx::linalg::fn(in[0]); }}
 #define CUMULATIVE(fn)                                                                         \
   {#fn, Tol::exact, [](const Inputs& in, const Args& a) {                                      \
@@ -150,6 +155,7 @@ const std::vector<OpInfo>& op_table() {
                                         .kernel_dilation = l[4], .feature_group_size = l[5][0],
                                         .batch_group_size = l[5][1]}); }},
       WINDOW(window_sum), WINDOW(window_product), WINDOW(window_max), WINDOW(window_min),
+      WINDOW_SCATTER(window_scatter_max), WINDOW_SCATTER(window_scatter_min),
       {"sort", Tol::exact, [](const Inputs& in, const Args& a) {
          return nx::sort(in[0], {.axis = static_cast<int>(a[0]), .direction = a[1] ? nx::Direction::desc : nx::Direction::asc}); }},
       {"argsort", Tol::exact, [](const Inputs& in, const Args& a) {

@@ -50,6 +50,8 @@ Outputs dispatch(const Node& n, std::span<const Operand> in, Backend& be) {
     case Op::IndexedPut: return eval_scatter(n, in, be);
     case Op::DotGeneral: return eval_dot_general(n, in, be);
     case Op::Conv: return eval_conv(n, in, be);
+    case Op::WindowScatterMax:
+    case Op::WindowScatterMin: return eval_window_scatter(n, in, be);
     case Op::Sort:
     case Op::Argsort:
     case Op::TopK: return eval_sort(n, in, be);

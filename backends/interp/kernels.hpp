@@ -19,6 +19,7 @@ using Outputs = std::vector<BufferPtr>;
 // Every kernel: node (op, attrs, output types), concrete inputs, the backend to allocate on.
 #define NX_KERNEL(name) Outputs name(const Node& n, std::span<const Operand> in, Backend& be)
 NX_KERNEL(eval_unary);
+NX_KERNEL(eval_window_scatter);
 NX_KERNEL(eval_binary);
 NX_KERNEL(eval_select);
 NX_KERNEL(eval_as_type);

@@ -43,6 +43,8 @@ std::optional<HeldValues> conv(const Node& node, std::span<const Input> in, Back
 
 // window_max / window_sum over the spatial axes of (N, C, spatial...) as oneDNN pooling.
 std::optional<HeldValues> pool(const Node& node, std::span<const Input> in, Backend& be);
+// window_scatter_max with a zero init (max pooling's gradient) as oneDNN pooling backward.
+std::optional<HeldValues> pool_backward(const Node& node, std::span<const Input> in, Backend& be);
 
 // `x` (of type `t`) viewed with rank `rank`, leading 1s prepended, for broadcasting.
 std::optional<dnnl::memory::desc> with_rank(const Held& x, const TensorType& t, int rank);

@@ -69,6 +69,7 @@ std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in
     case Op::Sum: return reduce(n, in, be);
     case Op::WindowMax:
     case Op::WindowSum: return pool(n, in, be);
+    case Op::WindowScatterMax: return pool_backward(n, in, be);
     default: break;
   }
   switch (op_kind(n.op)) {

@@ -46,6 +46,8 @@ namespace nx {
   X(IndexedPut, "indexed_put", Other) X(DotGeneral, "dot_general", Other)                  \
   X(Conv, "conv", Other) X(WindowSum, "window_sum", Window) X(WindowMax, "window_max", Window) \
   X(WindowMin, "window_min", Window) X(WindowProduct, "window_product", Window)            \
+  X(WindowScatterMax, "window_scatter_max", Other)                                         \
+  X(WindowScatterMin, "window_scatter_min", Other)                                         \
   X(Sort, "sort", Other) X(Argsort, "argsort", Other) X(TopK, "top_k", Other)              \
   X(Cholesky, "cholesky", Linalg) X(TriangularSolve, "triangular_solve", Linalg)           \
   X(Qr, "qr", Linalg) X(Eigh, "eigh", Linalg) X(Svd, "svd", Linalg) X(Lu, "lu", Linalg)    \

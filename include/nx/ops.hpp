@@ -253,6 +253,14 @@ Tensor window_min(const Tensor& x, std::vector<int64_t> window, WindowOpts opts 
                   Where where = Where::current());
 Tensor window_product(const Tensor& x, std::vector<int64_t> window, WindowOpts opts = {},
                       Where where = Where::current());
+// A tensor shaped like x, filled with `init` (a scalar), plus each element of `source`
+// (shaped like window_max(x, window, opts)) added at its window's first maximum of x
+// (first minimum for window_scatter_min); a NaN counts as the maximum. The gradient of
+// window_max (max pooling), as Nx.window_scatter_max / XLA SelectAndScatter.
+Tensor window_scatter_max(const Tensor& x, const Tensor& source, const Tensor& init, std::vector<int64_t> window,
+                          WindowOpts opts = {}, Where where = Where::current());
+Tensor window_scatter_min(const Tensor& x, const Tensor& source, const Tensor& init, std::vector<int64_t> window,
+                          WindowOpts opts = {}, Where where = Where::current());
 
 // ---- sorting ----
 enum class Direction { asc, desc };

@@ -744,19 +744,22 @@ def gen_conv():
     b.write()
 
 
+WINDOW_CASES = [  # (shape, window, strides, padding, window dilation)
+    ((6,), (2,), (2,), "valid", (1,)),
+    ((1, 1, 5, 5), (1, 1, 2, 2), (1, 1, 2, 2), "valid", (1, 1, 1, 1)),
+    ((2, 3, 5, 4), (1, 1, 3, 3), (1, 1, 1, 1), "same", (1, 1, 1, 1)),
+    ((2, 5, 6), (1, 2, 3), (1, 2, 1), [(0, 0), (1, 1), (2, 0)], (1, 2, 1)),
+    ((3, 4), (2, 2), (1, 1), "valid", (1, 1)),
+    ((0, 4), (1, 2), (1, 1), "valid", (1, 1)),
+]
+
+
 def gen_window():
     jax = jax64()
     lax = jax.lax
     ops = {"window_sum": (lax.add, lambda t: 0), "window_product": (lax.mul, lambda t: 1),
            "window_max": (lax.max, lowest), "window_min": (lax.min, highest)}
-    cases = [  # (shape, window, strides, padding, window dilation)
-        ((6,), (2,), (2,), "valid", (1,)),
-        ((1, 1, 5, 5), (1, 1, 2, 2), (1, 1, 2, 2), "valid", (1, 1, 1, 1)),
-        ((2, 3, 5, 4), (1, 1, 3, 3), (1, 1, 1, 1), "same", (1, 1, 1, 1)),
-        ((2, 5, 6), (1, 2, 3), (1, 2, 1), [(0, 0), (1, 1), (2, 0)], (1, 2, 1)),
-        ((3, 4), (2, 2), (1, 1), "valid", (1, 1)),
-        ((0, 4), (1, 2), (1, 1), "valid", (1, 1)),
-    ]
+    cases = WINDOW_CASES
     for name, (fn, init) in ops.items():
         b = Bundle(name)
         for t in ["f32", "f64", "i32", "bf16"] + (["u8"] if name != "window_product" else []):
@@ -776,6 +779,52 @@ def gen_window():
                 lo = [p[0] for p in pads] if mode == 0 else []
                 hi = [p[1] for p in pads] if mode == 0 else []
                 b.add(f"{t}/{i}", [x], cast(np.asarray(r), t), enc(win, st, lo, hi, wd, [mode]))
+        b.write()
+
+
+def window_scatter_ref(x, src, init, win, st, pads, wd, is_max):
+    """window_scatter_max/min by definition: src[o] added at its window's first in-range
+    extreme of x, a NaN counting as the extreme."""
+    acc = np.full(x.shape, init, dtype=np.float64 if np.issubdtype(x.dtype, np.floating) or x.dtype == BF16 else np.int64)
+    xv = f64(x)
+    for o in np.ndindex(*src.shape):
+        best, bv = None, None
+        for k in np.ndindex(*win):
+            idx = tuple(o[d] * st[d] + k[d] * wd[d] - pads[d][0] for d in range(x.ndim))
+            if any(i < 0 or i >= n for i, n in zip(idx, x.shape)):
+                continue
+            v = xv[idx]
+            if best is None or (not np.isnan(bv) and (np.isnan(v) or (v > bv if is_max else v < bv))):
+                best, bv = idx, v
+        if best is not None:
+            acc[best] += f64(src)[o] if acc.dtype == np.float64 else int(src[o])
+    return acc
+
+
+def gen_window_scatter():
+    jax = jax64()
+    lax = jax.lax
+    cases = WINDOW_CASES  # the (3, 4) case has NaN/inf
+    for name, is_max in [("window_scatter_max", True), ("window_scatter_min", False)]:
+        b = Bundle(name)
+        for t in ["f32", "f64", "i32"]:
+            for i, (shape, win, st, pad, wd) in enumerate(cases):
+                x = sample(t, shape, -2, 3, specials=is_float(t) and shape == (3, 4))
+                if not is_float(t):
+                    x = cast(np.round(f64(x) / 2), t)  # ties
+                if isinstance(pad, str):
+                    eff = [(w - 1) * d + 1 for w, d in zip(win, wd)]
+                    pads, mode = lax.padtype_to_pads(shape, eff, st, pad.upper()), PAD_MODES[pad]
+                else:
+                    pads, mode = pad, 0
+                out_shape = np.asarray(lax.reduce_window(f64(x), -np.inf, lax.max, win, st, list(pads),
+                                                         window_dilation=wd)).shape
+                src = sample(t, out_shape, -3, 3)
+                init = cast(np.asarray(1.5 if is_float(t) else 2), t)
+                r = window_scatter_ref(x, src, f64(init) if is_float(t) else int(init), win, st, pads, wd, is_max)
+                lo = [p[0] for p in pads] if mode == 0 else []
+                hi = [p[1] for p in pads] if mode == 0 else []
+                b.add(f"{t}/{i}", [x, src, init], cast(r, t), enc(win, st, lo, hi, wd, [mode]))
         b.write()
 
 
@@ -1011,5 +1060,6 @@ if __name__ == "__main__":
     gen_linalg()
     gen_random()
     gen_stop_grad()
+    gen_window_scatter()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} bundles, {total / 1e6:.2f} MB", file=sys.stderr)
