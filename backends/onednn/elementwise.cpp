@@ -134,13 +134,34 @@ std::optional<HeldValues> binary(const Node& n, std::span<const Input> in, Backe
   return run(*prim, fresh(*d0, be), {{DNNL_ARG_SRC_0, memory_of(src0)}, {DNNL_ARG_SRC_1, memory_of(src1)}});
 }
 
-bool may_hold_nan(const Input& x, Backend& be) {
+namespace {
+// The sum of every element of x (NaN when oneDNN cannot sum it).
+float total(const Input& x, Backend& be) {
   Node sum;
   sum.op = Op::Sum;
   for (int64_t i = 0; i < x.type.shape.rank(); ++i) sum.attrs.axes.push_back(i);
   sum.outputs = {TensorType{DType::f32, Shape{}}};
-  auto total = reduce(sum, std::span<const Input>(&x, 1), be, false);
-  return !total || std::isnan(*static_cast<const float*>((*total)[0].buffer->data()));
+  auto r = reduce(sum, std::span<const Input>(&x, 1), be, false);
+  return r ? *static_cast<const float*>((*r)[0].buffer->data()) : NAN;
+}
+}  // namespace
+
+bool may_hold_nan(const Input& x, Backend& be) { return std::isnan(total(x, be)); }
+
+std::optional<HeldValues> softmax(const Input& x, int axis, bool log, Backend& be) {
+  if (!f32(x.type) || x.held.desc.is_zero() || !std::isfinite(total(x, be))) return std::nullopt;
+  const dnnl::memory::desc& d = x.held.desc;
+  auto prim = cached<dnnl::primitive>(key_of(log ? "log_softmax" : "softmax", axis, {&d}), [&]() -> std::shared_ptr<dnnl::primitive> {
+    if (log) {
+      dnnl::logsoftmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, d, axis}, engine());
+      return is_reference(pd) ? nullptr : std::make_shared<dnnl::logsoftmax_forward>(pd);
+    }
+    dnnl::softmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, d, axis}, engine());
+    return is_reference(pd) ? nullptr : std::make_shared<dnnl::softmax_forward>(pd);
+  });
+  if (!prim) return std::nullopt;
+  count(log ? "log_softmax" : "softmax");
+  return run(*prim, fresh(d, be), {{DNNL_ARG_SRC, memory_of(x.held)}});
 }
 
 namespace {

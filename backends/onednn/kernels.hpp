@@ -59,5 +59,8 @@ std::optional<HeldValues> reduce(const Node& node, std::span<const Input> in, Ba
 // False only when the f32 value `x` surely holds no NaN: its sum is not NaN (a sum is
 // NaN if a NaN or both infinities are present). One read of `x`.
 bool may_hold_nan(const Input& x, Backend& be);
+// softmax / log_softmax of f32 x over `axis` as oneDNN's primitives, when x is surely
+// finite (its sum is): their results for NaN or infinite rows differ from nx's.
+std::optional<HeldValues> softmax(const Input& x, int axis, bool log, Backend& be);
 
 }  // namespace nx::onednn

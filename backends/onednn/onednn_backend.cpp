@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "fusion.hpp"
 #include "kernels.hpp"
 #include "nx/interp.hpp"
 #include "nx/onednn.hpp"
@@ -100,40 +101,32 @@ HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be, const Hi
   return held;
 }
 
-std::optional<dnnl::algorithm> activation_of(Op op) {
-  if (op == Op::Tanh) return dnnl::algorithm::eltwise_tanh;
-  if (op == Op::Sigmoid) return dnnl::algorithm::eltwise_logistic;
-  return std::nullopt;  // relu is max(x, 0): oneDNN's drops NaN, so it stays unfused
-}
-
 class Compiled : public Executable {
  public:
   Compiled(Graph g, Backend& be) : graph_(std::move(g)), be_(be) {
     size_t count = graph_.nodes.size();
     std::unordered_map<const Node*, size_t> slot;
     for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
-    auto ref = [&](const Value& v) { return Ref{slot.at(v.node.get()), static_cast<size_t>(v.index)}; };
-    std::vector<std::vector<size_t>> consumers(count);
+    auto ref = [&](const Value& v) { return ValueRef{slot.at(v.node.get()), static_cast<size_t>(v.index)}; };
     for (size_t i = 0; i < count; ++i) {
-      std::vector<Ref> refs;
-      for (const Value& v : graph_.nodes[i]->inputs) refs.push_back(ref(v)), consumers[refs.back().node].push_back(i);
+      std::vector<ValueRef> refs;
+      for (const Value& v : graph_.nodes[i]->inputs) refs.push_back(ref(v));
       inputs_.push_back(std::move(refs));
       hints_.push_back(hints_for(*graph_.nodes[i]));
     }
-    for (const Value& v : graph_.outputs) outputs_.push_back(ref(v)), consumers[outputs_.back().node].push_back(count);
+    for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
     fusions_.resize(count);
-    std::vector<size_t> done_at(count);  // where a node's inputs are last needed: its own step, or its chain's end
+    std::vector<size_t> done_at(count);  // where a node's inputs are last needed: its own step, or its group's end
     for (size_t i = 0; i < count; ++i) done_at[i] = i;
-    for (size_t i = 0; i < count; ++i)
-      if (auto f = fuse_from(i, consumers, ref)) {
-        for (size_t c : f->chain) done_at[c] = f->chain.back();
-        for (size_t k = 0; k + 1 < f->chain.size(); ++k) absorbed_.insert(f->chain[k]);
-        fusions_[f->chain.back()] = std::move(*f);
-      }
+    for (Fusion& f : find_fusions(graph_)) {
+      for (size_t n : f.nodes) done_at[n] = f.nodes.back();
+      for (size_t k = 0; k + 1 < f.nodes.size(); ++k) absorbed_.insert(f.nodes[k]);
+      fusions_[f.nodes.back()] = std::move(f);
+    }
     last_use_.assign(count, 0);
     for (size_t i = 0; i < count; ++i)
-      for (const Ref& r : inputs_[i]) last_use_[r.node] = std::max(last_use_[r.node], done_at[i]);
-    for (const Ref& r : outputs_) last_use_[r.node] = count;
+      for (const ValueRef& r : inputs_[i]) last_use_[r.node] = std::max(last_use_[r.node], done_at[i]);
+    for (const ValueRef& r : outputs_) last_use_[r.node] = count;
   }
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
@@ -147,85 +140,56 @@ class Compiled : public Executable {
         values[i] = {plain(n.outputs[0], inputs[static_cast<size_t>(n.param_index)])};
       } else if (!absorbed_.count(i)) {
         values[i] = fusions_[i] ? run_fused(*fusions_[i], values) : run_step(i, values);
-        for (size_t c : fusions_[i] ? fusions_[i]->chain : std::vector<size_t>{i})
-          for (const Ref& r : inputs_[c])
+        for (size_t c : fusions_[i] ? fusions_[i]->nodes : std::vector<size_t>{i})
+          for (const ValueRef& r : inputs_[c])
             if (last_use_[r.node] == i) values[r.node].clear();
       }
     }
     std::vector<BufferPtr> out;
-    for (const Ref& r : outputs_) out.push_back(materialize(values[r.node][r.index], type_of(r), be_));
+    for (const ValueRef& r : outputs_) out.push_back(materialize(values[r.node][r.index], type_of(r), be_));
     return out;
   }
 
  private:
-  struct Ref {
-    size_t node, index;
-  };
-  // A matmul or convolution with the nodes after it that run as its post-ops.
-  struct Fusion {
-    std::vector<size_t> chain;  // the root, then the add and/or activation
-    std::optional<Ref> addend;
-    std::optional<dnnl::algorithm> activation;
-  };
-
-  // The chain root -> [add(root, addend)] -> [tanh | sigmoid], when each link's only
-  // consumer is the next.
-  template <class RefOf>
-  std::optional<Fusion> fuse_from(size_t i, const std::vector<std::vector<size_t>>& consumers, const RefOf& ref) const {
-    const Node& root = *graph_.nodes[i];
-    if ((root.op != Op::Conv && root.op != Op::DotGeneral) || root.outputs[0].dtype != DType::f32) return std::nullopt;
-    Fusion f{{i}, {}, {}};
-    auto next = [&]() -> const Node* {
-      const auto& c = consumers[f.chain.back()];
-      return c.size() == 1 && c[0] < graph_.nodes.size() ? graph_.nodes[c[0]].get() : nullptr;
-    };
-    const Node* c = next();
-    if (c && c->op == Op::Add && c->outputs[0] == root.outputs[0]) {
-      const Value& other = c->inputs[c->inputs[0].node.get() == &root ? 1 : 0];
-      if (other.node.get() != &root && other.type().dtype == DType::f32) {
-        f.addend = ref(other);
-        f.chain.push_back(consumers[i][0]);
-        c = next();
-      }
-    }
-    if (c && activation_of(c->op)) {
-      f.activation = activation_of(c->op);
-      f.chain.push_back(consumers[f.chain.back()][0]);
-    }
-    if (f.chain.size() == 1) return std::nullopt;
-    return f;
+  const TensorType& type_of(const ValueRef& r) const { return graph_.nodes[r.node]->outputs[r.index]; }
+  Input input(const ValueRef& r, const std::vector<HeldValues>& values) const {
+    return {type_of(r), values[r.node][r.index]};
   }
-
-  const TensorType& type_of(const Ref& r) const { return graph_.nodes[r.node]->outputs[r.index]; }
 
   HeldValues run_step(size_t i, const std::vector<HeldValues>& values) const {
     std::vector<Input> in;
-    for (const Ref& r : inputs_[i]) in.push_back({type_of(r), values[r.node][r.index]});
+    for (const ValueRef& r : inputs_[i]) in.push_back(input(r, values));
     return run_node(*graph_.nodes[i], in, be_, hints_[i]);
   }
 
-  // The chain as one primitive with post-ops, or node by node where oneDNN has none.
+  // The group as one primitive, or node by node where oneDNN has none (or, for softmax,
+  // the input is not finite).
   HeldValues run_fused(const Fusion& f, std::vector<HeldValues>& values) const {
-    size_t root = f.chain[0];
-    std::vector<Input> in;
-    for (const Ref& r : inputs_[root]) in.push_back({type_of(r), values[r.node][r.index]});
-    PostOps post;
-    if (f.addend) post.addend = Input{type_of(*f.addend), values[f.addend->node][f.addend->index]};
-    post.activation = f.activation;
-    const Node& n = *graph_.nodes[root];
-    auto fused = n.op == Op::Conv ? conv(n, in, be_, hints_[root].flipped_kernel, post) : matmul(n, in, be_, post);
+    std::optional<HeldValues> fused;
+    if (f.kind == Fusion::Kind::post_ops) {
+      size_t root = f.nodes[0];
+      std::vector<Input> in;
+      for (const ValueRef& r : inputs_[root]) in.push_back(input(r, values));
+      PostOps post;
+      if (f.addend) post.addend = input(*f.addend, values);
+      post.activation = f.activation;
+      const Node& n = *graph_.nodes[root];
+      fused = n.op == Op::Conv ? conv(n, in, be_, hints_[root].flipped_kernel, post) : matmul(n, in, be_, post);
+    } else {
+      fused = softmax(input(*f.input, values), f.axis, f.kind == Fusion::Kind::log_softmax, be_);
+    }
     if (fused) return std::move(*fused);
-    for (size_t k = 0; k + 1 < f.chain.size(); ++k) values[f.chain[k]] = run_step(f.chain[k], values);
-    return run_step(f.chain.back(), values);
+    for (size_t k = 0; k + 1 < f.nodes.size(); ++k) values[f.nodes[k]] = run_step(f.nodes[k], values);
+    return run_step(f.nodes.back(), values);
   }
 
   Graph graph_;
   Backend& be_;
-  std::vector<std::vector<Ref>> inputs_;
+  std::vector<std::vector<ValueRef>> inputs_;
   std::vector<Hints> hints_;
-  std::vector<std::optional<Fusion>> fusions_;  // by the chain's last node
-  std::unordered_set<size_t> absorbed_;         // nodes inside a chain, run by its last node
-  std::vector<Ref> outputs_;
+  std::vector<std::optional<Fusion>> fusions_;  // by the group's last node
+  std::unordered_set<size_t> absorbed_;         // nodes inside a group, run by its last node
+  std::vector<ValueRef> outputs_;
   std::vector<size_t> last_use_;
 };
 
