@@ -337,7 +337,10 @@ TEST_P(OpTable, EagerMatchesGoldenAndJitMatchesEager) {
     Args args = c.args;
     auto jitted = nx::jit([&](const Inputs& in) { return op.fn(in, args); });
     nx::Tensor j = jitted(c.inputs);
-    EXPECT_EQ(compare(j, eager, op.tol, /*bitwise=*/true), "") << "jit vs eager";
+    // Bitwise on interp; a backend that fuses (a softmax as one primitive) may round
+    // differently, within the op's tolerance.
+    bool bitwise = nx::default_backend().name() == "interp";
+    EXPECT_EQ(compare(j, eager, op.tol, bitwise), "") << "jit vs eager";
     jitted(c.inputs);
     EXPECT_EQ(jitted.compiles(), 1) << "a second call with the same signature recompiled";
   }
