@@ -225,6 +225,14 @@ TEST(Onednn, OtherDtypesAndEmptyShapesFallBack) {
   EXPECT_EQ(nx::jit(f, {.backend = "onednn"})(a, b).to_vector<int64_t>(),
             nx::jit(f, {.backend = "interp"})(a, b).to_vector<int64_t>());
   EXPECT_EQ(nx::onednn::kernel_counts()["interp:dot_general"], 1);
+  // bf16 and f16: oneDNN's kernels where the CPU has them, else interp; the same values either way.
+  for (nx::DType t : {nx::bf16, nx::f16}) {
+    nx::Tensor p = nx::as_type(uniform(24, {33, 20}), t), q = nx::as_type(uniform(25, {20, 17}), t);
+    auto mm = [](const nx::Tensor& u, const nx::Tensor& v) { return nx::dot(u, v); };
+    auto got = nx::as_type(nx::jit(mm, {.backend = "onednn"})(p, q), nx::f32).to_vector<float>();
+    auto want = nx::as_type(nx::jit(mm, {.backend = "interp"})(p, q), nx::f32).to_vector<float>();
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 0.05) << nx::name(t) << " at " << i;
+  }
   nx::Tensor e = nx::zeros({0, 5}), k = nx::zeros({5, 3});
   EXPECT_EQ(nx::jit([](const nx::Tensor& p, const nx::Tensor& q) { return nx::dot(p, q); }, {.backend = "onednn"})(e, k)
                 .shape(),

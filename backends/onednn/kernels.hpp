@@ -5,13 +5,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "held.hpp"
 
 namespace nx::onednn {
 
 // Records one node run by `kernel` (see nx::onednn::kernel_counts).
-void count(const std::string& kernel);
+void count(std::string_view kernel);
 
 struct Input {
   TensorType type;

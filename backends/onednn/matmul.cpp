@@ -48,7 +48,7 @@ std::vector<int64_t> free_dims(int rank, const std::vector<int64_t>& contract, c
 std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs, const dims& c, DType t) {
   std::string k(1, static_cast<char>(t));
   for (const dims* v : {&a, &as, &b, &bs, &c}) {
-    for (int64_t x : *v) k += std::to_string(x) + ',';
+    k.append(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(int64_t));  // fixed widths: unambiguous
     k += ';';
   }
   return k;

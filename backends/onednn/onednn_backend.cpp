@@ -16,18 +16,20 @@ namespace onednn {
 namespace {
 
 std::mutex counts_mu;
-std::map<std::string, int64_t> counts;
+std::map<std::string, int64_t, std::less<>> counts;
 
 }  // namespace
 
-void count(const std::string& kernel) {
+void count(std::string_view kernel) {
   std::lock_guard lock(counts_mu);
-  ++counts[kernel];
+  auto it = counts.find(kernel);  // no allocation once the kernel has been seen
+  if (it == counts.end()) it = counts.emplace(std::string(kernel), 0).first;
+  ++it->second;
 }
 
 std::map<std::string, int64_t> kernel_counts() {
   std::lock_guard lock(counts_mu);
-  return counts;
+  return {counts.begin(), counts.end()};
 }
 
 void reset_kernel_counts() {
@@ -80,6 +82,16 @@ std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in
   }
 }
 
+// "interp:<op>", built once per op.
+std::string_view interp_name(Op op) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (int i = 0; i < num_ops(); ++i) v.push_back("interp:" + std::string(op_name(static_cast<Op>(i))));
+    return v;
+  }();
+  return names[static_cast<size_t>(op)];
+}
+
 // One node: as a oneDNN primitive on the held layouts, else on row-major copies, else on
 // the interp kernel.
 HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be, const Hints& hints = {}) {
@@ -94,7 +106,7 @@ HeldValues run_node(const Node& n, std::vector<Input>& in, Backend& be, const Hi
     if (auto r = run_primitive(n, in, be, hints)) return std::move(*r);
   std::vector<Operand> ops;
   for (const Input& x : in) ops.push_back({x.type, x.held.buffer});
-  if (n.op != Op::Constant && n.op != Op::Reshape) count("interp:" + std::string(op_name(n.op)));
+  if (n.op != Op::Constant && n.op != Op::Reshape) count(interp_name(n.op));
   std::vector<BufferPtr> outs = interp::evaluate(n, ops, be);
   HeldValues held;
   for (size_t i = 0; i < outs.size(); ++i) held.push_back(plain(n.outputs[i], std::move(outs[i])));
