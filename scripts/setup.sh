@@ -4,10 +4,10 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache pkg-config libeigen3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev zlib1g-dev libdlpack-dev dataset-fashion-mnist clang libdnnl-dev libopenblas-dev)
+          libbenchmark-dev zlib1g-dev libdlpack-dev dataset-fashion-mnist clang libdnnl-dev libopenblas-dev llvm-14-dev)
 # Optional backends: installed when asked for with NX_SETUP_OPTIONAL=1.
 if [[ "${NX_SETUP_OPTIONAL:-0}" == 1 ]]; then
-  packages+=(llvm-14-dev libopenmpi-dev)
+  packages+=(libopenmpi-dev)
 fi
 
 missing=()

@@ -13,6 +13,9 @@
 #if NX_HAS_ONEDNN
 #include "nx/onednn.hpp"
 #endif
+#if NX_HAS_LLVM
+#include "nx/llvm.hpp"
+#endif
 #include "nx/ops.hpp"
 #include "nx/random.hpp"
 #include "nx/tensor.hpp"
@@ -22,6 +25,9 @@ inline const bool backends_registered = [] {
   register_interp_backend();
 #if NX_HAS_ONEDNN
   register_onednn_backend();
+#endif
+#if NX_HAS_LLVM
+  register_llvm_backend();
 #endif
   return true;
 }();

@@ -1,0 +1,150 @@
+// The llvm backend: fusion groups (partition.cpp) run as compiled kernels; every other
+// node runs on the oneDNN backend when it is built (matmul, convolutions, pooling) and
+// else on interp, one node at a time.
+#include <unordered_map>
+
+#include "nx/interp.hpp"
+#include "nx/llvm.hpp"
+#include "partition.hpp"
+
+namespace nx {
+namespace llvm_backend {
+namespace {
+
+// The backend non-fused nodes run on: onednn when registered, else interp.
+Backend& fallback() {
+  static Backend* b = [] {
+    for (const std::string& n : backend_names())
+      if (n == "onednn") return &backend("onednn");
+    return &backend("interp");
+  }();
+  return *b;
+}
+
+std::vector<BufferPtr> run_group(const Group& grp, const std::vector<BufferPtr>& inputs, const Graph& g,
+                                 Backend& be) {
+  KernelFn fn = compile_kernel(grp.spec);
+  std::vector<BufferPtr> outs;
+  std::vector<void*> ptrs;
+  for (const BufferPtr& b : inputs) ptrs.push_back(b->data());
+  for (size_t i : grp.outputs) {
+    outs.push_back(be.allocate(g.nodes[i]->outputs[0].bytes()));
+    ptrs.push_back(outs.back()->data());
+  }
+  fn(ptrs.data(), 0, grp.shape.size());
+  return outs;
+}
+
+class Compiled : public Executable {
+ public:
+  Compiled(Graph g, Backend& be) : graph_(std::move(g)), be_(be), part_(partition(graph_)) {
+    size_t count = graph_.nodes.size();
+    std::unordered_map<const Node*, size_t> slot;
+    for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
+    auto ref = [&](const Value& v) { return ValueRef{slot.at(v.node.get()), static_cast<size_t>(v.index)}; };
+    for (const auto& n : graph_.nodes) {
+      std::vector<ValueRef> refs;
+      for (const Value& v : n->inputs) refs.push_back(ref(v));
+      inputs_.push_back(std::move(refs));
+    }
+    for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
+    for (const Group& grp : part_.groups) compile_kernel(grp.spec);  // compile now, not on the first run
+    // A value is last needed by its last reader's step (a group's step is its last member).
+    last_use_.assign(count, 0);
+    for (size_t i = 0; i < count; ++i) {
+      int gi = part_.group_of[i];
+      size_t step = gi < 0 ? i : part_.groups[static_cast<size_t>(gi)].nodes.back();
+      for (const ValueRef& r : inputs_[i]) last_use_[r.node] = std::max(last_use_[r.node], step);
+    }
+    for (const ValueRef& r : outputs_) last_use_[r.node] = count;
+  }
+
+  std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
+    if (inputs.size() != graph_.params.size())
+      throw ValueError("run", "expected " + std::to_string(graph_.params.size()) + " inputs, got " +
+                                  std::to_string(inputs.size()));
+    std::vector<std::vector<BufferPtr>> values(graph_.nodes.size());
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const Node& n = *graph_.nodes[i];
+      int gi = part_.group_of[i];
+      if (n.op == Op::Parameter) {
+        values[i] = {inputs[static_cast<size_t>(n.param_index)]};
+        continue;
+      }
+      if (gi >= 0) {
+        const Group& grp = part_.groups[static_cast<size_t>(gi)];
+        if (grp.nodes.back() != i) continue;  // a group runs at its last member
+        std::vector<BufferPtr> in;
+        for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
+        std::vector<BufferPtr> outs = run_group(grp, in, graph_, be_);
+        for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
+        for (size_t m : grp.nodes) release_inputs(m, i, values);
+        continue;
+      }
+      std::vector<Operand> ops;
+      for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
+      values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : fallback().execute(n, ops);
+      release_inputs(i, i, values);
+    }
+    std::vector<BufferPtr> out;
+    for (const ValueRef& r : outputs_) out.push_back(values[r.node][r.index]);
+    return out;
+  }
+
+ private:
+  void release_inputs(size_t node, size_t step, std::vector<std::vector<BufferPtr>>& values) const {
+    for (const ValueRef& r : inputs_[node])
+      if (last_use_[r.node] == step) values[r.node].clear();
+  }
+
+  Graph graph_;
+  Backend& be_;
+  Partition part_;
+  std::vector<std::vector<ValueRef>> inputs_;
+  std::vector<ValueRef> outputs_;
+  std::vector<size_t> last_use_;
+};
+
+class LlvmBackend : public Backend {
+ public:
+  std::string_view name() const override { return "llvm"; }
+  BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
+  // One node: a one-node graph through the same path as compiled graphs.
+  std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
+    Graph g;
+    auto call = std::make_shared<Node>(node);
+    call->inputs.clear();
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      auto p = std::make_shared<Node>();
+      p->op = Op::Parameter;
+      p->param_index = static_cast<int>(k);
+      p->outputs = {inputs[k].type};
+      g.params.push_back(p);
+      call->inputs.push_back(Value{p, 0});
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) g.outputs.push_back(Value{call, static_cast<int>(k)});
+    g.finalize();
+    Partition part = partition(g);
+    int gi = part.group_of[static_cast<size_t>(std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) {
+                                                 return n.get() == call.get();
+                                               }) - g.nodes.begin())];
+    if (gi < 0) return fallback().execute(node, inputs);
+    std::vector<BufferPtr> in;
+    for (const Operand& o : inputs) in.push_back(o.buffer);
+    return run_group(part.groups[static_cast<size_t>(gi)], in, g, *this);
+  }
+  std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
+    return std::make_unique<Compiled>(graph, *this);
+  }
+};
+
+}  // namespace
+}  // namespace llvm_backend
+
+void register_llvm_backend() {
+  register_backend("llvm", [] { return std::make_unique<llvm_backend::LlvmBackend>(); });
+}
+
+std::string llvm_jit::fusion_report(const Graph& graph) { return llvm_backend::partition(graph).describe(graph); }
+
+}  // namespace nx

@@ -1,0 +1,141 @@
+#include "partition.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace nx::llvm_backend {
+namespace {
+
+// Why node n cannot be part of any kernel, or "" when it can.
+std::string unfusable(const Node& n) {
+  OpKind kind = op_kind(n.op);
+  if (kind != OpKind::Unary && kind != OpKind::Binary) return "not elementwise";
+  const TensorType& out = n.outputs[0];
+  if (!kernel_supports(n.op, out.dtype))
+    return "no kernel code for " + std::string(op_name(n.op)) + " on " + std::string(name(out.dtype));
+  if (out.shape.size() == 0) return "empty";
+  for (const Value& v : n.inputs) {
+    if (v.type().dtype != out.dtype) return "mixed dtypes";
+    if (v.type().shape != out.shape && v.type().shape.size() != 1) return "an input broadcasts along some axes only";
+  }
+  return "";
+}
+
+}  // namespace
+
+Partition partition(const Graph& g) {
+  size_t count = g.nodes.size();
+  std::unordered_map<const Node*, size_t> slot;
+  for (size_t i = 0; i < count; ++i) slot[g.nodes[i].get()] = i;
+  auto at = [&](const Value& v) { return slot.at(v.node.get()); };
+  Partition p;
+  p.group_of.assign(count, -1);
+  p.refusal.assign(count, "");
+  std::vector<bool> closed;  // per group: no more members (a later node outside it reads it)
+  for (size_t i = 0; i < count; ++i) {
+    const Node& n = *g.nodes[i];
+    std::string why = unfusable(n);
+    int target = -1;
+    if (why.empty()) {
+      const Shape& shape = n.outputs[0].shape;
+      auto open = [&](int gi) {
+        return gi >= 0 && !closed[static_cast<size_t>(gi)] && p.groups[static_cast<size_t>(gi)].shape == shape;
+      };
+      // Join the open groups n reads from (merging them: none has a reader outside yet),
+      // else the latest open group of the same shape (siblings share a loop), else a new one.
+      for (const Value& v : n.inputs) {
+        int gi = p.group_of[at(v)];
+        if (!open(gi) || gi == target) continue;
+        if (target < 0) {
+          target = gi;
+          continue;
+        }
+        Group& from = p.groups[static_cast<size_t>(gi)];
+        Group& into = p.groups[static_cast<size_t>(target)];
+        for (size_t m : from.nodes) p.group_of[m] = target;
+        into.nodes.insert(into.nodes.end(), from.nodes.begin(), from.nodes.end());
+        std::sort(into.nodes.begin(), into.nodes.end());
+        from.nodes.clear();
+        closed[static_cast<size_t>(gi)] = true;
+      }
+      for (int gi = static_cast<int>(p.groups.size()) - 1; target < 0 && gi >= 0; --gi)
+        if (open(gi) && !p.groups[static_cast<size_t>(gi)].nodes.empty()) target = gi;
+      if (target < 0) {
+        target = static_cast<int>(p.groups.size());
+        p.groups.push_back({});
+        p.groups.back().shape = shape;
+        closed.push_back(false);
+      }
+      Group& grp = p.groups[static_cast<size_t>(target)];
+      grp.nodes.push_back(i);
+      p.group_of[i] = target;
+      if (grp.nodes.size() >= kMaxGroupNodes) closed[static_cast<size_t>(target)] = true;
+    } else {
+      p.refusal[i] = why;
+    }
+    for (const Value& v : n.inputs) {  // reading another group's value closes it
+      int gi = p.group_of[at(v)];
+      if (gi >= 0 && gi != target) closed[static_cast<size_t>(gi)] = true;
+    }
+  }
+  // Drop the groups emptied by merges.
+  std::vector<Group> kept;
+  std::vector<int> renumber(p.groups.size(), -1);
+  for (size_t k = 0; k < p.groups.size(); ++k)
+    if (!p.groups[k].nodes.empty()) renumber[k] = static_cast<int>(kept.size()), kept.push_back(std::move(p.groups[k]));
+  p.groups = std::move(kept);
+  for (int& gi : p.group_of)
+    if (gi >= 0) gi = renumber[static_cast<size_t>(gi)];
+  // Each group's kernel: inputs, straight-line code, and the values that leave it.
+  std::vector<bool> escapes(count);
+  for (size_t i = 0; i < count; ++i)
+    for (const Value& v : g.nodes[i]->inputs)
+      if (p.group_of[at(v)] != p.group_of[i] || p.group_of[i] < 0) escapes[at(v)] = true;
+  for (const Value& v : g.outputs) escapes[at(v)] = true;
+  for (Group& grp : p.groups) {
+    std::unordered_map<size_t, int> instr_of;  // node -> its instruction
+    std::map<std::pair<size_t, size_t>, int> input_instr;  // (node, output) -> its load
+    for (size_t i : grp.nodes) {
+      const Node& n = *g.nodes[i];
+      KernelSpec::Instr ins{n.op, n.outputs[0].dtype, {}, -1};
+      for (const Value& v : n.inputs) {
+        size_t src = at(v);
+        if (auto it = instr_of.find(src); it != instr_of.end()) {
+          ins.operands.push_back(it->second);
+          continue;
+        }
+        auto [it, fresh] = input_instr.emplace(std::pair{src, static_cast<size_t>(v.index)}, 0);
+        if (fresh) {
+          grp.inputs.push_back({src, static_cast<size_t>(v.index)});
+          grp.spec.inputs.push_back({v.type().dtype, v.type().shape != grp.shape});
+          grp.spec.code.push_back({Op::Parameter, v.type().dtype, {}, static_cast<int>(grp.inputs.size() - 1)});
+          it->second = static_cast<int>(grp.spec.code.size() - 1);
+        }
+        ins.operands.push_back(it->second);
+      }
+      grp.spec.code.push_back(std::move(ins));
+      instr_of[i] = static_cast<int>(grp.spec.code.size() - 1);
+      if (escapes[i]) {
+        grp.outputs.push_back(i);
+        grp.spec.outputs.push_back(instr_of[i]);
+      }
+    }
+  }
+  return p;
+}
+
+std::string Partition::describe(const Graph& g) const {
+  std::string s;
+  for (size_t k = 0; k < groups.size(); ++k) {
+    s += "kernel " + std::to_string(k) + " " + groups[k].shape.str() + ":";
+    for (size_t i : groups[k].nodes) s += " %" + std::to_string(i) + " " + std::string(op_name(g.nodes[i]->op));
+    s += '\n';
+  }
+  for (size_t i = 0; i < refusal.size(); ++i)
+    if (group_of[i] < 0 && g.nodes[i]->op != Op::Parameter && g.nodes[i]->op != Op::Constant)
+      s += "%" + std::to_string(i) + " " + std::string(op_name(g.nodes[i]->op)) + " not fused: " + refusal[i] + '\n';
+  return s;
+}
+
+}  // namespace nx::llvm_backend

@@ -1,0 +1,38 @@
+// Fusion groups for the LLVM backend: elementwise nodes over one iteration space (the
+// same result shape; other inputs are scalars) merged into one kernel. Every node that is
+// not fused gets a named reason, printable for debugging (describe()).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "kernel.hpp"
+#include "nx/graph.hpp"
+
+namespace nx::llvm_backend {
+
+// A value by its producer's position in Graph::nodes and its output index.
+struct ValueRef {
+  size_t node, index;
+};
+
+struct Group {
+  std::vector<size_t> nodes;         // topological; the group runs at the last one
+  std::vector<ValueRef> inputs;      // KernelSpec input k reads inputs[k]
+  std::vector<size_t> outputs;       // member nodes whose values leave the group
+  KernelSpec spec;
+  Shape shape;                       // the iteration space
+};
+
+struct Partition {
+  std::vector<Group> groups;
+  std::vector<int> group_of;         // per node: its group, or -1
+  std::vector<std::string> refusal;  // per node not fused: why
+  std::string describe(const Graph& g) const;
+};
+
+// Caps the work one kernel does (and its compile time).
+constexpr size_t kMaxGroupNodes = 64;
+
+Partition partition(const Graph& g);
+
+}  // namespace nx::llvm_backend

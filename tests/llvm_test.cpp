@@ -1,0 +1,90 @@
+// The llvm backend's fusion: which nodes become one kernel, and that fused kernels give
+// interp's values bit for bit (IEEE arithmetic, NaN-propagating max/min).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nx/config.hpp>
+#include <string>
+
+#include "nx/nx.hpp"
+
+#if NX_HAS_LLVM
+namespace {
+
+using Fn = std::function<std::vector<nx::Tensor>(const nx::Tensor&, const nx::Tensor&)>;
+
+void expect_bitwise(const Fn& f, const nx::Tensor& a, const nx::Tensor& b) {
+  auto want = nx::jit(f, {.backend = "interp"})(a, b);
+  auto got = nx::jit(f, {.backend = "llvm"})(a, b);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_EQ(got[k].dtype(), want[k].dtype());
+    ASSERT_EQ(got[k].shape(), want[k].shape());
+    auto g = got[k].to_vector<double>(), w = want[k].to_vector<double>();
+    for (size_t i = 0; i < g.size(); ++i)
+      ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i]))) << "output " << k << " at " << i << ": " << g[i] << " vs " << w[i];
+  }
+}
+
+std::string report(const Fn& f, const nx::Tensor& a, const nx::Tensor& b) {
+  return nx::llvm_jit::fusion_report(nx::jit(f).graph(a, b));
+}
+
+TEST(Llvm, ElementwiseChainsFuseIntoOneKernel) {
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor t = nx::abs(x * 2.0f + y) / (y * y + 1.0f);
+    return std::vector{nx::sqrt(t) - nx::max(x, y), nx::min(-t, x)};
+  };
+  nx::Tensor x = nx::random::uniform(nx::random::key(1), {1000, 37}, {.min = -2.0, .max = 2.0});
+  nx::Tensor y = nx::random::uniform(nx::random::key(2), {1000, 37}, {.min = -2.0, .max = 2.0});
+  std::string r = report(f, x, y);
+  EXPECT_NE(r.find("kernel 0"), std::string::npos) << r;
+  EXPECT_EQ(r.find("kernel 1"), std::string::npos) << r;  // one kernel, two outputs
+  expect_bitwise(f, x, y);
+  expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(y, nx::f64));
+}
+
+TEST(Llvm, NaNInfinitiesAndSignedZerosMatchInterp) {
+  std::vector<float> a{NAN, 1, -INFINITY, 0.0f, -0.0f, 3, INFINITY, NAN}, b{2, NAN, 5, -0.0f, 0.0f, INFINITY, -INFINITY, NAN};
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    return std::vector{nx::max(x, y), nx::min(x, y), x / y, nx::sqrt(x) * y, nx::abs(x) - y};
+  };
+  expect_bitwise(f, nx::from_vector(a, {8}), nx::from_vector(b, {8}));
+}
+
+TEST(Llvm, UnfusedNodesSayWhyAndStillRun) {
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor h = nx::dot(x, nx::transpose(y)) * 0.5f;  // dot: not elementwise
+    nx::Tensor r = nx::reshape(y, {37, 1000}) + 1.0f;
+    return std::vector{h - 1.0f, nx::sum(r, {.axes = {0}}), nx::as_type(x, nx::i32) + 1};
+  };
+  nx::Tensor x = nx::random::uniform(nx::random::key(3), {20, 37}), y = nx::random::uniform(nx::random::key(4), {1000, 37});
+  std::string r = report(f, x, y);
+  EXPECT_NE(r.find("dot_general not fused: not elementwise"), std::string::npos) << r;
+  EXPECT_NE(r.find("add not fused: no kernel code for add on i32"), std::string::npos) << r;
+  auto want = nx::jit(f, {.backend = "interp"})(x, y);
+  auto got = nx::jit(f, {.backend = "llvm"})(x, y);
+  for (size_t k = 0; k < got.size(); ++k) {
+    auto g = got[k].to_vector<double>(), w = want[k].to_vector<double>();
+    for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], 1e-4 * std::max(1.0, std::abs(w[i])));
+  }
+}
+
+TEST(Llvm, IntermediatesReadOutsideAGroupLeaveIt) {
+  // u feeds both the kernel and a dot: the kernel that makes u must run before the dot.
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor u = x * y + 1.0f;
+    nx::Tensor d = nx::dot(u, nx::transpose(u));
+    nx::Tensor v = u * 3.0f - x;
+    return std::vector{v, d};
+  };
+  nx::Tensor x = nx::random::uniform(nx::random::key(5), {6, 7}), y = nx::random::uniform(nx::random::key(6), {6, 7});
+  auto want = nx::jit(f, {.backend = "interp"})(x, y);
+  auto got = nx::jit(f, {.backend = "llvm"})(x, y);
+  EXPECT_EQ(got[0].to_vector<float>(), want[0].to_vector<float>());
+  auto g = got[1].to_vector<float>(), w = want[1].to_vector<float>();
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], w[i], 1e-4);
+}
+
+}  // namespace
+#endif
