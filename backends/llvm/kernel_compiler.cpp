@@ -36,6 +36,7 @@ struct Engine {
   std::mutex mu;
   std::unordered_map<std::string, KernelFn> kernels;
   int next_id = 0;
+  CompileTimes total;
 };
 
 Engine& engine() {
@@ -44,7 +45,7 @@ Engine& engine() {
     llvm::InitializeNativeTargetAsmPrinter();
     auto* made = new Engine;  // lives for the process: kernels may run during static destruction
     auto builder = checked(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-    builder.setCodeGenOptLevel(llvm::CodeGenOpt::Aggressive);
+    builder.setCodeGenOptLevel(llvm::CodeGenOpt::Default);
     made->tm = checked(builder.createTargetMachine(), "creating the target machine");
     made->jit = checked(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(), "starting LLJIT");
     return made;
@@ -79,29 +80,36 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, const std::ve
   }
 }
 
-// void kernel(void* const* buffers, i64 begin, i64 end)
+// The loop over [begin, end) with every buffer a noalias argument (inputs are only read,
+// outputs are fresh), so the vectorizer needs no runtime overlap checks; the exported
+// kernel(void* const* buffers, i64 begin, i64 end) unpacks the buffers and calls it (inlined).
 void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   llvm::LLVMContext& c = m.getContext();
   llvm::Type *i64 = llvm::Type::getInt64Ty(c), *ptr = llvm::Type::getInt8PtrTy(c);
-  auto* fn_type = llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64}, false);
-  auto* fn = llvm::Function::Create(fn_type, llvm::Function::ExternalLinkage, name, m);
-  fn->addFnAttr(llvm::Attribute::NoUnwind);
-  llvm::Value *buffers = fn->getArg(0), *begin = fn->getArg(1), *end = fn->getArg(2);
-  auto* entry = llvm::BasicBlock::Create(c, "entry", fn);
-  auto* loop = llvm::BasicBlock::Create(c, "loop", fn);
-  auto* exit = llvm::BasicBlock::Create(c, "exit", fn);
-  llvm::IRBuilder<> b(entry);
-  auto buffer = [&](size_t k, DType t) {
-    llvm::Value* p = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, buffers, k));
-    return b.CreateBitCast(p, type_of(t, c)->getPointerTo());
+  size_t nin = spec.inputs.size(), nbuf = nin + spec.outputs.size();
+  auto dtype_of_buffer = [&](size_t k) {
+    return k < nin ? spec.inputs[k].dtype : spec.code[static_cast<size_t>(spec.outputs[k - nin])].dtype;
   };
-  std::vector<llvm::Value*> in_ptr, out_ptr, scalar(spec.inputs.size(), nullptr);
-  for (size_t k = 0; k < spec.inputs.size(); ++k) {
-    in_ptr.push_back(buffer(k, spec.inputs[k].dtype));
-    if (spec.inputs[k].scalar) scalar[k] = b.CreateLoad(type_of(spec.inputs[k].dtype, c), in_ptr[k]);
+  std::vector<llvm::Type*> params;
+  for (size_t k = 0; k < nbuf; ++k) params.push_back(type_of(dtype_of_buffer(k), c)->getPointerTo());
+  params.push_back(i64);
+  params.push_back(i64);
+  auto* body_fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), params, false),
+                                         llvm::Function::InternalLinkage, name + "_body", m);
+  body_fn->addFnAttr(llvm::Attribute::NoUnwind);
+  body_fn->addFnAttr(llvm::Attribute::AlwaysInline);
+  for (size_t k = 0; k < nbuf; ++k) {
+    body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::NoAlias);
+    if (k < nin) body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::ReadOnly);
   }
-  for (size_t k = 0; k < spec.outputs.size(); ++k)
-    out_ptr.push_back(buffer(spec.inputs.size() + k, spec.code[static_cast<size_t>(spec.outputs[k])].dtype));
+  llvm::Value *begin = body_fn->getArg(static_cast<unsigned>(nbuf)), *end = body_fn->getArg(static_cast<unsigned>(nbuf + 1));
+  auto* entry = llvm::BasicBlock::Create(c, "entry", body_fn);
+  auto* loop = llvm::BasicBlock::Create(c, "loop", body_fn);
+  auto* exit = llvm::BasicBlock::Create(c, "exit", body_fn);
+  llvm::IRBuilder<> b(entry);
+  std::vector<llvm::Value*> scalar(nin, nullptr);
+  for (size_t k = 0; k < nin; ++k)
+    if (spec.inputs[k].scalar) scalar[k] = b.CreateLoad(type_of(spec.inputs[k].dtype, c), body_fn->getArg(static_cast<unsigned>(k)));
   b.CreateCondBr(b.CreateICmpSLT(begin, end), loop, exit);
 
   b.SetInsertPoint(loop);
@@ -112,7 +120,8 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
     if (ins.op == Op::Parameter) {
       size_t k = static_cast<size_t>(ins.input);
       llvm::Type* t = type_of(spec.inputs[k].dtype, c);
-      v.push_back(scalar[k] ? scalar[k] : b.CreateLoad(t, b.CreateInBoundsGEP(t, in_ptr[k], i)));
+      v.push_back(scalar[k] ? scalar[k]
+                            : b.CreateLoad(t, b.CreateInBoundsGEP(t, body_fn->getArg(static_cast<unsigned>(k)), i)));
       continue;
     }
     std::vector<llvm::Value*> args;
@@ -121,20 +130,36 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   }
   for (size_t k = 0; k < spec.outputs.size(); ++k) {
     llvm::Value* val = v[static_cast<size_t>(spec.outputs[k])];
-    b.CreateStore(val, b.CreateInBoundsGEP(val->getType(), out_ptr[k], i));
+    b.CreateStore(val, b.CreateInBoundsGEP(val->getType(), body_fn->getArg(static_cast<unsigned>(nin + k)), i));
   }
   llvm::Value* next = b.CreateAdd(i, llvm::ConstantInt::get(i64, 1), "", true, true);
   i->addIncoming(next, loop);
   b.CreateCondBr(b.CreateICmpSLT(next, end), loop, exit);
   b.SetInsertPoint(exit);
   b.CreateRetVoid();
+
+  auto* fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64}, false),
+                                    llvm::Function::ExternalLinkage, name, m);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", fn));
+  std::vector<llvm::Value*> args;
+  for (size_t k = 0; k < nbuf; ++k) {
+    llvm::Value* p = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), k));
+    args.push_back(b.CreateBitCast(p, params[k]));
+  }
+  args.push_back(fn->getArg(1));
+  args.push_back(fn->getArg(2));
+  b.CreateCall(body_fn, args);
+  b.CreateRetVoid();
   std::string problems;
   llvm::raw_string_ostream os(problems);
-  if (llvm::verifyFunction(*fn, &os)) throw Error("llvm", "emitted an invalid kernel: " + os.str());
+  if (llvm::verifyModule(m, &os)) throw Error("llvm", "emitted an invalid kernel: " + os.str());
 }
 
 void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
-  llvm::PassBuilder pb(&tm);
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = false;  // the vectorized loop is wide enough; unrolling it only slows codegen
+  llvm::PassBuilder pb(&tm, tuning);
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -193,9 +218,20 @@ KernelFn compile_kernel(const KernelSpec& spec, CompileTimes* times) {
     throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
   auto symbol = checked(e.jit->lookup(name), "compiling a kernel");  // machine code is generated here
   auto fn = reinterpret_cast<KernelFn>(symbol.getAddress());
-  if (times) *times = {emit_ms, optimize_ms, ms_since(t0)};
+  CompileTimes t{emit_ms, optimize_ms, ms_since(t0)};
+  if (times) *times = t;
+  e.total.emit_ms += t.emit_ms;
+  e.total.optimize_ms += t.optimize_ms;
+  e.total.codegen_ms += t.codegen_ms;
   e.kernels.emplace(std::move(key), fn);
   return fn;
+}
+
+CompileTimes total_compile_times(int64_t* kernels) {
+  Engine& e = engine();
+  std::lock_guard lock(e.mu);
+  *kernels = static_cast<int64_t>(e.kernels.size());
+  return e.total;
 }
 
 }  // namespace nx::llvm_backend

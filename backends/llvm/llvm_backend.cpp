@@ -6,6 +6,7 @@
 #include "nx/interp.hpp"
 #include "nx/llvm.hpp"
 #include "partition.hpp"
+#include "thread_pool.hpp"
 
 namespace nx {
 namespace llvm_backend {
@@ -21,8 +22,11 @@ Backend& fallback() {
   return *b;
 }
 
+// Elements per chunk of a kernel's range: enough to amortise waking a thread.
+constexpr int64_t kGrain = 1 << 14;
+
 std::vector<BufferPtr> run_group(const Group& grp, const std::vector<BufferPtr>& inputs, const Graph& g,
-                                 Backend& be) {
+                                 Backend& be, int threads) {
   KernelFn fn = compile_kernel(grp.spec);
   std::vector<BufferPtr> outs;
   std::vector<void*> ptrs;
@@ -31,13 +35,13 @@ std::vector<BufferPtr> run_group(const Group& grp, const std::vector<BufferPtr>&
     outs.push_back(be.allocate(g.nodes[i]->outputs[0].bytes()));
     ptrs.push_back(outs.back()->data());
   }
-  fn(ptrs.data(), 0, grp.shape.size());
+  parallel_for(grp.shape.size(), kGrain, threads, [&](int64_t begin, int64_t end) { fn(ptrs.data(), begin, end); });
   return outs;
 }
 
 class Compiled : public Executable {
  public:
-  Compiled(Graph g, Backend& be) : graph_(std::move(g)), be_(be), part_(partition(graph_)) {
+  Compiled(Graph g, Backend& be, int threads) : graph_(std::move(g)), be_(be), threads_(threads), part_(partition(graph_)) {
     size_t count = graph_.nodes.size();
     std::unordered_map<const Node*, size_t> slot;
     for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
@@ -76,7 +80,7 @@ class Compiled : public Executable {
         if (grp.nodes.back() != i) continue;  // a group runs at its last member
         std::vector<BufferPtr> in;
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
-        std::vector<BufferPtr> outs = run_group(grp, in, graph_, be_);
+        std::vector<BufferPtr> outs = run_group(grp, in, graph_, be_, threads_);
         for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
         for (size_t m : grp.nodes) release_inputs(m, i, values);
         continue;
@@ -99,6 +103,7 @@ class Compiled : public Executable {
 
   Graph graph_;
   Backend& be_;
+  int threads_;
   Partition part_;
   std::vector<std::vector<ValueRef>> inputs_;
   std::vector<ValueRef> outputs_;
@@ -131,10 +136,10 @@ class LlvmBackend : public Backend {
     if (gi < 0) return fallback().execute(node, inputs);
     std::vector<BufferPtr> in;
     for (const Operand& o : inputs) in.push_back(o.buffer);
-    return run_group(part.groups[static_cast<size_t>(gi)], in, g, *this);
+    return run_group(part.groups[static_cast<size_t>(gi)], in, g, *this, 0);
   }
-  std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
-    return std::make_unique<Compiled>(graph, *this);
+  std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions& opts) override {
+    return std::make_unique<Compiled>(graph, *this, opts.num_threads);
   }
 };
 
@@ -146,5 +151,14 @@ void register_llvm_backend() {
 }
 
 std::string llvm_jit::fusion_report(const Graph& graph) { return llvm_backend::partition(graph).describe(graph); }
+
+llvm_jit::CompileStats llvm_jit::compile_stats() {
+  CompileStats s;
+  llvm_backend::CompileTimes t = llvm_backend::total_compile_times(&s.kernels);
+  s.emit_ms = t.emit_ms;
+  s.optimize_ms = t.optimize_ms;
+  s.codegen_ms = t.codegen_ms;
+  return s;
+}
 
 }  // namespace nx

@@ -2,6 +2,7 @@
 // elementwise nodes become one fused loop compiled in process; other nodes run on oneDNN
 // (when built) or interp.
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace nx {
@@ -12,5 +13,12 @@ namespace llvm_jit {
 // Which nodes of `graph` (as jit optimises it) the llvm backend fuses into which kernels,
 // and why each other node is not fused.
 std::string fusion_report(const Graph& graph);
+
+// Kernels compiled by this process so far and the time spent in each compile stage.
+struct CompileStats {
+  int64_t kernels = 0;
+  double emit_ms = 0, optimize_ms = 0, codegen_ms = 0;
+};
+CompileStats compile_stats();
 }  // namespace llvm_jit
 }  // namespace nx

@@ -1,0 +1,99 @@
+#include "thread_pool.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nx::llvm_backend {
+namespace {
+
+class Pool {
+ public:
+  Pool() {
+    int n = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this] { work(); });  // the caller is the n-th
+  }
+  ~Pool() = delete;  // workers live for the process (a kernel may run during static destruction)
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void run(int64_t chunks, int helpers, const std::function<void(int64_t)>& chunk) {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return !job_; });  // one job at a time
+    Job job{&chunk, chunks, {0}, {0}};
+    job_ = &job;
+    wanted_ = helpers;
+    ++generation_;
+    wake_.notify_all();
+    lock.unlock();
+    take(job);
+    lock.lock();
+    done_.wait(lock, [&] { return job.finished.load() == chunks && joined_ == 0; });
+    job_ = nullptr;
+    idle_.notify_all();
+  }
+
+ private:
+  struct Job {
+    const std::function<void(int64_t)>* chunk;
+    int64_t chunks;
+    std::atomic<int64_t> next, finished;
+  };
+
+  void take(Job& job) {
+    for (int64_t c; (c = job.next.fetch_add(1)) < job.chunks;) {
+      (*job.chunk)(c);
+      job.finished.fetch_add(1);
+    }
+  }
+
+  void work() {
+    uint64_t seen = 0;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return generation_ != seen && job_ && wanted_ > 0; });
+      seen = generation_;
+      --wanted_;
+      ++joined_;
+      Job& job = *job_;
+      lock.unlock();
+      take(job);
+      lock.lock();
+      --joined_;
+      done_.notify_all();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_, done_, idle_;
+  Job* job_ = nullptr;
+  uint64_t generation_ = 0;
+  int wanted_ = 0, joined_ = 0;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;
+  return *p;
+}
+
+}  // namespace
+
+void parallel_for(int64_t n, int64_t grain, int threads, const std::function<void(int64_t, int64_t)>& body) {
+  if (n <= 0) return;
+  Pool& p = pool();
+  int use = threads > 0 ? std::min(threads, p.size()) : p.size();
+  int64_t chunks = std::min<int64_t>((n + grain - 1) / std::max<int64_t>(grain, 1), int64_t{4} * use);
+  if (chunks <= 1 || use == 1) {
+    body(0, n);
+    return;
+  }
+  int64_t per = (n + chunks - 1) / chunks;
+  std::function<void(int64_t)> chunk = [&](int64_t c) { body(c * per, std::min(n, (c + 1) * per)); };
+  p.run((n + per - 1) / per, use - 1, chunk);
+}
+
+}  // namespace nx::llvm_backend
