@@ -52,6 +52,21 @@ TEST(Llvm, NaNInfinitiesAndSignedZerosMatchInterp) {
   expect_bitwise(f, nx::from_vector(a, {8}), nx::from_vector(b, {8}));
 }
 
+TEST(Llvm, ComparisonsSelectsAndConversionsFuse) {
+  // relu and its gradient's tie weights: comparisons, selects and conversions in one kernel.
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor relu = nx::max(x, 0.0f);
+    nx::Tensor w = nx::select(x > y, nx::scalar(1.0f), nx::select(x == y, nx::scalar(0.5f), nx::scalar(0.0f)));
+    nx::Tensor as64 = nx::as_type(relu, nx::f64) * 2.0;
+    return std::vector{relu * w, as64, nx::as_type(x <= y, nx::f32) - nx::as_type(nx::as_type(y, nx::boolean), nx::f32),
+                       nx::as_type(x != y, nx::f32), nx::as_type(x >= 0.0f, nx::f32) + nx::as_type(x < 0.0f, nx::f32)};
+  };
+  std::vector<float> a{NAN, 1, -1, 0, 2, 0, -0.0f, INFINITY}, b{1, 1, 3, 0, NAN, -0.0f, 0, 1};
+  std::string r = report(f, nx::from_vector(a, {8}), nx::from_vector(b, {8}));
+  EXPECT_EQ(r.find("not fused"), std::string::npos) << r;
+  expect_bitwise(f, nx::from_vector(a, {8}), nx::from_vector(b, {8}));
+}
+
 TEST(Llvm, UnfusedNodesSayWhyAndStillRun) {
   Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
     nx::Tensor h = nx::dot(x, nx::transpose(y)) * 0.5f;  // dot: not elementwise
@@ -61,7 +76,7 @@ TEST(Llvm, UnfusedNodesSayWhyAndStillRun) {
   nx::Tensor x = nx::random::uniform(nx::random::key(3), {20, 37}), y = nx::random::uniform(nx::random::key(4), {1000, 37});
   std::string r = report(f, x, y);
   EXPECT_NE(r.find("dot_general not fused: not elementwise"), std::string::npos) << r;
-  EXPECT_NE(r.find("add not fused: no kernel code for add on i32"), std::string::npos) << r;
+  EXPECT_NE(r.find("add not fused: no kernel code for add on i32, i32"), std::string::npos) << r;
   auto want = nx::jit(f, {.backend = "interp"})(x, y);
   auto got = nx::jit(f, {.backend = "llvm"})(x, y);
   for (size_t k = 0; k < got.size(); ++k) {

@@ -3,6 +3,7 @@
 // interface to kernel_compiler.cpp, so LLVM's headers stay in that one file.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,8 @@ struct KernelSpec {
 // Runs the kernel over elements [begin, end): buffers are the inputs then the outputs.
 using KernelFn = void (*)(void* const* buffers, int64_t begin, int64_t end);
 
-// Whether the kernel compiler handles `op` on `dtype` (its operands' dtype).
-bool kernel_supports(Op op, DType dtype);
+// Whether the kernel compiler handles `op` with this result dtype and operand dtypes.
+bool kernel_supports(Op op, DType result, std::span<const DType> operands);
 
 struct CompileTimes {
   double emit_ms = 0, optimize_ms = 0, codegen_ms = 0;

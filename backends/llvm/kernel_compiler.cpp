@@ -12,6 +12,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <unordered_map>
@@ -54,11 +55,15 @@ Engine& engine() {
 }
 
 llvm::Type* type_of(DType t, llvm::LLVMContext& c) {
+  if (t == DType::bool_) return llvm::Type::getInt8Ty(c);  // one byte, 0 or 1
   return t == DType::f64 ? llvm::Type::getDoubleTy(c) : llvm::Type::getFloatTy(c);
 }
 
-// One elementwise op on IEEE values, with nx's semantics (max/min propagate NaN).
-llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, const std::vector<llvm::Value*>& a) {
+// One elementwise op with nx's semantics (max/min propagate NaN; comparisons with NaN
+// are false except not_equal; bools are bytes 0/1; as_type to bool is x != 0).
+llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result, const std::vector<llvm::Value*>& a) {
+  llvm::LLVMContext& c = m.getContext();
+  auto to_bool = [&](llvm::Value* bit) { return b.CreateZExt(bit, llvm::Type::getInt8Ty(c)); };
   auto intrinsic = [&](llvm::Intrinsic::ID id) {
     return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, id, {a[0]->getType()}), {a[0]});
   };
@@ -75,6 +80,23 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, const std::ve
       llvm::Value* pick_a = op == Op::Max ? b.CreateFCmpOGT(a[0], a[1]) : b.CreateFCmpOLT(a[0], a[1]);
       llvm::Value* r = b.CreateSelect(pick_a, a[0], a[1]);  // b's NaN comes through here
       return b.CreateSelect(b.CreateFCmpUNO(a[0], a[0]), a[0], r);
+    }
+    case Op::Equal: return to_bool(b.CreateFCmpOEQ(a[0], a[1]));
+    case Op::NotEqual: return to_bool(b.CreateFCmpUNE(a[0], a[1]));
+    case Op::Less: return to_bool(b.CreateFCmpOLT(a[0], a[1]));
+    case Op::LessEqual: return to_bool(b.CreateFCmpOLE(a[0], a[1]));
+    case Op::Greater: return to_bool(b.CreateFCmpOGT(a[0], a[1]));
+    case Op::GreaterEqual: return to_bool(b.CreateFCmpOGE(a[0], a[1]));
+    case Op::Select: return b.CreateSelect(b.CreateICmpNE(a[0], llvm::ConstantInt::get(a[0]->getType(), 0)), a[1], a[2]);
+    case Op::AsType: {
+      llvm::Type* from = a[0]->getType();
+      if (result == DType::bool_)
+        return to_bool(from->isIntegerTy() ? b.CreateICmpNE(a[0], llvm::ConstantInt::get(from, 0))
+                                           : b.CreateFCmpUNE(a[0], llvm::ConstantFP::get(from, 0.0)));
+      llvm::Type* to = type_of(result, c);
+      if (from->isIntegerTy()) return b.CreateUIToFP(a[0], to);
+      if (from == to) return a[0];
+      return from->isDoubleTy() ? b.CreateFPTrunc(a[0], to) : b.CreateFPExt(a[0], to);
     }
     default: throw Error("llvm", std::string("no kernel code for ") + std::string(op_name(op)));
   }
@@ -126,7 +148,7 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
     }
     std::vector<llvm::Value*> args;
     for (int o : ins.operands) args.push_back(v[static_cast<size_t>(o)]);
-    v.push_back(emit_op(b, m, ins.op, args));
+    v.push_back(emit_op(b, m, ins.op, ins.dtype, args));
   }
   for (size_t k = 0; k < spec.outputs.size(); ++k) {
     llvm::Value* val = v[static_cast<size_t>(spec.outputs[k])];
@@ -188,11 +210,20 @@ std::string KernelSpec::key() const {
   return k;
 }
 
-bool kernel_supports(Op op, DType dtype) {
-  if (dtype != DType::f32 && dtype != DType::f64) return false;
+bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
+  auto is_float = [](DType t) { return t == DType::f32 || t == DType::f64; };
+  auto all = [&](auto pred) { return std::all_of(operands.begin(), operands.end(), pred); };
+  auto same_float = [&] { return is_float(result) && all([&](DType t) { return t == result; }); };
   switch (op) {
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Divide: case Op::Negate:
-    case Op::Abs: case Op::Sqrt: case Op::Max: case Op::Min: return true;
+    case Op::Abs: case Op::Sqrt: case Op::Max: case Op::Min: return same_float();
+    case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater:
+    case Op::GreaterEqual:
+      return result == DType::bool_ && is_float(operands[0]) && operands[1] == operands[0];
+    case Op::Select:
+      return is_float(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;
+    case Op::AsType:
+      return (is_float(result) || result == DType::bool_) && (is_float(operands[0]) || operands[0] == DType::bool_);
     default: return false;
   }
 }

@@ -10,15 +10,19 @@ namespace {
 // Why node n cannot be part of any kernel, or "" when it can.
 std::string unfusable(const Node& n) {
   OpKind kind = op_kind(n.op);
-  if (kind != OpKind::Unary && kind != OpKind::Binary) return "not elementwise";
+  if (kind != OpKind::Unary && kind != OpKind::Binary && n.op != Op::Select && n.op != Op::AsType)
+    return "not elementwise";
   const TensorType& out = n.outputs[0];
-  if (!kernel_supports(n.op, out.dtype))
-    return "no kernel code for " + std::string(op_name(n.op)) + " on " + std::string(name(out.dtype));
-  if (out.shape.size() == 0) return "empty";
-  for (const Value& v : n.inputs) {
-    if (v.type().dtype != out.dtype) return "mixed dtypes";
-    if (v.type().shape != out.shape && v.type().shape.size() != 1) return "an input broadcasts along some axes only";
+  std::vector<DType> operands;
+  for (const Value& v : n.inputs) operands.push_back(v.type().dtype);
+  if (!kernel_supports(n.op, out.dtype, operands)) {
+    std::string types;
+    for (DType t : operands) types += (types.empty() ? "" : ", ") + std::string(name(t));
+    return "no kernel code for " + std::string(op_name(n.op)) + " on " + types;
   }
+  if (out.shape.size() == 0) return "empty";
+  for (const Value& v : n.inputs)
+    if (v.type().shape != out.shape && v.type().shape.size() != 1) return "an input broadcasts along some axes only";
   return "";
 }
 
