@@ -2,6 +2,8 @@
 // O3 for the host CPU (the loop vectorizer widens it to AVX2/AVX-512 lanes) -> machine
 // code through ORC LLJIT, in process. Floating-point semantics are IEEE (no fast-math):
 // results match interp's elementwise kernels bit for bit.
+#include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
@@ -9,6 +11,8 @@
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/DynamicLibrary.h>
+#include <llvm/Support/Host.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 
@@ -49,6 +53,10 @@ Engine& engine() {
     builder.setCodeGenOptLevel(llvm::CodeGenOpt::Default);
     made->tm = checked(builder.createTargetMachine(), "creating the target machine");
     made->jit = checked(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(), "starting LLJIT");
+    // Kernels call libm (and libmvec): resolve from the symbols already in the process.
+    made->jit->getMainJITDylib().addGenerator(checked(
+        llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(made->jit->getDataLayout().getGlobalPrefix()),
+        "searching the process for symbols"));
     return made;
   }();
   return *e;
@@ -64,8 +72,19 @@ llvm::Type* type_of(DType t, llvm::LLVMContext& c) {
 llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result, const std::vector<llvm::Value*>& a) {
   llvm::LLVMContext& c = m.getContext();
   auto to_bool = [&](llvm::Value* bit) { return b.CreateZExt(bit, llvm::Type::getInt8Ty(c)); };
-  auto intrinsic = [&](llvm::Intrinsic::ID id) {
-    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, id, {a[0]->getType()}), {a[0]});
+  auto intrinsic_of = [&](llvm::Intrinsic::ID id, llvm::Value* x) {
+    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, id, {x->getType()}), {x});
+  };
+  auto intrinsic = [&](llvm::Intrinsic::ID id) { return intrinsic_of(id, a[0]); };
+  // A libm function the vectorizer may replace by its libmvec variant (vector_library()).
+  auto libm = [&](const char* f32_name, const char* f64_name) {
+    llvm::Type* t = a[0]->getType();
+    llvm::FunctionCallee f = m.getOrInsertFunction(t->isDoubleTy() ? f64_name : f32_name, t, t);
+    auto* decl = llvm::cast<llvm::Function>(f.getCallee());
+    decl->setDoesNotAccessMemory();
+    decl->setDoesNotThrow();
+    decl->addFnAttr(llvm::Attribute::WillReturn);
+    return b.CreateCall(f, {a[0]});
   };
   switch (op) {
     case Op::Add: return b.CreateFAdd(a[0], a[1]);
@@ -75,6 +94,16 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
     case Op::Negate: return b.CreateFNeg(a[0]);
     case Op::Abs: return intrinsic(llvm::Intrinsic::fabs);
     case Op::Sqrt: return intrinsic(llvm::Intrinsic::sqrt);
+    case Op::Exp: return intrinsic(llvm::Intrinsic::exp);
+    case Op::Log: return intrinsic(llvm::Intrinsic::log);
+    case Op::Tanh: return libm("tanhf", "tanh");
+    case Op::Sigmoid: {  // stable on both tails, as interp: e = exp(-|x|)
+      llvm::Value* one = llvm::ConstantFP::get(a[0]->getType(), 1.0);
+      llvm::Value* e = intrinsic_of(llvm::Intrinsic::exp, b.CreateFNeg(intrinsic(llvm::Intrinsic::fabs)));
+      llvm::Value* d = b.CreateFAdd(one, e);
+      return b.CreateSelect(b.CreateFCmpOGE(a[0], llvm::ConstantFP::get(a[0]->getType(), 0.0)), b.CreateFDiv(one, d),
+                            b.CreateFDiv(e, d));
+    }
     case Op::Max:
     case Op::Min: {
       llvm::Value* pick_a = op == Op::Max ? b.CreateFCmpOGT(a[0], a[1]) : b.CreateFCmpOLT(a[0], a[1]);
@@ -178,6 +207,26 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   if (llvm::verifyModule(m, &os)) throw Error("llvm", "emitted an invalid kernel: " + os.str());
 }
 
+// glibc's libmvec (x86-64, AVX2 and up): vector exp, log and tanh for the loop
+// vectorizer, so those ops vectorize instead of calling libm per element. Loaded into the
+// process so the JIT's symbol search finds it; without it kernels call scalar libm.
+const llvm::TargetLibraryInfoImpl* vector_library(const llvm::Triple& triple) {
+  static std::unique_ptr<llvm::TargetLibraryInfoImpl> tlii = [&]() -> std::unique_ptr<llvm::TargetLibraryInfoImpl> {
+    llvm::StringMap<bool> features;
+    if (!triple.isX86() || !triple.isOSLinux() || !llvm::sys::getHostCPUFeatures(features) || !features.lookup("avx2") ||
+        llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1"))
+      return nullptr;
+    auto made = std::make_unique<llvm::TargetLibraryInfoImpl>(triple);
+    made->addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86);
+    // LLVM 14's table predates glibc 2.35's vector tanh.
+    static const llvm::VecDesc tanh_variants[] = {{"tanhf", "_ZGVbN4v_tanhf", llvm::ElementCount::getFixed(4)},
+                                                  {"tanhf", "_ZGVdN8v_tanhf", llvm::ElementCount::getFixed(8)}};
+    if (llvm::sys::DynamicLibrary::SearchForAddressOfSymbol("_ZGVdN8v_tanhf")) made->addVectorizableFunctions(tanh_variants);
+    return made;
+  }();
+  return tlii.get();
+}
+
 void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = false;  // the vectorized loop is wide enough; unrolling it only slows codegen
@@ -186,6 +235,8 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
+  if (const llvm::TargetLibraryInfoImpl* tlii = vector_library(llvm::Triple(m.getTargetTriple())))
+    fam.registerPass([&] { return llvm::TargetLibraryAnalysis(*tlii); });  // before the default one
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -216,7 +267,8 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
   auto same_float = [&] { return is_float(result) && all([&](DType t) { return t == result; }); };
   switch (op) {
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Divide: case Op::Negate:
-    case Op::Abs: case Op::Sqrt: case Op::Max: case Op::Min: return same_float();
+    case Op::Abs: case Op::Sqrt: case Op::Max: case Op::Min: case Op::Exp: case Op::Log: case Op::Tanh:
+    case Op::Sigmoid: return same_float();
     case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater:
     case Op::GreaterEqual:
       return result == DType::bool_ && is_float(operands[0]) && operands[1] == operands[0];

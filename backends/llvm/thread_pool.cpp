@@ -91,7 +91,11 @@ void parallel_for(int64_t n, int64_t grain, int threads, const std::function<voi
     body(0, n);
     return;
   }
-  int64_t per = (n + chunks - 1) / chunks;
+  // Chunks start at multiples of 64 elements, so every element falls in the same part of
+  // a kernel's loop (vector body or remainder, whose math may differ by an ulp) however
+  // many threads run it.
+  constexpr int64_t kAlign = 64;
+  int64_t per = ((n + chunks - 1) / chunks + kAlign - 1) / kAlign * kAlign;
   std::function<void(int64_t)> chunk = [&](int64_t c) { body(c * per, std::min(n, (c + 1) * per)); };
   p.run((n + per - 1) / per, use - 1, chunk);
 }
