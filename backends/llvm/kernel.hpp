@@ -1,5 +1,6 @@
-// A fused elementwise kernel as nx describes it to LLVM: straight-line code over one
-// element index, reading inputs (whole arrays or scalars) and writing outputs. The only
+// A fused elementwise kernel as nx describes it to LLVM: straight-line code per element,
+// reading inputs and writing outputs. The iteration space is flat, or (rows, cols) when
+// an input is broadcast along rows or columns (a bias, a keep-axes reduction). The only
 // interface to kernel_compiler.cpp, so LLVM's headers stay in that one file.
 #pragma once
 #include <cstdint>
@@ -12,9 +13,11 @@
 namespace nx::llvm_backend {
 
 struct KernelSpec {
+  // How an input is read at element (row, col), index = row * cols + col.
+  enum class Access { full, scalar, row, col };  // [index], [0], [row], [col]
   struct Input {
     DType dtype;
-    bool scalar;  // one element, read for every index
+    Access access;
   };
   // One value of the body: an input load (op == Parameter, `input` set) or an
   // elementwise op over earlier values.
@@ -27,13 +30,15 @@ struct KernelSpec {
   std::vector<Input> inputs;
   std::vector<Instr> code;
   std::vector<int> outputs;  // instructions written out, one array each
+  bool two_d = false;        // loops over rows and cols (some input is a row or a column)
 
   // A canonical text of the whole spec: equal specs compile to the same kernel.
   std::string key() const;
 };
 
-// Runs the kernel over elements [begin, end): buffers are the inputs then the outputs.
-using KernelFn = void (*)(void* const* buffers, int64_t begin, int64_t end);
+// Runs the kernel over elements [begin, end), or rows [begin, end) of `cols` columns
+// when two_d; buffers are the inputs then the outputs.
+using KernelFn = void (*)(void* const* buffers, int64_t begin, int64_t end, int64_t cols);
 
 // Whether the kernel compiler handles `op` with this result dtype and operand dtypes.
 bool kernel_supports(Op op, DType result, std::span<const DType> operands);

@@ -157,9 +157,11 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
   }
 }
 
-// The loop over [begin, end) with every buffer a noalias argument (inputs are only read,
-// outputs are fresh), so the vectorizer needs no runtime overlap checks; the exported
-// kernel(void* const* buffers, i64 begin, i64 end) unpacks the buffers and calls it (inlined).
+// The loop over elements [begin, end) (or rows [begin, end), each a loop over cols) with
+// every buffer a noalias argument (inputs are only read, outputs are fresh), so the
+// vectorizer needs no runtime overlap checks; the exported
+// kernel(void* const* buffers, i64 begin, i64 end, i64 cols) unpacks the buffers and
+// calls it (inlined).
 void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   llvm::LLVMContext& c = m.getContext();
   llvm::Type *i64 = llvm::Type::getInt64Ty(c), *ptr = llvm::Type::getInt8PtrTy(c);
@@ -171,6 +173,7 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   for (size_t k = 0; k < nbuf; ++k) params.push_back(type_of(dtype_of_buffer(k), c)->getPointerTo());
   params.push_back(i64);
   params.push_back(i64);
+  params.push_back(i64);
   auto* body_fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), params, false),
                                          llvm::Function::InternalLinkage, name + "_body", m);
   body_fn->addFnAttr(llvm::Attribute::NoUnwind);
@@ -179,44 +182,72 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
     body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::NoAlias);
     if (k < nin) body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::ReadOnly);
   }
-  llvm::Value *begin = body_fn->getArg(static_cast<unsigned>(nbuf)), *end = body_fn->getArg(static_cast<unsigned>(nbuf + 1));
+  auto arg = [&](size_t k) { return body_fn->getArg(static_cast<unsigned>(k)); };
+  llvm::Value *begin = arg(nbuf), *end = arg(nbuf + 1), *cols = arg(nbuf + 2);
+  using Access = KernelSpec::Access;
   auto* entry = llvm::BasicBlock::Create(c, "entry", body_fn);
-  auto* loop = llvm::BasicBlock::Create(c, "loop", body_fn);
   auto* exit = llvm::BasicBlock::Create(c, "exit", body_fn);
   llvm::IRBuilder<> b(entry);
-  std::vector<llvm::Value*> scalar(nin, nullptr);
+  auto load = [&](size_t k, llvm::Value* index) {
+    llvm::Type* t = type_of(spec.inputs[k].dtype, c);
+    return b.CreateLoad(t, b.CreateInBoundsGEP(t, arg(k), index));
+  };
+  std::vector<llvm::Value*> fixed(nin, nullptr);  // inputs read once: scalars, then rows per row
   for (size_t k = 0; k < nin; ++k)
-    if (spec.inputs[k].scalar) scalar[k] = b.CreateLoad(type_of(spec.inputs[k].dtype, c), body_fn->getArg(static_cast<unsigned>(k)));
-  b.CreateCondBr(b.CreateICmpSLT(begin, end), loop, exit);
-
-  b.SetInsertPoint(loop);
-  llvm::PHINode* i = b.CreatePHI(i64, 2);
-  i->addIncoming(begin, entry);
-  std::vector<llvm::Value*> v;
-  for (const KernelSpec::Instr& ins : spec.code) {
-    if (ins.op == Op::Parameter) {
-      size_t k = static_cast<size_t>(ins.input);
-      llvm::Type* t = type_of(spec.inputs[k].dtype, c);
-      v.push_back(scalar[k] ? scalar[k]
-                            : b.CreateLoad(t, b.CreateInBoundsGEP(t, body_fn->getArg(static_cast<unsigned>(k)), i)));
-      continue;
+    if (spec.inputs[k].access == Access::scalar) fixed[k] = load(k, llvm::ConstantInt::get(i64, 0));
+  // The element loop over [first, last) at `base` + index; row and col give the
+  // broadcast inputs' indices.
+  auto element_loop = [&](llvm::Value* first, llvm::Value* last, llvm::Value* base, llvm::BasicBlock* after) {
+    auto* loop = llvm::BasicBlock::Create(c, "loop", body_fn);
+    llvm::BasicBlock* from = b.GetInsertBlock();
+    b.CreateCondBr(b.CreateICmpSLT(first, last), loop, after);
+    b.SetInsertPoint(loop);
+    llvm::PHINode* j = b.CreatePHI(i64, 2);
+    j->addIncoming(first, from);
+    llvm::Value* index = base ? b.CreateAdd(base, j, "", true, true) : j;
+    std::vector<llvm::Value*> v;
+    for (const KernelSpec::Instr& ins : spec.code) {
+      if (ins.op == Op::Parameter) {
+        size_t k = static_cast<size_t>(ins.input);
+        Access a = spec.inputs[k].access;
+        v.push_back(fixed[k] ? fixed[k] : load(k, a == Access::col ? j : index));
+        continue;
+      }
+      std::vector<llvm::Value*> args;
+      for (int o : ins.operands) args.push_back(v[static_cast<size_t>(o)]);
+      v.push_back(emit_op(b, m, ins.op, ins.dtype, args));
     }
-    std::vector<llvm::Value*> args;
-    for (int o : ins.operands) args.push_back(v[static_cast<size_t>(o)]);
-    v.push_back(emit_op(b, m, ins.op, ins.dtype, args));
+    for (size_t k = 0; k < spec.outputs.size(); ++k) {
+      llvm::Value* val = v[static_cast<size_t>(spec.outputs[k])];
+      b.CreateStore(val, b.CreateInBoundsGEP(val->getType(), arg(nin + k), index));
+    }
+    llvm::Value* next = b.CreateAdd(j, llvm::ConstantInt::get(i64, 1), "", true, true);
+    j->addIncoming(next, b.GetInsertBlock());
+    b.CreateCondBr(b.CreateICmpSLT(next, last), loop, after);
+  };
+  if (!spec.two_d) {
+    element_loop(begin, end, nullptr, exit);
+  } else {  // rows [begin, end) of cols elements each
+    auto* rows = llvm::BasicBlock::Create(c, "rows", body_fn);
+    auto* latch = llvm::BasicBlock::Create(c, "row_done", body_fn);
+    b.CreateCondBr(b.CreateICmpSLT(begin, end), rows, exit);
+    b.SetInsertPoint(rows);
+    llvm::PHINode* r = b.CreatePHI(i64, 2);
+    r->addIncoming(begin, entry);
+    for (size_t k = 0; k < nin; ++k)
+      if (spec.inputs[k].access == Access::row) fixed[k] = load(k, r);
+    element_loop(llvm::ConstantInt::get(i64, 0), cols, b.CreateMul(r, cols, "", true, true), latch);
+    b.SetInsertPoint(latch);
+    llvm::Value* next = b.CreateAdd(r, llvm::ConstantInt::get(i64, 1), "", true, true);
+    r->addIncoming(next, latch);
+    b.CreateCondBr(b.CreateICmpSLT(next, end), rows, exit);
   }
-  for (size_t k = 0; k < spec.outputs.size(); ++k) {
-    llvm::Value* val = v[static_cast<size_t>(spec.outputs[k])];
-    b.CreateStore(val, b.CreateInBoundsGEP(val->getType(), body_fn->getArg(static_cast<unsigned>(nin + k)), i));
-  }
-  llvm::Value* next = b.CreateAdd(i, llvm::ConstantInt::get(i64, 1), "", true, true);
-  i->addIncoming(next, loop);
-  b.CreateCondBr(b.CreateICmpSLT(next, end), loop, exit);
   b.SetInsertPoint(exit);
   b.CreateRetVoid();
 
-  auto* fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64}, false),
-                                    llvm::Function::ExternalLinkage, name, m);
+  auto* fn = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64, i64}, false),
+      llvm::Function::ExternalLinkage, name, m);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", fn));
   std::vector<llvm::Value*> args;
@@ -224,8 +255,7 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
     llvm::Value* p = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), k));
     args.push_back(b.CreateBitCast(p, params[k]));
   }
-  args.push_back(fn->getArg(1));
-  args.push_back(fn->getArg(2));
+  for (unsigned k = 1; k <= 3; ++k) args.push_back(fn->getArg(k));
   b.CreateCall(body_fn, args);
   b.CreateRetVoid();
   std::string problems;
@@ -275,7 +305,8 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
 
 std::string KernelSpec::key() const {
   std::string k;
-  for (const Input& in : inputs) k += std::string(name(in.dtype)) + (in.scalar ? "s," : ",");
+  k += two_d ? "2d|" : "1d|";
+  for (const Input& in : inputs) k += std::string(name(in.dtype)) + "fsrc"[static_cast<int>(in.access)] + ',';
   k += '|';
   for (const Instr& ins : code) {
     k += std::string(op_name(ins.op)) + ':' + std::string(name(ins.dtype)) + ':' + std::to_string(ins.input);

@@ -35,7 +35,11 @@ std::vector<BufferPtr> run_group(const Group& grp, const std::vector<BufferPtr>&
     outs.push_back(be.allocate(g.nodes[i]->outputs[0].bytes()));
     ptrs.push_back(outs.back()->data());
   }
-  parallel_for(grp.shape.size(), kGrain, threads, [&](int64_t begin, int64_t end) { fn(ptrs.data(), begin, end); });
+  if (grp.spec.two_d)
+    parallel_for(grp.rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(grp.cols, 1)), threads,
+                 [&](int64_t begin, int64_t end) { fn(ptrs.data(), begin, end, grp.cols); });
+  else
+    parallel_for(grp.shape.size(), kGrain, threads, [&](int64_t begin, int64_t end) { fn(ptrs.data(), begin, end, 0); });
   return outs;
 }
 

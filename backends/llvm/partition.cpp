@@ -21,9 +21,48 @@ std::string unfusable(const Node& n) {
     return "no kernel code for " + std::string(op_name(n.op)) + " on " + types;
   }
   if (out.shape.size() == 0) return "empty";
-  for (const Value& v : n.inputs)
-    if (v.type().shape != out.shape && v.type().shape.size() != 1) return "an input broadcasts along some axes only";
   return "";
+}
+
+struct Range {
+  int lo, hi;
+  bool empty() const { return lo > hi; }
+  Range operator&(Range o) const { return {std::max(lo, o.lo), std::min(hi, o.hi)}; }
+};
+
+// The splits k at which `in` (right-aligned to `out`) reads as a column (broadcast on
+// dims < k, full on dims >= k) or as a row (full on dims < k, broadcast on dims >= k).
+std::pair<Range, Range> splits(const Shape& in, const Shape& out) {
+  int r = out.rank(), max_b = -1, min_b = r, max_f = -1, min_f = r;
+  for (int d = 0; d < r; ++d) {
+    int64_t id = d - (r - in.rank()) >= 0 ? in[d - (r - in.rank())] : 1;
+    if (out[d] == 1) continue;
+    if (id == 1) max_b = std::max(max_b, d), min_b = std::min(min_b, d);
+    else max_f = std::max(max_f, d), min_f = std::min(min_f, d);
+  }
+  Range valid{1, r - 1};
+  return {Range{max_b + 1, min_f} & valid, Range{max_f + 1, min_b} & valid};
+}
+
+// Narrows `range` so that each broadcast input of n reads as a row or a column there.
+bool narrow(const Node& n, Range& range) {
+  const Shape& out = n.outputs[0].shape;
+  for (const Value& v : n.inputs) {
+    const Shape& in = v.type().shape;
+    if (in == out || in.size() == 1) continue;
+    auto [col, row] = splits(in, out);
+    Range r = !(col & range).empty() ? col & range : row & range;
+    if (r.empty()) return false;
+    range = r;
+  }
+  return true;
+}
+
+KernelSpec::Access access(const Shape& in, const Group& grp) {
+  if (in == grp.shape) return KernelSpec::Access::full;
+  if (in.size() == 1) return KernelSpec::Access::scalar;
+  Range at{grp.split_lo, grp.split_lo};
+  return !(splits(in, grp.shape).first & at).empty() ? KernelSpec::Access::col : KernelSpec::Access::row;
 }
 
 }  // namespace
@@ -41,16 +80,24 @@ Partition partition(const Graph& g) {
     const Node& n = *g.nodes[i];
     std::string why = unfusable(n);
     int target = -1;
+    Range range{0, -1};
     if (why.empty()) {
       const Shape& shape = n.outputs[0].shape;
       auto open = [&](int gi) {
         return gi >= 0 && !closed[static_cast<size_t>(gi)] && p.groups[static_cast<size_t>(gi)].shape == shape;
       };
+      auto range_of = [&](int gi) { return Range{p.groups[static_cast<size_t>(gi)].split_lo, p.groups[static_cast<size_t>(gi)].split_hi}; };
+      range = Range{1, shape.rank() - 1};  // empty below rank 2: then only scalars broadcast
+      auto fits = [&](Range& r) { return (shape.rank() < 2 || !r.empty()) && narrow(n, r); };
       // Join the open groups n reads from (merging them: none has a reader outside yet),
-      // else the latest open group of the same shape (siblings share a loop), else a new one.
+      // else the latest open group of the same shape (siblings share a loop), else a new
+      // one; each time only if the broadcast inputs still read as rows or columns.
       for (const Value& v : n.inputs) {
         int gi = p.group_of[at(v)];
         if (!open(gi) || gi == target) continue;
+        Range r = range & range_of(gi);
+        if (!fits(r)) continue;
+        range = r;
         if (target < 0) {
           target = gi;
           continue;
@@ -63,14 +110,25 @@ Partition partition(const Graph& g) {
         from.nodes.clear();
         closed[static_cast<size_t>(gi)] = true;
       }
-      for (int gi = static_cast<int>(p.groups.size()) - 1; target < 0 && gi >= 0; --gi)
-        if (open(gi) && !p.groups[static_cast<size_t>(gi)].nodes.empty()) target = gi;
+      for (int gi = static_cast<int>(p.groups.size()) - 1; target < 0 && gi >= 0; --gi) {
+        if (!open(gi) || p.groups[static_cast<size_t>(gi)].nodes.empty()) continue;
+        Range r = range_of(gi);
+        if (fits(r)) target = gi, range = r;
+      }
+      if (target < 0) {
+        range = Range{1, shape.rank() - 1};
+        if (!fits(range)) why = "an input broadcasts along middle axes (neither a row nor a column)";
+      }
+    }
+    if (why.empty()) {
       if (target < 0) {
         target = static_cast<int>(p.groups.size());
         p.groups.push_back({});
-        p.groups.back().shape = shape;
+        p.groups.back().shape = n.outputs[0].shape;
         closed.push_back(false);
       }
+      p.groups[static_cast<size_t>(target)].split_lo = range.lo;
+      p.groups[static_cast<size_t>(target)].split_hi = range.hi;
       Group& grp = p.groups[static_cast<size_t>(target)];
       grp.nodes.push_back(i);
       p.group_of[i] = target;
@@ -98,6 +156,9 @@ Partition partition(const Graph& g) {
       if (p.group_of[at(v)] != p.group_of[i] || p.group_of[i] < 0) escapes[at(v)] = true;
   for (const Value& v : g.outputs) escapes[at(v)] = true;
   for (Group& grp : p.groups) {
+    int k = grp.split_lo;  // the (rows, cols) view: dims < k and dims >= k
+    grp.rows = grp.cols = 1;
+    for (int d = 0; d < grp.shape.rank(); ++d) (d < k ? grp.rows : grp.cols) *= grp.shape[d];
     std::unordered_map<size_t, int> instr_of;  // node -> its instruction
     std::map<std::pair<size_t, size_t>, int> input_instr;  // (node, output) -> its load
     for (size_t i : grp.nodes) {
@@ -112,7 +173,9 @@ Partition partition(const Graph& g) {
         auto [it, fresh] = input_instr.emplace(std::pair{src, static_cast<size_t>(v.index)}, 0);
         if (fresh) {
           grp.inputs.push_back({src, static_cast<size_t>(v.index)});
-          grp.spec.inputs.push_back({v.type().dtype, v.type().shape != grp.shape});
+          grp.spec.inputs.push_back({v.type().dtype, access(v.type().shape, grp)});
+          grp.spec.two_d |= grp.spec.inputs.back().access == KernelSpec::Access::row ||
+                            grp.spec.inputs.back().access == KernelSpec::Access::col;
           grp.spec.code.push_back({Op::Parameter, v.type().dtype, {}, static_cast<int>(grp.inputs.size() - 1)});
           it->second = static_cast<int>(grp.spec.code.size() - 1);
         }

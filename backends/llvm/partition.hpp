@@ -1,6 +1,7 @@
 // Fusion groups for the LLVM backend: elementwise nodes over one iteration space (the
-// same result shape; other inputs are scalars) merged into one kernel. Every node that is
-// not fused gets a named reason, printable for debugging (describe()).
+// same result shape) merged into one kernel; inputs from outside may be scalars, or rows
+// or columns of a (rows, cols) view of that shape (a bias, a keep-axes reduction). Every
+// node that is not fused gets a named reason, printable for debugging (describe()).
 #pragma once
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ struct Group {
   std::vector<size_t> outputs;       // member nodes whose values leave the group
   KernelSpec spec;
   Shape shape;                       // the iteration space
+  int split_lo = 1, split_hi = 0;    // feasible k for a (rows, cols) = (dims < k, dims >= k) view
+  int64_t rows = 0, cols = 1;        // the view the kernel runs on when spec.two_d
 };
 
 struct Partition {
