@@ -25,9 +25,8 @@ Backend& fallback() {
 // Elements per chunk of a kernel's range: enough to amortise waking a thread.
 constexpr int64_t kGrain = 1 << 14;
 
-std::vector<BufferPtr> run_group(const Group& grp, const std::vector<BufferPtr>& inputs, const Graph& g,
+std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vector<BufferPtr>& inputs, const Graph& g,
                                  Backend& be, int threads) {
-  KernelFn fn = compile_kernel(grp.spec);
   std::vector<BufferPtr> outs;
   std::vector<void*> ptrs;
   for (const BufferPtr& b : inputs) ptrs.push_back(b->data());
@@ -56,7 +55,7 @@ class Compiled : public Executable {
       inputs_.push_back(std::move(refs));
     }
     for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
-    for (const Group& grp : part_.groups) compile_kernel(grp.spec);  // compile now, not on the first run
+    for (const Group& grp : part_.groups) kernels_.push_back(compile_kernel(grp.spec));  // now, not on the first run
     // A value is last needed by its last reader's step (a group's step is its last member).
     last_use_.assign(count, 0);
     for (size_t i = 0; i < count; ++i) {
@@ -84,7 +83,7 @@ class Compiled : public Executable {
         if (grp.nodes.back() != i) continue;  // a group runs at its last member
         std::vector<BufferPtr> in;
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
-        std::vector<BufferPtr> outs = run_group(grp, in, graph_, be_, threads_);
+        std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_);
         for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
         for (size_t m : grp.nodes) release_inputs(m, i, values);
         continue;
@@ -109,6 +108,7 @@ class Compiled : public Executable {
   Backend& be_;
   int threads_;
   Partition part_;
+  std::vector<KernelFn> kernels_;  // per group
   std::vector<std::vector<ValueRef>> inputs_;
   std::vector<ValueRef> outputs_;
   std::vector<size_t> last_use_;
@@ -140,7 +140,8 @@ class LlvmBackend : public Backend {
     if (gi < 0) return fallback().execute(node, inputs);
     std::vector<BufferPtr> in;
     for (const Operand& o : inputs) in.push_back(o.buffer);
-    return run_group(part.groups[static_cast<size_t>(gi)], in, g, *this, 0);
+    const Group& grp = part.groups[static_cast<size_t>(gi)];
+    return run_group(grp, compile_kernel(grp.spec), in, g, *this, 0);
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions& opts) override {
     return std::make_unique<Compiled>(graph, *this, opts.num_threads);
