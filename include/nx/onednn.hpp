@@ -1,4 +1,5 @@
-// The oneDNN backend (registered as "onednn" when nx++ is built with oneDNN): matmul
+// The oneDNN backend (registered as "onednn" when nx++ is built with oneDNN): matmul,
+// convolutions and their gradients, pooling, f32 elementwise ops, sums and softmax
 // through oneDNN primitives on the host; nodes it does not map run the interp kernels.
 #pragma once
 #include <cstdint>
