@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <nx/config.hpp>
 #include <string>
@@ -130,6 +133,26 @@ TEST(Llvm, RowAndColumnBroadcastsFuse) {
   Fn g = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{x * nx::reshape(nx::iota({5}, nx::f32), {1, 5, 1})}; };
   EXPECT_NE(report(g, x, b).find("neither a row nor a column"), std::string::npos) << report(g, x, b);
   expect_bitwise(g, x, b);
+}
+
+TEST(Llvm, DumpsEachKernelsIrWhenAsked) {
+  std::string dir = ::testing::TempDir() + "nx_llvm_dump_" + std::to_string(getpid());  // ctest runs copies in parallel
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  setenv("NX_LLVM_DUMP", dir.c_str(), 1);
+  // A kernel no other test compiles: five divides in a row.
+  nx::Tensor x = nx::ones({300}), y = nx::jit([](const nx::Tensor& t) { return t / 2.0f / 3.0f / 5.0f / 7.0f / 11.0f; },
+                                              {.backend = "llvm"})(x);
+  unsetenv("NX_LLVM_DUMP");
+  EXPECT_NEAR(y.to_vector<float>()[0], 1.0 / 2310, 1e-9);
+  std::string text;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(f.path());
+    text += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_NE(text.find("; nx kernel spec:"), std::string::npos);
+  EXPECT_NE(text.find("fdiv"), std::string::npos) << text.substr(0, 2000);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Llvm, UnfusedNodesSayWhyAndStillRun) {

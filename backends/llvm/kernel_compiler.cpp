@@ -14,10 +14,12 @@
 #include <llvm/Support/DynamicLibrary.h>
 #include <llvm/Support/Host.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 
@@ -80,9 +82,11 @@ llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
   llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, clamp), clamp, x0);
   x = b.CreateSelect(b.CreateFCmpOLT(x, b.CreateFNeg(clamp)), b.CreateFNeg(clamp), x);
   llvm::Value* x2 = b.CreateFMul(x, x);
-  auto horner = [&](std::initializer_list<double> coefficients) {  // highest degree first
+  // Highest degree first; multiply-adds may fuse (FMA) inside this approximation only.
+  auto horner = [&](std::initializer_list<double> coefficients) {
     llvm::Value* acc = nullptr;
-    for (double c : coefficients) acc = acc ? b.CreateFAdd(b.CreateFMul(acc, x2), k(c)) : k(c);
+    for (double c : coefficients)
+      acc = acc ? static_cast<llvm::Value*>(b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {acc, x2, k(c)})) : k(c);
     return acc;
   };
   llvm::Value* p = b.CreateFMul(x, horner({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
@@ -301,6 +305,17 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
 }
 
+// NX_LLVM_DUMP=dir writes each kernel's optimised IR to dir/<kernel>.ll, headed by its spec.
+void dump(const llvm::Module& m, const std::string& name, const std::string& key) {
+  const char* dir = std::getenv("NX_LLVM_DUMP");
+  if (!dir || !*dir) return;
+  std::error_code ec;
+  llvm::raw_fd_ostream out(std::string(dir) + "/" + name + ".ll", ec);
+  if (ec) throw Error("llvm", "NX_LLVM_DUMP: cannot write to " + std::string(dir) + ": " + ec.message());
+  out << "; nx kernel spec: " << key << "\n";
+  m.print(out, nullptr);
+}
+
 }  // namespace
 
 std::string KernelSpec::key() const {
@@ -353,6 +368,7 @@ KernelFn compile_kernel(const KernelSpec& spec, CompileTimes* times) {
   t0 = Clock::now();
   optimize(*module, *e.tm);
   double optimize_ms = ms_since(t0);
+  dump(*module, name, key);
   t0 = Clock::now();
   if (auto err = e.jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
     throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
