@@ -22,7 +22,9 @@ void expect_close(const nx::Tensor& got, const nx::Tensor& want, const std::stri
   for (float v : w) scale = std::isnan(v) ? scale : std::max(scale, double(std::abs(v)));
   for (size_t i = 0; i < g.size(); ++i) {
     ASSERT_EQ(std::isnan(g[i]), std::isnan(w[i])) << what << " at " << i;
-    if (!std::isnan(w[i]) && g[i] != w[i]) ASSERT_NEAR(g[i], w[i], 1e-5 * scale + 1e-5) << what << " at " << i;
+    if (!std::isnan(w[i]) && g[i] != w[i]) {
+      ASSERT_NEAR(g[i], w[i], 1e-5 * scale + 1e-5) << what << " at " << i;
+    }
   }
 }
 
