@@ -67,7 +67,8 @@ TEST(Llvm, ComparisonsSelectsAndConversionsFuse) {
     nx::Tensor w = nx::select(x > y, nx::scalar(1.0f), nx::select(x == y, nx::scalar(0.5f), nx::scalar(0.0f)));
     nx::Tensor as64 = nx::as_type(relu, nx::f64) * 2.0;
     return std::vector{relu * w, as64, nx::as_type(x <= y, nx::f32) - nx::as_type(nx::as_type(y, nx::boolean), nx::f32),
-                       nx::as_type(x != y, nx::f32), nx::as_type(x >= 0.0f, nx::f32) + nx::as_type(x < 0.0f, nx::f32)};
+                       nx::as_type(x != y, nx::f32), nx::as_type(x >= 0.0f, nx::f32) + nx::as_type(x < 0.0f, nx::f32),
+                       nx::select(nx::is_nan(x), y, nx::select(nx::is_infinity(y), x, y * 2.0f))};
   };
   std::vector<float> a{NAN, 1, -1, 0, 2, 0, -0.0f, INFINITY}, b{1, 1, 3, 0, NAN, -0.0f, 0, 1};
   std::string r = report(f, nx::from_vector(a, {8}), nx::from_vector(b, {8}));

@@ -140,6 +140,9 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
       llvm::Value* r = b.CreateSelect(pick_a, a[0], a[1]);  // b's NaN comes through here
       return b.CreateSelect(b.CreateFCmpUNO(a[0], a[0]), a[0], r);
     }
+    case Op::IsNan: return to_bool(b.CreateFCmpUNO(a[0], a[0]));
+    case Op::IsInfinity:
+      return to_bool(b.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs), llvm::ConstantFP::getInfinity(a[0]->getType())));
     case Op::Equal: return to_bool(b.CreateFCmpOEQ(a[0], a[1]));
     case Op::NotEqual: return to_bool(b.CreateFCmpUNE(a[0], a[1]));
     case Op::Less: return to_bool(b.CreateFCmpOLT(a[0], a[1]));
@@ -344,6 +347,7 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
     case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater:
     case Op::GreaterEqual:
       return result == DType::bool_ && is_float(operands[0]) && operands[1] == operands[0];
+    case Op::IsNan: case Op::IsInfinity: return result == DType::bool_ && is_float(operands[0]);
     case Op::Select:
       return is_float(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;
     case Op::AsType:
