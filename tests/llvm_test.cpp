@@ -130,6 +130,15 @@ TEST(Llvm, RowAndColumnBroadcastsFuse) {
   }
   EXPECT_EQ(r.find("broadcasts"), std::string::npos) << r;
   expect_bitwise(f, x, b, 1e-6);
+  // Explicit broadcast nodes (as gradients emit them) fuse too: one value read as a row
+  // through axes {0} and as a column through numpy alignment in the same kernel.
+  Fn h = [](const nx::Tensor&, const nx::Tensor& v) {  // v (6)
+    nx::Tensor rows = nx::broadcast(v, {6, 6}, {.axes = {0}}), cols = nx::broadcast(v, {6, 6});
+    return std::vector{rows * 2.0f - cols, nx::max(rows, v)};
+  };
+  std::string rh = report(h, x, b);
+  EXPECT_EQ(rh.find("not fused"), std::string::npos) << rh;
+  expect_bitwise(h, x, b);
   // (1, 5, 1) inside (4, 5, 6) is neither a row nor a column: that node runs unfused.
   Fn g = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{x * nx::reshape(nx::iota({5}, nx::f32), {1, 5, 1})}; };
   EXPECT_NE(report(g, x, b).find("neither a row nor a column"), std::string::npos) << report(g, x, b);

@@ -140,6 +140,7 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
       llvm::Value* r = b.CreateSelect(pick_a, a[0], a[1]);  // b's NaN comes through here
       return b.CreateSelect(b.CreateFCmpUNO(a[0], a[0]), a[0], r);
     }
+    case Op::Broadcast: return a[0];  // the input's access (a row, a column) does the broadcasting
     case Op::IsNan: return to_bool(b.CreateFCmpUNO(a[0], a[0]));
     case Op::IsInfinity:
       return to_bool(b.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs), llvm::ConstantFP::getInfinity(a[0]->getType())));
@@ -348,6 +349,7 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
     case Op::GreaterEqual:
       return result == DType::bool_ && is_float(operands[0]) && operands[1] == operands[0];
     case Op::IsNan: case Op::IsInfinity: return result == DType::bool_ && is_float(operands[0]);
+    case Op::Broadcast: return (is_float(result) || result == DType::bool_) && operands[0] == result;
     case Op::Select:
       return is_float(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;
     case Op::AsType:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 namespace nx::llvm_backend {
@@ -10,7 +11,8 @@ namespace {
 // Why node n cannot be part of any kernel, or "" when it can.
 std::string unfusable(const Node& n) {
   OpKind kind = op_kind(n.op);
-  if (kind != OpKind::Unary && kind != OpKind::Binary && n.op != Op::Select && n.op != Op::AsType)
+  if (kind != OpKind::Unary && kind != OpKind::Binary && n.op != Op::Select && n.op != Op::AsType &&
+      n.op != Op::Broadcast)
     return "not elementwise";
   const TensorType& out = n.outputs[0];
   std::vector<DType> operands;
@@ -22,6 +24,15 @@ std::string unfusable(const Node& n) {
   }
   if (out.shape.size() == 0) return "empty";
   return "";
+}
+
+// Input v of node n as the kernel indexes it: a broadcast's operand with 1s on the
+// result axes it does not map to; any other operand as it is (numpy right-alignment).
+Shape aligned(const Node& n, const Value& v) {
+  if (n.op != Op::Broadcast) return v.type().shape;
+  std::vector<int64_t> d(static_cast<size_t>(n.outputs[0].shape.rank()), 1);
+  for (size_t i = 0; i < n.attrs.axes.size(); ++i) d[static_cast<size_t>(n.attrs.axes[i])] = v.type().shape[static_cast<int>(i)];
+  return Shape(d);
 }
 
 struct Range {
@@ -48,7 +59,7 @@ std::pair<Range, Range> splits(const Shape& in, const Shape& out) {
 bool narrow(const Node& n, Range& range) {
   const Shape& out = n.outputs[0].shape;
   for (const Value& v : n.inputs) {
-    const Shape& in = v.type().shape;
+    Shape in = aligned(n, v);
     if (in == out || in.size() == 1) continue;
     auto [col, row] = splits(in, out);
     Range r = !(col & range).empty() ? col & range : row & range;
@@ -160,7 +171,7 @@ Partition partition(const Graph& g) {
     grp.rows = grp.cols = 1;
     for (int d = 0; d < grp.shape.rank(); ++d) (d < k ? grp.rows : grp.cols) *= grp.shape[d];
     std::unordered_map<size_t, int> instr_of;  // node -> its instruction
-    std::map<std::pair<size_t, size_t>, int> input_instr;  // (node, output) -> its load
+    std::map<std::tuple<size_t, size_t, KernelSpec::Access>, int> input_instr;  // (node, output, access) -> its load
     for (size_t i : grp.nodes) {
       const Node& n = *g.nodes[i];
       KernelSpec::Instr ins{n.op, n.outputs[0].dtype, {}, -1};
@@ -170,10 +181,11 @@ Partition partition(const Graph& g) {
           ins.operands.push_back(it->second);
           continue;
         }
-        auto [it, fresh] = input_instr.emplace(std::pair{src, static_cast<size_t>(v.index)}, 0);
+        KernelSpec::Access how = access(aligned(n, v), grp);
+        auto [it, fresh] = input_instr.emplace(std::tuple{src, static_cast<size_t>(v.index), how}, 0);
         if (fresh) {
           grp.inputs.push_back({src, static_cast<size_t>(v.index)});
-          grp.spec.inputs.push_back({v.type().dtype, access(v.type().shape, grp)});
+          grp.spec.inputs.push_back({v.type().dtype, how});
           grp.spec.two_d |= grp.spec.inputs.back().access == KernelSpec::Access::row ||
                             grp.spec.inputs.back().access == KernelSpec::Access::col;
           grp.spec.code.push_back({Op::Parameter, v.type().dtype, {}, static_cast<int>(grp.inputs.size() - 1)});
