@@ -13,6 +13,12 @@ HostBuffer::HostBuffer(Backend* owner, size_t bytes) : Buffer(owner, detail::hos
 
 HostBuffer::~HostBuffer() { detail::host_free(data(), bytes()); }
 
+void check_inputs(const Graph& graph, std::span<const BufferPtr> inputs) {
+  if (inputs.size() != graph.params.size())
+    throw ValueError("run", "expected " + std::to_string(graph.params.size()) + " inputs, got " +
+                                std::to_string(inputs.size()));
+}
+
 BufferPtr Backend::from_host(const void* data, size_t bytes) {
   BufferPtr b = allocate(bytes);
   if (bytes) std::memcpy(b->data(), data, bytes);

@@ -142,6 +142,15 @@ TEST(Window, BadInputsThrow) {
   expect_op_error<nx::ValueError>([&] { nx::window_sum(x, {1, 1}, {.padding = P{{0, 0}, {-3, -2}}}); }, "window_sum",
                                "negative size");
   expect_op_error<nx::DTypeError>([&] { nx::window_max(nx::as_type(x, nx::boolean), {1, 1}); }, "window_max", "bool");
+  // window_scatter_max/min: the source must have window_max's shape and x's dtype, init must be a scalar.
+  nx::Tensor src = nx::ones({2, 3}), zero = nx::scalar(0.0f);
+  expect_op_error<nx::ShapeError>([&] { nx::window_scatter_max(x, nx::ones({3, 3}), zero, {2, 2}); },
+                                  "window_scatter_max", "(2, 3)");
+  expect_op_error<nx::ShapeError>([&] { nx::window_scatter_min(x, src, nx::zeros({1}), {2, 2}); },
+                                  "window_scatter_min", "scalar");
+  expect_op_error<nx::DTypeError>([&] { nx::window_scatter_max(x, nx::ones({2, 3}, nx::f64), zero, {2, 2}); },
+                                  "window_scatter_max", "dtype");
+  expect_op_error<nx::ShapeError>([&] { nx::window_scatter_max(x, src, zero, {2}); }, "window_scatter_max", "window");
 }
 
 }  // namespace

@@ -48,8 +48,8 @@ struct CompileTimes {
 };
 
 // The compiled kernel for `spec`, from an in-memory cache keyed by spec.key(); compiles
-// (and records the stage times) on a miss. Thread-safe.
-KernelFn compile_kernel(const KernelSpec& spec, CompileTimes* times = nullptr);
+// (adding the stage times to the totals) on a miss. Thread-safe.
+KernelFn compile_kernel(const KernelSpec& spec);
 // The stage times of every compile so far, and how many kernels there are.
 CompileTimes total_compile_times(int64_t* kernels);
 

@@ -358,7 +358,7 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
   }
 }
 
-KernelFn compile_kernel(const KernelSpec& spec, CompileTimes* times) {
+KernelFn compile_kernel(const KernelSpec& spec) {
   Engine& e = engine();
   std::string key = spec.key();
   std::lock_guard lock(e.mu);
@@ -380,11 +380,9 @@ KernelFn compile_kernel(const KernelSpec& spec, CompileTimes* times) {
     throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
   auto symbol = checked(e.jit->lookup(name), "compiling a kernel");  // machine code is generated here
   auto fn = reinterpret_cast<KernelFn>(symbol.getAddress());
-  CompileTimes t{emit_ms, optimize_ms, ms_since(t0)};
-  if (times) *times = t;
-  e.total.emit_ms += t.emit_ms;
-  e.total.optimize_ms += t.optimize_ms;
-  e.total.codegen_ms += t.codegen_ms;
+  e.total.emit_ms += emit_ms;
+  e.total.optimize_ms += optimize_ms;
+  e.total.codegen_ms += ms_since(t0);
   e.kernels.emplace(std::move(key), fn);
   return fn;
 }

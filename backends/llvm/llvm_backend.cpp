@@ -67,9 +67,7 @@ class Compiled : public Executable {
   }
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
-    if (inputs.size() != graph_.params.size())
-      throw ValueError("run", "expected " + std::to_string(graph_.params.size()) + " inputs, got " +
-                                  std::to_string(inputs.size()));
+    check_inputs(graph_, inputs);
     std::vector<std::vector<BufferPtr>> values(graph_.nodes.size());
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node& n = *graph_.nodes[i];

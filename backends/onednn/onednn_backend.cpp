@@ -64,7 +64,17 @@ Hints hints_for(const Node& n) {
   return h;
 }
 
-std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in, Backend& be, const Hints& hints) {
+// A oneDNN failure while running (a layout it cannot reorder, its own allocation) means
+// "no primitive here": the caller falls back, and no dnnl::error reaches the user.
+template <class F> std::optional<HeldValues> guarded(F&& f) {
+  try {
+    return f();
+  } catch (const dnnl::error&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<HeldValues> dispatch_primitive(const Node& n, std::span<const Input> in, Backend& be, const Hints& hints) {
   switch (n.op) {
     case Op::DotGeneral: return matmul(n, in, be);
     case Op::Conv: return conv(n, in, be, hints.flipped_kernel);
@@ -80,6 +90,10 @@ std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in
     case OpKind::Binary: return binary(n, in, be);
     default: return std::nullopt;
   }
+}
+
+std::optional<HeldValues> run_primitive(const Node& n, std::span<const Input> in, Backend& be, const Hints& hints) {
+  return guarded([&] { return dispatch_primitive(n, in, be, hints); });
 }
 
 // "interp:<op>", built once per op.
@@ -142,9 +156,7 @@ class Compiled : public Executable {
   }
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
-    if (inputs.size() != graph_.params.size())
-      throw ValueError("run", "expected " + std::to_string(graph_.params.size()) + " inputs, got " +
-                                  std::to_string(inputs.size()));
+    check_inputs(graph_, inputs);
     std::vector<HeldValues> values(graph_.nodes.size());
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node& n = *graph_.nodes[i];
@@ -186,9 +198,11 @@ class Compiled : public Executable {
       if (f.addend) post.addend = input(*f.addend, values);
       post.activation = f.activation;
       const Node& n = *graph_.nodes[root];
-      fused = n.op == Op::Conv ? conv(n, in, be_, hints_[root].flipped_kernel, post) : matmul(n, in, be_, post);
+      fused = guarded([&] {
+        return n.op == Op::Conv ? conv(n, in, be_, hints_[root].flipped_kernel, post) : matmul(n, in, be_, post);
+      });
     } else {
-      fused = softmax(input(*f.input, values), f.axis, f.kind == Fusion::Kind::log_softmax, be_);
+      fused = guarded([&] { return softmax(input(*f.input, values), f.axis, f.kind == Fusion::Kind::log_softmax, be_); });
     }
     if (fused) return std::move(*fused);
     for (size_t k = 0; k + 1 < f.nodes.size(); ++k) values[f.nodes[k]] = run_step(f.nodes[k], values);

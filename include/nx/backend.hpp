@@ -65,6 +65,10 @@ class Executable {
   virtual std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const = 0;
 };
 
+// Throws ValueError unless `inputs` holds one buffer per parameter of `graph` (the first
+// check of every Executable::run).
+void check_inputs(const Graph& graph, std::span<const BufferPtr> inputs);
+
 struct CompileOptions {
   int num_threads = 0;  // 0: the backend's default
   bool operator==(const CompileOptions&) const = default;
