@@ -1,7 +1,6 @@
-// A fused elementwise kernel as nx describes it to LLVM: straight-line code per element,
-// reading inputs and writing outputs. The iteration space is flat, or (rows, cols) when
-// an input is broadcast along rows or columns (a bias, a keep-axes reduction). The only
-// interface to kernel_compiler.cpp, so LLVM's headers stay in that one file.
+// A fused kernel as nx describes it to LLVM: straight-line code per element, reading
+// inputs and writing outputs, with optional reductions. The only interface to
+// kernel_compiler.cpp, so LLVM's headers stay in that one file.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -12,6 +11,20 @@
 
 namespace nx::llvm_backend {
 
+// The iteration space and what reductions reduce. The 2-D forms view the group's shape
+// as (rows, cols).
+enum class Mode : uint8_t {
+  elementwise,  // flat, or (rows, cols) when an input is read as a row or a column
+  rows,         // reductions over each row's cols; several passes over a row may follow
+                // one another (softmax: max, then sum, then the quotient)
+  cols,         // reductions over rows, one pass, each column's result exact in order
+  all,          // reductions over every element, one pass, partial results per block
+};
+
+// Elements per block in Mode::all: a fixed blocking, so a sum is the same on any
+// number of threads.
+constexpr int64_t kReduceBlock = 1 << 14;
+
 struct KernelSpec {
   // How an input is read at element (row, col), index = row * cols + col.
   enum class Access { full, scalar, row, col };  // [index], [0], [row], [col]
@@ -19,29 +32,39 @@ struct KernelSpec {
     DType dtype;
     Access access;
   };
-  // One value of the body: an input load (op == Parameter, `input` set) or an
-  // elementwise op over earlier values.
+  // One value of the body: an input load (op == Parameter, `input` set), an elementwise
+  // op over earlier values, or a reduction (Sum, ReduceMax, ReduceMin) of one earlier
+  // value over the mode's reduced dimension.
   struct Instr {
     Op op;
     DType dtype;  // the result's
     std::vector<int> operands;
     int input = -1;
+    bool per_row = false;  // one value per row (a reduction and what is computed from it), not per element
   };
   std::vector<Input> inputs;
   std::vector<Instr> code;
   std::vector<int> outputs;  // instructions written out, one array each
-  bool two_d = false;        // loops over rows and cols (some input is a row or a column)
+  Mode mode = Mode::elementwise;
+  bool two_d = false;    // elementwise over rows and cols (some input is a row or a column)
+  bool scratch = false;  // rows: a value used by a later pass over the row may be kept
+                         // in a row-sized stack buffer (short rows) instead of recomputed
 
   // A canonical text of the whole spec: equal specs compile to the same kernel.
   std::string key() const;
 };
 
-// Runs the kernel over elements [begin, end), or rows [begin, end) of `cols` columns
-// when two_d; buffers are the inputs then the outputs.
-using KernelFn = void (*)(void* const* buffers, int64_t begin, int64_t end, int64_t cols);
+// Runs the kernel; buffers are the inputs then the outputs. [begin, end) is a range of
+//   elementwise: elements (flat), or rows of `cols` columns (two_d);
+//   rows: rows of `cols` columns;
+//   cols: columns of `rows` rows of `cols` columns;
+//   all: blocks of kReduceBlock elements out of `cols` elements; a reduction's output
+//        holds one partial result per block.
+using KernelFn = void (*)(void* const* buffers, int64_t begin, int64_t end, int64_t rows, int64_t cols);
 
 // Whether the kernel compiler handles `op` with this result dtype and operand dtypes.
 bool kernel_supports(Op op, DType result, std::span<const DType> operands);
+inline bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax || op == Op::ReduceMin; }
 
 struct CompileTimes {
   double emit_ms = 0, optimize_ms = 0, codegen_ms = 0;

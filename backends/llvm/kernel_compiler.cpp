@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -165,11 +166,304 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
   }
 }
 
-// The loop over elements [begin, end) (or rows [begin, end), each a loop over cols) with
-// every buffer a noalias argument (inputs are only read, outputs are fresh), so the
-// vectorizer needs no runtime overlap checks; the exported
-// kernel(void* const* buffers, i64 begin, i64 end, i64 cols) unpacks the buffers and
-// calls it (inlined).
+enum class Space : uint8_t { scalar, row, full };  // one value per kernel, per row (or column), per element
+
+// Emits a kernel's body function. Each instruction has a space and a pass: the pass over
+// the row that can first compute it (a reduction's result is ready in the pass after its
+// operand's). Elementwise, cols and all kernels have one pass; rows kernels one pass per
+// reduction depth. A full value that a later pass reads is kept (in its output, or in a
+// row-sized stack buffer) instead of recomputed.
+class BodyEmitter {
+ public:
+  BodyEmitter(const KernelSpec& spec, llvm::Module& m, llvm::Function* fn)
+      : spec_(spec), m_(m), c_(m.getContext()), b_(c_), fn_(fn), nin_(spec.inputs.size()),
+        i64_(llvm::Type::getInt64Ty(c_)) {
+    size_t n = spec.code.size();
+    space_.resize(n);
+    pass_.resize(n);
+    now_.assign(n, nullptr);
+    slot_.assign(n, nullptr);
+    for (size_t i = 0; i < n; ++i) {
+      const KernelSpec::Instr& ins = spec.code[i];
+      if (ins.op == Op::Parameter) {
+        KernelSpec::Access a = spec.inputs[static_cast<size_t>(ins.input)].access;
+        space_[i] = a == KernelSpec::Access::scalar ? Space::scalar : a == KernelSpec::Access::row ? Space::row : Space::full;
+        continue;
+      }
+      int p = 0;
+      for (int o : ins.operands) p = std::max(p, pass_[static_cast<size_t>(o)]);
+      if (is_reduction(ins.op)) {
+        if (spec.mode == Mode::elementwise || space_[static_cast<size_t>(ins.operands[0])] != Space::full)
+          throw Error("llvm", "a reduction needs a reducing kernel over a full operand");
+        ++p;
+      }
+      space_[i] = is_reduction(ins.op) || ins.per_row ? Space::row : Space::full;
+      pass_[i] = p;
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (space_[i] == Space::full) passes_ = std::max(passes_, pass_[i] + 1);
+    if (spec.mode == Mode::cols || spec.mode == Mode::all)
+      for (const KernelSpec::Instr& ins : spec.code)
+        for (int o : ins.operands)
+          if (is_reduction(spec.code[static_cast<size_t>(o)].op))
+            throw Error("llvm", "only a rows kernel may read its own reductions");
+    for (size_t k = 0; k < spec.outputs.size(); ++k) output_of_[spec.outputs[k]] = k;
+  }
+
+  void emit() {
+    auto* entry = llvm::BasicBlock::Create(c_, "entry", fn_);
+    b_.SetInsertPoint(entry);
+    llvm::Value *begin = arg(nbuf()), *end = arg(nbuf() + 1), *rows = arg(nbuf() + 2), *cols = arg(nbuf() + 3);
+    compute_rowwise(Space::scalar, 0, nullptr);
+    llvm::Value* zero = llvm::ConstantInt::get(i64_, 0);
+    switch (spec_.mode) {
+      case Mode::elementwise:
+        if (!spec_.two_d) {
+          pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, begin, end);
+          break;
+        }
+        [[fallthrough]];
+      case Mode::rows:
+        plan_scratch(cols);
+        loop(begin, end, {}, [&](llvm::Value* r) {
+          for (int p = 0; p <= passes_; ++p) {
+            compute_rowwise(Space::row, p, r);
+            if (p < passes_)
+              pass(p, [&](llvm::Value* j) { return std::pair{add(mul(r, cols), j), j}; }, zero, cols);
+          }
+          store_rowwise(r);
+        });
+        break;
+      case Mode::cols: {
+        for (size_t i = 0; i < spec_.code.size(); ++i)  // results accumulate in their outputs
+          if (is_reduction(spec_.code[i].op))
+            loop(begin, end, {}, [&](llvm::Value* j) { b_.CreateStore(identity(i), out_at(i, j)); });
+        loop(zero, rows, {}, [&](llvm::Value* r) {
+          compute_rowwise(Space::row, 0, r);
+          pass(0, [&](llvm::Value* j) { return std::pair{add(mul(r, cols), j), j}; }, begin, end);
+        });
+        break;
+      }
+      case Mode::all:
+        loop(begin, end, {}, [&](llvm::Value* blk) {
+          llvm::Value* lo = mul(blk, llvm::ConstantInt::get(i64_, kReduceBlock));
+          llvm::Value* hi = add(lo, llvm::ConstantInt::get(i64_, kReduceBlock));
+          hi = b_.CreateSelect(b_.CreateICmpSLT(hi, cols), hi, cols);
+          pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, lo, hi);
+          for (size_t i = 0; i < spec_.code.size(); ++i)
+            if (is_reduction(spec_.code[i].op)) b_.CreateStore(now_[i], out_at(i, blk));
+        });
+        break;
+    }
+    b_.CreateRetVoid();
+  }
+
+ private:
+  using Access = KernelSpec::Access;
+  // A loop-carried value of an element loop.
+  struct Acc {
+    llvm::Value* init;
+    llvm::Value* next = nullptr;   // set by the body
+    llvm::PHINode* phi = nullptr;  // inside the loop
+    llvm::Value* result = nullptr; // after it
+  };
+
+  size_t nbuf() const { return nin_ + spec_.outputs.size(); }
+  llvm::Argument* arg(size_t k) { return fn_->getArg(static_cast<unsigned>(k)); }
+  llvm::Value* add(llvm::Value* x, llvm::Value* y) { return b_.CreateAdd(x, y, "", true, true); }
+  llvm::Value* mul(llvm::Value* x, llvm::Value* y) { return b_.CreateMul(x, y, "", true, true); }
+  llvm::Type* type(size_t i) { return type_of(spec_.code[i].dtype, c_); }
+  llvm::Value* at(llvm::Value* base, llvm::Type* t, llvm::Value* index) { return b_.CreateInBoundsGEP(t, base, index); }
+  llvm::Value* out_at(size_t i, llvm::Value* index) { return at(arg(nin_ + output_of_.at(static_cast<int>(i))), type(i), index); }
+  llvm::Value* input_at(size_t k, llvm::Value* index) {
+    return b_.CreateLoad(type_of(spec_.inputs[k].dtype, c_), at(arg(k), type_of(spec_.inputs[k].dtype, c_), index));
+  }
+  bool is_output(size_t i) const { return output_of_.count(static_cast<int>(i)) > 0; }
+
+  // for (j = first; j < last; ++j) body(j), with `accs` carried from one j to the next.
+  void loop(llvm::Value* first, llvm::Value* last, std::vector<Acc*> accs, const std::function<void(llvm::Value*)>& body) {
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    auto* head = llvm::BasicBlock::Create(c_, "loop", fn_);
+    auto* after = llvm::BasicBlock::Create(c_, "after", fn_);
+    b_.CreateCondBr(b_.CreateICmpSLT(first, last), head, after);
+    b_.SetInsertPoint(head);
+    llvm::PHINode* j = b_.CreatePHI(i64_, 2);
+    j->addIncoming(first, pre);
+    for (Acc* a : accs) (a->phi = b_.CreatePHI(a->init->getType(), 2))->addIncoming(a->init, pre);
+    body(j);
+    llvm::Value* next = add(j, llvm::ConstantInt::get(i64_, 1));
+    llvm::BasicBlock* latch = b_.GetInsertBlock();
+    j->addIncoming(next, latch);
+    for (Acc* a : accs) a->phi->addIncoming(a->next, latch);
+    b_.CreateCondBr(b_.CreateICmpSLT(next, last), head, after);
+    b_.SetInsertPoint(after);
+    for (Acc* a : accs) {
+      llvm::PHINode* r = b_.CreatePHI(a->init->getType(), 2);
+      r->addIncoming(a->init, pre);
+      r->addIncoming(a->next, latch);
+      a->result = r;
+    }
+  }
+
+  llvm::Value* identity(size_t i) {
+    llvm::Type* t = type(i);
+    switch (spec_.code[i].op) {
+      case Op::Sum: return llvm::ConstantFP::get(t, 0.0);
+      case Op::ReduceMax: return llvm::ConstantFP::getInfinity(t, true);
+      default: return llvm::ConstantFP::getInfinity(t, false);
+    }
+  }
+
+  // The scalar (space == scalar) or per-row values ready at pass p, in order; row r's
+  // inputs are loaded at pass 0.
+  void compute_rowwise(Space space, int p, llvm::Value* r) {
+    for (size_t i = 0; i < spec_.code.size(); ++i) {
+      const KernelSpec::Instr& ins = spec_.code[i];
+      if (space_[i] != space || pass_[i] != p || is_reduction(ins.op)) continue;
+      if (ins.op == Op::Parameter) {
+        now_[i] = input_at(static_cast<size_t>(ins.input), space == Space::row ? r : llvm::ConstantInt::get(i64_, 0));
+        continue;
+      }
+      std::vector<llvm::Value*> args;
+      for (int o : ins.operands) args.push_back(now_[static_cast<size_t>(o)]);
+      now_[i] = emit_op(b_, m_, ins.op, ins.dtype, args);
+    }
+  }
+
+  void store_rowwise(llvm::Value* r) {
+    for (size_t i = 0; i < spec_.code.size(); ++i)
+      if (space_[i] == Space::row && is_output(i)) b_.CreateStore(now_[i], out_at(i, r));
+  }
+
+  // Full values read by a later pass than their own are kept: in their output, else in
+  // a stack buffer of `cols` elements (up to four, short rows only), else recomputed.
+  void plan_scratch(llvm::Value* cols) {
+    int buffers = 0;
+    for (size_t i = 0; i < spec_.code.size(); ++i) {
+      if (space_[i] != Space::full || spec_.code[i].op == Op::Parameter) continue;
+      bool later = false;
+      for (size_t j = i + 1; j < spec_.code.size(); ++j)
+        for (int o : spec_.code[j].operands)
+          later |= static_cast<size_t>(o) == i && space_[j] == Space::full && pass_[j] > pass_[i];
+      if (!later) continue;
+      if (is_output(i)) slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(i)));
+      else if (spec_.scratch && buffers < 4) slot_[i] = b_.CreateAlloca(type(i), cols), ++buffers;
+    }
+  }
+
+  // Pass p over the elements [first, last): index(j) gives (element index, column index);
+  // the pass's full outputs are stored and its reductions accumulated (in registers, or
+  // in their outputs for cols kernels).
+  void pass(int p, const std::function<std::pair<llvm::Value*, llvm::Value*>(llvm::Value*)>& index, llvm::Value* first,
+            llvm::Value* last) {
+    size_t n = spec_.code.size();
+    std::vector<bool> need(n, false);
+    auto kept = [&](size_t i) { return slot_[i] && pass_[i] < p; };
+    for (size_t i = n; i-- > 0;) {
+      const KernelSpec::Instr& ins = spec_.code[i];
+      bool root = space_[i] == Space::full && pass_[i] == p && (is_output(i) || slot_[i]);
+      if (is_reduction(ins.op) && pass_[static_cast<size_t>(ins.operands[0])] == p) root = true;
+      if (!root && !need[i]) continue;
+      need[i] = true;
+      for (int o : ins.operands)
+        if (space_[static_cast<size_t>(o)] == Space::full && !kept(static_cast<size_t>(o))) need[static_cast<size_t>(o)] = true;
+    }
+    // Register accumulators of rows and all kernels: sums reassociate (the vectorizer
+    // keeps a partial sum per lane; the blocking is fixed, so results do not depend on
+    // threads); max/min take maxnum/minnum over non-NaN values plus a NaN flag.
+    bool in_memory = spec_.mode == Mode::cols;
+    std::vector<Acc> accs(2 * n);
+    std::vector<Acc*> carried;
+    for (size_t i = 0; i < n; ++i) {
+      if (in_memory || !is_reduction(spec_.code[i].op) || !need[i]) continue;
+      accs[2 * i].init = identity(i);
+      carried.push_back(&accs[2 * i]);
+      if (spec_.code[i].op != Op::Sum) {
+        accs[2 * i + 1].init = llvm::ConstantInt::getFalse(c_);
+        carried.push_back(&accs[2 * i + 1]);
+      }
+    }
+    loop(first, last, carried, [&](llvm::Value* j) {
+      auto [element, column] = index(j);
+      std::vector<llvm::Value*> v(n, nullptr);
+      auto value = [&](int o) {
+        size_t k = static_cast<size_t>(o);
+        if (space_[k] != Space::full) return now_[k];
+        if (!v[k] && kept(k)) v[k] = b_.CreateLoad(type(k), at(slot_[k], type(k), is_output(k) ? element : column));
+        return v[k];
+      };
+      for (size_t i = 0; i < n; ++i) {
+        if (!need[i]) continue;
+        const KernelSpec::Instr& ins = spec_.code[i];
+        if (ins.op == Op::Parameter) {
+          if (space_[i] == Space::full)
+            v[i] = input_at(static_cast<size_t>(ins.input), spec_.inputs[static_cast<size_t>(ins.input)].access == Access::col ? column : element);
+          continue;
+        }
+        if (is_reduction(ins.op)) {
+          llvm::Value* x = value(ins.operands[0]);
+          if (in_memory) {
+            llvm::Value* p_acc = out_at(i, column);
+            llvm::Value* acc = b_.CreateLoad(type(i), p_acc);
+            llvm::Value* r = ins.op == Op::Sum ? b_.CreateFAdd(acc, x)
+                                               : emit_op(b_, m_, ins.op == Op::ReduceMax ? Op::Max : Op::Min, ins.dtype, {x, acc});
+            b_.CreateStore(r, p_acc);
+          } else if (ins.op == Op::Sum) {
+            auto* s = llvm::cast<llvm::Instruction>(b_.CreateFAdd(accs[2 * i].phi, x));
+            s->setHasAllowReassoc(true);
+            accs[2 * i].next = s;
+          } else {
+            llvm::Value* nan = b_.CreateFCmpUNO(x, x);
+            llvm::Value* clean = b_.CreateSelect(nan, identity(i), x);
+            auto* mm = b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, ins.op == Op::ReduceMax ? llvm::Intrinsic::maxnum : llvm::Intrinsic::minnum, {type(i)}),
+                                     {accs[2 * i].phi, clean});
+            llvm::FastMathFlags f;
+            f.setNoNaNs();
+            f.setNoSignedZeros();
+            mm->setFastMathFlags(f);
+            accs[2 * i].next = mm;
+            accs[2 * i + 1].next = b_.CreateOr(accs[2 * i + 1].phi, nan);
+          }
+          continue;
+        }
+        std::vector<llvm::Value*> args;
+        for (int o : ins.operands) args.push_back(value(o));
+        v[i] = emit_op(b_, m_, ins.op, ins.dtype, args);
+      }
+      for (size_t i = 0; i < n; ++i) {
+        if (!need[i] || space_[i] != Space::full || pass_[i] != p || ins_is_param(i)) continue;
+        if (is_output(i)) b_.CreateStore(v[i], out_at(i, element));
+        else if (slot_[i]) b_.CreateStore(v[i], at(slot_[i], type(i), column));
+      }
+    });
+    for (size_t i = 0; i < n; ++i) {
+      if (in_memory || !is_reduction(spec_.code[i].op) || !need[i]) continue;
+      now_[i] = spec_.code[i].op == Op::Sum
+                    ? accs[2 * i].result
+                    : b_.CreateSelect(accs[2 * i + 1].result, llvm::ConstantFP::getNaN(type(i)), accs[2 * i].result);
+    }
+  }
+  bool ins_is_param(size_t i) const { return spec_.code[i].op == Op::Parameter; }
+
+  const KernelSpec& spec_;
+  llvm::Module& m_;
+  llvm::LLVMContext& c_;
+  llvm::IRBuilder<> b_;
+  llvm::Function* fn_;
+  size_t nin_;
+  llvm::Type* i64_;
+  std::vector<Space> space_;
+  std::vector<int> pass_;
+  int passes_ = 1;
+  std::vector<llvm::Value*> now_;   // scalar and per-row values, as far as computed
+  std::vector<llvm::Value*> slot_;  // where a full value read by a later pass is kept
+  std::unordered_map<int, size_t> output_of_;
+};
+
+// The body function takes every buffer as a noalias argument (inputs are only read,
+// outputs are fresh), so the vectorizer needs no runtime overlap checks; the exported
+// kernel(void* const* buffers, i64 begin, i64 end, i64 rows, i64 cols) unpacks the
+// buffers and calls it (inlined).
 void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   llvm::LLVMContext& c = m.getContext();
   llvm::Type *i64 = llvm::Type::getInt64Ty(c), *ptr = llvm::Type::getInt8PtrTy(c);
@@ -179,9 +473,7 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
   };
   std::vector<llvm::Type*> params;
   for (size_t k = 0; k < nbuf; ++k) params.push_back(type_of(dtype_of_buffer(k), c)->getPointerTo());
-  params.push_back(i64);
-  params.push_back(i64);
-  params.push_back(i64);
+  for (int k = 0; k < 4; ++k) params.push_back(i64);
   auto* body_fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), params, false),
                                          llvm::Function::InternalLinkage, name + "_body", m);
   body_fn->addFnAttr(llvm::Attribute::NoUnwind);
@@ -190,80 +482,19 @@ void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
     body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::NoAlias);
     if (k < nin) body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::ReadOnly);
   }
-  auto arg = [&](size_t k) { return body_fn->getArg(static_cast<unsigned>(k)); };
-  llvm::Value *begin = arg(nbuf), *end = arg(nbuf + 1), *cols = arg(nbuf + 2);
-  using Access = KernelSpec::Access;
-  auto* entry = llvm::BasicBlock::Create(c, "entry", body_fn);
-  auto* exit = llvm::BasicBlock::Create(c, "exit", body_fn);
-  llvm::IRBuilder<> b(entry);
-  auto load = [&](size_t k, llvm::Value* index) {
-    llvm::Type* t = type_of(spec.inputs[k].dtype, c);
-    return b.CreateLoad(t, b.CreateInBoundsGEP(t, arg(k), index));
-  };
-  std::vector<llvm::Value*> fixed(nin, nullptr);  // inputs read once: scalars, then rows per row
-  for (size_t k = 0; k < nin; ++k)
-    if (spec.inputs[k].access == Access::scalar) fixed[k] = load(k, llvm::ConstantInt::get(i64, 0));
-  // The element loop over [first, last) at `base` + index; row and col give the
-  // broadcast inputs' indices.
-  auto element_loop = [&](llvm::Value* first, llvm::Value* last, llvm::Value* base, llvm::BasicBlock* after) {
-    auto* loop = llvm::BasicBlock::Create(c, "loop", body_fn);
-    llvm::BasicBlock* from = b.GetInsertBlock();
-    b.CreateCondBr(b.CreateICmpSLT(first, last), loop, after);
-    b.SetInsertPoint(loop);
-    llvm::PHINode* j = b.CreatePHI(i64, 2);
-    j->addIncoming(first, from);
-    llvm::Value* index = base ? b.CreateAdd(base, j, "", true, true) : j;
-    std::vector<llvm::Value*> v;
-    for (const KernelSpec::Instr& ins : spec.code) {
-      if (ins.op == Op::Parameter) {
-        size_t k = static_cast<size_t>(ins.input);
-        Access a = spec.inputs[k].access;
-        v.push_back(fixed[k] ? fixed[k] : load(k, a == Access::col ? j : index));
-        continue;
-      }
-      std::vector<llvm::Value*> args;
-      for (int o : ins.operands) args.push_back(v[static_cast<size_t>(o)]);
-      v.push_back(emit_op(b, m, ins.op, ins.dtype, args));
-    }
-    for (size_t k = 0; k < spec.outputs.size(); ++k) {
-      llvm::Value* val = v[static_cast<size_t>(spec.outputs[k])];
-      b.CreateStore(val, b.CreateInBoundsGEP(val->getType(), arg(nin + k), index));
-    }
-    llvm::Value* next = b.CreateAdd(j, llvm::ConstantInt::get(i64, 1), "", true, true);
-    j->addIncoming(next, b.GetInsertBlock());
-    b.CreateCondBr(b.CreateICmpSLT(next, last), loop, after);
-  };
-  if (!spec.two_d) {
-    element_loop(begin, end, nullptr, exit);
-  } else {  // rows [begin, end) of cols elements each
-    auto* rows = llvm::BasicBlock::Create(c, "rows", body_fn);
-    auto* latch = llvm::BasicBlock::Create(c, "row_done", body_fn);
-    b.CreateCondBr(b.CreateICmpSLT(begin, end), rows, exit);
-    b.SetInsertPoint(rows);
-    llvm::PHINode* r = b.CreatePHI(i64, 2);
-    r->addIncoming(begin, entry);
-    for (size_t k = 0; k < nin; ++k)
-      if (spec.inputs[k].access == Access::row) fixed[k] = load(k, r);
-    element_loop(llvm::ConstantInt::get(i64, 0), cols, b.CreateMul(r, cols, "", true, true), latch);
-    b.SetInsertPoint(latch);
-    llvm::Value* next = b.CreateAdd(r, llvm::ConstantInt::get(i64, 1), "", true, true);
-    r->addIncoming(next, latch);
-    b.CreateCondBr(b.CreateICmpSLT(next, end), rows, exit);
-  }
-  b.SetInsertPoint(exit);
-  b.CreateRetVoid();
+  BodyEmitter(spec, m, body_fn).emit();
 
   auto* fn = llvm::Function::Create(
-      llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64, i64}, false),
+      llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64, i64, i64}, false),
       llvm::Function::ExternalLinkage, name, m);
   fn->addFnAttr(llvm::Attribute::NoUnwind);
-  b.SetInsertPoint(llvm::BasicBlock::Create(c, "entry", fn));
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", fn));
   std::vector<llvm::Value*> args;
   for (size_t k = 0; k < nbuf; ++k) {
     llvm::Value* p = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), k));
     args.push_back(b.CreateBitCast(p, params[k]));
   }
-  for (unsigned k = 1; k <= 3; ++k) args.push_back(fn->getArg(k));
+  for (unsigned k = 1; k <= 4; ++k) args.push_back(fn->getArg(k));
   b.CreateCall(body_fn, args);
   b.CreateRetVoid();
   std::string problems;
@@ -324,11 +555,13 @@ void dump(const llvm::Module& m, const std::string& name, const std::string& key
 
 std::string KernelSpec::key() const {
   std::string k;
-  k += two_d ? "2d|" : "1d|";
+  k += "erca"[static_cast<int>(mode)];
+  k += two_d ? "2d" : "1d";
+  k += scratch ? "s|" : "|";
   for (const Input& in : inputs) k += std::string(name(in.dtype)) + "fsrc"[static_cast<int>(in.access)] + ',';
   k += '|';
   for (const Instr& ins : code) {
-    k += std::string(op_name(ins.op)) + ':' + std::string(name(ins.dtype)) + ':' + std::to_string(ins.input);
+    k += std::string(op_name(ins.op)) + ':' + std::string(name(ins.dtype)) + ':' + std::to_string(ins.input) + (ins.per_row ? "r" : "");
     for (int o : ins.operands) k += ',' + std::to_string(o);
     k += ';';
   }
@@ -344,7 +577,7 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
   switch (op) {
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Divide: case Op::Negate:
     case Op::Abs: case Op::Sqrt: case Op::Max: case Op::Min: case Op::Exp: case Op::Log: case Op::Tanh:
-    case Op::Sigmoid: return same_float();
+    case Op::Sigmoid: case Op::Sum: case Op::ReduceMax: case Op::ReduceMin: return same_float();
     case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater:
     case Op::GreaterEqual:
       return result == DType::bool_ && is_float(operands[0]) && operands[1] == operands[0];

@@ -1,6 +1,8 @@
 // The llvm backend: fusion groups (partition.cpp) run as compiled kernels; every other
 // node runs on the oneDNN backend when it is built (matmul, convolutions, pooling) and
 // else on interp, one node at a time.
+#include <cmath>
+#include <limits>
 #include <unordered_map>
 
 #include "nx/interp.hpp"
@@ -25,20 +27,52 @@ Backend& fallback() {
 // Elements per chunk of a kernel's range: enough to amortise waking a thread.
 constexpr int64_t kGrain = 1 << 14;
 
+// Folds Mode::all partial results (one per block, in block order: the same on any
+// number of threads) into out[0], in double.
+template <class T> void fold_partials(Op op, const T* partial, int64_t blocks, T* out) {
+  double acc = op == Op::Sum ? 0.0 : partial[0];
+  for (int64_t k = op == Op::Sum ? 0 : 1; k < blocks; ++k) {
+    double x = partial[k];
+    if (op == Op::Sum) acc += x;
+    else if (std::isnan(x) || std::isnan(acc)) acc = std::numeric_limits<double>::quiet_NaN();
+    else acc = op == Op::ReduceMax ? std::max(acc, x) : std::min(acc, x);
+  }
+  *out = static_cast<T>(acc);
+}
+
 std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vector<BufferPtr>& inputs, const Graph& g,
                                  Backend& be, int threads) {
-  std::vector<BufferPtr> outs;
+  std::vector<BufferPtr> outs, partials;
   std::vector<void*> ptrs;
   for (const BufferPtr& b : inputs) ptrs.push_back(b->data());
-  for (size_t i : grp.outputs) {
-    outs.push_back(be.allocate(g.nodes[i]->outputs[0].bytes()));
-    ptrs.push_back(outs.back()->data());
+  int64_t size = grp.shape.size(), blocks = (size + kReduceBlock - 1) / kReduceBlock;
+  for (size_t k = 0; k < grp.outputs.size(); ++k) {
+    const TensorType& t = g.nodes[grp.outputs[k]]->outputs[0];
+    outs.push_back(be.allocate(t.bytes()));
+    bool partial = grp.spec.mode == Mode::all && is_reduction(grp.spec.code[static_cast<size_t>(grp.spec.outputs[k])].op);
+    partials.push_back(partial ? be.allocate(static_cast<size_t>(blocks * item_size(t.dtype))) : nullptr);
+    ptrs.push_back(partial ? partials.back()->data() : outs.back()->data());
   }
-  if (grp.spec.two_d)
-    parallel_for(grp.rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(grp.cols, 1)), threads,
-                 [&](int64_t begin, int64_t end) { fn(ptrs.data(), begin, end, grp.cols); });
-  else
-    parallel_for(grp.shape.size(), kGrain, threads, [&](int64_t begin, int64_t end) { fn(ptrs.data(), begin, end, 0); });
+  auto run = [&](int64_t n, int64_t grain) {
+    parallel_for(n, std::max<int64_t>(1, grain), threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, grp.rows, grp.cols); });
+  };
+  switch (grp.spec.mode) {
+    case Mode::elementwise:
+      if (grp.spec.two_d) run(grp.rows, kGrain / std::max<int64_t>(grp.cols, 1));
+      else run(size, kGrain);
+      break;
+    case Mode::rows: run(grp.rows, kGrain / grp.cols); break;
+    case Mode::cols: run(grp.cols, kGrain / grp.rows); break;
+    case Mode::all: parallel_for(blocks, 1, threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, 1, size); }); break;
+  }
+  for (size_t k = 0; k < outs.size(); ++k) {
+    if (!partials[k]) continue;
+    Op op = grp.spec.code[static_cast<size_t>(grp.spec.outputs[k])].op;
+    if (g.nodes[grp.outputs[k]]->outputs[0].dtype == DType::f64)
+      fold_partials(op, static_cast<const double*>(partials[k]->data()), blocks, static_cast<double*>(outs[k]->data()));
+    else
+      fold_partials(op, static_cast<const float*>(partials[k]->data()), blocks, static_cast<float*>(outs[k]->data()));
+  }
   return outs;
 }
 

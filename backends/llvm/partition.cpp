@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -12,8 +13,8 @@ namespace {
 std::string unfusable(const Node& n) {
   OpKind kind = op_kind(n.op);
   if (kind != OpKind::Unary && kind != OpKind::Binary && n.op != Op::Select && n.op != Op::AsType &&
-      n.op != Op::Broadcast)
-    return "not elementwise";
+      n.op != Op::Broadcast && !is_reduction(n.op))
+    return "not elementwise or a sum/max/min";
   const TensorType& out = n.outputs[0];
   std::vector<DType> operands;
   for (const Value& v : n.inputs) operands.push_back(v.type().dtype);
@@ -22,9 +23,28 @@ std::string unfusable(const Node& n) {
     for (DType t : operands) types += (types.empty() ? "" : ", ") + std::string(name(t));
     return "no kernel code for " + std::string(op_name(n.op)) + " on " + types;
   }
-  if (out.shape.size() == 0) return "empty";
+  if (out.shape.size() == 0 || n.inputs[0].type().shape.size() == 0) return "empty";
+  if (is_reduction(n.op)) {
+    const std::vector<int64_t>& axes = n.attrs.axes;
+    if (axes.empty()) return "reduces no axes";
+    for (size_t k = 1; k < axes.size(); ++k)
+      if (axes[k] != axes[k - 1] + 1) return "reduces axes that are not adjacent";
+    if (axes.front() != 0 && axes.back() != n.inputs[0].type().shape.rank() - 1) return "reduces middle axes";
+  }
   return "";
 }
+
+// How reduction n reduces its operand, and at which split of its (rows, cols) view.
+std::pair<Mode, int> reduction_of(const Node& n) {
+  const std::vector<int64_t>& axes = n.attrs.axes;
+  int rank = n.inputs[0].type().shape.rank();
+  if (static_cast<int>(axes.size()) == rank) return {Mode::all, 0};
+  if (axes.back() == rank - 1) return {Mode::rows, static_cast<int>(axes.front())};
+  return {Mode::cols, static_cast<int>(axes.back()) + 1};
+}
+
+// Whether n reads some operand as a row or a column (not whole, not a scalar).
+bool has_broadcast(const Node& n);
 
 // Input v of node n as the kernel indexes it: a broadcast's operand with 1s on the
 // result axes it does not map to; any other operand as it is (numpy right-alignment).
@@ -69,6 +89,12 @@ bool narrow(const Node& n, Range& range) {
   return true;
 }
 
+bool has_broadcast(const Node& n) {
+  for (const Value& v : n.inputs)
+    if (Shape in = aligned(n, v); in != n.outputs[0].shape && in.size() != 1) return true;
+  return false;
+}
+
 KernelSpec::Access access(const Shape& in, const Group& grp) {
   if (in == grp.shape) return KernelSpec::Access::full;
   if (in.size() == 1) return KernelSpec::Access::scalar;
@@ -86,62 +112,129 @@ Partition partition(const Graph& g) {
   Partition p;
   p.group_of.assign(count, -1);
   p.refusal.assign(count, "");
-  std::vector<bool> closed;  // per group: no more members (a later node outside it reads it)
+  std::vector<bool> closed;         // per group: no more members (a later node outside it reads it)
+  std::vector<bool> reduced(count);  // per member: a value per row (column, kernel), not per element
+  auto group = [&](int gi) -> Group& { return p.groups[static_cast<size_t>(gi)]; };
+  auto open = [&](int gi) { return gi >= 0 && !closed[static_cast<size_t>(gi)] && !group(gi).nodes.empty(); };
+  auto range_of = [&](int gi) { return Range{group(gi).split_lo, group(gi).split_hi}; };
+  auto member = [&](const Value& v, int gi) { return p.group_of[at(v)] == gi; };
+  struct Fit {
+    Range range;
+    bool reduced;
+  };
+  // Whether n can join group gi (its broadcast inputs narrowing `range`, the splits
+  // allowed so far), and as a per-element or a per-row value.
+  auto fit = [&](const Node& n, int gi, Range range) -> std::optional<Fit> {
+    if (!open(gi)) return std::nullopt;
+    const Group& grp = group(gi);
+    Mode mode = grp.spec.mode;
+    if (is_reduction(n.op)) {
+      const Value& x = n.inputs[0];
+      if (x.type().shape != grp.shape || (member(x, gi) && reduced[at(x)])) return std::nullopt;
+      auto [want, k] = reduction_of(n);
+      if (mode != Mode::elementwise && mode != want) return std::nullopt;
+      if (want == Mode::all) {
+        if (grp.broadcasts) return std::nullopt;
+        return Fit{range_of(gi), true};
+      }
+      Range r = range_of(gi) & Range{k, k};
+      if (r.empty()) return std::nullopt;
+      return Fit{r, true};
+    }
+    const Shape& shape = n.outputs[0].shape;
+    if (shape == grp.shape) {
+      bool broadcasts = has_broadcast(n);
+      for (const Value& v : n.inputs)
+        if (member(v, gi) && reduced[at(v)] &&
+            (mode != Mode::rows || (splits(aligned(n, v), shape).second & Range{grp.split_lo, grp.split_lo}).empty()))
+          return std::nullopt;
+      if (mode == Mode::all && broadcasts) return std::nullopt;
+      Range r = range & range_of(gi);
+      if ((shape.rank() >= 2 && r.empty() && (mode != Mode::all || broadcasts)) || !narrow(n, r)) return std::nullopt;
+      return Fit{r, false};
+    }
+    // A per-row value of a rows kernel: from its per-row values, scalars and
+    // outside values of its own shape (read per row).
+    int64_t rows = 1;
+    for (int d = 0; d < grp.split_lo; ++d) rows *= grp.shape[d];
+    if (mode != Mode::rows || shape.size() != rows) return std::nullopt;
+    if (n.op == Op::Broadcast && n.inputs[0].type().shape.size() != shape.size()) return std::nullopt;
+    bool reads_group = false;
+    for (const Value& v : n.inputs) {
+      const Shape& in = v.type().shape;
+      if (member(v, gi)) {
+        if (!reduced[at(v)]) return std::nullopt;
+        reads_group = true;
+      }
+      if (in.size() != 1 && in != shape && n.op != Op::Broadcast) return std::nullopt;
+    }
+    if (!reads_group) return std::nullopt;
+    return Fit{range_of(gi), true};
+  };
   for (size_t i = 0; i < count; ++i) {
     const Node& n = *g.nodes[i];
     std::string why = unfusable(n);
     int target = -1;
-    Range range{0, -1};
+    Fit at_target{{0, -1}, false};
     if (why.empty()) {
-      const Shape& shape = n.outputs[0].shape;
-      auto open = [&](int gi) {
-        return gi >= 0 && !closed[static_cast<size_t>(gi)] && p.groups[static_cast<size_t>(gi)].shape == shape;
-      };
-      auto range_of = [&](int gi) { return Range{p.groups[static_cast<size_t>(gi)].split_lo, p.groups[static_cast<size_t>(gi)].split_hi}; };
-      range = Range{1, shape.rank() - 1};  // empty below rank 2: then only scalars broadcast
-      auto fits = [&](Range& r) { return (shape.rank() < 2 || !r.empty()) && narrow(n, r); };
+      const Shape& shape = is_reduction(n.op) ? n.inputs[0].type().shape : n.outputs[0].shape;
+      Range start{1, shape.rank() - 1};  // empty below rank 2: then only scalars broadcast
       // Join the open groups n reads from (merging them: none has a reader outside yet),
-      // else the latest open group of the same shape (siblings share a loop), else a new
-      // one; each time only if the broadcast inputs still read as rows or columns.
+      // else the latest open group it fits (siblings share a loop), else a new one.
       for (const Value& v : n.inputs) {
         int gi = p.group_of[at(v)];
-        if (!open(gi) || gi == target) continue;
-        Range r = range & range_of(gi);
-        if (!fits(r)) continue;
-        range = r;
+        if (gi < 0 || gi == target) continue;
+        std::optional<Fit> f = fit(n, gi, target < 0 ? start : at_target.range);
+        if (!f) continue;
         if (target < 0) {
-          target = gi;
+          target = gi, at_target = *f;
           continue;
         }
-        Group& from = p.groups[static_cast<size_t>(gi)];
-        Group& into = p.groups[static_cast<size_t>(target)];
+        Group& from = group(gi);
+        Group& into = group(target);
+        Mode a = into.spec.mode, b = from.spec.mode;
+        if (f->reduced || at_target.reduced || from.shape != into.shape ||
+            (a != Mode::elementwise && b != Mode::elementwise && a != b) ||
+            ((a == Mode::all || b == Mode::all) && (into.broadcasts || from.broadcasts)))
+          continue;
+        at_target.range = f->range;
+        if (a == Mode::elementwise) into.spec.mode = b;
+        into.broadcasts |= from.broadcasts;
         for (size_t m : from.nodes) p.group_of[m] = target;
         into.nodes.insert(into.nodes.end(), from.nodes.begin(), from.nodes.end());
         std::sort(into.nodes.begin(), into.nodes.end());
         from.nodes.clear();
         closed[static_cast<size_t>(gi)] = true;
       }
-      for (int gi = static_cast<int>(p.groups.size()) - 1; target < 0 && gi >= 0; --gi) {
-        if (!open(gi) || p.groups[static_cast<size_t>(gi)].nodes.empty()) continue;
-        Range r = range_of(gi);
-        if (fits(r)) target = gi, range = r;
-      }
+      for (int gi = static_cast<int>(p.groups.size()) - 1; target < 0 && gi >= 0; --gi)
+        if (std::optional<Fit> f = fit(n, gi, start)) target = gi, at_target = *f;
       if (target < 0) {
-        range = Range{1, shape.rank() - 1};
-        if (!fits(range)) why = "an input broadcasts along middle axes (neither a row nor a column)";
+        Group fresh;
+        fresh.shape = shape;
+        if (is_reduction(n.op)) {
+          auto [mode, k] = reduction_of(n);
+          fresh.spec.mode = mode;
+          start = mode == Mode::all ? Range{1, 0} : Range{k, k};
+          at_target = {start, true};
+        } else {
+          at_target = {start, false};
+          if (!narrow(n, at_target.range)) why = "an input broadcasts along middle axes (neither a row nor a column)";
+        }
+        if (why.empty()) {
+          target = static_cast<int>(p.groups.size());
+          p.groups.push_back(std::move(fresh));
+          closed.push_back(false);
+        }
       }
     }
     if (why.empty()) {
-      if (target < 0) {
-        target = static_cast<int>(p.groups.size());
-        p.groups.push_back({});
-        p.groups.back().shape = n.outputs[0].shape;
-        closed.push_back(false);
-      }
-      p.groups[static_cast<size_t>(target)].split_lo = range.lo;
-      p.groups[static_cast<size_t>(target)].split_hi = range.hi;
-      Group& grp = p.groups[static_cast<size_t>(target)];
+      Group& grp = group(target);
+      grp.split_lo = at_target.range.lo;
+      grp.split_hi = at_target.range.hi;
+      if (is_reduction(n.op)) grp.spec.mode = reduction_of(n).first;
+      grp.broadcasts |= !at_target.reduced && has_broadcast(n);
       grp.nodes.push_back(i);
+      reduced[i] = at_target.reduced;
       p.group_of[i] = target;
       if (grp.nodes.size() >= kMaxGroupNodes) closed[static_cast<size_t>(target)] = true;
     } else {
@@ -167,21 +260,25 @@ Partition partition(const Graph& g) {
       if (p.group_of[at(v)] != p.group_of[i] || p.group_of[i] < 0) escapes[at(v)] = true;
   for (const Value& v : g.outputs) escapes[at(v)] = true;
   for (Group& grp : p.groups) {
-    int k = grp.split_lo;  // the (rows, cols) view: dims < k and dims >= k
+    int k = grp.spec.mode == Mode::all ? 0 : grp.split_lo;  // the (rows, cols) view: dims < k and dims >= k
     grp.rows = grp.cols = 1;
     for (int d = 0; d < grp.shape.rank(); ++d) (d < k ? grp.rows : grp.cols) *= grp.shape[d];
+    grp.spec.two_d = grp.spec.mode == Mode::rows || grp.spec.mode == Mode::cols;
+    grp.spec.scratch = grp.spec.mode == Mode::rows && grp.cols <= kScratchCols;
     std::unordered_map<size_t, int> instr_of;  // node -> its instruction
     std::map<std::tuple<size_t, size_t, KernelSpec::Access>, int> input_instr;  // (node, output, access) -> its load
     for (size_t i : grp.nodes) {
       const Node& n = *g.nodes[i];
-      KernelSpec::Instr ins{n.op, n.outputs[0].dtype, {}, -1};
+      KernelSpec::Instr ins{n.op, n.outputs[0].dtype, {}, -1, reduced[i]};
       for (const Value& v : n.inputs) {
         size_t src = at(v);
         if (auto it = instr_of.find(src); it != instr_of.end()) {
           ins.operands.push_back(it->second);
           continue;
         }
-        KernelSpec::Access how = access(aligned(n, v), grp);
+        KernelSpec::Access how = !reduced[i] || is_reduction(n.op) ? access(aligned(n, v), grp)
+                                 : v.type().shape.size() == 1  ? KernelSpec::Access::scalar
+                                                               : KernelSpec::Access::row;
         auto [it, fresh] = input_instr.emplace(std::tuple{src, static_cast<size_t>(v.index), how}, 0);
         if (fresh) {
           grp.inputs.push_back({src, static_cast<size_t>(v.index)});
@@ -207,7 +304,8 @@ Partition partition(const Graph& g) {
 std::string Partition::describe(const Graph& g) const {
   std::string s;
   for (size_t k = 0; k < groups.size(); ++k) {
-    s += "kernel " + std::to_string(k) + " " + groups[k].shape.str() + ":";
+    static const char* const modes[] = {"", " reducing rows", " reducing columns", " reducing all"};
+    s += "kernel " + std::to_string(k) + " " + groups[k].shape.str() + modes[static_cast<int>(groups[k].spec.mode)] + ":";
     for (size_t i : groups[k].nodes) s += " %" + std::to_string(i) + " " + std::string(op_name(g.nodes[i]->op));
     s += '\n';
   }

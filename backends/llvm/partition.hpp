@@ -1,7 +1,10 @@
 // Fusion groups for the LLVM backend: elementwise nodes over one iteration space (the
-// same result shape) merged into one kernel; inputs from outside may be scalars, or rows
-// or columns of a (rows, cols) view of that shape (a bias, a keep-axes reduction). Every
-// node that is not fused gets a named reason, printable for debugging (describe()).
+// same result shape) merged into one kernel, with the reductions of that space over its
+// trailing axes (per row: softmax's max and sum, and what follows them), its leading
+// axes (per column: a bias gradient) or all of it. Inputs from outside may be scalars,
+// or rows or columns of a (rows, cols) view of the shape (a bias, a keep-axes
+// reduction). Every node that is not fused gets a named reason, printable for debugging
+// (describe()).
 #pragma once
 #include <string>
 #include <vector>
@@ -21,9 +24,10 @@ struct Group {
   std::vector<ValueRef> inputs;      // KernelSpec input k reads inputs[k]
   std::vector<size_t> outputs;       // member nodes whose values leave the group
   KernelSpec spec;
-  Shape shape;                       // the iteration space
+  Shape shape;                       // the iteration space (a reduction's operand shape)
+  bool broadcasts = false;           // some member reads a row or a column of a value
   int split_lo = 1, split_hi = 0;    // feasible k for a (rows, cols) = (dims < k, dims >= k) view
-  int64_t rows = 0, cols = 1;        // the view the kernel runs on when spec.two_d
+  int64_t rows = 0, cols = 1;        // the view the kernel runs on when spec.two_d (all: 1, size)
 };
 
 struct Partition {
@@ -35,6 +39,8 @@ struct Partition {
 
 // Caps the work one kernel does (and its compile time).
 constexpr size_t kMaxGroupNodes = 64;
+// Rows up to this long keep values between passes in a stack buffer (at most four).
+constexpr int64_t kScratchCols = 8192;
 
 Partition partition(const Graph& g);
 
