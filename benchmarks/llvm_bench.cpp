@@ -1,15 +1,19 @@
-// The llvm backend's fused elementwise kernels beside hand-written loops and interp in
-// the same run, over 16M f32 (one kernel, ~128 MB of traffic each): y = (a*x + b)*c + x
-// (exact arithmetic) and TARGETS.md's y = tanh(a*x + b)*c + x; and the compile latency
-// of a fresh kernel.
-// Run: ./build/release/benchmarks/nx_bench_llvm
+// The llvm backend's fused kernels beside hand-written loops (benchmarks/hand_kernels.cpp:
+// AVX2 intrinsics), Eigen and interp in the same run, all on two threads:
+//   16M f32 y = (a*x + b)*c + x (exact arithmetic) and TARGETS.md's y = tanh(a*x + b)*c + x;
+//   row softmax of 4096 x 4096 f32; the sum of 16M f32 beside STREAM's triad bandwidth;
+//   the compile latency of a fresh kernel.
+// Run: ./build/release/benchmarks/nx_bench_llvm (scripts/bench_llvm.sh adds numpy, PyTorch, JAX)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include <Eigen/Core>
 #include <nx/nx.hpp>
+
+#include "hand_kernels.hpp"
 
 namespace {
 
@@ -48,8 +52,8 @@ void BM_ChainHandWritten(benchmark::State& state) {
 }
 BENCHMARK(BM_ChainHandWritten)->Unit(benchmark::kMillisecond);
 
-// The same with std::tanh, as a C++ programmer writes it (g++ -O3 calls tanhf per element).
-void BM_TanhChainHandWritten(benchmark::State& state) {
+// The same with std::tanh, as a C++ programmer first writes it (g++ -O3 calls tanhf per element).
+void BM_TanhChainStdTanh(benchmark::State& state) {
   std::vector<float> x(kN, 0.5f), y(kN);
   for (auto _ : state) {
 #pragma omp parallel for num_threads(2)
@@ -58,7 +62,98 @@ void BM_TanhChainHandWritten(benchmark::State& state) {
   }
   bytes(state);
 }
+BENCHMARK(BM_TanhChainStdTanh)->Unit(benchmark::kMillisecond);
+
+// Runs body(begin, end) over [0, n) split in two halves, one per thread.
+template <class F> void halves(int64_t n, F body) {
+#pragma omp parallel for num_threads(2)
+  for (int t = 0; t < 2; ++t) body(t * n / 2, (t + 1) * n / 2);
+}
+
+// The anchor TARGETS.md names: AVX2 rational tanh, FMAs, streaming stores.
+void BM_TanhChainHandWritten(benchmark::State& state) {
+  nx::Tensor in = nx::random::uniform(nx::random::key(1), {kN});
+  std::vector<float> x = in.to_vector<float>(), y(kN);
+  for (auto _ : state) {
+    halves(kN, [&](int64_t b, int64_t e) { hand::tanh_chain(x.data(), y.data(), b, e, 1.5f, 0.25f, 0.75f); });
+    benchmark::DoNotOptimize(y.data());
+  }
+  bytes(state);
+}
 BENCHMARK(BM_TanhChainHandWritten)->Unit(benchmark::kMillisecond);
+
+void BM_TanhChainEigen(benchmark::State& state) {
+  Eigen::ArrayXf x = Eigen::ArrayXf::Random(kN), y(kN);
+  for (auto _ : state) {
+    halves(kN, [&](int64_t b, int64_t e) {
+      auto xs = x.segment(b, e - b);
+      y.segment(b, e - b) = (xs * 1.5f + 0.25f).tanh() * 0.75f + xs;
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+  bytes(state);
+}
+BENCHMARK(BM_TanhChainEigen)->Unit(benchmark::kMillisecond);
+
+constexpr int64_t kRows = 4096, kCols = 4096;
+
+void BM_SoftmaxNx(benchmark::State& state, const char* backend) {
+  nx::Tensor x = nx::random::normal(nx::random::key(3), {kRows, kCols});
+  auto f = nx::jit([](const nx::Tensor& t) { return nx::softmax(t); }, {.backend = backend});
+  f(x);
+  for (auto _ : state) benchmark::DoNotOptimize(f(x));
+  state.counters["GB/s"] = benchmark::Counter(8.0 * kRows * kCols, benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
+}
+BENCHMARK_CAPTURE(BM_SoftmaxNx, llvm, "llvm")->Unit(benchmark::kMillisecond);
+
+void BM_SoftmaxHandWritten(benchmark::State& state) {
+  std::vector<float> x = nx::random::normal(nx::random::key(3), {kRows, kCols}).to_vector<float>(), y(x.size());
+  for (auto _ : state) {
+    halves(kRows, [&](int64_t b, int64_t e) { hand::softmax_rows(x.data(), y.data(), b, e, kCols); });
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(8.0 * kRows * kCols, benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_SoftmaxHandWritten)->Unit(benchmark::kMillisecond);
+
+void read_bytes(benchmark::State& state, double per_element) {
+  state.counters["GB/s"] = benchmark::Counter(per_element * kN, benchmark::Counter::kIsIterationInvariantRate,
+                                              benchmark::Counter::kIs1000);
+}
+
+void BM_SumNx(benchmark::State& state) {
+  nx::Tensor x = nx::random::uniform(nx::random::key(4), {kN});
+  auto f = nx::jit([](const nx::Tensor& t) { return nx::sum(t); }, {.backend = "llvm"});
+  f(x);
+  for (auto _ : state) benchmark::DoNotOptimize(f(x));
+  read_bytes(state, 4);
+}
+BENCHMARK(BM_SumNx)->Unit(benchmark::kMillisecond);
+
+void BM_SumHandWritten(benchmark::State& state) {
+  std::vector<float> x = nx::random::uniform(nx::random::key(4), {kN}).to_vector<float>();
+  for (auto _ : state) {
+    double part[2];
+    halves(kN, [&](int64_t b, int64_t e) { part[b ? 1 : 0] = hand::sum(x.data(), b, e); });
+    benchmark::DoNotOptimize(part[0] + part[1]);
+  }
+  read_bytes(state, 4);
+}
+BENCHMARK(BM_SumHandWritten)->Unit(benchmark::kMillisecond);
+
+// STREAM's triad, counted as STREAM counts it (12 bytes per element): the bandwidth
+// the sum is held to.
+void BM_Triad(benchmark::State& state) {
+  std::vector<float> a(kN), b(kN, 1.0f), c(kN, 2.0f);
+  for (auto _ : state) {
+    halves(kN, [&](int64_t lo, int64_t hi) { hand::triad(a.data(), b.data(), c.data(), 3.0f, lo, hi); });
+    benchmark::DoNotOptimize(a.data());
+  }
+  read_bytes(state, 12);
+}
+BENCHMARK(BM_Triad)->Unit(benchmark::kMillisecond);
 
 // A kernel never seen before (the bits of a counter pick 16 ops, so each iteration's
 // kernel is new): trace + partition + emit + O3 + machine code + one run on 1024 floats.

@@ -49,6 +49,8 @@ struct KernelSpec {
   bool two_d = false;    // elementwise over rows and cols (some input is a row or a column)
   bool scratch = false;  // rows: a value used by a later pass over the row may be kept
                          // in a row-sized stack buffer (short rows) instead of recomputed
+  bool stream = false;   // flat elementwise: outputs too large for the cache are written
+                         // with non-temporal stores (each call's range starts 64-element aligned)
 
   // A canonical text of the whole spec: equal specs compile to the same kernel.
   std::string key() const;

@@ -7,6 +7,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -98,6 +99,34 @@ llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
   return b.CreateSelect(b.CreateFCmpUNO(x0, x0), x0, r);
 }
 
+// exp on f32 as Cephes does it: n = round(x log2 e), r = x - n ln 2 in two parts, a
+// degree-7 polynomial p(r), and 2^n added to its exponent bits. About 1 ulp for normal
+// results; inf, -inf and NaN exact; results below the smallest normal (x < -87.34) flush
+// to 0, as XLA's CPU backend does. Vectorises fully (no calls).
+llvm::Value* exp_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
+  llvm::Type* t = x0->getType();
+  llvm::Type* i32 = b.getInt32Ty();
+  if (auto* v = llvm::dyn_cast<llvm::VectorType>(t)) i32 = llvm::VectorType::get(i32, v->getElementCount());
+  auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  auto fma = [&](llvm::Value* a, llvm::Value* c, llvm::Value* d) {
+    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {a, c, d});
+  };
+  constexpr double kHi = 88.72283935546875, kLo = -87.33654022216797;  // exp(kHi) < FLT_MAX; exp(kLo) >= FLT_MIN
+  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(kHi)), k(kHi), x0);
+  x = b.CreateSelect(b.CreateFCmpOLT(x, k(kLo)), k(kLo), x);
+  llvm::Value* n = b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::rint, {t}), {b.CreateFMul(x, k(1.44269504088896341))});
+  llvm::Value* r = fma(b.CreateFNeg(n), k(0.693359375), x);
+  r = fma(b.CreateFNeg(n), k(-2.12194440e-4), r);
+  llvm::Value* p = k(1.9875691500E-4);
+  for (double c : {1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1, 5.0000001201E-1}) p = fma(p, r, k(c));
+  llvm::Value* y = fma(b.CreateFMul(p, r), r, b.CreateFAdd(r, k(1.0)));
+  llvm::Value* shift = b.CreateShl(b.CreateFPToSI(n, i32), llvm::ConstantInt::get(i32, 23));
+  llvm::Value* v = b.CreateBitCast(b.CreateAdd(b.CreateBitCast(y, i32), shift), t);
+  v = b.CreateSelect(b.CreateFCmpOLT(x0, k(kLo)), k(0.0), v);
+  v = b.CreateSelect(b.CreateFCmpOGT(x0, k(kHi)), llvm::ConstantFP::getInfinity(t), v);
+  return b.CreateSelect(b.CreateFCmpUNO(x0, x0), x0, v);
+}
+
 // One elementwise op with nx's semantics (max/min propagate NaN; comparisons with NaN
 // are false except not_equal; bools are bytes 0/1; as_type to bool is x != 0).
 llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result, const std::vector<llvm::Value*>& a) {
@@ -125,12 +154,13 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
     case Op::Negate: return b.CreateFNeg(a[0]);
     case Op::Abs: return intrinsic(llvm::Intrinsic::fabs);
     case Op::Sqrt: return intrinsic(llvm::Intrinsic::sqrt);
-    case Op::Exp: return intrinsic(llvm::Intrinsic::exp);
+    case Op::Exp: return a[0]->getType()->isFloatTy() ? exp_f32(b, m, a[0]) : intrinsic(llvm::Intrinsic::exp);
     case Op::Log: return intrinsic(llvm::Intrinsic::log);
     case Op::Tanh: return a[0]->getType()->isFloatTy() ? tanh_f32(b, m, a[0]) : libm("tanhf", "tanh");
     case Op::Sigmoid: {  // stable on both tails, as interp: e = exp(-|x|)
       llvm::Value* one = llvm::ConstantFP::get(a[0]->getType(), 1.0);
-      llvm::Value* e = intrinsic_of(llvm::Intrinsic::exp, b.CreateFNeg(intrinsic(llvm::Intrinsic::fabs)));
+      llvm::Value* minus_abs = b.CreateFNeg(intrinsic(llvm::Intrinsic::fabs));
+      llvm::Value* e = a[0]->getType()->isFloatTy() ? exp_f32(b, m, minus_abs) : intrinsic_of(llvm::Intrinsic::exp, minus_abs);
       llvm::Value* d = b.CreateFAdd(one, e);
       return b.CreateSelect(b.CreateFCmpOGE(a[0], llvm::ConstantFP::get(a[0]->getType(), 0.0)), b.CreateFDiv(one, d),
                             b.CreateFDiv(e, d));
@@ -183,6 +213,7 @@ class BodyEmitter {
     pass_.resize(n);
     now_.assign(n, nullptr);
     slot_.assign(n, nullptr);
+    borrowed_.assign(n, false);
     for (size_t i = 0; i < n; ++i) {
       const KernelSpec::Instr& ins = spec.code[i];
       if (ins.op == Op::Parameter) {
@@ -219,6 +250,10 @@ class BodyEmitter {
     switch (spec_.mode) {
       case Mode::elementwise:
         if (!spec_.two_d) {
+          if (spec_.stream) {
+            streamed(begin, end);
+            break;
+          }
           pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, begin, end);
           break;
         }
@@ -314,6 +349,49 @@ class BodyEmitter {
     }
   }
 
+  // Elements [begin, end) (begin a multiple of 64) in blocks of kStage: each block is
+  // computed into stack buffers by the vectorised pass, then copied out with aligned
+  // non-temporal vector stores (the loop vectorizer does not emit those itself).
+  void streamed(llvm::Value* begin, llvm::Value* end) {
+    constexpr int64_t kStage = 1024;
+    llvm::Type* chunk = llvm::FixedVectorType::get(b_.getInt64Ty(), 4);  // 32 bytes
+    for (size_t k = 0; k < spec_.outputs.size(); ++k) {
+      auto* buf = b_.CreateAlloca(type(static_cast<size_t>(spec_.outputs[k])), llvm::ConstantInt::get(i64_, kStage));
+      buf->setAlignment(llvm::Align(64));
+      staging_.push_back(buf);
+    }
+    llvm::Value* stage = llvm::ConstantInt::get(i64_, kStage);
+    llvm::Value* blocks = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(end, begin), llvm::ConstantInt::get(i64_, kStage - 1)), stage);
+    loop(llvm::ConstantInt::get(i64_, 0), blocks, {}, [&](llvm::Value* blk) {
+      llvm::Value* lo = add(begin, mul(blk, stage));
+      llvm::Value* hi = add(lo, stage);
+      hi = b_.CreateSelect(b_.CreateICmpSLT(hi, end), hi, end);
+      staged_from_ = lo;
+      pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, lo, hi);
+      for (size_t k = 0; k < spec_.outputs.size(); ++k) {
+        llvm::Type* t = type(static_cast<size_t>(spec_.outputs[k]));
+        uint64_t size = m_.getDataLayout().getTypeAllocSize(t);
+        llvm::Value* bytes = mul(b_.CreateSub(hi, lo), llvm::ConstantInt::get(i64_, size));
+        llvm::Value* dst = b_.CreateBitCast(at(arg(nin_ + k), t, lo), b_.getInt8PtrTy());
+        llvm::Value* src = b_.CreateBitCast(staging_[k], b_.getInt8PtrTy());
+        llvm::Value* whole = b_.CreateUDiv(bytes, llvm::ConstantInt::get(i64_, 32));
+        loop(llvm::ConstantInt::get(i64_, 0), whole, {}, [&](llvm::Value* q) {
+          llvm::Value* off = mul(q, llvm::ConstantInt::get(i64_, 32));
+          llvm::Value* from = b_.CreateBitCast(b_.CreateInBoundsGEP(b_.getInt8Ty(), src, off), chunk->getPointerTo());
+          llvm::Value* to = b_.CreateBitCast(b_.CreateInBoundsGEP(b_.getInt8Ty(), dst, off), chunk->getPointerTo());
+          llvm::StoreInst* st = b_.CreateAlignedStore(b_.CreateAlignedLoad(chunk, from, llvm::Align(32)), to, llvm::Align(32));
+          st->setMetadata(llvm::LLVMContext::MD_nontemporal, llvm::MDNode::get(c_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
+        });
+        loop(mul(whole, llvm::ConstantInt::get(i64_, 32)), bytes, {}, [&](llvm::Value* q) {  // the last block's tail
+          b_.CreateStore(b_.CreateLoad(b_.getInt8Ty(), b_.CreateInBoundsGEP(b_.getInt8Ty(), src, q)),
+                         b_.CreateInBoundsGEP(b_.getInt8Ty(), dst, q));
+        });
+      }
+    });
+    if (llvm::Triple(m_.getTargetTriple()).isX86())  // order the non-temporal stores before the caller's signal
+      b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::x86_sse_sfence));
+  }
+
   // The scalar (space == scalar) or per-row values ready at pass p, in order; row r's
   // inputs are loaded at pass 0.
   void compute_rowwise(Space space, int p, llvm::Value* r) {
@@ -335,19 +413,33 @@ class BodyEmitter {
       if (space_[i] == Space::row && is_output(i)) b_.CreateStore(now_[i], out_at(i, r));
   }
 
-  // Full values read by a later pass than their own are kept: in their output, else in
-  // a stack buffer of `cols` elements (up to four, short rows only), else recomputed.
+  // Full values read by a later pass than their own are kept: in their output; else in
+  // the output of a value of the same type written no earlier than the last pass that
+  // reads them (softmax's exp(x - max) in the quotient's output, re-read from cache and
+  // overwritten in place, as a hand-written loop does); else in a stack buffer of `cols`
+  // elements (up to four, short rows only); else recomputed.
   void plan_scratch(llvm::Value* cols) {
+    size_t n = spec_.code.size();
+    std::vector<bool> lent(n, false);
     int buffers = 0;
-    for (size_t i = 0; i < spec_.code.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       if (space_[i] != Space::full || spec_.code[i].op == Op::Parameter) continue;
-      bool later = false;
-      for (size_t j = i + 1; j < spec_.code.size(); ++j)
+      int last = -1;
+      for (size_t j = i + 1; j < n; ++j)
         for (int o : spec_.code[j].operands)
-          later |= static_cast<size_t>(o) == i && space_[j] == Space::full && pass_[j] > pass_[i];
-      if (!later) continue;
-      if (is_output(i)) slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(i)));
-      else if (spec_.scratch && buffers < 4) slot_[i] = b_.CreateAlloca(type(i), cols), ++buffers;
+          if (static_cast<size_t>(o) == i && space_[j] == Space::full && pass_[j] > pass_[i]) last = std::max(last, pass_[j]);
+      if (last < 0) continue;
+      if (is_output(i)) {
+        slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(i)));
+        continue;
+      }
+      for (size_t o = i + 1; o < n && !slot_[i]; ++o)
+        if (is_output(o) && !lent[o] && space_[o] == Space::full && pass_[o] >= last && spec_.code[o].dtype == spec_.code[i].dtype) {
+          lent[o] = true;
+          slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(o)));
+          borrowed_[i] = true;
+        }
+      if (!slot_[i] && spec_.scratch && buffers < 4) slot_[i] = b_.CreateAlloca(type(i), cols), ++buffers;
     }
   }
 
@@ -389,7 +481,7 @@ class BodyEmitter {
       auto value = [&](int o) {
         size_t k = static_cast<size_t>(o);
         if (space_[k] != Space::full) return now_[k];
-        if (!v[k] && kept(k)) v[k] = b_.CreateLoad(type(k), at(slot_[k], type(k), is_output(k) ? element : column));
+        if (!v[k] && kept(k)) v[k] = b_.CreateLoad(type(k), at(slot_[k], type(k), is_output(k) || borrowed_[k] ? element : column));
         return v[k];
       };
       for (size_t i = 0; i < n; ++i) {
@@ -432,8 +524,11 @@ class BodyEmitter {
       }
       for (size_t i = 0; i < n; ++i) {
         if (!need[i] || space_[i] != Space::full || pass_[i] != p || ins_is_param(i)) continue;
-        if (is_output(i)) b_.CreateStore(v[i], out_at(i, element));
-        else if (slot_[i]) b_.CreateStore(v[i], at(slot_[i], type(i), column));
+        if (is_output(i)) {
+          b_.CreateStore(v[i], staging_.empty() ? out_at(i, element)
+                                                : at(staging_[output_of_.at(static_cast<int>(i))], type(i), b_.CreateSub(element, staged_from_)));
+        }
+        else if (slot_[i]) b_.CreateStore(v[i], at(slot_[i], type(i), borrowed_[i] ? element : column));
       }
     });
     for (size_t i = 0; i < n; ++i) {
@@ -457,7 +552,10 @@ class BodyEmitter {
   int passes_ = 1;
   std::vector<llvm::Value*> now_;   // scalar and per-row values, as far as computed
   std::vector<llvm::Value*> slot_;  // where a full value read by a later pass is kept
+  std::vector<bool> borrowed_;      // its slot is another value's output (indexed like it)
   std::unordered_map<int, size_t> output_of_;
+  std::vector<llvm::Value*> staging_;  // streamed kernels: per output, the block being computed
+  llvm::Value* staged_from_ = nullptr; // its first element
 };
 
 // The body function takes every buffer as a noalias argument (inputs are only read,
@@ -557,7 +655,8 @@ std::string KernelSpec::key() const {
   std::string k;
   k += "erca"[static_cast<int>(mode)];
   k += two_d ? "2d" : "1d";
-  k += scratch ? "s|" : "|";
+  k += scratch ? "s" : "";
+  k += stream ? "n|" : "|";
   for (const Input& in : inputs) k += std::string(name(in.dtype)) + "fsrc"[static_cast<int>(in.access)] + ',';
   k += '|';
   for (const Instr& ins : code) {

@@ -297,6 +297,10 @@ Partition partition(const Graph& g) {
         grp.spec.outputs.push_back(instr_of[i]);
       }
     }
+    size_t out_bytes = 0;
+    for (size_t i : grp.nodes)
+      if (escapes[i]) out_bytes += g.nodes[i]->outputs[0].bytes();
+    grp.spec.stream = grp.spec.mode == Mode::elementwise && !grp.spec.two_d && out_bytes >= kStreamBytes;
   }
   return p;
 }

@@ -39,6 +39,9 @@ struct Partition {
 
 // Caps the work one kernel does (and its compile time).
 constexpr size_t kMaxGroupNodes = 64;
+// Flat elementwise kernels writing this much bypass the cache (non-temporal stores): the
+// outputs would not fit in it, and reading a line before overwriting it costs bandwidth.
+constexpr size_t kStreamBytes = size_t{32} << 20;
 // Rows up to this long keep values between passes in a stack buffer (at most four).
 constexpr int64_t kScratchCols = 8192;
 
