@@ -1,5 +1,6 @@
 // The llvm backend's fusion: which nodes become one kernel, and that fused kernels give
-// interp's values bit for bit (IEEE arithmetic, NaN-propagating max/min).
+// interp's values bit for bit (IEEE arithmetic, NaN-propagating max/min), or within a
+// tolerance where sums reassociate; determinism across thread counts; the disk cache.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,8 +19,8 @@ namespace {
 
 using Fn = std::function<std::vector<nx::Tensor>(const nx::Tensor&, const nx::Tensor&)>;
 
-// f on llvm against interp: bit for bit, or within `rel` where unfused reductions or
-// transcendentals (another summation order, libmvec) take part.
+// f on llvm against interp: bit for bit, or within `rel` (relative, absolute below 1)
+// where reductions or transcendentals (another summation order, polynomials) take part.
 void expect_bitwise(const Fn& f, const nx::Tensor& a, const nx::Tensor& b, double rel = 0) {
   auto want = nx::jit(f, {.backend = "interp"})(a, b);
   auto got = nx::jit(f, {.backend = "llvm"})(a, b);
@@ -29,7 +30,7 @@ void expect_bitwise(const Fn& f, const nx::Tensor& a, const nx::Tensor& b, doubl
     ASSERT_EQ(got[k].shape(), want[k].shape());
     auto g = got[k].to_vector<double>(), w = want[k].to_vector<double>();
     for (size_t i = 0; i < g.size(); ++i)
-      ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i])) || std::abs(g[i] - w[i]) <= rel * std::abs(w[i]))
+      ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i])) || std::abs(g[i] - w[i]) <= rel * std::max(std::abs(w[i]), 1.0))
           << "output " << k << " at " << i << ": " << g[i] << " vs " << w[i];
   }
 }
@@ -162,6 +163,7 @@ TEST(Llvm, DumpsEachKernelsIrWhenAsked) {
   }
   EXPECT_NE(text.find("; nx kernel spec:"), std::string::npos);
   EXPECT_NE(text.find("fdiv"), std::string::npos) << text.substr(0, 2000);
+  EXPECT_NE(text.find("div"), text.rfind("div"));  // and the assembly, which divides too
   std::filesystem::remove_all(dir);
 }
 
@@ -181,6 +183,125 @@ TEST(Llvm, UnfusedNodesSayWhyAndStillRun) {
     auto g = got[k].to_vector<double>(), w = want[k].to_vector<double>();
     for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], 1e-4 * std::max(1.0, std::abs(w[i])));
   }
+}
+
+// Bit for bit the same results on one thread and on every core.
+void expect_same_on_one_thread(const Fn& f, const nx::Tensor& a, const nx::Tensor& b) {
+  auto all = nx::jit(f, {.backend = "llvm"})(a, b);
+  auto one = nx::jit(f, {.backend = "llvm", .compile = {.num_threads = 1}})(a, b);
+  for (size_t k = 0; k < all.size(); ++k) {
+    ASSERT_EQ(all[k].shape(), one[k].shape());
+    auto x = all[k].to_vector<double>(), y = one[k].to_vector<double>();
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_TRUE(std::memcmp(&x[i], &y[i], sizeof(double)) == 0) << "output " << k << " at " << i << ": " << x[i] << " vs " << y[i];
+  }
+}
+
+TEST(Llvm, SoftmaxAndLogSoftmaxAreOneRowReducingKernel) {
+  Fn f = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{nx::softmax(x), nx::log_softmax(x)}; };
+  nx::Tensor x = nx::random::normal(nx::random::key(11), {300, 257}) * 4.0f;
+  std::string r = report(f, x, x);
+  EXPECT_NE(r.find("kernel 0 (300, 257) reducing rows"), std::string::npos) << r;
+  EXPECT_EQ(r.find("kernel 1"), std::string::npos) << r;
+  expect_bitwise(f, x, x, 2e-6);
+  expect_same_on_one_thread(f, x, x);
+  // NaN and infinities stay where interp puts them: a NaN row, a row with +inf, a row of -inf.
+  std::vector<float> v{1, NAN, 3, 0, 2, INFINITY, -1, 0, -INFINITY, -INFINITY, -INFINITY, -INFINITY, 5, -INFINITY, 6, 7};
+  nx::Tensor special = nx::from_vector(v, {4, 4});
+  expect_bitwise(f, special, special, 2e-6);
+  // Long rows (no room for a row buffer) recompute instead.
+  nx::Tensor wide = nx::random::normal(nx::random::key(12), {3, 20000});
+  expect_bitwise(f, wide, wide, 2e-6);
+}
+
+TEST(Llvm, SumsAndMaximaReduceRowsColumnsAndEverything) {
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& b) {
+    nx::Tensor y = x * 2.0f + b;  // (300, 700) + (700): fused into each reduction below
+    return std::vector{nx::sum(y, {.axes = {1}}), nx::sum(y * y, {.axes = {0}}), nx::reduce_max(y, {.axes = {0}}),
+                       nx::sum(y), nx::reduce_min(y), nx::reduce_max(nx::exp(x))};
+  };
+  nx::Tensor x = nx::random::uniform(nx::random::key(13), {300, 700}), b = nx::random::uniform(nx::random::key(14), {700});
+  std::string r = report(f, x, b);
+  for (const char* mode : {"reducing rows", "reducing columns", "reducing all"})
+    EXPECT_NE(r.find(mode), std::string::npos) << mode << "\n" << r;
+  EXPECT_EQ(r.find("not fused"), std::string::npos) << r;
+  expect_bitwise(f, x, b, 2e-6);
+  expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(b, nx::f64), 1e-13);
+  expect_same_on_one_thread(f, x, b);
+  // A NaN anywhere makes its row's, column's and the total's max and sum NaN.
+  std::vector<float> v = x.to_vector<float>();
+  v[5 * 700 + 9] = NAN;
+  nx::Tensor with_nan = nx::from_vector(v, {300, 700});
+  expect_bitwise(f, with_nan, b, 2e-6);
+  // Middle axes are not fused, and still run.
+  Fn middle = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{nx::sum(nx::reshape(x, {30, 10, 700}), {.axes = {1}})}; };
+  EXPECT_NE(report(middle, x, b).find("reduces middle axes"), std::string::npos) << report(middle, x, b);
+  expect_bitwise(middle, x, b, 1e-5);
+}
+
+TEST(Llvm, ReductionsAreBitwiseTheSameOnOneAndTwoThreads) {
+  // Sizes that give several blocks of a total, several chunks of rows and columns.
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor t = nx::tanh(x) * y + nx::exp(y * 0.1f);
+    return std::vector{nx::sum(t), nx::sum(t, {.axes = {1}}), nx::sum(t, {.axes = {0}}), nx::reduce_max(t, {.axes = {1}}),
+                       nx::softmax(t), t};
+  };
+  nx::Tensor x = nx::random::normal(nx::random::key(15), {517, 1031}), y = nx::random::normal(nx::random::key(16), {517, 1031});
+  expect_same_on_one_thread(f, x, y);
+  expect_bitwise(f, x, y, 1e-4);
+}
+
+TEST(Llvm, LargeOutputsStreamWithTheSameValues) {
+  // 32 MiB and more of output: written through stack blocks with non-temporal stores;
+  // an odd length exercises the last block's tail.
+  Fn f = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{x * 3.0f - 1.0f, nx::as_type(x > 0.5f, nx::f32)}; };
+  nx::Tensor x = nx::random::uniform(nx::random::key(17), {(8 << 20) + 13});
+  expect_bitwise(f, x, x);
+}
+
+TEST(Llvm, KernelsComeBackFromTheDiskCache) {
+  std::string dir = std::filesystem::temp_directory_path() / ("nx_llvm_cache_test_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::string before = nx::llvm_jit::disk_cache();
+  nx::llvm_jit::set_disk_cache(dir);
+  Fn f = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{nx::sqrt(x * 7.0f + 13.0f) / 17.0f - 19.0f}; };
+  nx::Tensor x = nx::random::uniform(nx::random::key(18), {1000});
+  auto want = nx::jit(f, {.backend = "interp"})(x, x)[0].to_vector<float>();
+  auto stats = nx::llvm_jit::compile_stats();
+  nx::llvm_jit::clear_memory_cache();
+  EXPECT_EQ(nx::jit(f, {.backend = "llvm"})(x, x)[0].to_vector<float>(), want);
+  auto after_first = nx::llvm_jit::compile_stats();
+  EXPECT_EQ(after_first.kernels + after_first.loaded, stats.kernels + stats.loaded + 1);
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  // A second "process": the kernel loads instead of compiling.
+  nx::llvm_jit::clear_memory_cache();
+  EXPECT_EQ(nx::jit(f, {.backend = "llvm"})(x, x)[0].to_vector<float>(), want);
+  EXPECT_EQ(nx::llvm_jit::compile_stats().loaded, after_first.loaded + 1);
+  // A damaged file (truncated, then flipped bytes) is a miss: the kernel compiles again.
+  for (int damage = 0; damage < 2; ++damage) {
+    auto size = std::filesystem::file_size(files[0]);
+    if (damage == 0) {
+      std::filesystem::resize_file(files[0], size / 2);
+    } else {
+      std::fstream io(files[0], std::ios::in | std::ios::out | std::ios::binary);
+      io.seekp(static_cast<std::streamoff>(size - 100));
+      io.write("garbage!", 8);
+    }
+    nx::llvm_jit::clear_memory_cache();
+    auto compiled = nx::llvm_jit::compile_stats().kernels;
+    EXPECT_EQ(nx::jit(f, {.backend = "llvm"})(x, x)[0].to_vector<float>(), want);
+    EXPECT_EQ(nx::llvm_jit::compile_stats().kernels, compiled + 1) << "damage " << damage;
+  }
+  // "" turns it off: nothing is written.
+  nx::llvm_jit::set_disk_cache("");
+  std::filesystem::remove_all(dir);
+  nx::llvm_jit::clear_memory_cache();
+  EXPECT_EQ(nx::jit(f, {.backend = "llvm"})(x, x)[0].to_vector<float>(), want);
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  nx::llvm_jit::set_disk_cache(before);
 }
 
 TEST(Llvm, IntermediatesReadOutsideAGroupLeaveIt) {

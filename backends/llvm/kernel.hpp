@@ -69,13 +69,22 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands);
 inline bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax || op == Op::ReduceMin; }
 
 struct CompileTimes {
-  double emit_ms = 0, optimize_ms = 0, codegen_ms = 0;
+  double emit_ms = 0, optimize_ms = 0, codegen_ms = 0, load_ms = 0;  // summed over kernels
+  int64_t compiled = 0, loaded = 0;  // kernels compiled, and loaded from the disk cache
 };
 
-// The compiled kernel for `spec`, from an in-memory cache keyed by spec.key(); compiles
-// (adding the stage times to the totals) on a miss. Thread-safe.
+// The compiled kernel for each spec: from the in-memory cache (keyed by spec.key()),
+// else the disk cache, else compiled now; misses are built in parallel. Thread-safe.
+std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs);
 KernelFn compile_kernel(const KernelSpec& spec);
-// The stage times of every compile so far, and how many kernels there are.
-CompileTimes total_compile_times(int64_t* kernels);
+// The totals over every kernel this process compiled or loaded.
+CompileTimes total_compile_times();
+
+// The disk cache's root ("" for none); kernels go to <root>/llvm/<version, LLVM, CPU>/.
+void set_cache_root(std::string dir);
+std::string cache_root();
+// Forgets the in-memory cache (kernels stay loaded: executables still use them), so the
+// next compile of a spec goes to the disk cache or compiles: cold-start measurements.
+void forget_kernels();
 
 }  // namespace nx::llvm_backend

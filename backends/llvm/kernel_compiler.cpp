@@ -1,32 +1,37 @@
-// KernelSpec -> LLVM IR (one loop over the element range, the body straight-line) ->
-// O3 for the host CPU (the loop vectorizer widens it to AVX2/AVX-512 lanes) -> machine
-// code through ORC LLJIT, in process. Floating-point semantics are IEEE (no fast-math):
-// results match interp's elementwise kernels bit for bit.
+// KernelSpec -> LLVM IR (kernel_emit.cpp) -> O3 for the host CPU (the loop vectorizer
+// widens loops to AVX2/AVX-512 lanes) -> object code -> linked into the process by ORC
+// LLJIT. A graph's kernels compile in parallel, each in its own LLVM context; object
+// code is cached in memory by spec key and on disk (kernel_cache.cpp).
 #include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
-#include <llvm/IR/IRBuilder.h>
-#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
+#include <llvm/MC/MCContext.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/DynamicLibrary.h>
 #include <llvm/Support/Host.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Cloning.h>
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include "kernel.hpp"
+#include "kernel_cache.hpp"
+#include "kernel_emit.hpp"
+#include "nx/config.hpp"
 #include "nx/error.hpp"
+#include "thread_pool.hpp"
 
 namespace nx::llvm_backend {
 namespace {
@@ -39,12 +44,16 @@ template <class T> T checked(llvm::Expected<T> v, const char* what) {
   return std::move(*v);
 }
 
+const llvm::TargetLibraryInfoImpl* vector_library(const llvm::Triple& triple);
+
 struct Engine {
   std::unique_ptr<llvm::orc::LLJIT> jit;
-  std::unique_ptr<llvm::TargetMachine> tm;  // drives the optimisation pipeline's cost model
+  llvm::orc::JITTargetMachineBuilder builder{llvm::Triple()};  // the host, for each compiling thread
+  std::string stamp;  // nx++ version, LLVM version, CPU: the disk cache's subdirectory
   std::mutex mu;
-  std::unordered_map<std::string, KernelFn> kernels;
-  int next_id = 0;
+  std::unordered_map<std::string, KernelFn> kernels;  // by spec key
+  std::unordered_map<std::string, KernelFn> linked;   // by symbol: everything in the JIT
+  std::string cache_root = default_cache_root();
   CompileTimes total;
 };
 
@@ -53,551 +62,31 @@ Engine& engine() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     auto* made = new Engine;  // lives for the process: kernels may run during static destruction
-    auto builder = checked(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
-    builder.setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-    made->tm = checked(builder.createTargetMachine(), "creating the target machine");
-    made->jit = checked(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(builder).create(), "starting LLJIT");
+    made->builder = checked(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
+    made->builder.setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+    made->jit = checked(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(made->builder).create(), "starting LLJIT");
     // Kernels call libm (and libmvec): resolve from the symbols already in the process.
     made->jit->getMainJITDylib().addGenerator(checked(
         llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(made->jit->getDataLayout().getGlobalPrefix()),
         "searching the process for symbols"));
+    std::string features = made->builder.getFeatures().getString();
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(features)));
+    // NX_KERNEL_REVISION hashes the kernel compiler's sources (CMakeLists.txt), so a
+    // changed compiler never loads kernels an older one cached.
+    made->stamp = std::string("nx") + NX_VERSION + "-" + NX_KERNEL_REVISION + "-llvm" + LLVM_VERSION_STRING + "-" +
+                  made->builder.getCPU() + "-" + hash;
+    vector_library(made->builder.getTargetTriple());  // loads libmvec, which cached kernels may call
     return made;
   }();
   return *e;
 }
 
-llvm::Type* type_of(DType t, llvm::LLVMContext& c) {
-  if (t == DType::bool_) return llvm::Type::getInt8Ty(c);  // one byte, 0 or 1
-  return t == DType::f64 ? llvm::Type::getDoubleTy(c) : llvm::Type::getFloatTy(c);
-}
-
-// tanh on f32 as a rational function (odd degree-13 numerator, even degree-6
-// denominator, the coefficients Eigen uses) on x clamped to +-7.9053, where it reaches
-// +-1; x itself below 4e-4; NaN stays NaN. Vectorises fully (no calls).
-llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
-  llvm::Type* t = x0->getType();
-  auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
-  auto call = [&](llvm::Intrinsic::ID id, llvm::Value* u) {
-    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, id, {t}), {u});
-  };
-  llvm::Value* clamp = k(7.90531110763549805);
-  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, clamp), clamp, x0);
-  x = b.CreateSelect(b.CreateFCmpOLT(x, b.CreateFNeg(clamp)), b.CreateFNeg(clamp), x);
-  llvm::Value* x2 = b.CreateFMul(x, x);
-  // Highest degree first; multiply-adds may fuse (FMA) inside this approximation only.
-  auto horner = [&](std::initializer_list<double> coefficients) {
-    llvm::Value* acc = nullptr;
-    for (double c : coefficients)
-      acc = acc ? static_cast<llvm::Value*>(b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {acc, x2, k(c)})) : k(c);
-    return acc;
-  };
-  llvm::Value* p = b.CreateFMul(x, horner({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
-                                            5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
-                                            4.89352455891786e-03}));
-  llvm::Value* q = horner({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03});
-  llvm::Value* r = b.CreateSelect(b.CreateFCmpOLT(call(llvm::Intrinsic::fabs, x0), k(0.0004)), x0, b.CreateFDiv(p, q));
-  return b.CreateSelect(b.CreateFCmpUNO(x0, x0), x0, r);
-}
-
-// exp on f32 as Cephes does it: n = round(x log2 e), r = x - n ln 2 in two parts, a
-// degree-7 polynomial p(r), and 2^n added to its exponent bits. About 1 ulp for normal
-// results; inf, -inf and NaN exact; results below the smallest normal (x < -87.34) flush
-// to 0, as XLA's CPU backend does. Vectorises fully (no calls).
-llvm::Value* exp_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
-  llvm::Type* t = x0->getType();
-  llvm::Type* i32 = b.getInt32Ty();
-  if (auto* v = llvm::dyn_cast<llvm::VectorType>(t)) i32 = llvm::VectorType::get(i32, v->getElementCount());
-  auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
-  auto fma = [&](llvm::Value* a, llvm::Value* c, llvm::Value* d) {
-    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {a, c, d});
-  };
-  constexpr double kHi = 88.72283935546875, kLo = -87.33654022216797;  // exp(kHi) < FLT_MAX; exp(kLo) >= FLT_MIN
-  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(kHi)), k(kHi), x0);
-  x = b.CreateSelect(b.CreateFCmpOLT(x, k(kLo)), k(kLo), x);
-  llvm::Value* n = b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::rint, {t}), {b.CreateFMul(x, k(1.44269504088896341))});
-  llvm::Value* r = fma(b.CreateFNeg(n), k(0.693359375), x);
-  r = fma(b.CreateFNeg(n), k(-2.12194440e-4), r);
-  llvm::Value* p = k(1.9875691500E-4);
-  for (double c : {1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1, 5.0000001201E-1}) p = fma(p, r, k(c));
-  llvm::Value* y = fma(b.CreateFMul(p, r), r, b.CreateFAdd(r, k(1.0)));
-  llvm::Value* shift = b.CreateShl(b.CreateFPToSI(n, i32), llvm::ConstantInt::get(i32, 23));
-  llvm::Value* v = b.CreateBitCast(b.CreateAdd(b.CreateBitCast(y, i32), shift), t);
-  v = b.CreateSelect(b.CreateFCmpOLT(x0, k(kLo)), k(0.0), v);
-  v = b.CreateSelect(b.CreateFCmpOGT(x0, k(kHi)), llvm::ConstantFP::getInfinity(t), v);
-  return b.CreateSelect(b.CreateFCmpUNO(x0, x0), x0, v);
-}
-
-// One elementwise op with nx's semantics (max/min propagate NaN; comparisons with NaN
-// are false except not_equal; bools are bytes 0/1; as_type to bool is x != 0).
-llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result, const std::vector<llvm::Value*>& a) {
-  llvm::LLVMContext& c = m.getContext();
-  auto to_bool = [&](llvm::Value* bit) { return b.CreateZExt(bit, llvm::Type::getInt8Ty(c)); };
-  auto intrinsic_of = [&](llvm::Intrinsic::ID id, llvm::Value* x) {
-    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, id, {x->getType()}), {x});
-  };
-  auto intrinsic = [&](llvm::Intrinsic::ID id) { return intrinsic_of(id, a[0]); };
-  // A libm function the vectorizer may replace by its libmvec variant (vector_library()).
-  auto libm = [&](const char* f32_name, const char* f64_name) {
-    llvm::Type* t = a[0]->getType();
-    llvm::FunctionCallee f = m.getOrInsertFunction(t->isDoubleTy() ? f64_name : f32_name, t, t);
-    auto* decl = llvm::cast<llvm::Function>(f.getCallee());
-    decl->setDoesNotAccessMemory();
-    decl->setDoesNotThrow();
-    decl->addFnAttr(llvm::Attribute::WillReturn);
-    return b.CreateCall(f, {a[0]});
-  };
-  switch (op) {
-    case Op::Add: return b.CreateFAdd(a[0], a[1]);
-    case Op::Subtract: return b.CreateFSub(a[0], a[1]);
-    case Op::Multiply: return b.CreateFMul(a[0], a[1]);
-    case Op::Divide: return b.CreateFDiv(a[0], a[1]);
-    case Op::Negate: return b.CreateFNeg(a[0]);
-    case Op::Abs: return intrinsic(llvm::Intrinsic::fabs);
-    case Op::Sqrt: return intrinsic(llvm::Intrinsic::sqrt);
-    case Op::Exp: return a[0]->getType()->isFloatTy() ? exp_f32(b, m, a[0]) : intrinsic(llvm::Intrinsic::exp);
-    case Op::Log: return intrinsic(llvm::Intrinsic::log);
-    case Op::Tanh: return a[0]->getType()->isFloatTy() ? tanh_f32(b, m, a[0]) : libm("tanhf", "tanh");
-    case Op::Sigmoid: {  // stable on both tails, as interp: e = exp(-|x|)
-      llvm::Value* one = llvm::ConstantFP::get(a[0]->getType(), 1.0);
-      llvm::Value* minus_abs = b.CreateFNeg(intrinsic(llvm::Intrinsic::fabs));
-      llvm::Value* e = a[0]->getType()->isFloatTy() ? exp_f32(b, m, minus_abs) : intrinsic_of(llvm::Intrinsic::exp, minus_abs);
-      llvm::Value* d = b.CreateFAdd(one, e);
-      return b.CreateSelect(b.CreateFCmpOGE(a[0], llvm::ConstantFP::get(a[0]->getType(), 0.0)), b.CreateFDiv(one, d),
-                            b.CreateFDiv(e, d));
-    }
-    case Op::Max:
-    case Op::Min: {
-      llvm::Value* pick_a = op == Op::Max ? b.CreateFCmpOGT(a[0], a[1]) : b.CreateFCmpOLT(a[0], a[1]);
-      llvm::Value* r = b.CreateSelect(pick_a, a[0], a[1]);  // b's NaN comes through here
-      return b.CreateSelect(b.CreateFCmpUNO(a[0], a[0]), a[0], r);
-    }
-    case Op::Broadcast: return a[0];  // the input's access (a row, a column) does the broadcasting
-    case Op::IsNan: return to_bool(b.CreateFCmpUNO(a[0], a[0]));
-    case Op::IsInfinity:
-      return to_bool(b.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs), llvm::ConstantFP::getInfinity(a[0]->getType())));
-    case Op::Equal: return to_bool(b.CreateFCmpOEQ(a[0], a[1]));
-    case Op::NotEqual: return to_bool(b.CreateFCmpUNE(a[0], a[1]));
-    case Op::Less: return to_bool(b.CreateFCmpOLT(a[0], a[1]));
-    case Op::LessEqual: return to_bool(b.CreateFCmpOLE(a[0], a[1]));
-    case Op::Greater: return to_bool(b.CreateFCmpOGT(a[0], a[1]));
-    case Op::GreaterEqual: return to_bool(b.CreateFCmpOGE(a[0], a[1]));
-    case Op::Select: return b.CreateSelect(b.CreateICmpNE(a[0], llvm::ConstantInt::get(a[0]->getType(), 0)), a[1], a[2]);
-    case Op::AsType: {
-      llvm::Type* from = a[0]->getType();
-      if (result == DType::bool_)
-        return to_bool(from->isIntegerTy() ? b.CreateICmpNE(a[0], llvm::ConstantInt::get(from, 0))
-                                           : b.CreateFCmpUNE(a[0], llvm::ConstantFP::get(from, 0.0)));
-      llvm::Type* to = type_of(result, c);
-      if (from->isIntegerTy()) return b.CreateUIToFP(a[0], to);
-      if (from == to) return a[0];
-      return from->isDoubleTy() ? b.CreateFPTrunc(a[0], to) : b.CreateFPExt(a[0], to);
-    }
-    default: throw Error("llvm", std::string("no kernel code for ") + std::string(op_name(op)));
-  }
-}
-
-enum class Space : uint8_t { scalar, row, full };  // one value per kernel, per row (or column), per element
-
-// Emits a kernel's body function. Each instruction has a space and a pass: the pass over
-// the row that can first compute it (a reduction's result is ready in the pass after its
-// operand's). Elementwise, cols and all kernels have one pass; rows kernels one pass per
-// reduction depth. A full value that a later pass reads is kept (in its output, or in a
-// row-sized stack buffer) instead of recomputed.
-class BodyEmitter {
- public:
-  BodyEmitter(const KernelSpec& spec, llvm::Module& m, llvm::Function* fn)
-      : spec_(spec), m_(m), c_(m.getContext()), b_(c_), fn_(fn), nin_(spec.inputs.size()),
-        i64_(llvm::Type::getInt64Ty(c_)) {
-    size_t n = spec.code.size();
-    space_.resize(n);
-    pass_.resize(n);
-    now_.assign(n, nullptr);
-    slot_.assign(n, nullptr);
-    borrowed_.assign(n, false);
-    for (size_t i = 0; i < n; ++i) {
-      const KernelSpec::Instr& ins = spec.code[i];
-      if (ins.op == Op::Parameter) {
-        KernelSpec::Access a = spec.inputs[static_cast<size_t>(ins.input)].access;
-        space_[i] = a == KernelSpec::Access::scalar ? Space::scalar : a == KernelSpec::Access::row ? Space::row : Space::full;
-        continue;
-      }
-      int p = 0;
-      for (int o : ins.operands) p = std::max(p, pass_[static_cast<size_t>(o)]);
-      if (is_reduction(ins.op)) {
-        if (spec.mode == Mode::elementwise || space_[static_cast<size_t>(ins.operands[0])] != Space::full)
-          throw Error("llvm", "a reduction needs a reducing kernel over a full operand");
-        ++p;
-      }
-      space_[i] = is_reduction(ins.op) || ins.per_row ? Space::row : Space::full;
-      pass_[i] = p;
-    }
-    for (size_t i = 0; i < n; ++i)
-      if (space_[i] == Space::full) passes_ = std::max(passes_, pass_[i] + 1);
-    if (spec.mode == Mode::cols || spec.mode == Mode::all)
-      for (const KernelSpec::Instr& ins : spec.code)
-        for (int o : ins.operands)
-          if (is_reduction(spec.code[static_cast<size_t>(o)].op))
-            throw Error("llvm", "only a rows kernel may read its own reductions");
-    for (size_t k = 0; k < spec.outputs.size(); ++k) output_of_[spec.outputs[k]] = k;
-  }
-
-  void emit() {
-    auto* entry = llvm::BasicBlock::Create(c_, "entry", fn_);
-    b_.SetInsertPoint(entry);
-    llvm::Value *begin = arg(nbuf()), *end = arg(nbuf() + 1), *rows = arg(nbuf() + 2), *cols = arg(nbuf() + 3);
-    compute_rowwise(Space::scalar, 0, nullptr);
-    llvm::Value* zero = llvm::ConstantInt::get(i64_, 0);
-    switch (spec_.mode) {
-      case Mode::elementwise:
-        if (!spec_.two_d) {
-          if (spec_.stream) {
-            streamed(begin, end);
-            break;
-          }
-          pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, begin, end);
-          break;
-        }
-        [[fallthrough]];
-      case Mode::rows:
-        plan_scratch(cols);
-        loop(begin, end, {}, [&](llvm::Value* r) {
-          for (int p = 0; p <= passes_; ++p) {
-            compute_rowwise(Space::row, p, r);
-            if (p < passes_)
-              pass(p, [&](llvm::Value* j) { return std::pair{add(mul(r, cols), j), j}; }, zero, cols);
-          }
-          store_rowwise(r);
-        });
-        break;
-      case Mode::cols: {
-        for (size_t i = 0; i < spec_.code.size(); ++i)  // results accumulate in their outputs
-          if (is_reduction(spec_.code[i].op))
-            loop(begin, end, {}, [&](llvm::Value* j) { b_.CreateStore(identity(i), out_at(i, j)); });
-        loop(zero, rows, {}, [&](llvm::Value* r) {
-          compute_rowwise(Space::row, 0, r);
-          pass(0, [&](llvm::Value* j) { return std::pair{add(mul(r, cols), j), j}; }, begin, end);
-        });
-        break;
-      }
-      case Mode::all:
-        loop(begin, end, {}, [&](llvm::Value* blk) {
-          llvm::Value* lo = mul(blk, llvm::ConstantInt::get(i64_, kReduceBlock));
-          llvm::Value* hi = add(lo, llvm::ConstantInt::get(i64_, kReduceBlock));
-          hi = b_.CreateSelect(b_.CreateICmpSLT(hi, cols), hi, cols);
-          pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, lo, hi);
-          for (size_t i = 0; i < spec_.code.size(); ++i)
-            if (is_reduction(spec_.code[i].op)) b_.CreateStore(now_[i], out_at(i, blk));
-        });
-        break;
-    }
-    b_.CreateRetVoid();
-  }
-
- private:
-  using Access = KernelSpec::Access;
-  // A loop-carried value of an element loop.
-  struct Acc {
-    llvm::Value* init;
-    llvm::Value* next = nullptr;   // set by the body
-    llvm::PHINode* phi = nullptr;  // inside the loop
-    llvm::Value* result = nullptr; // after it
-  };
-
-  size_t nbuf() const { return nin_ + spec_.outputs.size(); }
-  llvm::Argument* arg(size_t k) { return fn_->getArg(static_cast<unsigned>(k)); }
-  llvm::Value* add(llvm::Value* x, llvm::Value* y) { return b_.CreateAdd(x, y, "", true, true); }
-  llvm::Value* mul(llvm::Value* x, llvm::Value* y) { return b_.CreateMul(x, y, "", true, true); }
-  llvm::Type* type(size_t i) { return type_of(spec_.code[i].dtype, c_); }
-  llvm::Value* at(llvm::Value* base, llvm::Type* t, llvm::Value* index) { return b_.CreateInBoundsGEP(t, base, index); }
-  llvm::Value* out_at(size_t i, llvm::Value* index) { return at(arg(nin_ + output_of_.at(static_cast<int>(i))), type(i), index); }
-  llvm::Value* input_at(size_t k, llvm::Value* index) {
-    return b_.CreateLoad(type_of(spec_.inputs[k].dtype, c_), at(arg(k), type_of(spec_.inputs[k].dtype, c_), index));
-  }
-  bool is_output(size_t i) const { return output_of_.count(static_cast<int>(i)) > 0; }
-
-  // for (j = first; j < last; ++j) body(j), with `accs` carried from one j to the next.
-  void loop(llvm::Value* first, llvm::Value* last, std::vector<Acc*> accs, const std::function<void(llvm::Value*)>& body) {
-    llvm::BasicBlock* pre = b_.GetInsertBlock();
-    auto* head = llvm::BasicBlock::Create(c_, "loop", fn_);
-    auto* after = llvm::BasicBlock::Create(c_, "after", fn_);
-    b_.CreateCondBr(b_.CreateICmpSLT(first, last), head, after);
-    b_.SetInsertPoint(head);
-    llvm::PHINode* j = b_.CreatePHI(i64_, 2);
-    j->addIncoming(first, pre);
-    for (Acc* a : accs) (a->phi = b_.CreatePHI(a->init->getType(), 2))->addIncoming(a->init, pre);
-    body(j);
-    llvm::Value* next = add(j, llvm::ConstantInt::get(i64_, 1));
-    llvm::BasicBlock* latch = b_.GetInsertBlock();
-    j->addIncoming(next, latch);
-    for (Acc* a : accs) a->phi->addIncoming(a->next, latch);
-    b_.CreateCondBr(b_.CreateICmpSLT(next, last), head, after);
-    b_.SetInsertPoint(after);
-    for (Acc* a : accs) {
-      llvm::PHINode* r = b_.CreatePHI(a->init->getType(), 2);
-      r->addIncoming(a->init, pre);
-      r->addIncoming(a->next, latch);
-      a->result = r;
-    }
-  }
-
-  llvm::Value* identity(size_t i) {
-    llvm::Type* t = type(i);
-    switch (spec_.code[i].op) {
-      case Op::Sum: return llvm::ConstantFP::get(t, 0.0);
-      case Op::ReduceMax: return llvm::ConstantFP::getInfinity(t, true);
-      default: return llvm::ConstantFP::getInfinity(t, false);
-    }
-  }
-
-  // Elements [begin, end) (begin a multiple of 64) in blocks of kStage: each block is
-  // computed into stack buffers by the vectorised pass, then copied out with aligned
-  // non-temporal vector stores (the loop vectorizer does not emit those itself).
-  void streamed(llvm::Value* begin, llvm::Value* end) {
-    constexpr int64_t kStage = 1024;
-    llvm::Type* chunk = llvm::FixedVectorType::get(b_.getInt64Ty(), 4);  // 32 bytes
-    for (size_t k = 0; k < spec_.outputs.size(); ++k) {
-      auto* buf = b_.CreateAlloca(type(static_cast<size_t>(spec_.outputs[k])), llvm::ConstantInt::get(i64_, kStage));
-      buf->setAlignment(llvm::Align(64));
-      staging_.push_back(buf);
-    }
-    llvm::Value* stage = llvm::ConstantInt::get(i64_, kStage);
-    llvm::Value* blocks = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(end, begin), llvm::ConstantInt::get(i64_, kStage - 1)), stage);
-    loop(llvm::ConstantInt::get(i64_, 0), blocks, {}, [&](llvm::Value* blk) {
-      llvm::Value* lo = add(begin, mul(blk, stage));
-      llvm::Value* hi = add(lo, stage);
-      hi = b_.CreateSelect(b_.CreateICmpSLT(hi, end), hi, end);
-      staged_from_ = lo;
-      pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, lo, hi);
-      for (size_t k = 0; k < spec_.outputs.size(); ++k) {
-        llvm::Type* t = type(static_cast<size_t>(spec_.outputs[k]));
-        uint64_t size = m_.getDataLayout().getTypeAllocSize(t);
-        llvm::Value* bytes = mul(b_.CreateSub(hi, lo), llvm::ConstantInt::get(i64_, size));
-        llvm::Value* dst = b_.CreateBitCast(at(arg(nin_ + k), t, lo), b_.getInt8PtrTy());
-        llvm::Value* src = b_.CreateBitCast(staging_[k], b_.getInt8PtrTy());
-        llvm::Value* whole = b_.CreateUDiv(bytes, llvm::ConstantInt::get(i64_, 32));
-        loop(llvm::ConstantInt::get(i64_, 0), whole, {}, [&](llvm::Value* q) {
-          llvm::Value* off = mul(q, llvm::ConstantInt::get(i64_, 32));
-          llvm::Value* from = b_.CreateBitCast(b_.CreateInBoundsGEP(b_.getInt8Ty(), src, off), chunk->getPointerTo());
-          llvm::Value* to = b_.CreateBitCast(b_.CreateInBoundsGEP(b_.getInt8Ty(), dst, off), chunk->getPointerTo());
-          llvm::StoreInst* st = b_.CreateAlignedStore(b_.CreateAlignedLoad(chunk, from, llvm::Align(32)), to, llvm::Align(32));
-          st->setMetadata(llvm::LLVMContext::MD_nontemporal, llvm::MDNode::get(c_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
-        });
-        loop(mul(whole, llvm::ConstantInt::get(i64_, 32)), bytes, {}, [&](llvm::Value* q) {  // the last block's tail
-          b_.CreateStore(b_.CreateLoad(b_.getInt8Ty(), b_.CreateInBoundsGEP(b_.getInt8Ty(), src, q)),
-                         b_.CreateInBoundsGEP(b_.getInt8Ty(), dst, q));
-        });
-      }
-    });
-    if (llvm::Triple(m_.getTargetTriple()).isX86())  // order the non-temporal stores before the caller's signal
-      b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::x86_sse_sfence));
-  }
-
-  // The scalar (space == scalar) or per-row values ready at pass p, in order; row r's
-  // inputs are loaded at pass 0.
-  void compute_rowwise(Space space, int p, llvm::Value* r) {
-    for (size_t i = 0; i < spec_.code.size(); ++i) {
-      const KernelSpec::Instr& ins = spec_.code[i];
-      if (space_[i] != space || pass_[i] != p || is_reduction(ins.op)) continue;
-      if (ins.op == Op::Parameter) {
-        now_[i] = input_at(static_cast<size_t>(ins.input), space == Space::row ? r : llvm::ConstantInt::get(i64_, 0));
-        continue;
-      }
-      std::vector<llvm::Value*> args;
-      for (int o : ins.operands) args.push_back(now_[static_cast<size_t>(o)]);
-      now_[i] = emit_op(b_, m_, ins.op, ins.dtype, args);
-    }
-  }
-
-  void store_rowwise(llvm::Value* r) {
-    for (size_t i = 0; i < spec_.code.size(); ++i)
-      if (space_[i] == Space::row && is_output(i)) b_.CreateStore(now_[i], out_at(i, r));
-  }
-
-  // Full values read by a later pass than their own are kept: in their output; else in
-  // the output of a value of the same type written no earlier than the last pass that
-  // reads them (softmax's exp(x - max) in the quotient's output, re-read from cache and
-  // overwritten in place, as a hand-written loop does); else in a stack buffer of `cols`
-  // elements (up to four, short rows only); else recomputed.
-  void plan_scratch(llvm::Value* cols) {
-    size_t n = spec_.code.size();
-    std::vector<bool> lent(n, false);
-    int buffers = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (space_[i] != Space::full || spec_.code[i].op == Op::Parameter) continue;
-      int last = -1;
-      for (size_t j = i + 1; j < n; ++j)
-        for (int o : spec_.code[j].operands)
-          if (static_cast<size_t>(o) == i && space_[j] == Space::full && pass_[j] > pass_[i]) last = std::max(last, pass_[j]);
-      if (last < 0) continue;
-      if (is_output(i)) {
-        slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(i)));
-        continue;
-      }
-      for (size_t o = i + 1; o < n && !slot_[i]; ++o)
-        if (is_output(o) && !lent[o] && space_[o] == Space::full && pass_[o] >= last && spec_.code[o].dtype == spec_.code[i].dtype) {
-          lent[o] = true;
-          slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(o)));
-          borrowed_[i] = true;
-        }
-      if (!slot_[i] && spec_.scratch && buffers < 4) slot_[i] = b_.CreateAlloca(type(i), cols), ++buffers;
-    }
-  }
-
-  // Pass p over the elements [first, last): index(j) gives (element index, column index);
-  // the pass's full outputs are stored and its reductions accumulated (in registers, or
-  // in their outputs for cols kernels).
-  void pass(int p, const std::function<std::pair<llvm::Value*, llvm::Value*>(llvm::Value*)>& index, llvm::Value* first,
-            llvm::Value* last) {
-    size_t n = spec_.code.size();
-    std::vector<bool> need(n, false);
-    auto kept = [&](size_t i) { return slot_[i] && pass_[i] < p; };
-    for (size_t i = n; i-- > 0;) {
-      const KernelSpec::Instr& ins = spec_.code[i];
-      bool root = space_[i] == Space::full && pass_[i] == p && (is_output(i) || slot_[i]);
-      if (is_reduction(ins.op) && pass_[static_cast<size_t>(ins.operands[0])] == p) root = true;
-      if (!root && !need[i]) continue;
-      need[i] = true;
-      for (int o : ins.operands)
-        if (space_[static_cast<size_t>(o)] == Space::full && !kept(static_cast<size_t>(o))) need[static_cast<size_t>(o)] = true;
-    }
-    // Register accumulators of rows and all kernels: sums reassociate (the vectorizer
-    // keeps a partial sum per lane; the blocking is fixed, so results do not depend on
-    // threads); max/min take maxnum/minnum over non-NaN values plus a NaN flag.
-    bool in_memory = spec_.mode == Mode::cols;
-    std::vector<Acc> accs(2 * n);
-    std::vector<Acc*> carried;
-    for (size_t i = 0; i < n; ++i) {
-      if (in_memory || !is_reduction(spec_.code[i].op) || !need[i]) continue;
-      accs[2 * i].init = identity(i);
-      carried.push_back(&accs[2 * i]);
-      if (spec_.code[i].op != Op::Sum) {
-        accs[2 * i + 1].init = llvm::ConstantInt::getFalse(c_);
-        carried.push_back(&accs[2 * i + 1]);
-      }
-    }
-    loop(first, last, carried, [&](llvm::Value* j) {
-      auto [element, column] = index(j);
-      std::vector<llvm::Value*> v(n, nullptr);
-      auto value = [&](int o) {
-        size_t k = static_cast<size_t>(o);
-        if (space_[k] != Space::full) return now_[k];
-        if (!v[k] && kept(k)) v[k] = b_.CreateLoad(type(k), at(slot_[k], type(k), is_output(k) || borrowed_[k] ? element : column));
-        return v[k];
-      };
-      for (size_t i = 0; i < n; ++i) {
-        if (!need[i]) continue;
-        const KernelSpec::Instr& ins = spec_.code[i];
-        if (ins.op == Op::Parameter) {
-          if (space_[i] == Space::full)
-            v[i] = input_at(static_cast<size_t>(ins.input), spec_.inputs[static_cast<size_t>(ins.input)].access == Access::col ? column : element);
-          continue;
-        }
-        if (is_reduction(ins.op)) {
-          llvm::Value* x = value(ins.operands[0]);
-          if (in_memory) {
-            llvm::Value* p_acc = out_at(i, column);
-            llvm::Value* acc = b_.CreateLoad(type(i), p_acc);
-            llvm::Value* r = ins.op == Op::Sum ? b_.CreateFAdd(acc, x)
-                                               : emit_op(b_, m_, ins.op == Op::ReduceMax ? Op::Max : Op::Min, ins.dtype, {x, acc});
-            b_.CreateStore(r, p_acc);
-          } else if (ins.op == Op::Sum) {
-            auto* s = llvm::cast<llvm::Instruction>(b_.CreateFAdd(accs[2 * i].phi, x));
-            s->setHasAllowReassoc(true);
-            accs[2 * i].next = s;
-          } else {
-            llvm::Value* nan = b_.CreateFCmpUNO(x, x);
-            llvm::Value* clean = b_.CreateSelect(nan, identity(i), x);
-            auto* mm = b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, ins.op == Op::ReduceMax ? llvm::Intrinsic::maxnum : llvm::Intrinsic::minnum, {type(i)}),
-                                     {accs[2 * i].phi, clean});
-            llvm::FastMathFlags f;
-            f.setNoNaNs();
-            f.setNoSignedZeros();
-            mm->setFastMathFlags(f);
-            accs[2 * i].next = mm;
-            accs[2 * i + 1].next = b_.CreateOr(accs[2 * i + 1].phi, nan);
-          }
-          continue;
-        }
-        std::vector<llvm::Value*> args;
-        for (int o : ins.operands) args.push_back(value(o));
-        v[i] = emit_op(b_, m_, ins.op, ins.dtype, args);
-      }
-      for (size_t i = 0; i < n; ++i) {
-        if (!need[i] || space_[i] != Space::full || pass_[i] != p || ins_is_param(i)) continue;
-        if (is_output(i)) {
-          b_.CreateStore(v[i], staging_.empty() ? out_at(i, element)
-                                                : at(staging_[output_of_.at(static_cast<int>(i))], type(i), b_.CreateSub(element, staged_from_)));
-        }
-        else if (slot_[i]) b_.CreateStore(v[i], at(slot_[i], type(i), borrowed_[i] ? element : column));
-      }
-    });
-    for (size_t i = 0; i < n; ++i) {
-      if (in_memory || !is_reduction(spec_.code[i].op) || !need[i]) continue;
-      now_[i] = spec_.code[i].op == Op::Sum
-                    ? accs[2 * i].result
-                    : b_.CreateSelect(accs[2 * i + 1].result, llvm::ConstantFP::getNaN(type(i)), accs[2 * i].result);
-    }
-  }
-  bool ins_is_param(size_t i) const { return spec_.code[i].op == Op::Parameter; }
-
-  const KernelSpec& spec_;
-  llvm::Module& m_;
-  llvm::LLVMContext& c_;
-  llvm::IRBuilder<> b_;
-  llvm::Function* fn_;
-  size_t nin_;
-  llvm::Type* i64_;
-  std::vector<Space> space_;
-  std::vector<int> pass_;
-  int passes_ = 1;
-  std::vector<llvm::Value*> now_;   // scalar and per-row values, as far as computed
-  std::vector<llvm::Value*> slot_;  // where a full value read by a later pass is kept
-  std::vector<bool> borrowed_;      // its slot is another value's output (indexed like it)
-  std::unordered_map<int, size_t> output_of_;
-  std::vector<llvm::Value*> staging_;  // streamed kernels: per output, the block being computed
-  llvm::Value* staged_from_ = nullptr; // its first element
-};
-
-// The body function takes every buffer as a noalias argument (inputs are only read,
-// outputs are fresh), so the vectorizer needs no runtime overlap checks; the exported
-// kernel(void* const* buffers, i64 begin, i64 end, i64 rows, i64 cols) unpacks the
-// buffers and calls it (inlined).
-void emit(const KernelSpec& spec, const std::string& name, llvm::Module& m) {
-  llvm::LLVMContext& c = m.getContext();
-  llvm::Type *i64 = llvm::Type::getInt64Ty(c), *ptr = llvm::Type::getInt8PtrTy(c);
-  size_t nin = spec.inputs.size(), nbuf = nin + spec.outputs.size();
-  auto dtype_of_buffer = [&](size_t k) {
-    return k < nin ? spec.inputs[k].dtype : spec.code[static_cast<size_t>(spec.outputs[k - nin])].dtype;
-  };
-  std::vector<llvm::Type*> params;
-  for (size_t k = 0; k < nbuf; ++k) params.push_back(type_of(dtype_of_buffer(k), c)->getPointerTo());
-  for (int k = 0; k < 4; ++k) params.push_back(i64);
-  auto* body_fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(c), params, false),
-                                         llvm::Function::InternalLinkage, name + "_body", m);
-  body_fn->addFnAttr(llvm::Attribute::NoUnwind);
-  body_fn->addFnAttr(llvm::Attribute::AlwaysInline);
-  for (size_t k = 0; k < nbuf; ++k) {
-    body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::NoAlias);
-    if (k < nin) body_fn->addParamAttr(static_cast<unsigned>(k), llvm::Attribute::ReadOnly);
-  }
-  BodyEmitter(spec, m, body_fn).emit();
-
-  auto* fn = llvm::Function::Create(
-      llvm::FunctionType::get(llvm::Type::getVoidTy(c), {ptr->getPointerTo(), i64, i64, i64, i64}, false),
-      llvm::Function::ExternalLinkage, name, m);
-  fn->addFnAttr(llvm::Attribute::NoUnwind);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(c, "entry", fn));
-  std::vector<llvm::Value*> args;
-  for (size_t k = 0; k < nbuf; ++k) {
-    llvm::Value* p = b.CreateLoad(ptr, b.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), k));
-    args.push_back(b.CreateBitCast(p, params[k]));
-  }
-  for (unsigned k = 1; k <= 4; ++k) args.push_back(fn->getArg(k));
-  b.CreateCall(body_fn, args);
-  b.CreateRetVoid();
-  std::string problems;
-  llvm::raw_string_ostream os(problems);
-  if (llvm::verifyModule(m, &os)) throw Error("llvm", "emitted an invalid kernel: " + os.str());
+// Each compiling thread's own target machine (they are not shared between threads).
+llvm::TargetMachine& thread_target_machine() {
+  thread_local std::unique_ptr<llvm::TargetMachine> tm;
+  if (!tm) tm = checked(engine().builder.createTargetMachine(), "creating the target machine");
+  return *tm;
 }
 
 // glibc's libmvec (x86-64, AVX2 and up): vector exp, log and tanh for the loop
@@ -638,15 +127,23 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
 }
 
-// NX_LLVM_DUMP=dir writes each kernel's optimised IR to dir/<kernel>.ll, headed by its spec.
-void dump(const llvm::Module& m, const std::string& name, const std::string& key) {
+// NX_LLVM_DUMP=dir writes each kernel's optimised IR to dir/<kernel>.ll, headed by its
+// spec, and its assembly to dir/<kernel>.s.
+void dump(const llvm::Module& m, const std::string& name, const std::string& key, llvm::TargetMachine& tm) {
   const char* dir = std::getenv("NX_LLVM_DUMP");
   if (!dir || !*dir) return;
   std::error_code ec;
-  llvm::raw_fd_ostream out(std::string(dir) + "/" + name + ".ll", ec);
+  llvm::raw_fd_ostream ir(std::string(dir) + "/" + name + ".ll", ec);
   if (ec) throw Error("llvm", "NX_LLVM_DUMP: cannot write to " + std::string(dir) + ": " + ec.message());
-  out << "; nx kernel spec: " << key << "\n";
-  m.print(out, nullptr);
+  ir << "; nx kernel spec: " << key << "\n";
+  m.print(ir, nullptr);
+  llvm::raw_fd_ostream asm_out(std::string(dir) + "/" + name + ".s", ec);
+  if (ec) throw Error("llvm", "NX_LLVM_DUMP: cannot write to " + std::string(dir) + ": " + ec.message());
+  std::unique_ptr<llvm::Module> copy = llvm::CloneModule(m);  // code generation changes the module
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, asm_out, nullptr, llvm::CGFT_AssemblyFile))
+    throw Error("llvm", "the target cannot write assembly");
+  pm.run(*copy);
 }
 
 }  // namespace
@@ -690,39 +187,147 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
   }
 }
 
-KernelFn compile_kernel(const KernelSpec& spec) {
-  Engine& e = engine();
-  std::string key = spec.key();
-  std::lock_guard lock(e.mu);
-  if (auto it = e.kernels.find(key); it != e.kernels.end()) return it->second;
-  std::string name = "nx_kernel_" + std::to_string(e.next_id++);
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = std::make_unique<llvm::Module>(name, *context);
-  module->setDataLayout(e.tm->createDataLayout());
-  module->setTargetTriple(e.tm->getTargetTriple().str());
+namespace {
+
+// One kernel's object code, from the disk cache or compiled now (emit, O3, machine
+// code), with the time each stage took.
+struct Built {
+  std::string key, name, object;
+  CompileTimes times;
+  bool loaded = false;
+};
+
+void build(const KernelSpec& spec, Built& out, const std::string& cache_dir) {
   Clock::time_point t0 = Clock::now();
-  emit(spec, name, *module);
-  double emit_ms = ms_since(t0);
+  const char* dumping = std::getenv("NX_LLVM_DUMP");  // dumps need a compile
+  if (!cache_dir.empty() && !(dumping && *dumping))
+    if (std::optional<std::string> object = cache_load(cache_dir, out.key)) {
+      out.object = std::move(*object);
+      out.loaded = true;
+      out.times.load_ms = ms_since(t0);
+      return;
+    }
+  llvm::TargetMachine& tm = thread_target_machine();
+  llvm::LLVMContext context;
+  llvm::Module module(out.name, context);
+  module.setDataLayout(tm.createDataLayout());
+  module.setTargetTriple(tm.getTargetTriple().str());
+  emit_kernel(spec, out.name, module);
+  out.times.emit_ms = ms_since(t0);
   t0 = Clock::now();
-  optimize(*module, *e.tm);
-  double optimize_ms = ms_since(t0);
-  dump(*module, name, key);
+  optimize(module, tm);
+  out.times.optimize_ms = ms_since(t0);
+  dump(module, out.name, out.key, tm);
   t0 = Clock::now();
-  if (auto err = e.jit->addIRModule(llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-    throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
-  auto symbol = checked(e.jit->lookup(name), "compiling a kernel");  // machine code is generated here
-  auto fn = reinterpret_cast<KernelFn>(symbol.getAddress());
-  e.total.emit_ms += emit_ms;
-  e.total.optimize_ms += optimize_ms;
-  e.total.codegen_ms += ms_since(t0);
-  e.kernels.emplace(std::move(key), fn);
-  return fn;
+  llvm::SmallVector<char, 0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager pm;
+    llvm::MCContext* mc = nullptr;
+    if (tm.addPassesToEmitMC(pm, mc, os)) throw Error("llvm", "the target cannot emit machine code");
+    pm.run(module);
+  }
+  out.object.assign(object.begin(), object.end());
+  out.times.codegen_ms = ms_since(t0);
+  if (!cache_dir.empty()) cache_store(cache_dir, out.key, out.object);
 }
 
-CompileTimes total_compile_times(int64_t* kernels) {
+}  // namespace
+
+std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) {
+  Engine& e = engine();
+  std::vector<KernelFn> fns(specs.size(), nullptr);
+  std::vector<Built> todo;
+  std::vector<std::vector<size_t>> wanted_by;  // per todo: which specs it serves
+  std::string cache_dir;
+  {
+    std::lock_guard lock(e.mu);
+    cache_dir = e.cache_root.empty() ? "" : e.cache_root + "/llvm/" + e.stamp;
+    std::unordered_map<std::string, size_t> pending;
+    for (size_t k = 0; k < specs.size(); ++k) {
+      std::string key = specs[k]->key();
+      if (auto it = e.kernels.find(key); it != e.kernels.end()) {
+        fns[k] = it->second;
+      } else if (auto p = pending.find(key); p != pending.end()) {
+        wanted_by[p->second].push_back(k);
+      } else {
+        char name[40];
+        std::snprintf(name, sizeof name, "nx_kernel_%016llx", static_cast<unsigned long long>(fnv1a(key)));
+        pending.emplace(key, todo.size());
+        todo.push_back({std::move(key), name, {}, {}, false});
+        wanted_by.push_back({k});
+      }
+    }
+  }
+  // Kernels compile in parallel, one per worker (each with its own LLVM context).
+  std::vector<std::string> errors(todo.size());
+  parallel_for(static_cast<int64_t>(todo.size()), 1, 0, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      try {
+        build(*specs[wanted_by[static_cast<size_t>(t)][0]], todo[static_cast<size_t>(t)], cache_dir);
+      } catch (const std::exception& ex) {
+        errors[static_cast<size_t>(t)] = ex.what();
+      }
+    }
+  }, 1);
+  for (const std::string& err : errors)
+    if (!err.empty()) throw Error("llvm", err);
+  std::lock_guard lock(e.mu);
+  for (size_t t = 0; t < todo.size(); ++t) {
+    Built& b = todo[t];
+    KernelFn fn;
+    if (auto it = e.kernels.find(b.key); it != e.kernels.end()) {  // another thread added it meanwhile
+      fn = it->second;
+    } else {
+      Clock::time_point t0 = Clock::now();
+      if (auto linked = e.linked.find(b.name); linked != e.linked.end()) {  // linked before forget_kernels()
+        fn = linked->second;
+      } else {
+        auto buffer = llvm::MemoryBuffer::getMemBufferCopy(b.object, b.name);
+        if (auto err = e.jit->addObjectFile(std::move(buffer)))
+          throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
+        fn = reinterpret_cast<KernelFn>(checked(e.jit->lookup(b.name), "linking a kernel").getAddress());
+        e.linked.emplace(b.name, fn);
+      }
+      (b.loaded ? b.times.load_ms : b.times.codegen_ms) += ms_since(t0);
+      e.kernels.emplace(b.key, fn);
+      e.total.emit_ms += b.times.emit_ms;
+      e.total.optimize_ms += b.times.optimize_ms;
+      e.total.codegen_ms += b.times.codegen_ms;
+      e.total.load_ms += b.times.load_ms;
+      (b.loaded ? e.total.loaded : e.total.compiled) += 1;
+    }
+    for (size_t k : wanted_by[t]) fns[k] = fn;
+  }
+  return fns;
+}
+
+KernelFn compile_kernel(const KernelSpec& spec) {
+  const KernelSpec* one = &spec;
+  return compile_kernels({&one, 1})[0];
+}
+
+void set_cache_root(std::string dir) {
   Engine& e = engine();
   std::lock_guard lock(e.mu);
-  *kernels = static_cast<int64_t>(e.kernels.size());
+  e.cache_root = std::move(dir);
+}
+
+std::string cache_root() {
+  Engine& e = engine();
+  std::lock_guard lock(e.mu);
+  return e.cache_root;
+}
+
+void forget_kernels() {
+  Engine& e = engine();
+  std::lock_guard lock(e.mu);
+  e.kernels.clear();
+}
+
+CompileTimes total_compile_times() {
+  Engine& e = engine();
+  std::lock_guard lock(e.mu);
   return e.total;
 }
 

@@ -53,17 +53,21 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
     partials.push_back(partial ? be.allocate(static_cast<size_t>(blocks * item_size(t.dtype))) : nullptr);
     ptrs.push_back(partial ? partials.back()->data() : outs.back()->data());
   }
-  auto run = [&](int64_t n, int64_t grain) {
-    parallel_for(n, std::max<int64_t>(1, grain), threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, grp.rows, grp.cols); });
+  // Rows and blocks may split anywhere (each is one thread's); columns and elements at
+  // multiples of 64, so each lands in the same part of the vector loop on any thread count.
+  auto run = [&](int64_t n, int64_t grain, int64_t align) {
+    parallel_for(n, std::max<int64_t>(1, grain), threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, grp.rows, grp.cols); }, align);
   };
   switch (grp.spec.mode) {
     case Mode::elementwise:
-      if (grp.spec.two_d) run(grp.rows, kGrain / std::max<int64_t>(grp.cols, 1));
-      else run(size, kGrain);
+      if (grp.spec.two_d) run(grp.rows, kGrain / std::max<int64_t>(grp.cols, 1), 1);
+      else run(size, kGrain, 64);
       break;
-    case Mode::rows: run(grp.rows, kGrain / grp.cols); break;
-    case Mode::cols: run(grp.cols, kGrain / grp.rows); break;
-    case Mode::all: parallel_for(blocks, 1, threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, 1, size); }); break;
+    case Mode::rows: run(grp.rows, kGrain / grp.cols, 1); break;
+    case Mode::cols: run(grp.cols, kGrain / grp.rows, 64); break;
+    case Mode::all:
+      parallel_for(blocks, 1, threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, 1, size); }, 1);
+      break;
   }
   for (size_t k = 0; k < outs.size(); ++k) {
     if (!partials[k]) continue;
@@ -89,7 +93,9 @@ class Compiled : public Executable {
       inputs_.push_back(std::move(refs));
     }
     for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
-    for (const Group& grp : part_.groups) kernels_.push_back(compile_kernel(grp.spec));  // now, not on the first run
+    std::vector<const KernelSpec*> specs;
+    for (const Group& grp : part_.groups) specs.push_back(&grp.spec);
+    kernels_ = compile_kernels(specs);  // now, not on the first run
     // A value is last needed by its last reader's step (a group's step is its last member).
     last_use_.assign(count, 0);
     for (size_t i = 0; i < count; ++i) {
@@ -190,12 +196,12 @@ void register_llvm_backend() {
 std::string llvm_jit::fusion_report(const Graph& graph) { return llvm_backend::partition(graph).describe(graph); }
 
 llvm_jit::CompileStats llvm_jit::compile_stats() {
-  CompileStats s;
-  llvm_backend::CompileTimes t = llvm_backend::total_compile_times(&s.kernels);
-  s.emit_ms = t.emit_ms;
-  s.optimize_ms = t.optimize_ms;
-  s.codegen_ms = t.codegen_ms;
-  return s;
+  llvm_backend::CompileTimes t = llvm_backend::total_compile_times();
+  return {t.compiled, t.loaded, t.emit_ms, t.optimize_ms, t.codegen_ms, t.load_ms};
 }
+
+void llvm_jit::set_disk_cache(const std::string& dir) { llvm_backend::set_cache_root(dir); }
+std::string llvm_jit::disk_cache() { return llvm_backend::cache_root(); }
+void llvm_jit::clear_memory_cache() { llvm_backend::forget_kernels(); }
 
 }  // namespace nx

@@ -82,7 +82,8 @@ Pool& pool() {
 
 }  // namespace
 
-void parallel_for(int64_t n, int64_t grain, int threads, const std::function<void(int64_t, int64_t)>& body) {
+void parallel_for(int64_t n, int64_t grain, int threads, const std::function<void(int64_t, int64_t)>& body,
+                  int64_t align) {
   if (n <= 0) return;
   Pool& p = pool();
   int use = threads > 0 ? std::min(threads, p.size()) : p.size();
@@ -91,11 +92,10 @@ void parallel_for(int64_t n, int64_t grain, int threads, const std::function<voi
     body(0, n);
     return;
   }
-  // Chunks start at multiples of 64 elements, so every element falls in the same part of
-  // a kernel's loop (vector body or remainder, whose math may differ by an ulp) however
-  // many threads run it.
-  constexpr int64_t kAlign = 64;
-  int64_t per = ((n + chunks - 1) / chunks + kAlign - 1) / kAlign * kAlign;
+  // Chunks start at multiples of `align` (64 elements for kernels' element loops), so
+  // every element falls in the same part of a kernel's loop (vector body or remainder,
+  // whose math may differ by an ulp) however many threads run it.
+  int64_t per = ((n + chunks - 1) / chunks + align - 1) / align * align;
   std::function<void(int64_t)> chunk = [&](int64_t c) { body(c * per, std::min(n, (c + 1) * per)); };
   p.run((n + per - 1) / per, use - 1, chunk);
 }

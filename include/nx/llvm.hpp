@@ -1,6 +1,6 @@
 // The LLVM CPU JIT backend (registered as "llvm" when nx++ is built with LLVM): chains of
-// elementwise nodes become one fused loop compiled in process; other nodes run on oneDNN
-// (when built) or interp.
+// elementwise nodes and the reductions ending them become fused loops compiled in
+// process; other nodes run on oneDNN (when built) or interp.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -14,11 +14,22 @@ namespace llvm_jit {
 // and why each other node is not fused.
 std::string fusion_report(const Graph& graph);
 
-// Kernels compiled by this process so far and the time spent in each compile stage.
+// Kernels compiled (and loaded from the disk cache) by this process so far, and the
+// time spent in each stage, summed over kernels (they compile in parallel).
 struct CompileStats {
-  int64_t kernels = 0;
-  double emit_ms = 0, optimize_ms = 0, codegen_ms = 0;
+  int64_t kernels = 0, loaded = 0;
+  double emit_ms = 0, optimize_ms = 0, codegen_ms = 0, load_ms = 0;
 };
 CompileStats compile_stats();
+
+// Where compiled kernels are kept between processes, so a second process loads them
+// instead of compiling: by default $NX_CACHE_DIR, else $XDG_CACHE_HOME/nxpp, else
+// $HOME/.cache/nxpp; kernels go to a subdirectory per nx++ version, LLVM version and
+// CPU. "" turns the disk cache off.
+void set_disk_cache(const std::string& dir);
+std::string disk_cache();
+// Forgets this process's in-memory kernel cache (compiled graphs keep working), so the
+// next compile is cold: it loads from the disk cache, or compiles.
+void clear_memory_cache();
 }  // namespace llvm_jit
 }  // namespace nx
