@@ -1,6 +1,6 @@
 // value_and_grad of an MLP loss (784-512-512-10, batch 128) next to the forward pass:
 // graph sizes after simplification, trace time, cold (trace + optimise + compile + run) and
-// warm times. The interp backend runs the graphs here; the LLVM backend (issue 6) will.
+// warm times, on the default backend (NX_BACKEND picks another).
 // Run: ./build/release/benchmarks/nx_bench_grad --benchmark_format=json
 #include <benchmark/benchmark.h>
 
@@ -10,35 +10,14 @@
 
 #include <nx/nx.hpp>
 
+#include "mlp.hpp"
+
 namespace {
 
-using Params = std::map<std::string, nx::Tensor>;
+using bench::mlp_loss;
 
-nx::Tensor mlp_loss(const Params& p, const nx::Tensor& x, const nx::Tensor& onehot) {
-  nx::Tensor h = nx::max(nx::dot(x, p.at("w1")) + p.at("b1"), 0.0);
-  h = nx::max(nx::dot(h, p.at("w2")) + p.at("b2"), 0.0);
-  nx::Tensor logits = nx::dot(h, p.at("w3")) + p.at("b3");
-  return -nx::mean(nx::sum(onehot * nx::log_softmax(logits), {.axes = {1}}));
-}
-
-struct Inputs {
-  Params p;
-  nx::Tensor x, onehot;
-};
-
-const Inputs& inputs() {
-  static const Inputs in = [] {
-    auto k = [](int i) { return nx::random::key(i); };
-    auto w = [&](int i, int64_t a, int64_t b) -> nx::Tensor { return nx::random::normal(k(i), {a, b}) * (1.0 / std::sqrt(double(a))); };
-    Inputs r;
-    r.p = {{"w1", w(1, 784, 512)}, {"b1", nx::zeros({512})}, {"w2", w(2, 512, 512)},
-           {"b2", nx::zeros({512})},  {"w3", w(3, 512, 10)},  {"b3", nx::zeros({10})}};
-    r.x = nx::random::uniform(k(4), {128, 784});
-    r.onehot = nx::one_hot(nx::random::randint(k(5), {128}, 0, 10), 10);
-    return r;
-  }();
-  return in;
-}
+const bench::MlpInputs& inputs() { return bench::mlp_inputs(); }
+using Inputs = bench::MlpInputs;
 
 void report_nodes(benchmark::State& state) {
   const Inputs& in = inputs();

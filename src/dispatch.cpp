@@ -1,4 +1,5 @@
 // Eager execution or graph recording for every primitive, and the backend registry.
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -235,7 +236,12 @@ Backend& default_backend() {
   Registry& r = registry();
   if (Backend* b = r.default_backend) return *b;
   const char* env = std::getenv("NX_BACKEND");
-  Backend& b = backend(env && *env ? env : "interp");
+  std::string name = env && *env ? env : "interp";
+  if (!(env && *env)) {  // the LLVM JIT when this build has it (it runs oneDNN's kernels too)
+    std::vector<std::string> names = backend_names();
+    if (std::find(names.begin(), names.end(), "llvm") != names.end()) name = "llvm";
+  }
+  Backend& b = backend(name);
   r.default_backend = &b;
   return b;
 }

@@ -156,8 +156,13 @@ class LlvmBackend : public Backend {
  public:
   std::string_view name() const override { return "llvm"; }
   BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
-  // One node: a one-node graph through the same path as compiled graphs.
+  // One node (eager): one a kernel would run, when small, on interp (a launch would cost
+  // more than the work); others as a one-node graph through the same path as compiled
+  // graphs (so matmul and conv run where they would in a graph).
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
+    int64_t work = 0;
+    for (const Operand& o : inputs) work = std::max(work, o.type.shape.size());
+    for (const TensorType& t : node.outputs) work = std::max(work, t.shape.size());
     Graph g;
     auto call = std::make_shared<Node>(node);
     call->inputs.clear();
@@ -169,6 +174,7 @@ class LlvmBackend : public Backend {
       g.params.push_back(p);
       call->inputs.push_back(Value{p, 0});
     }
+    if (work < kGrain && fusable(*call)) return backend("interp").execute(node, inputs);
     for (size_t k = 0; k < node.outputs.size(); ++k) g.outputs.push_back(Value{call, static_cast<int>(k)});
     g.finalize();
     Partition part = partition(g);
