@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
 cmake --build build/release --target nx_bench_llvm nx_compile_latency
-venv=build/bench-venv
+venv=${NX_BENCH_VENV:-build/bench-venv}  # NX_BENCH_VENV: an existing virtual environment to use
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q numpy jax torch
 out=build/bench-llvm

@@ -3,6 +3,7 @@
 // LLJIT. A graph's kernels compile in parallel, each in its own LLVM context; object
 // code is cached in memory by spec key and on disk (kernel_cache.cpp).
 #include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
@@ -127,6 +128,28 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
 }
 
+// Marks a streaming kernel's vector stores (after the loop vectorizer made them, which
+// it refuses to do for non-temporal scalar stores) non-temporal and aligned to their
+// size, up to 64 bytes. The alignment is the kernel contract: flat kernels are called on
+// ranges starting at multiples of 64 elements of 64-byte-aligned buffers, and the vector
+// loop starts at the range's start, stepping whole vectors.
+void stream_vector_stores(llvm::Module& m) {
+  for (llvm::Function& f : m)
+    for (llvm::BasicBlock& bb : f)
+      for (llvm::Instruction& i : bb) {
+        auto* st = llvm::dyn_cast<llvm::StoreInst>(&i);
+        if (!st || !st->getValueOperand()->getType()->isVectorTy() ||
+            llvm::isa<llvm::AllocaInst>(llvm::getUnderlyingObject(st->getPointerOperand())))
+          continue;
+        uint64_t bytes = m.getDataLayout().getTypeStoreSize(st->getValueOperand()->getType()).getFixedSize();
+        if (bytes < 16 || bytes > 64 || (bytes & (bytes - 1))) continue;
+        st->setAlignment(llvm::Align(bytes));
+        st->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                        llvm::MDNode::get(m.getContext(), llvm::ConstantAsMetadata::get(
+                                                              llvm::ConstantInt::get(llvm::Type::getInt32Ty(m.getContext()), 1))));
+      }
+}
+
 // NX_LLVM_DUMP=dir writes each kernel's optimised IR to dir/<kernel>.ll, headed by its
 // spec, and its assembly to dir/<kernel>.s.
 void dump(const llvm::Module& m, const std::string& name, const std::string& key, llvm::TargetMachine& tm) {
@@ -216,6 +239,7 @@ void build(const KernelSpec& spec, Built& out, const std::string& cache_dir) {
   out.times.emit_ms = ms_since(t0);
   t0 = Clock::now();
   optimize(module, tm);
+  if (spec.stream) stream_vector_stores(module);
   out.times.optimize_ms = ms_since(t0);
   dump(module, out.name, out.key, tm);
   t0 = Clock::now();

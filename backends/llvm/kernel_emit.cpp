@@ -50,8 +50,8 @@ llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
                                             5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
                                             4.89352455891786e-03}));
   llvm::Value* q = horner({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03});
-  llvm::Value* r = b.CreateSelect(b.CreateFCmpOLT(call(llvm::Intrinsic::fabs, x0), k(0.0004)), x0, b.CreateFDiv(p, q));
-  return b.CreateSelect(b.CreateFCmpUNO(x0, x0), x0, r);
+  // NaN passes through the clamps (comparisons with it are false) and the polynomials.
+  return b.CreateSelect(b.CreateFCmpOLT(call(llvm::Intrinsic::fabs, x0), k(0.0004)), x0, b.CreateFDiv(p, q));
 }
 
 // exp on f32 as Cephes does it: n = round(x log2 e), r = x - n ln 2 in two parts, a
@@ -205,11 +205,11 @@ class BodyEmitter {
     switch (spec_.mode) {
       case Mode::elementwise:
         if (!spec_.two_d) {
-          if (spec_.stream) {
-            streamed(begin, end);
-            break;
-          }
           pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, begin, end);
+          // The vectorised stores become non-temporal after optimisation (kernel_compiler.cpp);
+          // order them before the caller's signal that the range is done.
+          if (spec_.stream && llvm::Triple(m_.getTargetTriple()).isX86())
+            b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::x86_sse_sfence));
           break;
         }
         [[fallthrough]];
@@ -302,49 +302,6 @@ class BodyEmitter {
       case Op::ReduceMax: return llvm::ConstantFP::getInfinity(t, true);
       default: return llvm::ConstantFP::getInfinity(t, false);
     }
-  }
-
-  // Elements [begin, end) (begin a multiple of 64) in blocks of kStage: each block is
-  // computed into stack buffers by the vectorised pass, then copied out with aligned
-  // non-temporal vector stores (the loop vectorizer does not emit those itself).
-  void streamed(llvm::Value* begin, llvm::Value* end) {
-    constexpr int64_t kStage = 1024;
-    llvm::Type* chunk = llvm::FixedVectorType::get(b_.getInt64Ty(), 4);  // 32 bytes
-    for (size_t k = 0; k < spec_.outputs.size(); ++k) {
-      auto* buf = b_.CreateAlloca(type(static_cast<size_t>(spec_.outputs[k])), llvm::ConstantInt::get(i64_, kStage));
-      buf->setAlignment(llvm::Align(64));
-      staging_.push_back(buf);
-    }
-    llvm::Value* stage = llvm::ConstantInt::get(i64_, kStage);
-    llvm::Value* blocks = b_.CreateUDiv(b_.CreateAdd(b_.CreateSub(end, begin), llvm::ConstantInt::get(i64_, kStage - 1)), stage);
-    loop(llvm::ConstantInt::get(i64_, 0), blocks, {}, [&](llvm::Value* blk) {
-      llvm::Value* lo = add(begin, mul(blk, stage));
-      llvm::Value* hi = add(lo, stage);
-      hi = b_.CreateSelect(b_.CreateICmpSLT(hi, end), hi, end);
-      staged_from_ = lo;
-      pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, lo, hi);
-      for (size_t k = 0; k < spec_.outputs.size(); ++k) {
-        llvm::Type* t = type(static_cast<size_t>(spec_.outputs[k]));
-        uint64_t size = m_.getDataLayout().getTypeAllocSize(t);
-        llvm::Value* bytes = mul(b_.CreateSub(hi, lo), llvm::ConstantInt::get(i64_, size));
-        llvm::Value* dst = b_.CreateBitCast(at(arg(nin_ + k), t, lo), b_.getInt8PtrTy());
-        llvm::Value* src = b_.CreateBitCast(staging_[k], b_.getInt8PtrTy());
-        llvm::Value* whole = b_.CreateUDiv(bytes, llvm::ConstantInt::get(i64_, 32));
-        loop(llvm::ConstantInt::get(i64_, 0), whole, {}, [&](llvm::Value* q) {
-          llvm::Value* off = mul(q, llvm::ConstantInt::get(i64_, 32));
-          llvm::Value* from = b_.CreateBitCast(b_.CreateInBoundsGEP(b_.getInt8Ty(), src, off), chunk->getPointerTo());
-          llvm::Value* to = b_.CreateBitCast(b_.CreateInBoundsGEP(b_.getInt8Ty(), dst, off), chunk->getPointerTo());
-          llvm::StoreInst* st = b_.CreateAlignedStore(b_.CreateAlignedLoad(chunk, from, llvm::Align(32)), to, llvm::Align(32));
-          st->setMetadata(llvm::LLVMContext::MD_nontemporal, llvm::MDNode::get(c_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
-        });
-        loop(mul(whole, llvm::ConstantInt::get(i64_, 32)), bytes, {}, [&](llvm::Value* q) {  // the last block's tail
-          b_.CreateStore(b_.CreateLoad(b_.getInt8Ty(), b_.CreateInBoundsGEP(b_.getInt8Ty(), src, q)),
-                         b_.CreateInBoundsGEP(b_.getInt8Ty(), dst, q));
-        });
-      }
-    });
-    if (llvm::Triple(m_.getTargetTriple()).isX86())  // order the non-temporal stores before the caller's signal
-      b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::x86_sse_sfence));
   }
 
   // The scalar (space == scalar) or per-row values ready at pass p, in order; row r's
@@ -480,8 +437,7 @@ class BodyEmitter {
       for (size_t i = 0; i < n; ++i) {
         if (!need[i] || space_[i] != Space::full || pass_[i] != p || ins_is_param(i)) continue;
         if (is_output(i)) {
-          b_.CreateStore(v[i], staging_.empty() ? out_at(i, element)
-                                                : at(staging_[output_of_.at(static_cast<int>(i))], type(i), b_.CreateSub(element, staged_from_)));
+          b_.CreateStore(v[i], out_at(i, element));
         }
         else if (slot_[i]) b_.CreateStore(v[i], at(slot_[i], type(i), borrowed_[i] ? element : column));
       }
@@ -509,8 +465,6 @@ class BodyEmitter {
   std::vector<llvm::Value*> slot_;  // where a full value read by a later pass is kept
   std::vector<bool> borrowed_;      // its slot is another value's output (indexed like it)
   std::unordered_map<int, size_t> output_of_;
-  std::vector<llvm::Value*> staging_;  // streamed kernels: per output, the block being computed
-  llvm::Value* staged_from_ = nullptr; // its first element
 };
 
 // The body function takes every buffer as a noalias argument (inputs are only read,

@@ -1,6 +1,7 @@
 #include "thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -26,10 +27,11 @@ class Pool {
     Job job{&chunk, chunks, {0}, {0}};
     job_ = &job;
     wanted_ = helpers;
-    ++generation_;
+    posted_.store(++generation_, std::memory_order_release);
     wake_.notify_all();
     lock.unlock();
     take(job);
+    spin([&] { return job.finished.load(std::memory_order_acquire) == chunks; });
     lock.lock();
     done_.wait(lock, [&] { return job.finished.load() == chunks && joined_ == 0; });
     job_ = nullptr;
@@ -50,10 +52,21 @@ class Pool {
     }
   }
 
+  // Polls `ready` for a few microseconds before the caller blocks: kernels of a graph
+  // run back to back, and waking a sleeping thread costs tens of microseconds (more
+  // than a small kernel), while a spin that long costs little.
+  template <class Ready> static void spin(Ready ready) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(30);
+    while (!ready() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  }
+
   void work() {
     uint64_t seen = 0;
     std::unique_lock lock(mu_);
     for (;;) {
+      lock.unlock();
+      spin([&] { return posted_.load(std::memory_order_acquire) != seen; });
+      lock.lock();
       wake_.wait(lock, [&] { return generation_ != seen && job_ && wanted_ > 0; });
       seen = generation_;
       --wanted_;
@@ -72,6 +85,7 @@ class Pool {
   std::condition_variable wake_, done_, idle_;
   Job* job_ = nullptr;
   uint64_t generation_ = 0;
+  std::atomic<uint64_t> posted_{0};  // generation_, readable without the lock
   int wanted_ = 0, joined_ = 0;
 };
 
@@ -87,7 +101,9 @@ void parallel_for(int64_t n, int64_t grain, int threads, const std::function<voi
   if (n <= 0) return;
   Pool& p = pool();
   int use = threads > 0 ? std::min(threads, p.size()) : p.size();
-  int64_t chunks = std::min<int64_t>((n + grain - 1) / std::max<int64_t>(grain, 1), int64_t{4} * use);
+  // Several chunks per thread, so a thread that starts late (waking takes time) or runs
+  // slower takes fewer of them.
+  int64_t chunks = std::min<int64_t>((n + grain - 1) / std::max<int64_t>(grain, 1), int64_t{8} * use);
   if (chunks <= 1 || use == 1) {
     body(0, n);
     return;
