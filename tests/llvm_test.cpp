@@ -257,6 +257,12 @@ TEST(Llvm, LargeOutputsStreamWithTheSameValues) {
   Fn f = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{x * 3.0f - 1.0f, nx::as_type(x > 0.5f, nx::f32)}; };
   nx::Tensor x = nx::random::uniform(nx::random::key(17), {(8 << 20) + 13});
   expect_bitwise(f, x, x);
+  // Rows kernels stream too (rows of whole cache lines), keeping what later passes read
+  // in row buffers.
+  Fn rows = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{nx::softmax(x), nx::log_softmax(x) * 2.0f}; };
+  nx::Tensor m = nx::random::normal(nx::random::key(19), {2048, 4096});
+  expect_bitwise(rows, m, m, 2e-6);
+  expect_same_on_one_thread(rows, m, m);
 }
 
 TEST(Llvm, KernelsComeBackFromTheDiskCache) {

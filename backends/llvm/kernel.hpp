@@ -49,8 +49,10 @@ struct KernelSpec {
   bool two_d = false;    // elementwise over rows and cols (some input is a row or a column)
   bool scratch = false;  // rows: a value used by a later pass over the row may be kept
                          // in a row-sized stack buffer (short rows) instead of recomputed
-  bool stream = false;   // flat elementwise: outputs too large for the cache are written
-                         // with non-temporal stores (each call's range starts 64-element aligned)
+  bool stream = false;   // outputs too large for the cache are written with non-temporal
+                         // stores: flat elementwise kernels (each call's range starts
+                         // 64-element aligned) and rows kernels whose rows are multiples of
+                         // 64 elements; values later passes read stay in row buffers
 
   // A canonical text of the whole spec: equal specs compile to the same kernel.
   std::string key() const;

@@ -6,7 +6,9 @@
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/JITLink/JITLinkMemoryManager.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
@@ -65,7 +67,19 @@ Engine& engine() {
     auto* made = new Engine;  // lives for the process: kernels may run during static destruction
     made->builder = checked(llvm::orc::JITTargetMachineBuilder::detectHost(), "detecting the host CPU");
     made->builder.setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-    made->jit = checked(llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(made->builder).create(), "starting LLJIT");
+    // The small code model: constants are RIP-relative operands instead of a 64-bit
+    // address load each (the JIT default, the large model, spends an instruction per
+    // constant in every loop that reloads one). JITLink allocates each kernel's sections
+    // together, so they are within reach, and reaches libm through stubs.
+    made->builder.setCodeModel(llvm::CodeModel::Small);
+    made->jit = checked(llvm::orc::LLJITBuilder()
+                            .setJITTargetMachineBuilder(made->builder)
+                            .setObjectLinkingLayerCreator([](llvm::orc::ExecutionSession& es, const llvm::Triple&) {
+                              auto memory = checked(llvm::jitlink::InProcessMemoryManager::Create(), "allocating JIT memory");
+                              return std::make_unique<llvm::orc::ObjectLinkingLayer>(es, std::move(memory));
+                            })
+                            .create(),
+                        "starting LLJIT");
     // Kernels call libm (and libmvec): resolve from the symbols already in the process.
     made->jit->getMainJITDylib().addGenerator(checked(
         llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(made->jit->getDataLayout().getGlobalPrefix()),

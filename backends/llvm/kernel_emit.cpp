@@ -28,13 +28,10 @@ llvm::Type* type_of(DType t, llvm::LLVMContext& c) {
 
 // tanh on f32 as a rational function (odd degree-13 numerator, even degree-6
 // denominator, the coefficients Eigen uses) on x clamped to +-7.9053, where it reaches
-// +-1; x itself below 4e-4; NaN stays NaN. Vectorises fully (no calls).
+// +-1; NaN stays NaN. Vectorises fully (no calls).
 llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
   llvm::Type* t = x0->getType();
   auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
-  auto call = [&](llvm::Intrinsic::ID id, llvm::Value* u) {
-    return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, id, {t}), {u});
-  };
   llvm::Value* clamp = k(7.90531110763549805);
   llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, clamp), clamp, x0);
   x = b.CreateSelect(b.CreateFCmpOLT(x, b.CreateFNeg(clamp)), b.CreateFNeg(clamp), x);
@@ -50,36 +47,38 @@ llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
                                             5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
                                             4.89352455891786e-03}));
   llvm::Value* q = horner({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03});
-  // NaN passes through the clamps (comparisons with it are false) and the polynomials.
-  return b.CreateSelect(b.CreateFCmpOLT(call(llvm::Intrinsic::fabs, x0), k(0.0004)), x0, b.CreateFDiv(p, q));
+  // NaN passes through the clamps (comparisons with it are false) and the polynomials;
+  // near 0, p/q is x times 0.99999987 (about an ulp), so no select for small x either.
+  return b.CreateFDiv(p, q);
 }
 
-// exp on f32 as Cephes does it: n = round(x log2 e), r = x - n ln 2 in two parts, a
-// degree-7 polynomial p(r), and 2^n added to its exponent bits. About 1 ulp for normal
-// results; inf, -inf and NaN exact; results below the smallest normal (x < -87.34) flush
-// to 0 (within 1e-37 of the subnormal result). Vectorises fully (no calls).
+// exp on f32 as Cephes does it: x clamped to [-104, 89] (beyond, the result is 0 or
+// inf), n = round(x log2 e), r = x - n ln 2 in two parts, a degree-7 polynomial p(r),
+// times 2^n applied as two factors 2^(n/2) 2^(n - n/2), each a normal float, so the
+// product overflows to inf, rounds into the subnormals and underflows to 0 exactly as
+// exp does. About 1 ulp; no selects: NaN passes through the clamps and the polynomial
+// (the integer part of NaN is frozen, then multiplied by NaN). Vectorises fully.
 llvm::Value* exp_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
   llvm::Type* t = x0->getType();
   llvm::Type* i32 = b.getInt32Ty();
   if (auto* v = llvm::dyn_cast<llvm::VectorType>(t)) i32 = llvm::VectorType::get(i32, v->getElementCount());
   auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  auto ki = [&](int v) { return llvm::ConstantInt::get(i32, static_cast<uint64_t>(static_cast<int64_t>(v)), true); };
   auto fma = [&](llvm::Value* a, llvm::Value* c, llvm::Value* d) {
     return b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {a, c, d});
   };
-  constexpr double kHi = 88.72283935546875, kLo = -87.33654022216797;  // exp(kHi) < FLT_MAX; exp(kLo) >= FLT_MIN
-  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(kHi)), k(kHi), x0);
-  x = b.CreateSelect(b.CreateFCmpOLT(x, k(kLo)), k(kLo), x);
+  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(89.0)), k(89.0), x0);
+  x = b.CreateSelect(b.CreateFCmpOLT(x, k(-104.0)), k(-104.0), x);
   llvm::Value* n = b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::rint, {t}), {b.CreateFMul(x, k(1.44269504088896341))});
   llvm::Value* r = fma(b.CreateFNeg(n), k(0.693359375), x);
   r = fma(b.CreateFNeg(n), k(-2.12194440e-4), r);
   llvm::Value* p = k(1.9875691500E-4);
   for (double c : {1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2, 1.6666665459E-1, 5.0000001201E-1}) p = fma(p, r, k(c));
   llvm::Value* y = fma(b.CreateFMul(p, r), r, b.CreateFAdd(r, k(1.0)));
-  llvm::Value* shift = b.CreateShl(b.CreateFPToSI(n, i32), llvm::ConstantInt::get(i32, 23));
-  llvm::Value* v = b.CreateBitCast(b.CreateAdd(b.CreateBitCast(y, i32), shift), t);
-  v = b.CreateSelect(b.CreateFCmpOLT(x0, k(kLo)), k(0.0), v);
-  v = b.CreateSelect(b.CreateFCmpOGT(x0, k(kHi)), llvm::ConstantFP::getInfinity(t), v);
-  return b.CreateSelect(b.CreateFCmpUNO(x0, x0), x0, v);
+  llvm::Value* ni = b.CreateFreeze(b.CreateFPToSI(n, i32));
+  llvm::Value* n1 = b.CreateAShr(ni, ki(1));
+  auto pow2 = [&](llvm::Value* e) { return b.CreateBitCast(b.CreateShl(b.CreateAdd(e, ki(127)), ki(23)), t); };
+  return b.CreateFMul(b.CreateFMul(y, pow2(n1)), pow2(b.CreateSub(ni, n1)));
 }
 
 // One elementwise op with nx's semantics (max/min propagate NaN; comparisons with NaN
@@ -168,7 +167,7 @@ class BodyEmitter {
     pass_.resize(n);
     now_.assign(n, nullptr);
     slot_.assign(n, nullptr);
-    borrowed_.assign(n, false);
+    in_output_.assign(n, false);
     for (size_t i = 0; i < n; ++i) {
       const KernelSpec::Instr& ins = spec.code[i];
       if (ins.op == Op::Parameter) {
@@ -206,10 +205,6 @@ class BodyEmitter {
       case Mode::elementwise:
         if (!spec_.two_d) {
           pass(0, [&](llvm::Value* j) { return std::pair{j, j}; }, begin, end);
-          // The vectorised stores become non-temporal after optimisation (kernel_compiler.cpp);
-          // order them before the caller's signal that the range is done.
-          if (spec_.stream && llvm::Triple(m_.getTargetTriple()).isX86())
-            b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::x86_sse_sfence));
           break;
         }
         [[fallthrough]];
@@ -245,6 +240,10 @@ class BodyEmitter {
         });
         break;
     }
+    // A streaming kernel's vector stores become non-temporal after optimisation
+    // (kernel_compiler.cpp); order them before the caller's signal that the range is done.
+    if (spec_.stream && llvm::Triple(m_.getTargetTriple()).isX86())
+      b_.CreateCall(llvm::Intrinsic::getDeclaration(&m_, llvm::Intrinsic::x86_sse_sfence));
     b_.CreateRetVoid();
   }
 
@@ -295,6 +294,13 @@ class BodyEmitter {
     }
   }
 
+  // f32/f64 as same-width integers: the sign bit cleared, and +infinity.
+  llvm::IntegerType* bits_of(size_t i) { return b_.getIntNTy(static_cast<unsigned>(type(i)->getPrimitiveSizeInBits())); }
+  llvm::Value* sign_clear(size_t i) { return llvm::ConstantInt::get(bits_of(i), llvm::APInt::getSignedMaxValue(bits_of(i)->getBitWidth())); }
+  llvm::Value* inf_bits(size_t i) {
+    return llvm::ConstantInt::get(bits_of(i), llvm::APFloat::getInf(type(i)->getFltSemantics()).bitcastToAPInt());
+  }
+
   llvm::Value* identity(size_t i) {
     llvm::Type* t = type(i);
     switch (spec_.code[i].op) {
@@ -341,17 +347,22 @@ class BodyEmitter {
         for (int o : spec_.code[j].operands)
           if (static_cast<size_t>(o) == i && space_[j] == Space::full && pass_[j] > pass_[i]) last = std::max(last, pass_[j]);
       if (last < 0) continue;
-      if (is_output(i)) {
+      if (is_output(i) && !spec_.stream) {  // streamed outputs bypass the cache: not re-read
         slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(i)));
+        in_output_[i] = true;
         continue;
       }
-      for (size_t o = i + 1; o < n && !slot_[i]; ++o)
+      for (size_t o = i + 1; o < n && !slot_[i] && !spec_.stream; ++o)
         if (is_output(o) && !lent[o] && space_[o] == Space::full && pass_[o] >= last && spec_.code[o].dtype == spec_.code[i].dtype) {
           lent[o] = true;
           slot_[i] = arg(nin_ + output_of_.at(static_cast<int>(o)));
-          borrowed_[i] = true;
+          in_output_[i] = true;
         }
-      if (!slot_[i] && spec_.scratch && buffers < 4) slot_[i] = b_.CreateAlloca(type(i), cols), ++buffers;
+      if (!slot_[i] && spec_.scratch && buffers < 4) {
+        auto* buffer = b_.CreateAlloca(type(i), cols);
+        buffer->setAlignment(llvm::Align(64));
+        slot_[i] = buffer, ++buffers;
+      }
     }
   }
 
@@ -383,7 +394,7 @@ class BodyEmitter {
       accs[2 * i].init = identity(i);
       carried.push_back(&accs[2 * i]);
       if (spec_.code[i].op != Op::Sum) {
-        accs[2 * i + 1].init = llvm::ConstantInt::getFalse(c_);
+        accs[2 * i + 1].init = llvm::ConstantInt::get(bits_of(i), 0);
         carried.push_back(&accs[2 * i + 1]);
       }
     }
@@ -393,7 +404,7 @@ class BodyEmitter {
       auto value = [&](int o) {
         size_t k = static_cast<size_t>(o);
         if (space_[k] != Space::full) return now_[k];
-        if (!v[k] && kept(k)) v[k] = b_.CreateLoad(type(k), at(slot_[k], type(k), is_output(k) || borrowed_[k] ? element : column));
+        if (!v[k] && kept(k)) v[k] = b_.CreateLoad(type(k), at(slot_[k], type(k), in_output_[k] ? element : column));
         return v[k];
       };
       for (size_t i = 0; i < n; ++i) {
@@ -426,7 +437,11 @@ class BodyEmitter {
             f.setNoSignedZeros();
             mm->setFastMathFlags(f);
             accs[2 * i].next = mm;
-            accs[2 * i + 1].next = b_.CreateOr(accs[2 * i + 1].phi, nan);
+            // The NaN flag: the largest |x| as integer bits (NaNs lie above infinity's), an
+            // integer max reduction the vectorizer handles in one instruction per vector.
+            llvm::Value* mag = b_.CreateAnd(b_.CreateBitCast(x, bits_of(i)), sign_clear(i));
+            llvm::Value* prev = accs[2 * i + 1].phi;
+            accs[2 * i + 1].next = b_.CreateSelect(b_.CreateICmpSGT(mag, prev), mag, prev);
           }
           continue;
         }
@@ -436,17 +451,17 @@ class BodyEmitter {
       }
       for (size_t i = 0; i < n; ++i) {
         if (!need[i] || space_[i] != Space::full || pass_[i] != p || ins_is_param(i)) continue;
-        if (is_output(i)) {
-          b_.CreateStore(v[i], out_at(i, element));
-        }
-        else if (slot_[i]) b_.CreateStore(v[i], at(slot_[i], type(i), borrowed_[i] ? element : column));
+        bool own = is_output(i) && slot_[i] == arg(nin_ + output_of_.at(static_cast<int>(i)));
+        if (is_output(i)) b_.CreateStore(v[i], out_at(i, element));
+        if (slot_[i] && !own) b_.CreateStore(v[i], at(slot_[i], type(i), in_output_[i] ? element : column));
       }
     });
     for (size_t i = 0; i < n; ++i) {
       if (in_memory || !is_reduction(spec_.code[i].op) || !need[i]) continue;
       now_[i] = spec_.code[i].op == Op::Sum
                     ? accs[2 * i].result
-                    : b_.CreateSelect(accs[2 * i + 1].result, llvm::ConstantFP::getNaN(type(i)), accs[2 * i].result);
+                    : b_.CreateSelect(b_.CreateICmpUGT(accs[2 * i + 1].result, inf_bits(i)), llvm::ConstantFP::getNaN(type(i)),
+                                      accs[2 * i].result);
     }
   }
   bool ins_is_param(size_t i) const { return spec_.code[i].op == Op::Parameter; }
@@ -463,7 +478,7 @@ class BodyEmitter {
   int passes_ = 1;
   std::vector<llvm::Value*> now_;   // scalar and per-row values, as far as computed
   std::vector<llvm::Value*> slot_;  // where a full value read by a later pass is kept
-  std::vector<bool> borrowed_;      // its slot is another value's output (indexed like it)
+  std::vector<bool> in_output_;     // that slot is an output (indexed like it), not a row buffer
   std::unordered_map<int, size_t> output_of_;
 };
 

@@ -300,7 +300,9 @@ Partition partition(const Graph& g) {
     size_t out_bytes = 0;
     for (size_t i : grp.nodes)
       if (escapes[i]) out_bytes += g.nodes[i]->outputs[0].bytes();
-    grp.spec.stream = grp.spec.mode == Mode::elementwise && !grp.spec.two_d && out_bytes >= kStreamBytes;
+    // Rows kernels stream only whole-cache-line rows (their vector stores must be aligned).
+    grp.spec.stream = out_bytes >= kStreamBytes && ((grp.spec.mode == Mode::elementwise && !grp.spec.two_d) ||
+                                                    (grp.spec.mode == Mode::rows && grp.cols % 64 == 0));
   }
   return p;
 }
