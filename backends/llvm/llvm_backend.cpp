@@ -27,6 +27,20 @@ Backend& fallback() {
 // Elements per chunk of a kernel's range: enough to amortise waking a thread.
 constexpr int64_t kGrain = 1 << 14;
 
+// A node outside kernels runs on interp when it touches fewer elements than a chunk:
+// oneDNN's per-call setup (microseconds) would cost more than the work.
+bool small(const Node& n, std::span<const Operand> in) {
+  int64_t work = 0;
+  for (const Operand& o : in) work = std::max(work, o.type.shape.size());
+  for (const TensorType& t : n.outputs) work = std::max(work, t.shape.size());
+  return work < kGrain;
+}
+Backend& interp() {
+  static Backend& b = backend("interp");
+  return b;
+}
+Backend& runner_for(const Node& n, std::span<const Operand> in) { return small(n, in) ? interp() : fallback(); }
+
 // Folds Mode::all partial results (one per block, in block order: the same on any
 // number of threads) into out[0], in double.
 template <class T> void fold_partials(Op op, const T* partial, int64_t blocks, T* out) {
@@ -128,7 +142,7 @@ class Compiled : public Executable {
       }
       std::vector<Operand> ops;
       for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
-      values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : fallback().execute(n, ops);
+      values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : runner_for(n, ops).execute(n, ops);
       release_inputs(i, i, values);
     }
     std::vector<BufferPtr> out;
@@ -156,13 +170,11 @@ class LlvmBackend : public Backend {
  public:
   std::string_view name() const override { return "llvm"; }
   BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
-  // One node (eager): one a kernel would run, when small, on interp (a launch would cost
-  // more than the work); others as a one-node graph through the same path as compiled
-  // graphs (so matmul and conv run where they would in a graph).
+  // One node (eager): a small one on interp (a kernel launch or oneDNN's setup would
+  // cost more than the work), others as a one-node graph through the same path as
+  // compiled graphs.
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
-    int64_t work = 0;
-    for (const Operand& o : inputs) work = std::max(work, o.type.shape.size());
-    for (const TensorType& t : node.outputs) work = std::max(work, t.shape.size());
+    if (small(node, inputs)) return interp().execute(node, inputs);
     Graph g;
     auto call = std::make_shared<Node>(node);
     call->inputs.clear();
@@ -174,7 +186,6 @@ class LlvmBackend : public Backend {
       g.params.push_back(p);
       call->inputs.push_back(Value{p, 0});
     }
-    if (work < kGrain && fusable(*call)) return backend("interp").execute(node, inputs);
     for (size_t k = 0; k < node.outputs.size(); ++k) g.outputs.push_back(Value{call, static_cast<int>(k)});
     g.finalize();
     Partition part = partition(g);

@@ -307,8 +307,6 @@ Partition partition(const Graph& g) {
   return p;
 }
 
-bool fusable(const Node& n) { return unfusable(n).empty(); }
-
 std::string Partition::describe(const Graph& g) const {
   std::string s;
   for (size_t k = 0; k < groups.size(); ++k) {

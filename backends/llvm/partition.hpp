@@ -46,7 +46,5 @@ constexpr size_t kStreamBytes = size_t{32} << 20;
 constexpr int64_t kScratchCols = 8192;
 
 Partition partition(const Graph& g);
-// Whether a node of this kind could be in a kernel at all (op, dtypes, axes).
-bool fusable(const Node& n);
 
 }  // namespace nx::llvm_backend
