@@ -37,6 +37,9 @@ print(f"Eigen tanh chain: {ms('BM_TanhChainEigen'):.2f} ms; std::tanh loop: {ms(
       f"exact chain (a*x+b)*c+x: nx {ms('BM_ChainNx/llvm'):.2f} ms vs hand {ms('BM_ChainHandWritten'):.2f} ms.")
 print(f"tanh chain vs numpy: {peers.get('numpy_tanh_chain', float('nan')) / ms('BM_ChainNx/tanh_llvm'):.1f}x faster.")
 print(f"sum: {sum_gbs:.1f} GB/s = {100 * sum_gbs / triad_gbs:.0f}% of the triad's {triad_gbs:.1f} GB/s.")
+fresh = nx["BM_CompileFreshKernel"]
+print(f"A fresh 16-op kernel: {ms('BM_CompileFreshKernel'):.1f} ms from trace to first result (emit {fresh['emit_ms']:.2f}, "
+      f"optimise {fresh['optimize_ms']:.1f}, code generation {fresh['codegen_ms']:.1f} ms).")
 print(f"MLP value_and_grad step, fresh process: trace {cold['trace_ms']:.1f} ms; backend compile cold "
       f"{cold['compile_ms']:.1f} ms ({cold['kernels_compiled']} kernels), from the disk cache {disk['compile_ms']:.1f} ms "
       f"({disk['kernels_loaded']} kernels); JAX lower+compile {peers.get('jax_mlp_compile', float('nan')):.0f} ms.")

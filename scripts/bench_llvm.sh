@@ -14,8 +14,8 @@ venv=${NX_BENCH_VENV:-build/bench-venv}  # NX_BENCH_VENV: an existing virtual en
 "$venv/bin/pip" install -q numpy jax torch
 out=build/bench-llvm
 mkdir -p "$out"
-./build/release/benchmarks/nx_bench_llvm --benchmark_filter='Chain|Softmax|Sum|Triad' --benchmark_repetitions=5 \
-  --benchmark_report_aggregates_only=true --benchmark_format=json >"$out/nx.json"
+./build/release/benchmarks/nx_bench_llvm --benchmark_filter='Chain|Softmax|Sum|Triad|Compile' --benchmark_repetitions=7 \
+  --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true --benchmark_format=json >"$out/nx.json"
 cache=$(mktemp -d)
 NX_CACHE_DIR="$cache" ./build/release/benchmarks/nx_compile_latency >"$out/compile_cold.json"
 NX_CACHE_DIR="$cache" ./build/release/benchmarks/nx_compile_latency >"$out/compile_disk.json"
