@@ -1,6 +1,6 @@
 // A fused kernel as nx describes it to LLVM: straight-line code per element, reading
 // inputs and writing outputs, with optional reductions. The only interface to
-// kernel_compiler.cpp, so LLVM's headers stay in that one file.
+// kernel_emit.cpp and kernel_compiler.cpp, so LLVM's headers stay in those two files.
 #pragma once
 #include <cstdint>
 #include <span>

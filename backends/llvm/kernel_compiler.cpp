@@ -55,7 +55,7 @@ struct Engine {
   std::string stamp;  // nx++ version, LLVM version, CPU: the disk cache's subdirectory
   std::mutex mu;
   std::unordered_map<std::string, KernelFn> kernels;  // by spec key
-  std::unordered_map<std::string, KernelFn> linked;   // by symbol: everything in the JIT
+  std::unordered_map<std::string, KernelFn> linked;   // by spec key: everything in the JIT (survives forget_kernels)
   std::string cache_root = default_cache_root();
   CompileTimes total;
 };
@@ -318,14 +318,14 @@ std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) 
       fn = it->second;
     } else {
       Clock::time_point t0 = Clock::now();
-      if (auto linked = e.linked.find(b.name); linked != e.linked.end()) {  // linked before forget_kernels()
+      if (auto linked = e.linked.find(b.key); linked != e.linked.end()) {  // linked before forget_kernels()
         fn = linked->second;
       } else {
         auto buffer = llvm::MemoryBuffer::getMemBufferCopy(b.object, b.name);
         if (auto err = e.jit->addObjectFile(std::move(buffer)))
           throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
         fn = reinterpret_cast<KernelFn>(checked(e.jit->lookup(b.name), "linking a kernel").getAddress());
-        e.linked.emplace(b.name, fn);
+        e.linked.emplace(b.key, fn);
       }
       (b.loaded ? b.times.load_ms : b.times.codegen_ms) += ms_since(t0);
       e.kernels.emplace(b.key, fn);
