@@ -236,12 +236,10 @@ Backend& default_backend() {
   Registry& r = registry();
   if (Backend* b = r.default_backend) return *b;
   const char* env = std::getenv("NX_BACKEND");
-  std::string name = env && *env ? env : "interp";
-  if (!(env && *env)) {  // the LLVM JIT when this build has it (it runs oneDNN's kernels too)
-    std::vector<std::string> names = backend_names();
-    if (std::find(names.begin(), names.end(), "llvm") != names.end()) name = "llvm";
-  }
-  Backend& b = backend(name);
+  // Else the LLVM JIT when this build has it (it runs oneDNN's kernels too), else interp.
+  std::vector<std::string> names = backend_names();
+  bool llvm = std::find(names.begin(), names.end(), "llvm") != names.end();
+  Backend& b = backend(env && *env ? env : llvm ? "llvm" : "interp");
   r.default_backend = &b;
   return b;
 }
