@@ -185,6 +185,40 @@ TEST(Llvm, UnfusedNodesSayWhyAndStillRun) {
   }
 }
 
+// Shape ops are index maps inside kernels: a transposed, sliced, reversed, padded,
+// concatenated or reshaped array, or an iota, is read where it is used, not copied.
+TEST(Llvm, ShapeOpsAreReadThroughInsideKernels) {
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor xt = nx::transpose(x);  // (300, 200), read at y's elements
+    nx::Tensor a = xt * 2.0f + y;
+    nx::Tensor b = nx::reverse(nx::slice(y, {5, 1}, {250, 150}, {.strides = {2, 3}}), {0}) - 1.0f;  // (125, 50)
+    nx::Tensor c = nx::pad(x, nx::scalar(-7.0f), {{3, -2, 0}, {-4, 6, 0}});                        // (201, 302)
+    nx::Tensor d = nx::concatenate({x, nx::reverse(x, {1}), nx::slice(x, {0, 10}, {200, 5})}, 1) * 0.5f;  // (200, 605)
+    nx::Tensor e = nx::reshape(xt, {600, 100}) + nx::iota({600, 100}, nx::f32, 0);  // a reshape strides cannot express
+    nx::Tensor s = nx::softmax(nx::transpose(y));                                 // a rows kernel reading a transpose
+    nx::Tensor m = nx::sum(nx::slice(x, {1, 0}, {150, 300}), {.axes = {0}});     // a cols kernel reading a slice
+    return std::vector{a, b, c, d, e, s, m, nx::iota({3, 4}, nx::f32) * 1.5f};
+  };
+  nx::Tensor x = nx::random::normal(nx::random::key(5), {200, 300});
+  nx::Tensor y = nx::random::normal(nx::random::key(6), {300, 200});
+  std::string r = report(f, x, y);
+  EXPECT_NE(r.find("kernel 0 (300, 200): %2 transpose %4 multiply %5 add\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("reducing rows: %20 transpose %21 reduce_max"), std::string::npos) << r;
+  for (size_t at = r.find("not fused"); at != std::string::npos; at = r.find("not fused", at + 1))
+    EXPECT_EQ(r.compare(at, 40, "not fused: every reader reads through it"), 0) << r;
+  expect_bitwise(f, x, y, 1e-5);
+  expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(y, nx::f64), 1e-12);
+  // A pad and a concatenate of bools, and shape ops over a computed value (which the
+  // kernel computing it writes out first).
+  Fn g = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor pos = nx::pad(x > 0.0f, nx::scalar(true), {{1, 1, 0}, {0, 0, 0}});
+    nx::Tensor t = nx::exp(x) * 3.0f;
+    nx::Tensor u = nx::transpose(nx::concatenate({t, nx::slice(t, {0, 0}, {200, 100})}, 1));  // (400, 200)
+    return std::vector{nx::select(pos, nx::pad(x, nx::scalar(0.0f), {{1, 1, 0}, {0, 0, 0}}), 1.0f), u + nx::transpose(y * y)};
+  };
+  expect_bitwise(g, x, nx::random::normal(nx::random::key(7), {200, 400}), 1e-6);
+}
+
 // Bit for bit the same results on one thread and on every core.
 void expect_same_on_one_thread(const Fn& f, const nx::Tensor& a, const nx::Tensor& b) {
   auto all = nx::jit(f, {.backend = "llvm"})(a, b);

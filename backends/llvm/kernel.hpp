@@ -25,6 +25,20 @@ enum class Mode : uint8_t {
 // number of threads.
 constexpr int64_t kReduceBlock = 1 << 14;
 
+// One window of an index map: a flat index, unflattened over `shape`, gives
+// offset + sum(index[d] * strides[d]); it is in bounds where lo[d] <= index[d] < hi[d].
+struct View {
+  std::vector<int64_t> shape, strides, lo, hi;
+  int64_t offset = 0;
+  bool operator==(const View&) const = default;
+};
+// The element index -> an offset, through views in order: views[0] takes the element
+// index (flat in the kernel's shape), each view's offset is the next one's flat index,
+// the last one's is the offset into the buffer. Out of bounds anywhere, a load reads
+// element 0 and a Pad instruction takes its fill. No views: the offset is the element
+// index. Shape ops (index_map.hpp) build them.
+using IndexMap = std::vector<View>;
+
 struct KernelSpec {
   // How an input is read at element (row, col), index = row * cols + col.
   enum class Access { full, scalar, row, col };  // [index], [0], [row], [col]
@@ -34,15 +48,20 @@ struct KernelSpec {
   };
   // One value of the body: an input load (op == Parameter, `input` set), an elementwise
   // op over earlier values, or a reduction (Sum, ReduceMax, ReduceMin) of one earlier
-  // value over the mode's reduced dimension.
+  // value over the mode's reduced dimension. With a map (shape ops), per element:
+  //   Parameter: the input at maps[map](element);
+  //   Iota: maps[map](element) as a number;
+  //   Pad: operands[0] where maps[map](element) is in bounds, else operands[1].
   struct Instr {
     Op op;
     DType dtype;  // the result's
     std::vector<int> operands;
     int input = -1;
     bool per_row = false;  // one value per row (a reduction and what is computed from it), not per element
+    int map = -1;
   };
   std::vector<Input> inputs;
+  std::vector<IndexMap> maps;
   std::vector<Instr> code;
   std::vector<int> outputs;  // instructions written out, one array each
   Mode mode = Mode::elementwise;

@@ -31,6 +31,7 @@
 
 #include "kernel.hpp"
 #include "kernel_cache.hpp"
+#include "index_map.hpp"
 #include "kernel_emit.hpp"
 #include "nx/config.hpp"
 #include "nx/error.hpp"
@@ -195,6 +196,7 @@ std::string KernelSpec::key() const {
   k += '|';
   for (const Instr& ins : code) {
     k += std::string(op_name(ins.op)) + ':' + std::string(name(ins.dtype)) + ':' + std::to_string(ins.input) + (ins.per_row ? "r" : "");
+    if (ins.map >= 0) k += '@' + map_key(maps[static_cast<size_t>(ins.map)]);
     for (int o : ins.operands) k += ',' + std::to_string(o);
     k += ';';
   }

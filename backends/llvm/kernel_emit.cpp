@@ -170,7 +170,7 @@ class BodyEmitter {
     in_output_.assign(n, false);
     for (size_t i = 0; i < n; ++i) {
       const KernelSpec::Instr& ins = spec.code[i];
-      if (ins.op == Op::Parameter) {
+      if (ins.op == Op::Parameter && ins.map < 0) {
         KernelSpec::Access a = spec.inputs[static_cast<size_t>(ins.input)].access;
         space_[i] = a == KernelSpec::Access::scalar ? Space::scalar : a == KernelSpec::Access::row ? Space::row : Space::full;
         continue;
@@ -268,6 +268,42 @@ class BodyEmitter {
     return b_.CreateLoad(type_of(spec_.inputs[k].dtype, c_), at(arg(k), type_of(spec_.inputs[k].dtype, c_), index));
   }
   bool is_output(size_t i) const { return output_of_.count(static_cast<int>(i)) > 0; }
+
+  // maps[k] at the element: (the offset as i64, whether it is in bounds; null: always).
+  // In 32-bit arithmetic when every index and offset fits (vector division by a
+  // constant is cheap there); out-of-bounds offsets may wrap: they are never used.
+  std::pair<llvm::Value*, llvm::Value*> map_at(int k, llvm::Value* element) {
+    const IndexMap& m = spec_.maps[static_cast<size_t>(k)];
+    bool narrow = true;
+    for (const View& v : m) {
+      int64_t size = 1, reach = v.offset < 0 ? -v.offset : v.offset;
+      for (size_t d = 0; d < v.shape.size(); ++d)
+        size *= v.shape[d], reach += (v.shape[d] - 1) * (v.strides[d] < 0 ? -v.strides[d] : v.strides[d]);
+      narrow &= size < (int64_t{1} << 31) && reach < (int64_t{1} << 31);
+    }
+    llvm::Type* t = narrow ? b_.getInt32Ty() : i64_;
+    auto k_of = [&](int64_t x) { return llvm::ConstantInt::get(t, static_cast<uint64_t>(x), true); };
+    llvm::Value* f = narrow ? b_.CreateTrunc(element, t) : element;
+    llvm::Value* valid = nullptr;
+    for (const View& v : m) {
+      llvm::Value* off = k_of(v.offset);
+      int64_t inner = 1;
+      for (size_t d = v.shape.size(); d-- > 0; inner *= v.shape[d]) {
+        bool masked = v.lo[d] > 0 || v.hi[d] < v.shape[d];
+        if (v.strides[d] == 0 && !masked) continue;
+        llvm::Value* idx = inner == 1 ? f : b_.CreateUDiv(f, k_of(inner));
+        if (d > 0) idx = b_.CreateURem(idx, k_of(v.shape[d]));
+        if (v.strides[d] != 0) off = b_.CreateAdd(off, b_.CreateMul(idx, k_of(v.strides[d])));
+        if (masked) {
+          llvm::Value* in = v.hi[d] <= v.lo[d] ? b_.getFalse()
+                                               : b_.CreateICmpULT(b_.CreateSub(idx, k_of(v.lo[d])), k_of(v.hi[d] - v.lo[d]));
+          valid = valid ? b_.CreateAnd(valid, in) : in;
+        }
+      }
+      f = off;
+    }
+    return {narrow ? b_.CreateSExt(f, i64_) : f, valid};
+  }
 
   // for (j = first; j < last; ++j) body(j), with `accs` carried from one j to the next.
   void loop(llvm::Value* first, llvm::Value* last, std::vector<Acc*> accs, const std::function<void(llvm::Value*)>& body) {
@@ -410,6 +446,18 @@ class BodyEmitter {
       for (size_t i = 0; i < n; ++i) {
         if (!need[i]) continue;
         const KernelSpec::Instr& ins = spec_.code[i];
+        if (ins.map >= 0) {
+          auto [offset, valid] = map_at(ins.map, element);
+          if (ins.op == Op::Parameter) {
+            if (valid) offset = b_.CreateSelect(valid, offset, llvm::ConstantInt::get(i64_, 0));
+            v[i] = input_at(static_cast<size_t>(ins.input), offset);
+          } else if (ins.op == Op::Iota) {
+            v[i] = b_.CreateSIToFP(offset, type(i));
+          } else {  // Pad
+            v[i] = valid ? b_.CreateSelect(valid, value(ins.operands[0]), value(ins.operands[1])) : value(ins.operands[0]);
+          }
+          continue;
+        }
         if (ins.op == Op::Parameter) {
           if (space_[i] == Space::full)
             v[i] = input_at(static_cast<size_t>(ins.input), spec_.inputs[static_cast<size_t>(ins.input)].access == Access::col ? column : element);

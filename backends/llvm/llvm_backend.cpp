@@ -110,13 +110,24 @@ class Compiled : public Executable {
     std::vector<const KernelSpec*> specs;
     for (const Group& grp : part_.groups) specs.push_back(&grp.spec);
     kernels_ = compile_kernels(specs);  // now, not on the first run
+    // A node outside kernels runs when a kernel, a node that runs or the caller reads it
+    // (shape ops that kernels read through do not run).
+    needed_.assign(count, false);
+    for (const ValueRef& r : outputs_) needed_[r.node] = true;
+    for (const Group& grp : part_.groups)
+      for (const ValueRef& r : grp.inputs) needed_[r.node] = true;
+    for (size_t i = count; i-- > 0;)
+      if (needed_[i] && part_.group_of[i] < 0)
+        for (const ValueRef& r : inputs_[i]) needed_[r.node] = true;
     // A value is last needed by its last reader's step (a group's step is its last member).
     last_use_.assign(count, 0);
     for (size_t i = 0; i < count; ++i) {
       int gi = part_.group_of[i];
-      size_t step = gi < 0 ? i : part_.groups[static_cast<size_t>(gi)].nodes.back();
-      for (const ValueRef& r : inputs_[i]) last_use_[r.node] = std::max(last_use_[r.node], step);
+      if (gi < 0 && needed_[i])
+        for (const ValueRef& r : inputs_[i]) last_use_[r.node] = std::max(last_use_[r.node], i);
     }
+    for (const Group& grp : part_.groups)
+      for (const ValueRef& r : grp.inputs) last_use_[r.node] = std::max(last_use_[r.node], grp.nodes.back());
     for (const ValueRef& r : outputs_) last_use_[r.node] = count;
   }
 
@@ -137,13 +148,14 @@ class Compiled : public Executable {
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
         std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_);
         for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
-        for (size_t m : grp.nodes) release_inputs(m, i, values);
+        release(grp.inputs, i, values);
         continue;
       }
+      if (!needed_[i]) continue;
       std::vector<Operand> ops;
       for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
       values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : runner_for(n, ops).execute(n, ops);
-      release_inputs(i, i, values);
+      release(inputs_[i], i, values);
     }
     std::vector<BufferPtr> out;
     for (const ValueRef& r : outputs_) out.push_back(values[r.node][r.index]);
@@ -151,8 +163,8 @@ class Compiled : public Executable {
   }
 
  private:
-  void release_inputs(size_t node, size_t step, std::vector<std::vector<BufferPtr>>& values) const {
-    for (const ValueRef& r : inputs_[node])
+  void release(std::span<const ValueRef> reads, size_t step, std::vector<std::vector<BufferPtr>>& values) const {
+    for (const ValueRef& r : reads)
       if (last_use_[r.node] == step) values[r.node].clear();
   }
 
@@ -163,6 +175,7 @@ class Compiled : public Executable {
   std::vector<KernelFn> kernels_;  // per group
   std::vector<std::vector<ValueRef>> inputs_;
   std::vector<ValueRef> outputs_;
+  std::vector<bool> needed_;      // per node outside kernels: it runs
   std::vector<size_t> last_use_;
 };
 

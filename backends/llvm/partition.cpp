@@ -1,10 +1,14 @@
 #include "partition.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <tuple>
 #include <unordered_map>
+
+#include "index_map.hpp"
 
 namespace nx::llvm_backend {
 namespace {
@@ -34,6 +38,60 @@ std::string unfusable(const Node& n) {
   return "";
 }
 
+
+// Why shape op n cannot be read through (an index map) inside kernels; "" when it can.
+// n.op is a shape op or iota.
+std::string unviewable(const Node& n) {
+  DType t = n.outputs[0].dtype;
+  if (t != DType::f32 && t != DType::f64 && !(t == DType::bool_ && n.op != Op::Iota)) return "no kernel code for " + std::string(name(t));
+  if (n.outputs[0].shape.size() == 0) return "empty";
+  for (const Value& v : n.inputs)
+    if (v.type().shape.size() == 0) return "an input is empty";
+  if (n.op == Op::Pad)
+    for (int64_t i : n.attrs.interior)
+      if (i != 0) return "interior padding";
+  return "";
+}
+bool is_view_op(Op op) {
+  return op == Op::Reshape || op == Op::Transpose || op == Op::Slice || op == Op::Pad || op == Op::Concatenate ||
+         op == Op::Reverse || op == Op::Iota;
+}
+
+// A value read through shape ops: a load of an array in memory at a map, an iota's count
+// at a map, or a pad (a concatenate is a chain of them) taking `then` where its map is
+// in bounds and `fill` elsewhere.
+struct Read {
+  enum Kind : uint8_t { load, iota, pad } kind = load;
+  DType dtype = DType::f32;
+  ValueRef src{0, 0};  // load
+  IndexMap map;
+  std::shared_ptr<const Read> then, fill;  // pad
+};
+using ReadPtr = std::shared_ptr<const Read>;
+
+ReadPtr remap(const ReadPtr& r, const std::function<void(IndexMap&)>& f) {
+  auto c = std::make_shared<Read>(*r);
+  f(c->map);
+  if (c->then) c->then = remap(c->then, f);
+  if (c->fill) c->fill = remap(c->fill, f);
+  return c;
+}
+void sources_of(const Read& r, std::vector<size_t>& out) {
+  if (r.kind == Read::load) out.push_back(r.src.node);
+  if (r.then) sources_of(*r.then, out);
+  if (r.fill) sources_of(*r.fill, out);
+}
+
+// For each axis of v, the axis of n's iteration space it runs along: a broadcast's
+// axes, else numpy's right-alignment.
+std::vector<int64_t> dims_in(const Node& n, const Value& v) {
+  if (n.op == Op::Broadcast) return n.attrs.axes;
+  std::vector<int64_t> d;
+  int shift = n.outputs[0].shape.rank() - v.type().shape.rank();
+  for (int k = 0; k < v.type().shape.rank(); ++k) d.push_back(k + shift);
+  return d;
+}
+
 // How reduction n reduces its operand, and at which split of its (rows, cols) view.
 std::pair<Mode, int> reduction_of(const Node& n) {
   const std::vector<int64_t>& axes = n.attrs.axes;
@@ -43,8 +101,11 @@ std::pair<Mode, int> reduction_of(const Node& n) {
   return {Mode::cols, static_cast<int>(axes.back()) + 1};
 }
 
+// Operands read through their shape ops (index maps), not as rows or columns.
+using Through = std::function<bool(const Value&)>;
+
 // Whether n reads some operand as a row or a column (not whole, not a scalar).
-bool has_broadcast(const Node& n);
+bool has_broadcast(const Node& n, const Through& through);
 
 // Input v of node n as the kernel indexes it: a broadcast's operand with 1s on the
 // result axes it does not map to; any other operand as it is (numpy right-alignment).
@@ -76,9 +137,10 @@ std::pair<Range, Range> splits(const Shape& in, const Shape& out) {
 }
 
 // Narrows `range` so that each broadcast input of n reads as a row or a column there.
-bool narrow(const Node& n, Range& range) {
+bool narrow(const Node& n, Range& range, const Through& through) {
   const Shape& out = n.outputs[0].shape;
   for (const Value& v : n.inputs) {
+    if (through(v)) continue;
     Shape in = aligned(n, v);
     if (in == out || in.size() == 1) continue;
     auto [col, row] = splits(in, out);
@@ -89,9 +151,9 @@ bool narrow(const Node& n, Range& range) {
   return true;
 }
 
-bool has_broadcast(const Node& n) {
+bool has_broadcast(const Node& n, const Through& through) {
   for (const Value& v : n.inputs)
-    if (Shape in = aligned(n, v); in != n.outputs[0].shape && in.size() != 1) return true;
+    if (Shape in = aligned(n, v); !through(v) && in != n.outputs[0].shape && in.size() != 1) return true;
   return false;
 }
 
@@ -118,16 +180,94 @@ Partition partition(const Graph& g) {
   auto open = [&](int gi) { return gi >= 0 && !closed[static_cast<size_t>(gi)] && !group(gi).nodes.empty(); };
   auto range_of = [&](int gi) { return Range{group(gi).split_lo, group(gi).split_hi}; };
   auto member = [&](const Value& v, int gi) { return p.group_of[at(v)] == gi; };
+  // Per shape op read through by the kernels: what it reads. A kernel reads an array
+  // in memory through the shape ops' index maps instead of a copy.
+  std::vector<ReadPtr> view(count);
+  auto through = [&](int gi) -> Through {
+    return [&, gi](const Value& v) { return view[at(v)] && p.group_of[at(v)] != gi; };
+  };
+  auto sources = [&](const Value& v) {
+    std::vector<size_t> src;
+    sources_of(*view[at(v)], src);
+    return src;
+  };
+  auto read_of = [&](const Node& n) -> ReadPtr {
+    auto base = [&](const Value& v) -> ReadPtr {
+      if (view[at(v)]) return view[at(v)];
+      auto r = std::make_shared<Read>();
+      r->dtype = v.type().dtype;
+      r->src = {at(v), static_cast<size_t>(v.index)};
+      r->map = contiguous(v.type().shape);
+      return r;
+    };
+    const Attrs& a = n.attrs;
+    const Shape& out = n.outputs[0].shape;
+    auto pad = [&](ReadPtr then, ReadPtr fill, const Shape& from, const std::function<void(IndexMap&)>& padded) {
+      auto r = std::make_shared<Read>();
+      r->kind = Read::pad;
+      r->dtype = n.outputs[0].dtype;
+      r->then = remap(then, padded);
+      r->fill = std::move(fill);
+      r->map = contiguous(from);
+      padded(r->map);
+      return r;
+    };
+    switch (n.op) {
+      case Op::Reshape: return remap(base(n.inputs[0]), [&](IndexMap& m) { map_reshape(m, out); });
+      case Op::Transpose: return remap(base(n.inputs[0]), [&](IndexMap& m) { map_transpose(m, a.axes); });
+      case Op::Slice: return remap(base(n.inputs[0]), [&](IndexMap& m) { map_slice(m, a.starts, a.lengths, a.strides); });
+      case Op::Reverse: return remap(base(n.inputs[0]), [&](IndexMap& m) { map_reverse(m, a.axes); });
+      case Op::Iota: {
+        auto r = std::make_shared<Read>();
+        r->kind = Read::iota;
+        r->dtype = n.outputs[0].dtype;
+        r->map = contiguous(out);
+        for (size_t d = 0; d < r->map[0].strides.size(); ++d) r->map[0].strides[d] = static_cast<int64_t>(d) == a.k ? 1 : 0;
+        return r;
+      }
+      case Op::Pad:
+        return pad(base(n.inputs[0]), remap(base(n.inputs[1]), [&](IndexMap& m) { map_broadcast(m, out, {}); }),
+                   n.inputs[0].type().shape, [&](IndexMap& m) { map_pad(m, a.lo, a.hi); });
+      default: {  // Concatenate: each operand padded to the whole, the first in bounds taken
+        size_t axis = static_cast<size_t>(a.axes[0]);
+        int64_t total = out[static_cast<int>(axis)], end = total;
+        ReadPtr acc;
+        for (size_t k = n.inputs.size(); k-- > 0;) {
+          const Shape& from = n.inputs[k].type().shape;
+          std::vector<int64_t> lo(static_cast<size_t>(out.rank())), hi(lo.size());
+          lo[axis] = end - from[static_cast<int>(axis)];
+          hi[axis] = total - end;
+          end = lo[axis];
+          auto padded = [&](IndexMap& m) { map_pad(m, lo, hi); };
+          acc = acc ? pad(base(n.inputs[k]), acc, from, padded) : remap(base(n.inputs[k]), padded);
+        }
+        return acc;
+      }
+    }
+  };
+  // Whether node i, run by group `reader`, reads v through its shape ops (a view that
+  // i itself is, or that another group computes, is read from the arrays beneath it).
+  auto read_through = [&](size_t i, const Value& v, int reader) {
+    return view[at(v)] && reader >= 0 && (view[i] || p.group_of[at(v)] != reader);
+  };
   struct Fit {
     Range range;
     bool reduced;
   };
   // Whether n can join group gi (its broadcast inputs narrowing `range`, the splits
   // allowed so far), and as a per-element or a per-row value.
-  auto fit = [&](const Node& n, int gi, Range range) -> std::optional<Fit> {
+  auto fit = [&](size_t i, int gi, Range range) -> std::optional<Fit> {
     if (!open(gi)) return std::nullopt;
+    const Node& n = *g.nodes[i];
     const Group& grp = group(gi);
     Mode mode = grp.spec.mode;
+    Through thru = through(gi);
+    // An array read through shape ops is in memory: not computed by this kernel.
+    for (const Value& v : n.inputs)
+      if (view[at(v)] && (view[i] || thru(v)))
+        for (size_t src : sources(v))
+          if (p.group_of[src] == gi) return std::nullopt;
+    if (view[i]) return std::nullopt;  // a kernel of its own, which its readers may join
     if (is_reduction(n.op)) {
       const Value& x = n.inputs[0];
       if (x.type().shape != grp.shape || (member(x, gi) && reduced[at(x)])) return std::nullopt;
@@ -143,14 +283,14 @@ Partition partition(const Graph& g) {
     }
     const Shape& shape = n.outputs[0].shape;
     if (shape == grp.shape) {
-      bool broadcasts = has_broadcast(n);
+      bool broadcasts = has_broadcast(n, thru);
       for (const Value& v : n.inputs)
         if (member(v, gi) && reduced[at(v)] &&
             (mode != Mode::rows || (splits(aligned(n, v), shape).second & Range{grp.split_lo, grp.split_lo}).empty()))
           return std::nullopt;
       if (mode == Mode::all && broadcasts) return std::nullopt;
       Range r = range & range_of(gi);
-      if ((shape.rank() >= 2 && r.empty() && (mode != Mode::all || broadcasts)) || !narrow(n, r)) return std::nullopt;
+      if ((shape.rank() >= 2 && r.empty() && (mode != Mode::all || broadcasts)) || !narrow(n, r, thru)) return std::nullopt;
       return Fit{r, false};
     }
     // A per-row value of a rows kernel: from its per-row values, scalars and
@@ -162,6 +302,7 @@ Partition partition(const Graph& g) {
     bool reads_group = false;
     for (const Value& v : n.inputs) {
       const Shape& in = v.type().shape;
+      if (thru(v)) return std::nullopt;
       if (member(v, gi)) {
         if (!reduced[at(v)]) return std::nullopt;
         reads_group = true;
@@ -173,7 +314,9 @@ Partition partition(const Graph& g) {
   };
   for (size_t i = 0; i < count; ++i) {
     const Node& n = *g.nodes[i];
-    std::string why = unfusable(n);
+    std::string why = is_view_op(n.op) ? unviewable(n) : unfusable(n);
+    if (why.empty() && n.op == Op::Reshape && !view[at(n.inputs[0])]) why = "a reshape of an array in memory shares its buffer";
+    if (why.empty() && is_view_op(n.op)) view[i] = read_of(n);
     int target = -1;
     Fit at_target{{0, -1}, false};
     if (why.empty()) {
@@ -184,7 +327,7 @@ Partition partition(const Graph& g) {
       for (const Value& v : n.inputs) {
         int gi = p.group_of[at(v)];
         if (gi < 0 || gi == target) continue;
-        std::optional<Fit> f = fit(n, gi, target < 0 ? start : at_target.range);
+        std::optional<Fit> f = fit(i, gi, target < 0 ? start : at_target.range);
         if (!f) continue;
         if (target < 0) {
           target = gi, at_target = *f;
@@ -207,7 +350,7 @@ Partition partition(const Graph& g) {
         closed[static_cast<size_t>(gi)] = true;
       }
       for (int gi = static_cast<int>(p.groups.size()) - 1; target < 0 && gi >= 0; --gi)
-        if (std::optional<Fit> f = fit(n, gi, start)) target = gi, at_target = *f;
+        if (std::optional<Fit> f = fit(i, gi, start)) target = gi, at_target = *f;
       if (target < 0) {
         Group fresh;
         fresh.shape = shape;
@@ -218,7 +361,7 @@ Partition partition(const Graph& g) {
           at_target = {start, true};
         } else {
           at_target = {start, false};
-          if (!narrow(n, at_target.range)) why = "an input broadcasts along middle axes (neither a row nor a column)";
+          if (!view[i] && !narrow(n, at_target.range, through(-1))) why = "an input broadcasts along middle axes (neither a row nor a column)";
         }
         if (why.empty()) {
           target = static_cast<int>(p.groups.size());
@@ -232,7 +375,7 @@ Partition partition(const Graph& g) {
       grp.split_lo = at_target.range.lo;
       grp.split_hi = at_target.range.hi;
       if (is_reduction(n.op)) grp.spec.mode = reduction_of(n).first;
-      grp.broadcasts |= !at_target.reduced && has_broadcast(n);
+      grp.broadcasts |= !at_target.reduced && !view[i] && has_broadcast(n, through(target));
       grp.nodes.push_back(i);
       reduced[i] = at_target.reduced;
       p.group_of[i] = target;
@@ -240,55 +383,82 @@ Partition partition(const Graph& g) {
     } else {
       p.refusal[i] = why;
     }
-    for (const Value& v : n.inputs) {  // reading another group's value closes it
-      int gi = p.group_of[at(v)];
-      if (gi >= 0 && gi != target) closed[static_cast<size_t>(gi)] = true;
-    }
+    // Reading another group's value closes it (through shape ops: the arrays they read).
+    for (const Value& v : n.inputs)
+      for (size_t src : read_through(i, v, target) ? sources(v) : std::vector<size_t>{at(v)})
+        if (int gi = p.group_of[src]; gi >= 0 && gi != target) closed[static_cast<size_t>(gi)] = true;
   }
-  // Drop the groups emptied by merges.
-  std::vector<Group> kept;
-  std::vector<int> renumber(p.groups.size(), -1);
-  for (size_t k = 0; k < p.groups.size(); ++k)
-    if (!p.groups[k].nodes.empty()) renumber[k] = static_cast<int>(kept.size()), kept.push_back(std::move(p.groups[k]));
-  p.groups = std::move(kept);
-  for (int& gi : p.group_of)
-    if (gi >= 0) gi = renumber[static_cast<size_t>(gi)];
   // Each group's kernel: inputs, straight-line code, and the values that leave it.
   std::vector<bool> escapes(count);
-  for (size_t i = 0; i < count; ++i)
-    for (const Value& v : g.nodes[i]->inputs)
-      if (p.group_of[at(v)] != p.group_of[i] || p.group_of[i] < 0) escapes[at(v)] = true;
+  for (size_t i = 0; i < count; ++i) {
+    int reader = p.group_of[i];
+    for (const Value& v : g.nodes[i]->inputs) {
+      if (read_through(i, v, reader)) {
+        for (size_t src : sources(v)) escapes[src] = true;
+      } else if (p.group_of[at(v)] != reader || reader < 0) {
+        escapes[at(v)] = true;
+      }
+    }
+  }
   for (const Value& v : g.outputs) escapes[at(v)] = true;
   for (Group& grp : p.groups) {
+    if (grp.nodes.empty()) continue;
     int k = grp.spec.mode == Mode::all ? 0 : grp.split_lo;  // the (rows, cols) view: dims < k and dims >= k
     grp.rows = grp.cols = 1;
     for (int d = 0; d < grp.shape.rank(); ++d) (d < k ? grp.rows : grp.cols) *= grp.shape[d];
     grp.spec.two_d = grp.spec.mode == Mode::rows || grp.spec.mode == Mode::cols;
     grp.spec.scratch = grp.spec.mode == Mode::rows && grp.cols <= kScratchCols;
     std::unordered_map<size_t, int> instr_of;  // node -> its instruction
-    std::map<std::tuple<size_t, size_t, KernelSpec::Access>, int> input_instr;  // (node, output, access) -> its load
+    std::map<std::tuple<size_t, size_t, KernelSpec::Access, std::string>, int> input_instr;  // (node, output, access, map) -> its load
+    auto load = [&](ValueRef src, DType dtype, KernelSpec::Access how, IndexMap map) {
+      std::string key = map.empty() ? "" : map_key(map);
+      auto [it, fresh] = input_instr.emplace(std::tuple{src.node, src.index, how, key}, 0);
+      if (fresh) {
+        grp.inputs.push_back(src);
+        grp.spec.inputs.push_back({dtype, how});
+        grp.spec.two_d |= how == KernelSpec::Access::row || how == KernelSpec::Access::col;
+        int m = -1;
+        if (!map.empty()) m = static_cast<int>(grp.spec.maps.size()), grp.spec.maps.push_back(std::move(map));
+        grp.spec.code.push_back({Op::Parameter, dtype, {}, static_cast<int>(grp.inputs.size() - 1), false, m});
+        it->second = static_cast<int>(grp.spec.code.size() - 1);
+      }
+      return it->second;
+    };
+    // A read through shape ops as instructions: map loads, iotas, pads.
+    std::function<int(const Read&)> emit_read = [&](const Read& r) -> int {
+      IndexMap m = simplified(r.map);
+      if (r.kind == Read::load)
+        return load(r.src, r.dtype, KernelSpec::Access::full, is_identity(m) ? IndexMap{} : std::move(m));
+      std::vector<int> operands;
+      if (r.kind == Read::pad) operands = {emit_read(*r.then), emit_read(*r.fill)};
+      grp.spec.maps.push_back(std::move(m));
+      grp.spec.code.push_back({r.kind == Read::pad ? Op::Pad : Op::Iota, r.dtype, std::move(operands), -1, false,
+                               static_cast<int>(grp.spec.maps.size() - 1)});
+      return static_cast<int>(grp.spec.code.size() - 1);
+    };
     for (size_t i : grp.nodes) {
       const Node& n = *g.nodes[i];
       KernelSpec::Instr ins{n.op, n.outputs[0].dtype, {}, -1, reduced[i]};
-      for (const Value& v : n.inputs) {
+      if (view[i]) {  // its own instruction (a copy), so that it can be an output
+        ins.op = Op::Broadcast;
+        ins.operands.push_back(emit_read(*view[i]));
+      }
+      for (const Value& v : view[i] ? std::vector<Value>{} : n.inputs) {
         size_t src = at(v);
         if (auto it = instr_of.find(src); it != instr_of.end()) {
           ins.operands.push_back(it->second);
           continue;
         }
+        if (view[src]) {
+          ReadPtr r = view[src];
+          if (v.type().shape != grp.shape) r = remap(r, [&](IndexMap& m) { map_broadcast(m, grp.shape, dims_in(n, v)); });
+          ins.operands.push_back(emit_read(*r));
+          continue;
+        }
         KernelSpec::Access how = !reduced[i] || is_reduction(n.op) ? access(aligned(n, v), grp)
                                  : v.type().shape.size() == 1  ? KernelSpec::Access::scalar
                                                                : KernelSpec::Access::row;
-        auto [it, fresh] = input_instr.emplace(std::tuple{src, static_cast<size_t>(v.index), how}, 0);
-        if (fresh) {
-          grp.inputs.push_back({src, static_cast<size_t>(v.index)});
-          grp.spec.inputs.push_back({v.type().dtype, how});
-          grp.spec.two_d |= grp.spec.inputs.back().access == KernelSpec::Access::row ||
-                            grp.spec.inputs.back().access == KernelSpec::Access::col;
-          grp.spec.code.push_back({Op::Parameter, v.type().dtype, {}, static_cast<int>(grp.inputs.size() - 1)});
-          it->second = static_cast<int>(grp.spec.code.size() - 1);
-        }
-        ins.operands.push_back(it->second);
+        ins.operands.push_back(load({src, static_cast<size_t>(v.index)}, v.type().dtype, how, {}));
       }
       grp.spec.code.push_back(std::move(ins));
       instr_of[i] = static_cast<int>(grp.spec.code.size() - 1);
@@ -304,6 +474,20 @@ Partition partition(const Graph& g) {
     grp.spec.stream = out_bytes >= kStreamBytes && ((grp.spec.mode == Mode::elementwise && !grp.spec.two_d) ||
                                                     (grp.spec.mode == Mode::rows && grp.cols % 64 == 0));
   }
+  // Drop the groups emptied by merges, and those of shape ops that every reader reads
+  // through (nothing leaves them).
+  for (Group& grp : p.groups)
+    if (grp.outputs.empty()) {
+      for (size_t i : grp.nodes) p.group_of[i] = -1, p.refusal[i] = "every reader reads through it";
+      grp.nodes.clear();
+    }
+  std::vector<Group> kept;
+  std::vector<int> renumber(p.groups.size(), -1);
+  for (size_t k = 0; k < p.groups.size(); ++k)
+    if (!p.groups[k].nodes.empty()) renumber[k] = static_cast<int>(kept.size()), kept.push_back(std::move(p.groups[k]));
+  p.groups = std::move(kept);
+  for (int& gi : p.group_of)
+    if (gi >= 0) gi = renumber[static_cast<size_t>(gi)];
   return p;
 }
 
