@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
+#include <random>
 #include <nx/config.hpp>
 #include <string>
 
@@ -217,6 +219,64 @@ TEST(Llvm, ShapeOpsAreReadThroughInsideKernels) {
     return std::vector{nx::select(pos, nx::pad(x, nx::scalar(0.0f), {{1, 1, 0}, {0, 0, 0}}), 1.0f), u + nx::transpose(y * y)};
   };
   expect_bitwise(g, x, nx::random::normal(nx::random::key(7), {200, 400}), 1e-6);
+}
+
+// A property test of the index maps: random chains of shape ops give interp's values.
+TEST(Llvm, RandomShapeOpChainsMatchInterp) {
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    Fn f = [seed](const nx::Tensor& x, const nx::Tensor&) {
+      std::mt19937 rng(seed);
+      auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+      nx::Tensor t = x;
+      for (int step = 0; step < 4; ++step) {
+        std::vector<int64_t> d = t.shape().to_vector();
+        int r = t.rank();
+        size_t ax = static_cast<size_t>(pick(0, r - 1));
+        switch (pick(0, 5)) {
+          case 0: {
+            std::vector<int> perm(static_cast<size_t>(r));
+            std::iota(perm.begin(), perm.end(), 0);
+            std::shuffle(perm.begin(), perm.end(), rng);
+            t = nx::transpose(t, perm);
+            break;
+          }
+          case 1: {
+            std::vector<int64_t> starts, lengths, strides;
+            for (int64_t n : d) {
+              int64_t len = pick(1, n);
+              starts.push_back(pick(0, n - len)), lengths.push_back(len), strides.push_back(pick(1, 3));
+            }
+            t = nx::slice(t, starts, lengths, {.strides = strides});
+            break;
+          }
+          case 2: t = nx::reverse(t, {static_cast<int>(ax)}); break;
+          case 3: {
+            std::vector<nx::PadConfig> pads;
+            for (int64_t n : d) pads.push_back({pick(n > 1 ? -1 : 0, 2), pick(0, 2), 0});
+            t = nx::pad(t, nx::scalar(-3.0f), pads);
+            break;
+          }
+          case 4: {  // merge two axes, or split one
+            if (r > 1 && pick(0, 1) == 0) {
+              d[ax == 0 ? 0 : ax - 1] *= d[ax == 0 ? 1 : ax];
+              d.erase(d.begin() + static_cast<long>(ax == 0 ? 1 : ax));
+            } else {
+              int64_t k = d[ax] % 2 == 0 ? 2 : d[ax] % 3 == 0 ? 3 : 1;
+              d[ax] /= k;
+              d.insert(d.begin() + static_cast<long>(ax), k);
+            }
+            t = nx::reshape(t, nx::Shape(d));
+            break;
+          }
+          default: t = nx::concatenate({t, nx::reverse(t, {static_cast<int>(ax)})}, static_cast<int>(ax)); break;
+        }
+      }
+      return std::vector{t * 2.0f + 1.0f, t};
+    };
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    nx::Tensor x = nx::random::normal(nx::random::key(static_cast<int>(seed)), {6, 10, 8});
+    expect_bitwise(f, x, x);
+  }
 }
 
 // Bit for bit the same results on one thread and on every core.
