@@ -327,10 +327,18 @@ TEST(Llvm, SumsAndMaximaReduceRowsColumnsAndEverything) {
   v[5 * 700 + 9] = NAN;
   nx::Tensor with_nan = nx::from_vector(v, {300, 700});
   expect_bitwise(f, with_nan, b, 2e-6);
-  // Middle axes are not fused, and still run.
-  Fn middle = [](const nx::Tensor& x, const nx::Tensor&) { return std::vector{nx::sum(nx::reshape(x, {30, 10, 700}), {.axes = {1}})}; };
-  EXPECT_NE(report(middle, x, b).find("reduces middle axes"), std::string::npos) << report(middle, x, b);
+  // Middle and non-adjacent axes: a rows kernel reads the operand transposed.
+  Fn middle = [](const nx::Tensor& x, const nx::Tensor&) {
+    nx::Tensor t = nx::reshape(x, {30, 10, 7, 100});
+    return std::vector{nx::sum(t, {.axes = {1}}), nx::reduce_max(nx::exp(t), {.axes = {0, 2}, .keep_axes = true}),
+                       nx::reduce_min(t * 2.0f, {.axes = {1, 2}})};
+  };
+  std::string m = report(middle, x, b);
+  for (const char* op : {"sum", "reduce_max", "reduce_min"}) EXPECT_EQ(m.find(std::string(op) + " not fused"), std::string::npos) << m;
+  EXPECT_NE(m.find("(30, 100, 10, 7) reducing rows"), std::string::npos) << m;
   expect_bitwise(middle, x, b, 1e-5);
+  expect_bitwise(middle, with_nan, b, 1e-5);
+  expect_same_on_one_thread(middle, x, b);
 }
 
 TEST(Llvm, ReductionsAreBitwiseTheSameOnOneAndTwoThreads) {

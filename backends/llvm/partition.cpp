@@ -28,13 +28,7 @@ std::string unfusable(const Node& n) {
     return "no kernel code for " + std::string(op_name(n.op)) + " on " + types;
   }
   if (out.shape.size() == 0 || n.inputs[0].type().shape.size() == 0) return "empty";
-  if (is_reduction(n.op)) {
-    const std::vector<int64_t>& axes = n.attrs.axes;
-    if (axes.empty()) return "reduces no axes";
-    for (size_t k = 1; k < axes.size(); ++k)
-      if (axes[k] != axes[k - 1] + 1) return "reduces axes that are not adjacent";
-    if (axes.front() != 0 && axes.back() != n.inputs[0].type().shape.rank() - 1) return "reduces middle axes";
-  }
+  if (is_reduction(n.op) && n.attrs.axes.empty()) return "reduces no axes";
   return "";
 }
 
@@ -92,11 +86,21 @@ std::vector<int64_t> dims_in(const Node& n, const Value& v) {
   return d;
 }
 
+// Whether reduction n reduces axes that are neither leading nor trailing ones (or not
+// adjacent): its kernel reads the operand transposed, kept axes first.
+bool permutes(const Node& n) {
+  const std::vector<int64_t>& axes = n.attrs.axes;
+  for (size_t k = 1; k < axes.size(); ++k)
+    if (axes[k] != axes[k - 1] + 1) return true;
+  return axes.front() != 0 && axes.back() != n.inputs[0].type().shape.rank() - 1;
+}
+
 // How reduction n reduces its operand, and at which split of its (rows, cols) view.
 std::pair<Mode, int> reduction_of(const Node& n) {
   const std::vector<int64_t>& axes = n.attrs.axes;
   int rank = n.inputs[0].type().shape.rank();
   if (static_cast<int>(axes.size()) == rank) return {Mode::all, 0};
+  if (permutes(n)) return {Mode::rows, rank - static_cast<int>(axes.size())};
   if (axes.back() == rank - 1) return {Mode::rows, static_cast<int>(axes.front())};
   return {Mode::cols, static_cast<int>(axes.back()) + 1};
 }
@@ -191,15 +195,25 @@ Partition partition(const Graph& g) {
     sources_of(*view[at(v)], src);
     return src;
   };
+  auto base = [&](const Value& v) -> ReadPtr {
+    if (view[at(v)]) return view[at(v)];
+    auto r = std::make_shared<Read>();
+    r->dtype = v.type().dtype;
+    r->src = {at(v), static_cast<size_t>(v.index)};
+    r->map = contiguous(v.type().shape);
+    return r;
+  };
+  // Per reduction of middle axes: its operand, transposed to put the kept axes first.
+  std::vector<ReadPtr> permuted(count);
+  auto permute = [&](const Node& n) {
+    std::vector<int64_t> perm;
+    const std::vector<int64_t>& axes = n.attrs.axes;
+    for (int64_t d = 0; d < n.inputs[0].type().shape.rank(); ++d)
+      if (std::find(axes.begin(), axes.end(), d) == axes.end()) perm.push_back(d);
+    perm.insert(perm.end(), axes.begin(), axes.end());
+    return remap(base(n.inputs[0]), [&](IndexMap& m) { map_transpose(m, perm); });
+  };
   auto read_of = [&](const Node& n) -> ReadPtr {
-    auto base = [&](const Value& v) -> ReadPtr {
-      if (view[at(v)]) return view[at(v)];
-      auto r = std::make_shared<Read>();
-      r->dtype = v.type().dtype;
-      r->src = {at(v), static_cast<size_t>(v.index)};
-      r->map = contiguous(v.type().shape);
-      return r;
-    };
     const Attrs& a = n.attrs;
     const Shape& out = n.outputs[0].shape;
     auto pad = [&](ReadPtr then, ReadPtr fill, const Shape& from, const std::function<void(IndexMap&)>& padded) {
@@ -250,6 +264,14 @@ Partition partition(const Graph& g) {
   auto read_through = [&](size_t i, const Value& v, int reader) {
     return view[at(v)] && reader >= 0 && (view[i] || p.group_of[at(v)] != reader);
   };
+  // The nodes whose arrays node i reads from memory when it reads v.
+  auto reads = [&](size_t i, const Value& v, int reader) {
+    std::vector<size_t> src;
+    if (permuted[i]) sources_of(*permuted[i], src);
+    else if (read_through(i, v, reader)) src = sources(v);
+    else src.push_back(at(v));
+    return src;
+  };
   struct Fit {
     Range range;
     bool reduced;
@@ -267,7 +289,7 @@ Partition partition(const Graph& g) {
       if (view[at(v)] && (view[i] || thru(v)))
         for (size_t src : sources(v))
           if (p.group_of[src] == gi) return std::nullopt;
-    if (view[i]) return std::nullopt;  // a kernel of its own, which its readers may join
+    if (view[i] || permuted[i]) return std::nullopt;  // a kernel of its own, which its readers may join
     if (is_reduction(n.op)) {
       const Value& x = n.inputs[0];
       if (x.type().shape != grp.shape || (member(x, gi) && reduced[at(x)])) return std::nullopt;
@@ -317,10 +339,12 @@ Partition partition(const Graph& g) {
     std::string why = is_view_op(n.op) ? unviewable(n) : unfusable(n);
     if (why.empty() && n.op == Op::Reshape && !view[at(n.inputs[0])]) why = "a reshape of an array in memory shares its buffer";
     if (why.empty() && is_view_op(n.op)) view[i] = read_of(n);
+    if (why.empty() && is_reduction(n.op) && permutes(n)) permuted[i] = permute(n);
     int target = -1;
     Fit at_target{{0, -1}, false};
     if (why.empty()) {
-      const Shape& shape = is_reduction(n.op) ? n.inputs[0].type().shape : n.outputs[0].shape;
+      Shape shape = permuted[i] ? Shape(permuted[i]->map.front().shape)
+                    : is_reduction(n.op) ? n.inputs[0].type().shape : n.outputs[0].shape;
       Range start{1, shape.rank() - 1};  // empty below rank 2: then only scalars broadcast
       // Join the open groups n reads from (merging them: none has a reader outside yet),
       // else the latest open group it fits (siblings share a loop), else a new one.
@@ -385,20 +409,16 @@ Partition partition(const Graph& g) {
     }
     // Reading another group's value closes it (through shape ops: the arrays they read).
     for (const Value& v : n.inputs)
-      for (size_t src : read_through(i, v, target) ? sources(v) : std::vector<size_t>{at(v)})
+      for (size_t src : reads(i, v, target))
         if (int gi = p.group_of[src]; gi >= 0 && gi != target) closed[static_cast<size_t>(gi)] = true;
   }
   // Each group's kernel: inputs, straight-line code, and the values that leave it.
   std::vector<bool> escapes(count);
   for (size_t i = 0; i < count; ++i) {
     int reader = p.group_of[i];
-    for (const Value& v : g.nodes[i]->inputs) {
-      if (read_through(i, v, reader)) {
-        for (size_t src : sources(v)) escapes[src] = true;
-      } else if (p.group_of[at(v)] != reader || reader < 0) {
-        escapes[at(v)] = true;
-      }
-    }
+    for (const Value& v : g.nodes[i]->inputs)
+      for (size_t src : reads(i, v, reader))
+        if (p.group_of[src] != reader || reader < 0) escapes[src] = true;
   }
   for (const Value& v : g.outputs) escapes[at(v)] = true;
   for (Group& grp : p.groups) {
@@ -443,7 +463,8 @@ Partition partition(const Graph& g) {
         ins.op = Op::Broadcast;
         ins.operands.push_back(emit_read(*view[i]));
       }
-      for (const Value& v : view[i] ? std::vector<Value>{} : n.inputs) {
+      if (permuted[i]) ins.operands.push_back(emit_read(*permuted[i]));
+      for (const Value& v : view[i] || permuted[i] ? std::vector<Value>{} : n.inputs) {
         size_t src = at(v);
         if (auto it = instr_of.find(src); it != instr_of.end()) {
           ins.operands.push_back(it->second);
