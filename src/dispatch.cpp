@@ -140,7 +140,7 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
 }
 
 BufferPtr buffer_on(const Tensor& t, Backend& be) {
-  const BufferPtr& b = t.impl()->buffer;
+  const BufferPtr& b = t.buffer();  // raises for a donated tensor
   if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible())) return b;
   std::vector<std::byte> host(b->bytes());
   b->owner()->to_host(*b, host.data(), host.size());

@@ -134,7 +134,8 @@ CompiledEntry JitTrace::compile(const std::vector<Tensor>& outputs, Backend& be,
 
 bool tracing() { return current_trace() != nullptr; }
 
-std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves) {
+std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves,
+                                 const std::vector<bool>& donated) {
   Backend& be = *e.backend;
   std::vector<BufferPtr> inputs;
   inputs.reserve(leaves.size());
@@ -142,6 +143,13 @@ std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tenso
     if (t.is_traced()) throw ValueError("jit", "a traced tensor was passed to a jitted function outside its trace");
     inputs.push_back(buffer_on(t, be));
   }
+  // The donated tensors let go of their buffers: the executable may then hold the only
+  // references, and overwrite them.
+  for (size_t k = 0; k < donated.size() && k < leaves.size(); ++k)
+    if (donated[k]) {
+      leaves[k].impl()->buffer.reset();
+      leaves[k].impl()->donated = true;
+    }
   std::vector<BufferPtr> out = e.executable->run(inputs);
   std::vector<Tensor> results;
   results.reserve(out.size());

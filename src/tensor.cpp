@@ -22,13 +22,16 @@ Tensor weak_scalar(const void* v, DType dtype) {
 DType Tensor::dtype() const { return impl_of(impl_).type.dtype; }
 const Shape& Tensor::shape() const { return impl_of(impl_).type.shape; }
 bool Tensor::is_weak() const { return impl_of(impl_).weak; }
-bool Tensor::is_traced() const { return impl_of(impl_).buffer == nullptr; }
+bool Tensor::is_traced() const { return impl_of(impl_).buffer == nullptr && !impl_->donated; }
 int64_t Tensor::dim(int axis) const {
   return shape()[detail::normalize_axis(axis, rank(), "dim", Where{})];
 }
 
 const std::shared_ptr<Buffer>& Tensor::buffer() const {
   const TensorImpl& i = impl_of(impl_);
+  if (i.donated)
+    throw ValueError("tensor", "this tensor was donated to a jitted call (JitOptions::donate): its buffer may hold "
+                               "that call's results now");
   if (!i.buffer)
     throw ValueError("tensor", "a traced tensor has no value yet: it is a node of the graph nx::jit is "
                                "building (read values outside the jitted function)");

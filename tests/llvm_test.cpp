@@ -279,6 +279,33 @@ TEST(Llvm, RandomShapeOpChainsMatchInterp) {
   }
 }
 
+// Donated arguments (JitOptions::donate) take the results in place when nothing else
+// holds their buffers; the donated tensors are spent.
+TEST(Llvm, DonatedArgumentsTakeTheResultsInPlace) {
+  auto step = [](const nx::Tensor& w, const nx::Tensor& g) { return w - g * 0.1f; };
+  nx::Tensor g = nx::random::normal(nx::random::key(8), {500, 300});
+  nx::Tensor w = nx::random::normal(nx::random::key(9), {500, 300});
+  std::vector<float> want = (w - g * 0.1f).to_vector<float>(), grads = g.to_vector<float>();
+  nx::Tensor kept = nx::jit(step, {.backend = "llvm"})(w, g);
+  EXPECT_NE(kept.buffer()->data(), w.buffer()->data());
+  EXPECT_EQ(kept.to_vector<float>(), want);
+  auto donating = nx::jit(step, {.backend = "llvm", .donate = {0}});
+  const void* at = w.buffer()->data();
+  nx::Tensor w2 = donating(w, g);
+  EXPECT_EQ(w2.buffer()->data(), at);
+  EXPECT_EQ(w2.to_vector<float>(), want);
+  EXPECT_EQ(g.to_vector<float>(), grads);
+  EXPECT_THROW(w.to_vector<float>(), nx::Error);
+  EXPECT_THROW(w + 1.0f, nx::Error);
+  EXPECT_THROW(donating(w, g), nx::Error);
+  // A buffer that something else shares (an eager reshape) is not written over.
+  nx::Tensor shared = nx::reshape(w2, {300, 500});
+  std::vector<float> before = shared.to_vector<float>();
+  nx::Tensor w3 = donating(w2, g);
+  EXPECT_NE(w3.buffer()->data(), shared.buffer()->data());
+  EXPECT_EQ(shared.to_vector<float>(), before);
+}
+
 // Bit for bit the same results on one thread and on every core.
 void expect_same_on_one_thread(const Fn& f, const nx::Tensor& a, const nx::Tensor& b) {
   auto all = nx::jit(f, {.backend = "llvm"})(a, b);

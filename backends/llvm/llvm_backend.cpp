@@ -1,6 +1,7 @@
 // The llvm backend: fusion groups (partition.cpp) run as compiled kernels; every other
 // node runs on the oneDNN backend when it is built (matmul, convolutions, pooling) and
 // else on interp, one node at a time.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -54,15 +55,16 @@ template <class T> void fold_partials(Op op, const T* partial, int64_t blocks, T
   *out = static_cast<T>(acc);
 }
 
+// Runs a group's kernel; outputs[k] given (an input's buffer, in place) or allocated.
 std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vector<BufferPtr>& inputs, const Graph& g,
-                                 Backend& be, int threads) {
+                                 Backend& be, int threads, std::vector<BufferPtr> given = {}) {
   std::vector<BufferPtr> outs, partials;
   std::vector<void*> ptrs;
   for (const BufferPtr& b : inputs) ptrs.push_back(b->data());
   int64_t size = grp.shape.size(), blocks = (size + kReduceBlock - 1) / kReduceBlock;
   for (size_t k = 0; k < grp.outputs.size(); ++k) {
     const TensorType& t = g.nodes[grp.outputs[k]]->outputs[0];
-    outs.push_back(be.allocate(t.bytes()));
+    outs.push_back(k < given.size() && given[k] ? given[k] : be.allocate(t.bytes()));
     bool partial = grp.spec.mode == Mode::all && is_reduction(grp.spec.code[static_cast<size_t>(grp.spec.outputs[k])].op);
     partials.push_back(partial ? be.allocate(static_cast<size_t>(blocks * item_size(t.dtype))) : nullptr);
     ptrs.push_back(partial ? partials.back()->data() : outs.back()->data());
@@ -96,7 +98,8 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
 
 class Compiled : public Executable {
  public:
-  Compiled(Graph g, Backend& be, int threads) : graph_(std::move(g)), be_(be), threads_(threads), part_(partition(graph_)) {
+  Compiled(Graph g, Backend& be, const CompileOptions& opts)
+      : graph_(std::move(g)), be_(be), threads_(opts.num_threads), part_(partition(graph_)) {
     size_t count = graph_.nodes.size();
     std::unordered_map<const Node*, size_t> slot;
     for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
@@ -129,6 +132,7 @@ class Compiled : public Executable {
     for (const Group& grp : part_.groups)
       for (const ValueRef& r : grp.inputs) last_use_[r.node] = std::max(last_use_[r.node], grp.nodes.back());
     for (const ValueRef& r : outputs_) last_use_[r.node] = count;
+    plan_in_place(opts.donate);
   }
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
@@ -144,9 +148,17 @@ class Compiled : public Executable {
       if (gi >= 0) {
         const Group& grp = part_.groups[static_cast<size_t>(gi)];
         if (grp.nodes.back() != i) continue;  // a group runs at its last member
+        // In place where planned, if nothing else holds the buffer (a parameter's is
+        // also in the caller's list; an interp reshape shares its operand's).
+        std::vector<BufferPtr> given(grp.outputs.size());
+        for (auto [k, j] : in_place_[static_cast<size_t>(gi)]) {
+          const ValueRef& r = grp.inputs[j];
+          const BufferPtr& b = values[r.node][r.index];
+          if (b.use_count() == (graph_.nodes[r.node]->op == Op::Parameter ? 2 : 1)) given[k] = b;
+        }
         std::vector<BufferPtr> in;
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
-        std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_);
+        std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_, std::move(given));
         for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
         release(grp.inputs, i, values);
         continue;
@@ -163,6 +175,46 @@ class Compiled : public Executable {
   }
 
  private:
+  // The liveness plan: which kernel outputs may be written over an input. An
+  // elementwise kernel reads a whole (unmapped) input at element e before it writes an
+  // output that depends on it at e, so that output may take the input's buffer when the
+  // input is not read after this kernel, has the same size, is read by the kernel once,
+  // and is not a constant or a parameter the caller did not donate.
+  void plan_in_place(const std::vector<bool>& donate) {
+    in_place_.resize(part_.groups.size());
+    for (size_t gi = 0; gi < part_.groups.size(); ++gi) {
+      const Group& grp = part_.groups[gi];
+      const KernelSpec& spec = grp.spec;
+      if (spec.mode != Mode::elementwise) continue;
+      std::vector<bool> taken(grp.inputs.size());
+      for (size_t k = 0; k < grp.outputs.size(); ++k) {
+        std::vector<bool> reads(spec.code.size());  // the instructions output k depends on
+        reads[static_cast<size_t>(spec.outputs[k])] = true;
+        for (size_t i = spec.code.size(); i-- > 0;)
+          if (reads[i])
+            for (int o : spec.code[i].operands) reads[static_cast<size_t>(o)] = true;
+        for (size_t i = 0; i < spec.code.size(); ++i) {
+          const KernelSpec::Instr& ins = spec.code[i];
+          if (!reads[i] || ins.op != Op::Parameter || ins.map >= 0) continue;
+          size_t j = static_cast<size_t>(ins.input);
+          const ValueRef& r = grp.inputs[j];
+          const Node& src = *graph_.nodes[r.node];
+          bool once = std::count_if(grp.inputs.begin(), grp.inputs.end(),
+                                    [&](const ValueRef& o) { return o.node == r.node && o.index == r.index; }) == 1;
+          bool mine = src.op != Op::Constant && (src.op != Op::Parameter || (static_cast<size_t>(src.param_index) < donate.size() &&
+                                                                             donate[static_cast<size_t>(src.param_index)]));
+          if (taken[j] || spec.inputs[j].access != KernelSpec::Access::full || !once || !mine ||
+              last_use_[r.node] != grp.nodes.back() ||
+              src.outputs[r.index].bytes() != graph_.nodes[grp.outputs[k]]->outputs[0].bytes())
+            continue;
+          taken[j] = true;
+          in_place_[gi].push_back({k, j});
+          break;
+        }
+      }
+    }
+  }
+
   void release(std::span<const ValueRef> reads, size_t step, std::vector<std::vector<BufferPtr>>& values) const {
     for (const ValueRef& r : reads)
       if (last_use_[r.node] == step) values[r.node].clear();
@@ -175,6 +227,7 @@ class Compiled : public Executable {
   std::vector<KernelFn> kernels_;  // per group
   std::vector<std::vector<ValueRef>> inputs_;
   std::vector<ValueRef> outputs_;
+  std::vector<std::vector<std::pair<size_t, size_t>>> in_place_;  // per group: (output, input) sharing a buffer
   std::vector<bool> needed_;      // per node outside kernels: it runs
   std::vector<size_t> last_use_;
 };
@@ -212,7 +265,7 @@ class LlvmBackend : public Backend {
     return run_group(grp, compile_kernel(grp.spec), in, g, *this, 0);
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions& opts) override {
-    return std::make_unique<Compiled>(graph, *this, opts.num_threads);
+    return std::make_unique<Compiled>(graph, *this, opts);
   }
 };
 

@@ -71,6 +71,9 @@ void check_inputs(const Graph& graph, std::span<const BufferPtr> inputs);
 
 struct CompileOptions {
   int num_threads = 0;  // 0: the backend's default
+  // Per graph parameter: the caller gives its buffer up, so a backend may write results
+  // into it (the llvm backend does, in place, when nothing else holds the buffer).
+  std::vector<bool> donate;
   bool operator==(const CompileOptions&) const = default;
 };
 

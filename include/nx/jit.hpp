@@ -10,6 +10,7 @@
 // scalars are accepted as weakly typed tensors. Tensors captured by the closure become
 // constants of the graph.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -114,6 +115,10 @@ struct JitOptions {
   CompileOptions compile;
   size_t cache_size = 64;        // signatures kept per function (least recently used dropped)
   int warn_after_compiles = 16;  // a warning on stderr when one function compiles this often
+  // Positions of arguments whose tensors the caller gives up (JAX's donate_argnums): a
+  // call may write its results into their buffers, and afterwards reading them raises
+  // nx::Error. An optimizer step that returns new parameters donates the old ones.
+  std::vector<int> donate;
 };
 
 struct JitStats {
@@ -170,7 +175,9 @@ class JitTrace {
 
 bool tracing();  // true while any trace is recorded on this thread
 // Runs a compiled entry on concrete leaves (moved to the entry's backend when needed).
-std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves);
+// Leaves flagged in `donated` give their buffers up (their tensors read as donated).
+std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves,
+                                 const std::vector<bool>& donated = {});
 
 template <class... Args> struct ArgsTree {
   std::tuple<Args...> args;
@@ -189,7 +196,14 @@ template <class F> class Jitted {
     if (detail::tracing()) return f_(args...);
     std::vector<Tensor> leaves;
     std::vector<int64_t> structure;
-    (TreeTraits<std::decay_t<Args>>::flatten(args, leaves, structure), ...);
+    std::vector<bool> donated;  // per leaf
+    int position = 0;
+    auto flatten = [&](const auto& arg) {
+      TreeTraits<std::decay_t<decltype(arg)>>::flatten(arg, leaves, structure);
+      const std::vector<int>& d = cache_->options().donate;
+      donated.resize(leaves.size(), std::find(d.begin(), d.end(), position++) != d.end());
+    };
+    (flatten(args), ...);
     Backend& be = cache_->backend();
     auto key = detail::JitCache::key(typeid(detail::ArgsTree<Args...>).hash_code(), structure, leaves, be);
     auto entry = cache_->find(key);
@@ -202,11 +216,13 @@ template <class F> class Jitted {
       auto result = std::make_shared<Result>(std::apply(f_, traced_args));
       std::vector<Tensor> outs;
       tree_flatten(*result, outs);
-      detail::CompiledEntry e = trace.compile(outs, be, cache_->options().compile);
+      CompileOptions options = cache_->options().compile;
+      if (!cache_->options().donate.empty()) options.donate = donated;
+      detail::CompiledEntry e = trace.compile(outs, be, options);
       e.result_template = result;
       entry = cache_->insert(std::move(key), std::move(e));
     }
-    std::vector<Tensor> outs = detail::run_compiled(*entry, leaves);
+    std::vector<Tensor> outs = detail::run_compiled(*entry, leaves, donated);
     const Tensor* it = outs.data();
     return Result(TreeTraits<Result>::unflatten(*static_cast<const Result*>(entry->result_template.get()), it));
   }

@@ -16,6 +16,7 @@ struct TensorImpl {
   TensorType type;
   bool weak = false;
   BufferPtr buffer;  // concrete tensors
+  bool donated = false;  // its buffer went to a jitted call (JitOptions::donate)
   Value value;       // traced tensors
 };
 
