@@ -79,15 +79,17 @@ TEST(Llvm, ComparisonsSelectsAndConversionsFuse) {
   expect_bitwise(f, nx::from_vector(a, {8}), nx::from_vector(b, {8}));
 }
 
-// exp, log, tanh, sigmoid: vectorised (libmvec where the CPU and libc have it), within a
-// few ulp of interp's libm, NaN and infinities exact.
+// exp, log, tanh, sigmoid, erf, sin: vectorised (polynomials, or libmvec where the CPU
+// and libc have it), within a few ulp of interp's libm, NaN and infinities exact;
+// floor, round and sign exact.
 TEST(Llvm, TranscendentalsAreAccurateAndKeepSpecialValues) {
   std::vector<float> xs;
   for (int i = -200000; i <= 200000; ++i) xs.push_back(static_cast<float>(i) * 4.5e-4f);  // [-90, 90]
   for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.7f, -103.0f, 1e-6f, INFINITY, -INFINITY, NAN}) xs.push_back(v);
   nx::Tensor x = nx::from_vector(xs, {static_cast<int64_t>(xs.size())});
   Fn f = [](const nx::Tensor& t, const nx::Tensor&) {
-    return std::vector{nx::exp(t), nx::log(nx::abs(t)), nx::tanh(t), nx::sigmoid(t), nx::tanh(t * 0.5f) * 2.0f + t};
+    return std::vector{nx::exp(t), nx::log(nx::abs(t)), nx::tanh(t), nx::sigmoid(t), nx::tanh(t * 0.5f) * 2.0f + t,
+                       nx::erf(t * 0.05f), nx::sin(t), nx::floor(t) + nx::round(t) * nx::sign(t)};
   };
   std::string r = report(f, x, x);
   EXPECT_EQ(r.find("not fused"), std::string::npos) << r;

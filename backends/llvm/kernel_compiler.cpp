@@ -212,7 +212,11 @@ bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
   switch (op) {
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Divide: case Op::Negate:
     case Op::Abs: case Op::Sqrt: case Op::Max: case Op::Min: case Op::Exp: case Op::Log: case Op::Tanh:
-    case Op::Sigmoid: case Op::Sum: case Op::ReduceMax: case Op::ReduceMin: return same_float();
+    case Op::Sigmoid: case Op::Sum: case Op::ReduceMax: case Op::ReduceMin: case Op::Erf: case Op::Floor:
+    case Op::Ceil: case Op::Round: case Op::Sign: case Op::Rsqrt: case Op::Sin: case Op::Cos: case Op::Log1p:
+    case Op::Expm1: case Op::Pow: return same_float();
+    case Op::LogicalNot: case Op::LogicalAnd: case Op::LogicalOr: case Op::LogicalXor:
+      return result == DType::bool_ && all([](DType t) { return t == DType::bool_; });
     case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater:
     case Op::GreaterEqual:
       return result == DType::bool_ && is_float(operands[0]) && operands[1] == operands[0];

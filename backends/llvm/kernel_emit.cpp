@@ -81,6 +81,29 @@ llvm::Value* exp_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
   return b.CreateFMul(b.CreateFMul(y, pow2(n1)), pow2(b.CreateSub(ni, n1)));
 }
 
+// erf on f32 as a rational function (odd degree-13 numerator, even degree-8
+// denominator, Eigen's coefficients) on x clamped to +-4, where erf rounds to +-1.
+// Within 3 ulp of libm's erff; NaN passes through the clamps; erf(-0) = -0.
+llvm::Value* erf_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
+  llvm::Type* t = x0->getType();
+  auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
+  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(4.0)), k(4.0), x0);
+  x = b.CreateSelect(b.CreateFCmpOLT(x, k(-4.0)), k(-4.0), x);
+  llvm::Value* x2 = b.CreateFMul(x, x);
+  auto horner = [&](std::initializer_list<double> coefficients) {
+    llvm::Value* acc = nullptr;
+    for (double c : coefficients)
+      acc = acc ? static_cast<llvm::Value*>(b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {acc, x2, k(c)})) : k(c);
+    return acc;
+  };
+  llvm::Value* p = b.CreateFMul(x, horner({-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                                            -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                                            -1.60960333262415e-02}));
+  llvm::Value* q = horner({-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+                           -1.42647390514189e-02});
+  return b.CreateFDiv(p, q);
+}
+
 // One elementwise op with nx's semantics (max/min propagate NaN; comparisons with NaN
 // are false except not_equal; bools are bytes 0/1; as_type to bool is x != 0).
 llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result, const std::vector<llvm::Value*>& a) {
@@ -93,13 +116,15 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
   // A libm function the vectorizer may replace by its libmvec variant (vector_library()).
   auto libm = [&](const char* f32_name, const char* f64_name) {
     llvm::Type* t = a[0]->getType();
-    llvm::FunctionCallee f = m.getOrInsertFunction(t->isDoubleTy() ? f64_name : f32_name, t, t);
+    std::vector<llvm::Type*> params(a.size(), t);
+    llvm::FunctionCallee f = m.getOrInsertFunction(t->isDoubleTy() ? f64_name : f32_name, llvm::FunctionType::get(t, params, false));
     auto* decl = llvm::cast<llvm::Function>(f.getCallee());
     decl->setDoesNotAccessMemory();
     decl->setDoesNotThrow();
     decl->addFnAttr(llvm::Attribute::WillReturn);
-    return b.CreateCall(f, {a[0]});
+    return b.CreateCall(f, a);
   };
+  auto bit = [&](llvm::Value* byte) { return b.CreateICmpNE(byte, llvm::ConstantInt::get(byte->getType(), 0)); };
   switch (op) {
     case Op::Add: return b.CreateFAdd(a[0], a[1]);
     case Op::Subtract: return b.CreateFSub(a[0], a[1]);
@@ -111,6 +136,25 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
     case Op::Exp: return a[0]->getType()->isFloatTy() ? exp_f32(b, m, a[0]) : intrinsic(llvm::Intrinsic::exp);
     case Op::Log: return intrinsic(llvm::Intrinsic::log);
     case Op::Tanh: return a[0]->getType()->isFloatTy() ? tanh_f32(b, m, a[0]) : libm("tanhf", "tanh");
+    case Op::Erf: return a[0]->getType()->isFloatTy() ? erf_f32(b, m, a[0]) : libm("erff", "erf");
+    case Op::Floor: return intrinsic(llvm::Intrinsic::floor);
+    case Op::Ceil: return intrinsic(llvm::Intrinsic::ceil);
+    case Op::Round: return intrinsic(llvm::Intrinsic::round);  // half away from zero
+    case Op::Rsqrt: return b.CreateFDiv(llvm::ConstantFP::get(a[0]->getType(), 1.0), intrinsic(llvm::Intrinsic::sqrt));
+    case Op::Sign: {  // +-1, and x itself for +-0 and NaN
+      llvm::Type* t = a[0]->getType();
+      llvm::Value* r = b.CreateSelect(b.CreateFCmpOLT(a[0], llvm::ConstantFP::get(t, 0.0)), llvm::ConstantFP::get(t, -1.0), a[0]);
+      return b.CreateSelect(b.CreateFCmpOGT(a[0], llvm::ConstantFP::get(t, 0.0)), llvm::ConstantFP::get(t, 1.0), r);
+    }
+    case Op::Sin: return libm("sinf", "sin");
+    case Op::Cos: return libm("cosf", "cos");
+    case Op::Log1p: return libm("log1pf", "log1p");
+    case Op::Expm1: return libm("expm1f", "expm1");
+    case Op::Pow: return libm("powf", "pow");
+    case Op::LogicalNot: return to_bool(b.CreateNot(bit(a[0])));
+    case Op::LogicalAnd: return to_bool(b.CreateAnd(bit(a[0]), bit(a[1])));
+    case Op::LogicalOr: return to_bool(b.CreateOr(bit(a[0]), bit(a[1])));
+    case Op::LogicalXor: return to_bool(b.CreateXor(bit(a[0]), bit(a[1])));
     case Op::Sigmoid: {  // stable on both tails, as interp: e = exp(-|x|)
       llvm::Value* one = llvm::ConstantFP::get(a[0]->getType(), 1.0);
       llvm::Value* minus_abs = b.CreateFNeg(intrinsic(llvm::Intrinsic::fabs));
