@@ -26,30 +26,43 @@ llvm::Type* type_of(DType t, llvm::LLVMContext& c) {
   return t == DType::f64 ? llvm::Type::getDoubleTy(c) : llvm::Type::getFloatTy(c);
 }
 
-// tanh on f32 as a rational function (odd degree-13 numerator, even degree-6
-// denominator, the coefficients Eigen uses) on x clamped to +-7.9053, where it reaches
-// +-1; NaN stays NaN. Vectorises fully (no calls).
-llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
+// x P(x^2) / Q(x^2) on x clamped to +-clamp, coefficients highest degree first; the
+// multiply-adds may fuse (FMA) inside the approximation only. NaN passes through the
+// clamps (comparisons with it are false) and the polynomials. Vectorises fully.
+llvm::Value* odd_rational(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0, double clamp,
+                          std::initializer_list<double> p, std::initializer_list<double> q) {
   llvm::Type* t = x0->getType();
   auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
-  llvm::Value* clamp = k(7.90531110763549805);
-  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, clamp), clamp, x0);
-  x = b.CreateSelect(b.CreateFCmpOLT(x, b.CreateFNeg(clamp)), b.CreateFNeg(clamp), x);
+  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(clamp)), k(clamp), x0);
+  x = b.CreateSelect(b.CreateFCmpOLT(x, k(-clamp)), k(-clamp), x);
   llvm::Value* x2 = b.CreateFMul(x, x);
-  // Highest degree first; multiply-adds may fuse (FMA) inside this approximation only.
   auto horner = [&](std::initializer_list<double> coefficients) {
     llvm::Value* acc = nullptr;
     for (double c : coefficients)
       acc = acc ? static_cast<llvm::Value*>(b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {acc, x2, k(c)})) : k(c);
     return acc;
   };
-  llvm::Value* p = b.CreateFMul(x, horner({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
-                                            5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
-                                            4.89352455891786e-03}));
-  llvm::Value* q = horner({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03});
-  // NaN passes through the clamps (comparisons with it are false) and the polynomials;
-  // near 0, p/q is x times 0.99999987 (about an ulp), so no select for small x either.
-  return b.CreateFDiv(p, q);
+  return b.CreateFDiv(b.CreateFMul(x, horner(p)), horner(q));
+}
+
+// tanh on f32 with Eigen's coefficients (odd degree 13 over even degree 6) on x clamped
+// to +-7.9053, where it reaches +-1. Near 0, p/q is x times 0.99999987 (about an ulp),
+// so no select for small x.
+llvm::Value* tanh_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x) {
+  return odd_rational(b, m, x, 7.90531110763549805,
+                      {-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+                       1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03},
+                      {1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03});
+}
+
+// erf on f32 with Eigen's coefficients (odd degree 13 over even degree 8) on x clamped
+// to +-4, where erf rounds to +-1. Within 3 ulp of libm's erff; erf(-0) = -0.
+llvm::Value* erf_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x) {
+  return odd_rational(b, m, x, 4.0,
+                      {-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+                       -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02},
+                      {-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+                       -1.42647390514189e-02});
 }
 
 // exp on f32 as Cephes does it: x clamped to [-104, 89] (beyond, the result is 0 or
@@ -79,29 +92,6 @@ llvm::Value* exp_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
   llvm::Value* n1 = b.CreateAShr(ni, ki(1));
   auto pow2 = [&](llvm::Value* e) { return b.CreateBitCast(b.CreateShl(b.CreateAdd(e, ki(127)), ki(23)), t); };
   return b.CreateFMul(b.CreateFMul(y, pow2(n1)), pow2(b.CreateSub(ni, n1)));
-}
-
-// erf on f32 as a rational function (odd degree-13 numerator, even degree-8
-// denominator, Eigen's coefficients) on x clamped to +-4, where erf rounds to +-1.
-// Within 3 ulp of libm's erff; NaN passes through the clamps; erf(-0) = -0.
-llvm::Value* erf_f32(llvm::IRBuilder<>& b, llvm::Module& m, llvm::Value* x0) {
-  llvm::Type* t = x0->getType();
-  auto k = [&](double v) { return llvm::ConstantFP::get(t, v); };
-  llvm::Value* x = b.CreateSelect(b.CreateFCmpOGT(x0, k(4.0)), k(4.0), x0);
-  x = b.CreateSelect(b.CreateFCmpOLT(x, k(-4.0)), k(-4.0), x);
-  llvm::Value* x2 = b.CreateFMul(x, x);
-  auto horner = [&](std::initializer_list<double> coefficients) {
-    llvm::Value* acc = nullptr;
-    for (double c : coefficients)
-      acc = acc ? static_cast<llvm::Value*>(b.CreateCall(llvm::Intrinsic::getDeclaration(&m, llvm::Intrinsic::fmuladd, {t}), {acc, x2, k(c)})) : k(c);
-    return acc;
-  };
-  llvm::Value* p = b.CreateFMul(x, horner({-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
-                                            -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
-                                            -1.60960333262415e-02}));
-  llvm::Value* q = horner({-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
-                           -1.42647390514189e-02});
-  return b.CreateFDiv(p, q);
 }
 
 // One elementwise op with nx's semantics (max/min propagate NaN; comparisons with NaN
