@@ -15,6 +15,9 @@
 #include <string>
 
 #include "nx/nx.hpp"
+#if NX_HAS_ONEDNN
+#include <nx/onednn.hpp>
+#endif
 
 #if NX_HAS_LLVM
 namespace {
@@ -318,6 +321,30 @@ void expect_same_on_one_thread(const Fn& f, const nx::Tensor& a, const nx::Tenso
     for (size_t i = 0; i < x.size(); ++i)
       ASSERT_TRUE(std::memcmp(&x[i], &y[i], sizeof(double)) == 0) << "output " << k << " at " << i << ": " << x[i] << " vs " << y[i];
   }
+}
+
+// With oneDNN off (as in a build without it), dot_general runs on the backend's own
+// blocked GEMM: plain, transposed, batched and odd-sized operands, f32 and f64.
+TEST(Llvm, OwnGemmRunsDotsWithoutOneDnn) {
+  bool was = nx::llvm_jit::use_onednn();
+  nx::llvm_jit::set_use_onednn(false);
+#if NX_HAS_ONEDNN
+  int64_t matmuls = nx::onednn::kernel_counts()["matmul"];
+#endif
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor x3 = nx::reshape(x, {10, 13, 301}), y3 = nx::broadcast(y, {10, 301, 77});
+    return std::vector{nx::dot(x, y), nx::dot(nx::transpose(y), nx::transpose(x)),
+                       nx::dot_general(x3, y3, {.contract_a = {2}, .contract_b = {1}, .batch_a = {0}, .batch_b = {0}}),
+                       nx::dot(nx::slice(x, {0, 0}, {7, 301}), nx::slice(y, {0, 0}, {301, 1}))};
+  };
+  nx::Tensor x = nx::random::normal(nx::random::key(10), {130, 301}), y = nx::random::normal(nx::random::key(11), {301, 77});
+  expect_bitwise(f, x, y, 1e-4);  // f32 sums of 301 products, against interp's f64 sums
+  expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(y, nx::f64), 1e-12);
+  expect_same_on_one_thread(f, x, y);
+#if NX_HAS_ONEDNN
+  EXPECT_EQ(nx::onednn::kernel_counts()["matmul"], matmuls);
+#endif
+  nx::llvm_jit::set_use_onednn(was);
 }
 
 TEST(Llvm, SoftmaxAndLogSoftmaxAreOneRowReducingKernel) {

@@ -1,11 +1,16 @@
 // The llvm backend: fusion groups (partition.cpp) run as compiled kernels; every other
-// node runs on the oneDNN backend when it is built (matmul, convolutions, pooling) and
-// else on interp, one node at a time.
+// node runs on the oneDNN backend when it is built (matmul, convolutions, pooling), else
+// dot_general on our blocked GEMM and the rest on interp, one node at a time.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
+#include "gemm.hpp"
 #include "nx/interp.hpp"
 #include "nx/llvm.hpp"
 #include "partition.hpp"
@@ -15,15 +20,20 @@ namespace nx {
 namespace llvm_backend {
 namespace {
 
-// The backend non-fused nodes run on: onednn when registered, else interp.
-Backend& fallback() {
+std::atomic<bool> onednn_wanted{[] {
+  const char* e = std::getenv("NX_LLVM_ONEDNN");
+  return !(e && std::string(e) == "0");
+}()};
+Backend* onednn() {
   static Backend* b = [] {
     for (const std::string& n : backend_names())
       if (n == "onednn") return &backend("onednn");
-    return &backend("interp");
+    return static_cast<Backend*>(nullptr);
   }();
-  return *b;
+  return b;
 }
+// The backend non-fused nodes run on: onednn when registered and wanted, else interp.
+Backend& fallback() { return onednn() && onednn_wanted ? *onednn() : backend("interp"); }
 
 // Elements per chunk of a kernel's range: enough to amortise waking a thread.
 constexpr int64_t kGrain = 1 << 14;
@@ -41,6 +51,61 @@ Backend& interp() {
   return b;
 }
 Backend& runner_for(const Node& n, std::span<const Operand> in) { return small(n, in) ? interp() : fallback(); }
+
+// Groups of an operand's dims read as one strided dim, when their addresses are those of
+// one (size-1 dims do not matter): (size, stride).
+std::optional<std::pair<int64_t, int64_t>> merged(const Shape& s, const std::vector<int64_t>& dims) {
+  auto st = s.strides();
+  int64_t size = 1, stride = 0, expect = -1;
+  for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
+    int64_t d = s[static_cast<int>(*it)];
+    if (d == 1) continue;
+    int64_t at = st[static_cast<size_t>(*it)];
+    if (expect >= 0 && at != expect) return std::nullopt;
+    if (expect < 0) stride = at;
+    size *= d, expect = at * d;
+  }
+  return std::pair{size, stride};
+}
+
+// dot_general on the blocked GEMM (gemm.cpp) when oneDNN does not run it: float operands
+// whose batch, free and contracted dims each merge into one strided dim (x @ w, x @ w^T,
+// batched products); nullopt for the rest (interp runs them).
+std::optional<std::vector<BufferPtr>> own_dot(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
+  DType t = n.outputs[0].dtype;
+  if (n.op != Op::DotGeneral || (t != DType::f32 && t != DType::f64) || in[0].type.dtype != t || in[1].type.dtype != t)
+    return std::nullopt;
+  const Attrs& a = n.attrs;
+  auto free_of = [](const Shape& s, const std::vector<int64_t>& c, const std::vector<int64_t>& b) {
+    std::vector<int64_t> f;
+    for (int64_t d = 0; d < s.rank(); ++d)
+      if (std::find(c.begin(), c.end(), d) == c.end() && std::find(b.begin(), b.end(), d) == b.end()) f.push_back(d);
+    return f;
+  };
+  const Shape &sa = in[0].type.shape, &sb = in[1].type.shape;
+  auto ab = merged(sa, a.lhs_batch), am = merged(sa, free_of(sa, a.lhs_contract, a.lhs_batch)), ak = merged(sa, a.lhs_contract);
+  auto bb = merged(sb, a.rhs_batch), bn = merged(sb, free_of(sb, a.rhs_contract, a.rhs_batch)), bk = merged(sb, a.rhs_contract);
+  if (!ab || !am || !ak || !bb || !bn || !bk) return std::nullopt;
+  BufferPtr out = be.allocate(n.outputs[0].bytes());
+  auto run = [&](auto zero) {
+    using T = decltype(zero);
+    gemm<T>(ab->first, am->first, bn->first, ak->first,
+            Strided<T>{static_cast<const T*>(in[0].buffer->data()), ab->second, am->second, ak->second},
+            Strided<T>{static_cast<const T*>(in[1].buffer->data()), bb->second, bk->second, bn->second},
+            static_cast<T*>(out->data()), threads);
+  };
+  if (t == DType::f32) run(0.0f);
+  else run(0.0);
+  return std::vector<BufferPtr>{out};
+}
+
+// A node outside kernels: small ones on interp, dot_general on oneDNN or our GEMM, the
+// rest on oneDNN or interp.
+std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
+  if (!small(n, in) && !(onednn() && onednn_wanted))
+    if (auto out = own_dot(n, in, be, threads)) return *out;
+  return runner_for(n, in).execute(n, in);
+}
 
 // Folds Mode::all partial results (one per block, in block order: the same on any
 // number of threads) into out[0], in double.
@@ -166,7 +231,7 @@ class Compiled : public Executable {
       if (!needed_[i]) continue;
       std::vector<Operand> ops;
       for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
-      values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : runner_for(n, ops).execute(n, ops);
+      values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : run_node(n, ops, be_, threads_);
       release(inputs_[i], i, values);
     }
     std::vector<BufferPtr> out;
@@ -258,7 +323,7 @@ class LlvmBackend : public Backend {
     int gi = part.group_of[static_cast<size_t>(std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) {
                                                  return n.get() == call.get();
                                                }) - g.nodes.begin())];
-    if (gi < 0) return fallback().execute(node, inputs);
+    if (gi < 0) return run_node(node, inputs, *this, 0);
     std::vector<BufferPtr> in;
     for (const Operand& o : inputs) in.push_back(o.buffer);
     const Group& grp = part.groups[static_cast<size_t>(gi)];
@@ -286,5 +351,7 @@ llvm_jit::CompileStats llvm_jit::compile_stats() {
 void llvm_jit::set_disk_cache(const std::string& dir) { llvm_backend::set_cache_root(dir); }
 std::string llvm_jit::disk_cache() { return llvm_backend::cache_root(); }
 void llvm_jit::clear_memory_cache() { llvm_backend::forget_kernels(); }
+void llvm_jit::set_use_onednn(bool use) { llvm_backend::onednn_wanted = use; }
+bool llvm_jit::use_onednn() { return llvm_backend::onednn_wanted && llvm_backend::onednn(); }
 
 }  // namespace nx

@@ -1,6 +1,7 @@
 // The LLVM CPU JIT backend (registered as "llvm" when nx++ is built with LLVM): chains of
-// elementwise nodes and the reductions ending them become fused loops compiled in
-// process; other nodes run on oneDNN (when built) or interp.
+// elementwise nodes, the shape ops they read and the reductions ending them become fused
+// loops compiled in process; matrix products run on oneDNN (when built) or a blocked
+// GEMM of its own; other nodes on oneDNN or interp.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -31,5 +32,11 @@ std::string disk_cache();
 // Forgets this process's in-memory kernel cache (compiled graphs keep working), so the
 // next compile is cold: it loads from the disk cache, or compiles.
 void clear_memory_cache();
+
+// Whether nodes outside kernels go to oneDNN when nx++ has it (the default; the
+// environment's NX_LLVM_ONEDNN=0 turns it off at start-up). Off, as in a build without
+// oneDNN: dot_general runs on the backend's own blocked GEMM, the rest on interp.
+void set_use_onednn(bool use);
+bool use_onednn();
 }  // namespace llvm_jit
 }  // namespace nx
