@@ -323,8 +323,8 @@ void expect_same_on_one_thread(const Fn& f, const nx::Tensor& a, const nx::Tenso
   }
 }
 
-// With oneDNN off (as in a build without it), dot_general runs on the backend's own
-// blocked GEMM: plain, transposed, batched and odd-sized operands, f32 and f64.
+// With oneDNN off (as in a build without it), dot_general and conv run on the backend's
+// own blocked GEMM: plain, transposed, batched and odd-sized operands, f32 and f64.
 TEST(Llvm, OwnGemmRunsDotsWithoutOneDnn) {
   bool was = nx::llvm_jit::use_onednn();
   nx::llvm_jit::set_use_onednn(false);
@@ -341,6 +341,18 @@ TEST(Llvm, OwnGemmRunsDotsWithoutOneDnn) {
   expect_bitwise(f, x, y, 1e-4);  // f32 sums of 301 products, against interp's f64 sums
   expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(y, nx::f64), 1e-12);
   expect_same_on_one_thread(f, x, y);
+  // Convolutions (large enough not to run on interp): im2col + the GEMM (padding,
+  // strides, both dilations, feature groups).
+  Fn conv = [](const nx::Tensor& x, const nx::Tensor& k) {
+    nx::Tensor k2 = nx::slice(k, {0, 0, 0, 0}, {6, 2, 3, 3});
+    return std::vector{nx::conv(x, k, {.strides = {2, 1}, .padding = nx::PaddingMode::same}),
+                       nx::conv(x, k, {.padding = std::vector<std::pair<int64_t, int64_t>>{{2, 1}, {0, 3}},
+                                       .input_dilation = {2, 1}, .kernel_dilation = {1, 2}}),
+                       nx::conv(x, k2, {.feature_group_size = 2})};
+  };
+  nx::Tensor img = nx::random::normal(nx::random::key(12), {4, 4, 40, 33}), ker = nx::random::normal(nx::random::key(13), {6, 4, 3, 3});
+  expect_bitwise(conv, img, ker, 1e-4);
+  expect_bitwise(conv, nx::as_type(img, nx::f64), nx::as_type(ker, nx::f64), 1e-12);
 #if NX_HAS_ONEDNN
   EXPECT_EQ(nx::onednn::kernel_counts()["matmul"], matmuls);
 #endif

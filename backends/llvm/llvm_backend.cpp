@@ -10,9 +10,9 @@
 #include <string>
 #include <unordered_map>
 
-#include "gemm.hpp"
 #include "nx/interp.hpp"
 #include "nx/llvm.hpp"
+#include "own_kernels.hpp"
 #include "partition.hpp"
 #include "thread_pool.hpp"
 
@@ -52,58 +52,11 @@ Backend& interp() {
 }
 Backend& runner_for(const Node& n, std::span<const Operand> in) { return small(n, in) ? interp() : fallback(); }
 
-// Groups of an operand's dims read as one strided dim, when their addresses are those of
-// one (size-1 dims do not matter): (size, stride).
-std::optional<std::pair<int64_t, int64_t>> merged(const Shape& s, const std::vector<int64_t>& dims) {
-  auto st = s.strides();
-  int64_t size = 1, stride = 0, expect = -1;
-  for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
-    int64_t d = s[static_cast<int>(*it)];
-    if (d == 1) continue;
-    int64_t at = st[static_cast<size_t>(*it)];
-    if (expect >= 0 && at != expect) return std::nullopt;
-    if (expect < 0) stride = at;
-    size *= d, expect = at * d;
-  }
-  return std::pair{size, stride};
-}
-
-// dot_general on the blocked GEMM (gemm.cpp) when oneDNN does not run it: float operands
-// whose batch, free and contracted dims each merge into one strided dim (x @ w, x @ w^T,
-// batched products); nullopt for the rest (interp runs them).
-std::optional<std::vector<BufferPtr>> own_dot(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
-  DType t = n.outputs[0].dtype;
-  if (n.op != Op::DotGeneral || (t != DType::f32 && t != DType::f64) || in[0].type.dtype != t || in[1].type.dtype != t)
-    return std::nullopt;
-  const Attrs& a = n.attrs;
-  auto free_of = [](const Shape& s, const std::vector<int64_t>& c, const std::vector<int64_t>& b) {
-    std::vector<int64_t> f;
-    for (int64_t d = 0; d < s.rank(); ++d)
-      if (std::find(c.begin(), c.end(), d) == c.end() && std::find(b.begin(), b.end(), d) == b.end()) f.push_back(d);
-    return f;
-  };
-  const Shape &sa = in[0].type.shape, &sb = in[1].type.shape;
-  auto ab = merged(sa, a.lhs_batch), am = merged(sa, free_of(sa, a.lhs_contract, a.lhs_batch)), ak = merged(sa, a.lhs_contract);
-  auto bb = merged(sb, a.rhs_batch), bn = merged(sb, free_of(sb, a.rhs_contract, a.rhs_batch)), bk = merged(sb, a.rhs_contract);
-  if (!ab || !am || !ak || !bb || !bn || !bk) return std::nullopt;
-  BufferPtr out = be.allocate(n.outputs[0].bytes());
-  auto run = [&](auto zero) {
-    using T = decltype(zero);
-    gemm<T>(ab->first, am->first, bn->first, ak->first,
-            Strided<T>{static_cast<const T*>(in[0].buffer->data()), ab->second, am->second, ak->second},
-            Strided<T>{static_cast<const T*>(in[1].buffer->data()), bb->second, bk->second, bn->second},
-            static_cast<T*>(out->data()), threads);
-  };
-  if (t == DType::f32) run(0.0f);
-  else run(0.0);
-  return std::vector<BufferPtr>{out};
-}
-
 // A node outside kernels: small ones on interp, dot_general on oneDNN or our GEMM, the
 // rest on oneDNN or interp.
 std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
   if (!small(n, in) && !(onednn() && onednn_wanted))
-    if (auto out = own_dot(n, in, be, threads)) return *out;
+    if (auto out = run_own(n, in, be, threads)) return *out;
   return runner_for(n, in).execute(n, in);
 }
 
