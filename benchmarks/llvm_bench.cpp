@@ -2,7 +2,8 @@
 // AVX2 intrinsics), Eigen and interp in the same run, all on two threads:
 //   16M f32 y = (a*x + b)*c + x (exact arithmetic) and TARGETS.md's y = tanh(a*x + b)*c + x;
 //   row softmax of 4096 x 4096 f32; the sum of 16M f32 beside STREAM's triad bandwidth;
-//   the compile latency of a fresh kernel.
+//   the compile latency of a fresh kernel; an f32 matmul on oneDNN and on the backend's
+//   own GEMM (the path of builds without oneDNN).
 // Run: ./build/release/benchmarks/nx_bench_llvm (scripts/bench_llvm.sh adds numpy, PyTorch, JAX)
 #include <benchmark/benchmark.h>
 
@@ -188,5 +189,21 @@ void BM_CompileFreshKernel(benchmark::State& state) {
   state.counters["codegen_ms"] = (after.codegen_ms - before.codegen_ms) / n;
 }
 BENCHMARK(BM_CompileFreshKernel)->Unit(benchmark::kMillisecond);
+
+// n x n f32 matmul: oneDNN's (through the llvm backend) against our blocked GEMM.
+void BM_Matmul(benchmark::State& state, bool onednn) {
+  int64_t n = state.range(0);
+  nx::Tensor a = nx::random::normal(nx::random::key(1), {n, n}), b = nx::random::normal(nx::random::key(2), {n, n});
+  bool was = nx::llvm_jit::use_onednn();
+  nx::llvm_jit::set_use_onednn(onednn);
+  auto f = nx::jit([](const nx::Tensor& x, const nx::Tensor& y) { return nx::dot(x, y); }, {.backend = "llvm"});
+  f(a, b);
+  for (auto _ : state) benchmark::DoNotOptimize(f(a, b));
+  nx::llvm_jit::set_use_onednn(was);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+BENCHMARK_CAPTURE(BM_Matmul, onednn, true)->Arg(512)->Arg(1024)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Matmul, own_gemm, false)->Arg(512)->Arg(1024)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
