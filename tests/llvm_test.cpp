@@ -226,18 +226,38 @@ TEST(Llvm, ShapeOpsAreReadThroughInsideKernels) {
   expect_bitwise(g, x, nx::random::normal(nx::random::key(7), {200, 400}), 1e-6);
 }
 
-// A property test of the index maps: random chains of shape ops give interp's values.
+// A producer read through shape ops moves into its reader's kernel (computed at the
+// reader's index), unless it is expensive and read twice.
+TEST(Llvm, ProducersFuseIntoReadersThroughShapeOps) {
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor once = nx::transpose(nx::exp(x) * 2.0f) + y;                                          // one kernel
+    nx::Tensor middle = nx::sum(nx::reshape(nx::tanh(x), {20, 10, 300}), {.axes = {1}});  // one kernel
+    nx::Tensor e = nx::exp(x * 0.5f);                                                     // read twice
+    return std::vector{once, middle, nx::concatenate({e, nx::reverse(e, {0})}, 0)};
+  };
+  nx::Tensor x = nx::random::normal(nx::random::key(14), {200, 300}), y = nx::random::normal(nx::random::key(15), {300, 200});
+  std::string r = report(f, x, y);
+  EXPECT_NE(r.find(": %5 transpose %6 add\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("%2 exp not fused: recomputed inside its readers' kernels"), std::string::npos) << r;
+  EXPECT_NE(r.find("reducing rows: %9 sum\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("%7 tanh not fused: recomputed inside its readers' kernels"), std::string::npos) << r;
+  EXPECT_NE(r.find(": %11 multiply %12 exp\n"), std::string::npos) << r;  // e: its own kernel, read from memory
+  expect_bitwise(f, x, y, 1e-5);
+}
+
+// A property test of the index maps: random chains of shape ops and elementwise ops
+// (which readers through shape ops recompute) give interp's values.
 TEST(Llvm, RandomShapeOpChainsMatchInterp) {
   for (unsigned seed = 1; seed <= 40; ++seed) {
     Fn f = [seed](const nx::Tensor& x, const nx::Tensor&) {
       std::mt19937 rng(seed);
       auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
       nx::Tensor t = x;
-      for (int step = 0; step < 4; ++step) {
+      for (int step = 0; step < 5; ++step) {
         std::vector<int64_t> d = t.shape().to_vector();
         int r = t.rank();
         size_t ax = static_cast<size_t>(pick(0, r - 1));
-        switch (pick(0, 5)) {
+        switch (pick(0, 7)) {
           case 0: {
             std::vector<int> perm(static_cast<size_t>(r));
             std::iota(perm.begin(), perm.end(), 0);
@@ -273,14 +293,16 @@ TEST(Llvm, RandomShapeOpChainsMatchInterp) {
             t = nx::reshape(t, nx::Shape(d));
             break;
           }
-          default: t = nx::concatenate({t, nx::reverse(t, {static_cast<int>(ax)})}, static_cast<int>(ax)); break;
+          case 5: t = nx::concatenate({t, nx::reverse(t, {static_cast<int>(ax)})}, static_cast<int>(ax)); break;
+          case 6: t = t * 1.5f - 0.25f; break;         // cheap: recomputed by every reader
+          default: t = nx::exp(t * 0.125f); break;  // expensive: recomputed only by a sole reader
         }
       }
       return std::vector{t * 2.0f + 1.0f, t};
     };
     SCOPED_TRACE("seed " + std::to_string(seed));
     nx::Tensor x = nx::random::normal(nx::random::key(static_cast<int>(seed)), {6, 10, 8});
-    expect_bitwise(f, x, x);
+    expect_bitwise(f, x, x, 1e-6);
   }
 }
 

@@ -48,13 +48,17 @@ std::string default_cache_root() {
 }
 
 // Layout: magic, key size, key, object size, object checksum, object.
-std::optional<std::string> cache_load(const std::string& dir, const std::string& key) {
-  std::ifstream in(path_for(dir, key), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string file = buf.str();
-  std::string_view s = file;
+std::string cache_file(std::string_view key, std::string_view object) {
+  std::string file(kMagic, sizeof kMagic);
+  put_u64(file, key.size());
+  file += key;
+  put_u64(file, object.size());
+  put_u64(file, fnv1a(object));
+  file += object;
+  return file;
+}
+
+std::optional<std::string> cache_object(std::string_view s, std::string_view key) {
   uint64_t key_size = 0, object_size = 0, sum = 0;
   if (s.size() < sizeof kMagic || std::memcmp(s.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
   s.remove_prefix(sizeof kMagic);
@@ -64,16 +68,19 @@ std::optional<std::string> cache_load(const std::string& dir, const std::string&
   return std::string(s);
 }
 
+std::optional<std::string> cache_load(const std::string& dir, const std::string& key) {
+  std::ifstream in(path_for(dir, key), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return cache_object(buf.str(), key);
+}
+
 void cache_store(const std::string& dir, const std::string& key, std::string_view object) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return;
-  std::string file(kMagic, sizeof kMagic);
-  put_u64(file, key.size());
-  file += key;
-  put_u64(file, object.size());
-  put_u64(file, fnv1a(object));
-  file += object;
+  std::string file = cache_file(key, object);
   std::string final_path = path_for(dir, key);
   static std::atomic<uint64_t> serial{0};
   std::string temp = final_path + ".tmp" + std::to_string(::getpid()) + "." + std::to_string(serial++);

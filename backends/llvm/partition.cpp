@@ -52,28 +52,46 @@ bool is_view_op(Op op) {
 }
 
 // A value read through shape ops: a load of an array in memory at a map, an iota's count
-// at a map, or a pad (a concatenate is a chain of them) taking `then` where its map is
-// in bounds and `fill` elsewhere.
+// at a map, a pad (a concatenate is a chain of them) taking operands[0] where its map is
+// in bounds and operands[1] elsewhere, or an elementwise op recomputed over its operands
+// read the same way (a producer fused into its reader at the reader's index, as XLA's
+// elemental emitter does).
 struct Read {
-  enum Kind : uint8_t { load, iota, pad } kind = load;
+  enum Kind : uint8_t { load, iota, pad, compute } kind = load;
   DType dtype = DType::f32;
   ValueRef src{0, 0};  // load
-  IndexMap map;
-  std::shared_ptr<const Read> then, fill;  // pad
+  Op op = Op::Add;     // compute
+  IndexMap map;        // load, iota, pad
+  std::vector<std::shared_ptr<const Read>> operands;  // pad, compute
 };
 using ReadPtr = std::shared_ptr<const Read>;
 
 ReadPtr remap(const ReadPtr& r, const std::function<void(IndexMap&)>& f) {
   auto c = std::make_shared<Read>(*r);
-  f(c->map);
-  if (c->then) c->then = remap(c->then, f);
-  if (c->fill) c->fill = remap(c->fill, f);
+  if (c->kind != Read::compute) f(c->map);
+  for (ReadPtr& o : c->operands) o = remap(o, f);
   return c;
 }
 void sources_of(const Read& r, std::vector<size_t>& out) {
   if (r.kind == Read::load) out.push_back(r.src.node);
-  if (r.then) sources_of(*r.then, out);
-  if (r.fill) sources_of(*r.fill, out);
+  for (const ReadPtr& o : r.operands) sources_of(*o, out);
+}
+// Ops cheap enough to recompute for a second reader (no transcendentals, no division).
+bool cheap(Op op);
+// Whether r recomputes an op that is not cheap.
+bool costly(const Read& r) {
+  if (r.kind == Read::compute && !cheap(r.op)) return true;
+  return std::any_of(r.operands.begin(), r.operands.end(), [](const ReadPtr& o) { return costly(*o); });
+}
+bool cheap(Op op) {
+  switch (op) {
+    case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Negate: case Op::Abs: case Op::Max: case Op::Min:
+    case Op::Broadcast: case Op::Select: case Op::AsType: case Op::Equal: case Op::NotEqual: case Op::Less:
+    case Op::LessEqual: case Op::Greater: case Op::GreaterEqual: case Op::Floor: case Op::Ceil: case Op::Round:
+    case Op::Sign: case Op::LogicalNot: case Op::LogicalAnd: case Op::LogicalOr: case Op::LogicalXor:
+      return true;
+    default: return false;
+  }
 }
 
 // For each axis of v, the axis of n's iteration space it runs along: a broadcast's
@@ -185,33 +203,70 @@ Partition partition(const Graph& g) {
   auto range_of = [&](int gi) { return Range{group(gi).split_lo, group(gi).split_hi}; };
   auto member = [&](const Value& v, int gi) { return p.group_of[at(v)] == gi; };
   // Per shape op read through by the kernels: what it reads. A kernel reads an array
-  // in memory through the shape ops' index maps instead of a copy.
+  // in memory through the shape ops' index maps instead of a copy. An opaque one
+  // recomputes an expensive producer and has several readers: it is computed once, in
+  // its own kernel, and read from memory.
   std::vector<ReadPtr> view(count);
+  std::vector<bool> opaque(count);
+  auto transparent = [&](const Value& v) { return view[at(v)] && !opaque[at(v)]; };
   auto through = [&](int gi) -> Through {
-    return [&, gi](const Value& v) { return view[at(v)] && p.group_of[at(v)] != gi; };
+    return [&, gi](const Value& v) { return transparent(v) && p.group_of[at(v)] != gi; };
   };
   auto sources = [&](const Value& v) {
     std::vector<size_t> src;
     sources_of(*view[at(v)], src);
     return src;
   };
-  auto base = [&](const Value& v) -> ReadPtr {
-    if (view[at(v)]) return view[at(v)];
+  // Readers per node (the caller counts as one): a producer with one reader moves into
+  // that reader's kernel; one with more is recomputed there only when cheap.
+  std::vector<int> readers(count);
+  for (const auto& n : g.nodes)
+    for (const Value& v : n->inputs) ++readers[at(v)];
+  for (const Value& v : g.outputs) ++readers[at(v)];
+  // How a shape op (or a transposed reduction) reads v: through v's own shape ops, by
+  // recomputing v (and its producers, up to `budget` ops) when v is a kernel's per-element
+  // value, else from memory. An expensive producer is recomputed only when it and every
+  // value between it and the reader have one reader (`shared`: one had more), so that it
+  // is still computed once per element.
+  std::function<ReadPtr(const Value&, int&, bool)> read_value = [&](const Value& v, int& budget, bool shared) -> ReadPtr {
+    size_t u = at(v);
+    const Node& n = *g.nodes[u];
+    if (view[u] && !opaque[u]) return view[u];
     auto r = std::make_shared<Read>();
     r->dtype = v.type().dtype;
-    r->src = {at(v), static_cast<size_t>(v.index)};
+    shared |= readers[u] > 1;
+    if (p.group_of[u] >= 0 && !view[u] && !reduced[u] && !is_reduction(n.op) && budget > 0 && (!shared || cheap(n.op))) {
+      --budget;
+      r->kind = Read::compute;
+      r->op = n.op;
+      for (const Value& w : n.inputs) {
+        ReadPtr o = read_value(w, budget, shared);
+        if (w.type().shape != n.outputs[0].shape)
+          o = remap(o, [&](IndexMap& m) { map_broadcast(m, n.outputs[0].shape, dims_in(n, w)); });
+        r->operands.push_back(std::move(o));
+      }
+      return r;
+    }
+    r->src = {u, static_cast<size_t>(v.index)};
     r->map = contiguous(v.type().shape);
     return r;
   };
+  auto base = [&](const Value& v) {
+    int budget = 16;
+    return read_value(v, budget, false);
+  };
   // Per reduction of middle axes: its operand, transposed to put the kept axes first.
   std::vector<ReadPtr> permuted(count);
-  auto permute = [&](const Node& n) {
+  auto kept_first = [](const Node& n) {
     std::vector<int64_t> perm;
     const std::vector<int64_t>& axes = n.attrs.axes;
     for (int64_t d = 0; d < n.inputs[0].type().shape.rank(); ++d)
       if (std::find(axes.begin(), axes.end(), d) == axes.end()) perm.push_back(d);
     perm.insert(perm.end(), axes.begin(), axes.end());
-    return remap(base(n.inputs[0]), [&](IndexMap& m) { map_transpose(m, perm); });
+    return perm;
+  };
+  auto permute = [&](const Node& n) {
+    return remap(base(n.inputs[0]), [&](IndexMap& m) { map_transpose(m, kept_first(n)); });
   };
   auto read_of = [&](const Node& n) -> ReadPtr {
     const Attrs& a = n.attrs;
@@ -220,8 +275,7 @@ Partition partition(const Graph& g) {
       auto r = std::make_shared<Read>();
       r->kind = Read::pad;
       r->dtype = n.outputs[0].dtype;
-      r->then = remap(then, padded);
-      r->fill = std::move(fill);
+      r->operands = {remap(then, padded), std::move(fill)};
       r->map = contiguous(from);
       padded(r->map);
       return r;
@@ -262,12 +316,13 @@ Partition partition(const Graph& g) {
   // Whether node i, run by group `reader`, reads v through its shape ops (a view that
   // i itself is, or that another group computes, is read from the arrays beneath it).
   auto read_through = [&](size_t i, const Value& v, int reader) {
-    return view[at(v)] && reader >= 0 && (view[i] || p.group_of[at(v)] != reader);
+    return transparent(v) && reader >= 0 && (view[i] || p.group_of[at(v)] != reader);
   };
   // The nodes whose arrays node i reads from memory when it reads v.
   auto reads = [&](size_t i, const Value& v, int reader) {
     std::vector<size_t> src;
     if (permuted[i]) sources_of(*permuted[i], src);
+    else if (view[i]) sources_of(*view[i], src);
     else if (read_through(i, v, reader)) src = sources(v);
     else src.push_back(at(v));
     return src;
@@ -286,7 +341,7 @@ Partition partition(const Graph& g) {
     Through thru = through(gi);
     // An array read through shape ops is in memory: not computed by this kernel.
     for (const Value& v : n.inputs)
-      if (view[at(v)] && (view[i] || thru(v)))
+      if (transparent(v) && (view[i] || thru(v)))
         for (size_t src : sources(v))
           if (p.group_of[src] == gi) return std::nullopt;
     if (view[i] || permuted[i]) return std::nullopt;  // a kernel of its own, which its readers may join
@@ -337,14 +392,27 @@ Partition partition(const Graph& g) {
   for (size_t i = 0; i < count; ++i) {
     const Node& n = *g.nodes[i];
     std::string why = is_view_op(n.op) ? unviewable(n) : unfusable(n);
-    if (why.empty() && n.op == Op::Reshape && !view[at(n.inputs[0])]) why = "a reshape of an array in memory shares its buffer";
-    if (why.empty() && is_view_op(n.op)) view[i] = read_of(n);
+    if (why.empty() && n.op == Op::Reshape && !view[at(n.inputs[0])]) {
+      // A reshape of a kernel's per-element value that only it reads is a view (its
+      // readers compute that value); of anything else, the same buffer.
+      size_t u = at(n.inputs[0]);
+      if (p.group_of[u] < 0 || reduced[u] || is_reduction(g.nodes[u]->op) || readers[u] != 1)
+        why = "a reshape of an array in memory shares its buffer";
+    }
+    if (why.empty() && is_view_op(n.op)) {
+      view[i] = read_of(n);
+      opaque[i] = readers[i] > 1 && costly(*view[i]);
+    }
     if (why.empty() && is_reduction(n.op) && permutes(n)) permuted[i] = permute(n);
     int target = -1;
     Fit at_target{{0, -1}, false};
     if (why.empty()) {
-      Shape shape = permuted[i] ? Shape(permuted[i]->map.front().shape)
-                    : is_reduction(n.op) ? n.inputs[0].type().shape : n.outputs[0].shape;
+      Shape shape = is_reduction(n.op) ? n.inputs[0].type().shape : n.outputs[0].shape;
+      if (permuted[i]) {
+        Shape operand = shape;
+        std::vector<int64_t> perm = kept_first(n);
+        for (size_t d = 0; d < perm.size(); ++d) shape[static_cast<int>(d)] = operand[static_cast<int>(perm[d])];
+      }
       Range start{1, shape.rank() - 1};  // empty below rank 2: then only scalars broadcast
       // Join the open groups n reads from (merging them: none has a reader outside yet),
       // else the latest open group it fits (siblings share a loop), else a new one.
@@ -421,6 +489,23 @@ Partition partition(const Graph& g) {
         if (p.group_of[src] != reader || reader < 0) escapes[src] = true;
   }
   for (const Value& v : g.outputs) escapes[at(v)] = true;
+  // Members that nothing needs leave their kernels (their readers recompute them or read
+  // through them): a member stays when its value leaves the kernel or a member that
+  // stays reads it. A kernel left empty is dropped.
+  std::vector<bool> live(count);
+  for (size_t i = count; i-- > 0;) {
+    int gi = p.group_of[i];
+    if (gi < 0 || !(live[i] = live[i] || escapes[i])) continue;
+    for (const Value& v : g.nodes[i]->inputs)
+      if (p.group_of[at(v)] == gi) live[at(v)] = true;
+  }
+  for (Group& grp : p.groups)
+    std::erase_if(grp.nodes, [&](size_t i) {
+      if (live[i]) return false;
+      p.group_of[i] = -1;
+      p.refusal[i] = view[i] ? "every reader reads through it" : "recomputed inside its readers' kernels";
+      return true;
+    });
   for (Group& grp : p.groups) {
     if (grp.nodes.empty()) continue;
     int k = grp.spec.mode == Mode::all ? 0 : grp.split_lo;  // the (rows, cols) view: dims < k and dims >= k
@@ -450,10 +535,14 @@ Partition partition(const Graph& g) {
       if (r.kind == Read::load)
         return load(r.src, r.dtype, KernelSpec::Access::full, is_identity(m) ? IndexMap{} : std::move(m));
       std::vector<int> operands;
-      if (r.kind == Read::pad) operands = {emit_read(*r.then), emit_read(*r.fill)};
-      grp.spec.maps.push_back(std::move(m));
-      grp.spec.code.push_back({r.kind == Read::pad ? Op::Pad : Op::Iota, r.dtype, std::move(operands), -1, false,
-                               static_cast<int>(grp.spec.maps.size() - 1)});
+      for (const ReadPtr& o : r.operands) operands.push_back(emit_read(*o));
+      if (r.kind == Read::compute) {
+        grp.spec.code.push_back({r.op, r.dtype, std::move(operands)});
+      } else {
+        grp.spec.maps.push_back(std::move(m));
+        grp.spec.code.push_back({r.kind == Read::pad ? Op::Pad : Op::Iota, r.dtype, std::move(operands), -1, false,
+                                 static_cast<int>(grp.spec.maps.size() - 1)});
+      }
       return static_cast<int>(grp.spec.code.size() - 1);
     };
     for (size_t i : grp.nodes) {
@@ -470,7 +559,7 @@ Partition partition(const Graph& g) {
           ins.operands.push_back(it->second);
           continue;
         }
-        if (view[src]) {
+        if (transparent(v)) {
           ReadPtr r = view[src];
           if (v.type().shape != grp.shape) r = remap(r, [&](IndexMap& m) { map_broadcast(m, grp.shape, dims_in(n, v)); });
           ins.operands.push_back(emit_read(*r));
@@ -495,13 +584,7 @@ Partition partition(const Graph& g) {
     grp.spec.stream = out_bytes >= kStreamBytes && ((grp.spec.mode == Mode::elementwise && !grp.spec.two_d) ||
                                                     (grp.spec.mode == Mode::rows && grp.cols % 64 == 0));
   }
-  // Drop the groups emptied by merges, and those of shape ops that every reader reads
-  // through (nothing leaves them).
-  for (Group& grp : p.groups)
-    if (grp.outputs.empty()) {
-      for (size_t i : grp.nodes) p.group_of[i] = -1, p.refusal[i] = "every reader reads through it";
-      grp.nodes.clear();
-    }
+  // Drop the empty groups (merged into others, or with nothing live).
   std::vector<Group> kept;
   std::vector<int> renumber(p.groups.size(), -1);
   for (size_t k = 0; k < p.groups.size(); ++k)
