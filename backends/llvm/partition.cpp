@@ -158,8 +158,9 @@ std::pair<Range, Range> splits(const Shape& in, const Shape& out) {
   return {Range{max_b + 1, min_f} & valid, Range{max_f + 1, min_b} & valid};
 }
 
-// Narrows `range` so that each broadcast input of n reads as a row or a column there.
-bool narrow(const Node& n, Range& range, const Through& through) {
+// Narrows `range` so that each broadcast input of n that can read as a row or a column
+// there does; the others (broadcast along middle axes) read through index maps.
+void narrow(const Node& n, Range& range, const Through& through) {
   const Shape& out = n.outputs[0].shape;
   for (const Value& v : n.inputs) {
     if (through(v)) continue;
@@ -167,10 +168,8 @@ bool narrow(const Node& n, Range& range, const Through& through) {
     if (in == out || in.size() == 1) continue;
     auto [col, row] = splits(in, out);
     Range r = !(col & range).empty() ? col & range : row & range;
-    if (r.empty()) return false;
-    range = r;
+    if (!r.empty()) range = r;
   }
-  return true;
 }
 
 bool has_broadcast(const Node& n, const Through& through) {
@@ -179,11 +178,16 @@ bool has_broadcast(const Node& n, const Through& through) {
   return false;
 }
 
-KernelSpec::Access access(const Shape& in, const Group& grp) {
+// How the group reads `in` (right-aligned to its shape): whole, a scalar, a row or a
+// column of its (rows, cols) view, or (nullopt) through a broadcast index map.
+std::optional<KernelSpec::Access> access(const Shape& in, const Group& grp) {
   if (in == grp.shape) return KernelSpec::Access::full;
   if (in.size() == 1) return KernelSpec::Access::scalar;
   Range at{grp.split_lo, grp.split_lo};
-  return !(splits(in, grp.shape).first & at).empty() ? KernelSpec::Access::col : KernelSpec::Access::row;
+  auto [col, row] = splits(in, grp.shape);
+  if (!(col & at).empty()) return KernelSpec::Access::col;
+  if (!(row & at).empty()) return KernelSpec::Access::row;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -367,7 +371,8 @@ Partition partition(const Graph& g) {
           return std::nullopt;
       if (mode == Mode::all && broadcasts) return std::nullopt;
       Range r = range & range_of(gi);
-      if ((shape.rank() >= 2 && r.empty() && (mode != Mode::all || broadcasts)) || !narrow(n, r, thru)) return std::nullopt;
+      if (shape.rank() >= 2 && r.empty() && (mode != Mode::all || broadcasts)) return std::nullopt;
+      narrow(n, r, thru);
       return Fit{r, false};
     }
     // A per-row value of a rows kernel: from its per-row values, scalars and
@@ -453,7 +458,7 @@ Partition partition(const Graph& g) {
           at_target = {start, true};
         } else {
           at_target = {start, false};
-          if (!view[i] && !narrow(n, at_target.range, through(-1))) why = "an input broadcasts along middle axes (neither a row nor a column)";
+          if (!view[i]) narrow(n, at_target.range, through(-1));
         }
         if (why.empty()) {
           target = static_cast<int>(p.groups.size());
@@ -565,10 +570,16 @@ Partition partition(const Graph& g) {
           ins.operands.push_back(emit_read(*r));
           continue;
         }
-        KernelSpec::Access how = !reduced[i] || is_reduction(n.op) ? access(aligned(n, v), grp)
-                                 : v.type().shape.size() == 1  ? KernelSpec::Access::scalar
-                                                               : KernelSpec::Access::row;
-        ins.operands.push_back(load({src, static_cast<size_t>(v.index)}, v.type().dtype, how, {}));
+        std::optional<KernelSpec::Access> how = !reduced[i] || is_reduction(n.op) ? access(aligned(n, v), grp)
+                                                : v.type().shape.size() == 1  ? KernelSpec::Access::scalar
+                                                                              : KernelSpec::Access::row;
+        IndexMap map;
+        if (!how) {
+          map = contiguous(v.type().shape);
+          map_broadcast(map, grp.shape, dims_in(n, v));
+          map = simplified(std::move(map));
+        }
+        ins.operands.push_back(load({src, static_cast<size_t>(v.index)}, v.type().dtype, how.value_or(KernelSpec::Access::full), std::move(map)));
       }
       grp.spec.code.push_back(std::move(ins));
       instr_of[i] = static_cast<int>(grp.spec.code.size() - 1);
