@@ -134,6 +134,13 @@ CompiledEntry JitTrace::compile(const std::vector<Tensor>& outputs, Backend& be,
 
 bool tracing() { return current_trace() != nullptr; }
 
+void check_donate(const std::vector<int>& donate, size_t args) {
+  for (int d : donate)
+    if (d < 0 || static_cast<size_t>(d) >= args)
+      throw ValueError("jit", "donate names argument " + std::to_string(d) + ", but the call has " +
+                                  std::to_string(args) + " arguments");
+}
+
 std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves,
                                  const std::vector<bool>& donated) {
   Backend& be = *e.backend;

@@ -326,6 +326,7 @@ TEST(Llvm, DonatedArgumentsTakeTheResultsInPlace) {
   EXPECT_THROW(w.to_vector<float>(), nx::Error);
   EXPECT_THROW(w + 1.0f, nx::Error);
   EXPECT_THROW(donating(w, g), nx::Error);
+  EXPECT_THROW(nx::jit(step, {.backend = "llvm", .donate = {2}})(g, g), nx::Error);
   // A buffer that something else shares (an eager reshape) is not written over.
   nx::Tensor shared = nx::reshape(w2, {300, 500});
   std::vector<float> before = shared.to_vector<float>();

@@ -1,6 +1,7 @@
 // dot_general: operands packed to (batch, m, k) and (batch, k, n), then a plain
 // triple loop accumulating in f64 for floats (the reference is accurate, not fast).
 #include "kernels.hpp"
+#include "nx/detail/dot_axes.hpp"
 
 namespace nx::interp {
 namespace {
@@ -27,13 +28,6 @@ std::vector<A> pack(const Operand& x, const std::vector<int64_t>& batch, const s
   return out;
 }
 
-std::vector<int64_t> free_axes(int rank, const std::vector<int64_t>& c, const std::vector<int64_t>& b) {
-  std::vector<int64_t> f;
-  for (int i = 0; i < rank; ++i)
-    if (std::find(c.begin(), c.end(), i) == c.end() && std::find(b.begin(), b.end(), i) == b.end()) f.push_back(i);
-  return f;
-}
-
 int64_t prod(const Shape& s, const std::vector<int64_t>& axes) {
   int64_t p = 1;
   for (int64_t a : axes) p *= s[static_cast<int>(a)];
@@ -48,8 +42,8 @@ NX_KERNEL(eval_dot_general) {
   const Attrs& a = n.attrs;
   const Shape& as = in[0].type.shape;
   const Shape& bs = in[1].type.shape;
-  auto fa = free_axes(as.rank(), a.lhs_contract, a.lhs_batch);
-  auto fb = free_axes(bs.rank(), a.rhs_contract, a.rhs_batch);
+  auto fa = detail::free_axes(as.rank(), a.lhs_contract, a.lhs_batch);
+  auto fb = detail::free_axes(bs.rank(), a.rhs_contract, a.rhs_batch);
   int64_t B = prod(as, a.lhs_batch), M = prod(as, fa), K = prod(as, a.lhs_contract), N = prod(bs, fb);
   detail::visit_dtype(out.dtype, [&](auto t) {
     using T = decltype(t);

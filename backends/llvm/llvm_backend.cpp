@@ -255,10 +255,11 @@ class LlvmBackend : public Backend {
   std::string_view name() const override { return "llvm"; }
   BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
   // One node (eager): a small one on interp (a kernel launch or oneDNN's setup would
-  // cost more than the work), others as a one-node graph through the same path as
-  // compiled graphs.
+  // cost more than the work), a shape op there too (its kernel, specialised to its
+  // shapes, would compile for each new shape to make one copy), others as a one-node
+  // graph through the same path as compiled graphs.
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
-    if (small(node, inputs)) return interp().execute(node, inputs);
+    if (small(node, inputs) || is_view_op(node.op)) return runner_for(node, inputs).execute(node, inputs);
     Graph g;
     auto call = std::make_shared<Node>(node);
     call->inputs.clear();

@@ -4,26 +4,11 @@
 #include <utility>
 
 #include "gemm.hpp"
+#include "nx/detail/dot_axes.hpp"
 #include "thread_pool.hpp"
 
 namespace nx::llvm_backend {
 namespace {
-
-// Groups of an operand's dims read as one strided dim, when their addresses are those of
-// one (size-1 dims do not matter): (size, stride).
-std::optional<std::pair<int64_t, int64_t>> merged(const Shape& s, const std::vector<int64_t>& dims) {
-  auto st = s.strides();
-  int64_t size = 1, stride = 0, expect = -1;
-  for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
-    int64_t d = s[static_cast<int>(*it)];
-    if (d == 1) continue;
-    int64_t at = st[static_cast<size_t>(*it)];
-    if (expect >= 0 && at != expect) return std::nullopt;
-    if (expect < 0) stride = at;
-    size *= d, expect = at * d;
-  }
-  return std::pair{size, stride};
-}
 
 // dot_general on the blocked GEMM (gemm.cpp) when oneDNN does not run it: float operands
 // whose batch, free and contracted dims each merge into one strided dim (x @ w, x @ w^T,
@@ -31,22 +16,20 @@ std::optional<std::pair<int64_t, int64_t>> merged(const Shape& s, const std::vec
 std::optional<std::vector<BufferPtr>> own_dot(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
   DType t = n.outputs[0].dtype;
   const Attrs& a = n.attrs;
-  auto free_of = [](const Shape& s, const std::vector<int64_t>& c, const std::vector<int64_t>& b) {
-    std::vector<int64_t> f;
-    for (int64_t d = 0; d < s.rank(); ++d)
-      if (std::find(c.begin(), c.end(), d) == c.end() && std::find(b.begin(), b.end(), d) == b.end()) f.push_back(d);
-    return f;
-  };
+  using detail::merge_axes, detail::free_axes;
   const Shape &sa = in[0].type.shape, &sb = in[1].type.shape;
-  auto ab = merged(sa, a.lhs_batch), am = merged(sa, free_of(sa, a.lhs_contract, a.lhs_batch)), ak = merged(sa, a.lhs_contract);
-  auto bb = merged(sb, a.rhs_batch), bn = merged(sb, free_of(sb, a.rhs_contract, a.rhs_batch)), bk = merged(sb, a.rhs_contract);
+  auto ta = sa.strides(), tb = sb.strides();  // row-major
+  auto ab = merge_axes(sa, ta, a.lhs_batch), am = merge_axes(sa, ta, free_axes(sa.rank(), a.lhs_contract, a.lhs_batch)),
+       ak = merge_axes(sa, ta, a.lhs_contract);
+  auto bb = merge_axes(sb, tb, a.rhs_batch), bn = merge_axes(sb, tb, free_axes(sb.rank(), a.rhs_contract, a.rhs_batch)),
+       bk = merge_axes(sb, tb, a.rhs_contract);
   if (!ab || !am || !ak || !bb || !bn || !bk) return std::nullopt;
   BufferPtr out = be.allocate(n.outputs[0].bytes());
   auto run = [&](auto zero) {
     using T = decltype(zero);
-    gemm<T>(ab->first, am->first, bn->first, ak->first,
-            Strided<T>{static_cast<const T*>(in[0].buffer->data()), ab->second, am->second, ak->second},
-            Strided<T>{static_cast<const T*>(in[1].buffer->data()), bb->second, bk->second, bn->second},
+    gemm<T>(ab->size, am->size, bn->size, ak->size,
+            Strided<T>{static_cast<const T*>(in[0].buffer->data()), ab->stride, am->stride, ak->stride},
+            Strided<T>{static_cast<const T*>(in[1].buffer->data()), bb->stride, bk->stride, bn->stride},
             static_cast<T*>(out->data()), threads);
   };
   if (t == DType::f32) run(0.0f);

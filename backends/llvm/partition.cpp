@@ -46,11 +46,6 @@ std::string unviewable(const Node& n) {
       if (i != 0) return "interior padding";
   return "";
 }
-bool is_view_op(Op op) {
-  return op == Op::Reshape || op == Op::Transpose || op == Op::Slice || op == Op::Pad || op == Op::Concatenate ||
-         op == Op::Reverse || op == Op::Iota;
-}
-
 // A value read through shape ops: a load of an array in memory at a map, an iota's count
 // at a map, a pad (a concatenate is a chain of them) taking operands[0] where its map is
 // in bounds and operands[1] elsewhere, or an elementwise op recomputed over its operands

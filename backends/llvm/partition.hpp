@@ -47,4 +47,10 @@ constexpr int64_t kScratchCols = 8192;
 
 Partition partition(const Graph& g);
 
+// The shape ops kernels read through index maps (which are specialised to shapes).
+inline bool is_view_op(Op op) {
+  return op == Op::Reshape || op == Op::Transpose || op == Op::Slice || op == Op::Pad || op == Op::Concatenate ||
+         op == Op::Reverse || op == Op::Iota;
+}
+
 }  // namespace nx::llvm_backend

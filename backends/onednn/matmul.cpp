@@ -9,41 +9,12 @@
 #include <unordered_map>
 
 #include "dnnl_common.hpp"
+#include "nx/detail/dot_axes.hpp"
 
 namespace nx::onednn {
 namespace {
 
 using dims = dnnl::memory::dims;
-
-// A group of an operand's dims viewed as one: its size and element stride.
-struct Merged {
-  int64_t size = 1, stride = 1;
-};
-
-// Merges `group` (dims of `s`, in index order of the merged dim) into one, if the
-// addresses they produce are those of a single strided dim. Size-1 dims do not matter.
-std::optional<Merged> merge(const Shape& s, const std::vector<int64_t>& st, const std::vector<int64_t>& group) {
-  Merged m;
-  int64_t expected = -1;  // the stride the next (more major) dim must have
-  for (auto it = group.rbegin(); it != group.rend(); ++it) {
-    int64_t d = s[static_cast<int>(*it)], stride = st[static_cast<size_t>(*it)];
-    if (d == 1) continue;
-    if (expected < 0) m.stride = stride;
-    else if (stride != expected) return std::nullopt;
-    m.size *= d;
-    expected = stride * d;
-  }
-  return m;
-}
-
-std::vector<int64_t> free_dims(int rank, const std::vector<int64_t>& contract, const std::vector<int64_t>& batch) {
-  std::vector<int64_t> f;
-  for (int64_t i = 0; i < rank; ++i)
-    if (std::find(contract.begin(), contract.end(), i) == contract.end() &&
-        std::find(batch.begin(), batch.end(), i) == batch.end())
-      f.push_back(i);
-  return f;
-}
 
 std::string key_of(const dims& a, const dims& as, const dims& b, const dims& bs, const dims& c, DType t) {
   std::string k(1, static_cast<char>(t));
@@ -79,10 +50,11 @@ std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backe
   auto sa_ = strides_of(in[0].held), sb_ = strides_of(in[1].held);
   if (!sa_ || !sb_) return std::nullopt;  // blocked: the caller reorders to row-major
   const std::vector<int64_t> &sa = *sa_, &sb = *sb_;
-  auto batch_a = merge(ta.shape, sa, at.lhs_batch), batch_b = merge(tb.shape, sb, at.rhs_batch);
-  auto k_a = merge(ta.shape, sa, at.lhs_contract), k_b = merge(tb.shape, sb, at.rhs_contract);
-  auto m = merge(ta.shape, sa, free_dims(ta.shape.rank(), at.lhs_contract, at.lhs_batch));
-  auto nn = merge(tb.shape, sb, free_dims(tb.shape.rank(), at.rhs_contract, at.rhs_batch));
+  using detail::merge_axes, detail::free_axes;
+  auto batch_a = merge_axes(ta.shape, sa, at.lhs_batch), batch_b = merge_axes(tb.shape, sb, at.rhs_batch);
+  auto k_a = merge_axes(ta.shape, sa, at.lhs_contract), k_b = merge_axes(tb.shape, sb, at.rhs_contract);
+  auto m = merge_axes(ta.shape, sa, free_axes(ta.shape.rank(), at.lhs_contract, at.lhs_batch));
+  auto nn = merge_axes(tb.shape, sb, free_axes(tb.shape.rank(), at.rhs_contract, at.rhs_batch));
   if (!batch_a || !batch_b || !k_a || !k_b || !m || !nn) return std::nullopt;
   int64_t B = batch_a->size, M = m->size, N = nn->size, K = k_a->size;
   if (B == 0 || M == 0 || N == 0 || K == 0) return std::nullopt;  // nothing to multiply: interp

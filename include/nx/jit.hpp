@@ -175,6 +175,8 @@ class JitTrace {
 
 bool tracing();  // true while any trace is recorded on this thread
 // Runs a compiled entry on concrete leaves (moved to the entry's backend when needed).
+// Throws ValueError unless every position in `donate` names one of `args` arguments.
+void check_donate(const std::vector<int>& donate, size_t args);
 // Leaves flagged in `donated` give their buffers up (their tensors read as donated).
 std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves,
                                  const std::vector<bool>& donated = {});
@@ -198,6 +200,7 @@ template <class F> class Jitted {
     std::vector<int64_t> structure;
     std::vector<bool> donated;  // per leaf
     int position = 0;
+    detail::check_donate(cache_->options().donate, sizeof...(Args));
     auto flatten = [&](const auto& arg) {
       TreeTraits<std::decay_t<decltype(arg)>>::flatten(arg, leaves, structure);
       const std::vector<int>& d = cache_->options().donate;
