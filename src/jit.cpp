@@ -1,10 +1,12 @@
 // The non-template half of nx::jit: signature keys, the LRU cache, tracing and running.
 #include "nx/jit.hpp"
 
+#include <condition_variable>
 #include <cstdio>
 #include <list>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "nx/detail/core.hpp"
 
@@ -25,6 +27,10 @@ struct JitCache::Impl {
   mutable std::mutex mu;
   std::list<Item> lru;  // most recent first
   std::unordered_map<std::vector<int64_t>, std::list<Item>::iterator, KeyHash> index;
+  // Keys some thread is tracing and compiling now: others calling with the same signature
+  // wait for that compile instead of compiling it too.
+  std::unordered_set<std::vector<int64_t>, KeyHash> compiling;
+  std::condition_variable compiled;
   JitStats stats;
   bool warned = false;
 };
@@ -55,19 +61,32 @@ std::vector<int64_t> JitCache::key(size_t type_id, const std::vector<int64_t>& s
 }
 
 std::shared_ptr<const CompiledEntry> JitCache::find(const std::vector<int64_t>& key) {
+  std::unique_lock lock(impl_->mu);
+  Impl& m = *impl_;
+  ++m.stats.calls;
+  for (;;) {
+    if (auto it = m.index.find(key); it != m.index.end()) {
+      m.lru.splice(m.lru.begin(), m.lru, it->second);
+      return it->second->second;
+    }
+    if (m.compiling.insert(key).second) return nullptr;  // this caller compiles it
+    m.compiled.wait(lock);
+  }
+}
+
+void JitCache::abandon(const std::vector<int64_t>& key) {
   std::lock_guard lock(impl_->mu);
-  ++impl_->stats.calls;
-  auto it = impl_->index.find(key);
-  if (it == impl_->index.end()) return nullptr;
-  impl_->lru.splice(impl_->lru.begin(), impl_->lru, it->second);
-  return it->second->second;
+  impl_->compiling.erase(key);
+  impl_->compiled.notify_all();  // a waiter takes the compile over (and meets the error itself)
 }
 
 std::shared_ptr<const CompiledEntry> JitCache::insert(std::vector<int64_t> key, CompiledEntry entry) {
   std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   ++m.stats.compiles;
-  if (auto it = m.index.find(key); it != m.index.end()) return it->second->second;  // raced
+  m.compiling.erase(key);
+  m.compiled.notify_all();
+  if (auto it = m.index.find(key); it != m.index.end()) return it->second->second;
   if (!m.warned && options_.warn_after_compiles > 0 && m.stats.compiles >= options_.warn_after_compiles) {
     m.warned = true;
     std::fprintf(stderr,

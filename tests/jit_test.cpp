@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "nx/nx.hpp"
@@ -90,6 +92,43 @@ TEST(Jit, ConcurrentCallsShareOneCompiledEntry) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(f.compiles(), 1);
+}
+
+// Racing first calls of one signature compile it once (single flight); the others wait for
+// that compile. A compile that throws lets the next caller try, and fail, in its turn.
+TEST(Jit, RacingFirstCallsCompileOnce) {
+  std::atomic<int> traces{0};
+  auto f = nx::jit([&](const nx::Tensor& x) {
+    ++traces;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a slow trace widens the race
+    return nx::tanh(x) * 3.0f;
+  });
+  nx::Tensor x = nx::iota({64}, nx::f32);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  float want = std::tanh(5.0f) * 3.0f;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      if (std::abs(f(x).to_vector<float>()[5] - want) > 1e-5f) ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(traces.load(), 1);
+  EXPECT_EQ(f.compiles(), 1);
+
+  auto failing = nx::jit([](const nx::Tensor& a) { return a + nx::ones({3}); });
+  std::atomic<int> errors{0};
+  threads.clear();
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      try {
+        failing(nx::ones({5}));
+      } catch (const nx::Error&) {
+        ++errors;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 4);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -83,6 +84,10 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
   for (size_t k = 0; k < grp.outputs.size(); ++k) {
     const TensorType& t = g.nodes[grp.outputs[k]]->outputs[0];
     outs.push_back(k < given.size() && given[k] ? given[k] : be.allocate(t.bytes()));
+    // The kernels' stores assume 64-byte aligned outputs (streamed ones are aligned
+    // non-temporal stores): a buffer that breaks this must never reach them.
+    if (reinterpret_cast<uintptr_t>(outs.back()->data()) % 64 != 0)
+      throw Error("llvm", "internal: a kernel output buffer is not 64-byte aligned");
     bool partial = grp.spec.mode == Mode::all && is_reduction(grp.spec.code[static_cast<size_t>(grp.spec.outputs[k])].op);
     partials.push_back(partial ? be.allocate(static_cast<size_t>(blocks * item_size(t.dtype))) : nullptr);
     ptrs.push_back(partial ? partials.back()->data() : outs.back()->data());
@@ -166,13 +171,14 @@ class Compiled : public Executable {
       if (gi >= 0) {
         const Group& grp = part_.groups[static_cast<size_t>(gi)];
         if (grp.nodes.back() != i) continue;  // a group runs at its last member
-        // In place where planned, if nothing else holds the buffer (a parameter's is
-        // also in the caller's list; an interp reshape shares its operand's).
+        // In place where planned, if the buffer is nx++'s own (not a file mapping or
+        // another library's memory) and nothing else holds it (a parameter's is also in
+        // the caller's list; an interp reshape shares its operand's).
         std::vector<BufferPtr> given(grp.outputs.size());
         for (auto [k, j] : in_place_[static_cast<size_t>(gi)]) {
           const ValueRef& r = grp.inputs[j];
           const BufferPtr& b = values[r.node][r.index];
-          if (b.use_count() == (graph_.nodes[r.node]->op == Op::Parameter ? 2 : 1)) given[k] = b;
+          if (b->reusable() && b.use_count() == (graph_.nodes[r.node]->op == Op::Parameter ? 2 : 1)) given[k] = b;
         }
         std::vector<BufferPtr> in;
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);

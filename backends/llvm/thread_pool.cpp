@@ -4,12 +4,17 @@
 #include <chrono>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace nx::llvm_backend {
 namespace {
+
+// Set while this thread runs a chunk: a parallel_for nested in a chunk runs inline, as
+// the pool takes one job at a time and waiting for it there would deadlock.
+thread_local bool in_chunk = false;
 
 class Pool {
  public:
@@ -24,7 +29,9 @@ class Pool {
   void run(int64_t chunks, int helpers, const std::function<void(int64_t)>& chunk) {
     std::unique_lock lock(mu_);
     idle_.wait(lock, [&] { return !job_; });  // one job at a time
-    Job job{&chunk, chunks, {0}, {0}};
+    Job job;
+    job.chunk = &chunk;
+    job.chunks = chunks;
     job_ = &job;
     wanted_ = helpers;
     posted_.store(++generation_, std::memory_order_release);
@@ -33,23 +40,41 @@ class Pool {
     take(job);
     spin([&] { return job.finished.load(std::memory_order_acquire) == chunks; });
     lock.lock();
+    // Workers hold `job` (a frame of this function) until they leave it: wait for them
+    // even when a chunk threw, so no thread is left pointing at a dead frame.
     done_.wait(lock, [&] { return job.finished.load() == chunks && joined_ == 0; });
     job_ = nullptr;
     idle_.notify_all();
+    lock.unlock();
+    if (job.error) std::rethrow_exception(job.error);
   }
 
  private:
   struct Job {
-    const std::function<void(int64_t)>* chunk;
-    int64_t chunks;
-    std::atomic<int64_t> next, finished;
+    const std::function<void(int64_t)>* chunk = nullptr;
+    int64_t chunks = 0;
+    std::atomic<int64_t> next{0}, finished{0};
+    std::mutex error_mu;
+    std::exception_ptr error;  // the first chunk's exception, rethrown to the caller
   };
 
-  void take(Job& job) {
+  // A chunk that throws (bad_alloc in a GEMM's packing, an nx::Error) must neither
+  // escape a worker (std::terminate) nor leave chunks uncounted (the caller would wait
+  // forever): it is recorded, the chunks not yet started are skipped, and run() rethrows.
+  static void take(Job& job) {
+    in_chunk = true;
     for (int64_t c; (c = job.next.fetch_add(1)) < job.chunks;) {
-      (*job.chunk)(c);
+      try {
+        (*job.chunk)(c);
+      } catch (...) {
+        std::lock_guard lock(job.error_mu);
+        if (!job.error) job.error = std::current_exception();
+        int64_t skipped = job.chunks - std::min(job.chunks, job.next.exchange(job.chunks));
+        job.finished.fetch_add(skipped);
+      }
       job.finished.fetch_add(1);
     }
+    in_chunk = false;
   }
 
   // Polls `ready` for a few microseconds before the caller blocks: kernels of a graph
@@ -104,7 +129,7 @@ void parallel_for(int64_t n, int64_t grain, int threads, const std::function<voi
   // Several chunks per thread, so a thread that starts late (waking takes time) or runs
   // slower takes fewer of them.
   int64_t chunks = std::min<int64_t>((n + grain - 1) / std::max<int64_t>(grain, 1), int64_t{8} * use);
-  if (chunks <= 1 || use == 1) {
+  if (chunks <= 1 || use == 1 || in_chunk) {
     body(0, n);
     return;
   }

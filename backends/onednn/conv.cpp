@@ -84,12 +84,10 @@ HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo
   Held w = n.attrs.k == 1 ? in[1].held : Held{materialize(in[1].held, in[1].type, be), plan->weights};
   Held xb = in_layout(in[0].held, plan->pd.src_desc(), be), wb = in_layout(w, plan->pd.weights_desc(), be);
   Held out = fresh(plan->pd.dst_desc(), be);
-  dnnl::stream& s = stream();
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DST, memory_of(out)}};
   if (post.addend) args[kAddendArg] = memory_of({post.addend->held.buffer, *addend});
-  plan->prim.execute(s, args);
-  s.wait();
+  execute(plan->prim, std::move(args));
   count(post.empty() ? "conv_forward" : "conv_forward+post_ops");
   return {out};
 }
@@ -136,7 +134,7 @@ HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) 
                                                     engine());
     dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, any(x), any(w), any(y), geo.strides,
                                             geo.dilates, geo.pad_l, geo.pad_r);
-    dnnl::convolution_backward_data::primitive_desc pd(d, engine(), hint);
+    dnnl::convolution_backward_data::primitive_desc pd(d, shareable(), engine(), hint);
     return std::make_shared<DataPlan>(DataPlan{pd, dnnl::convolution_backward_data(pd)});
   });
   if (!plan) return {};
@@ -146,9 +144,7 @@ HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) 
          window);
   Held gb = in_layout(in[0].held, plan->pd.diff_dst_desc(), be), wb = in_layout(wr, plan->pd.weights_desc(), be);
   Held out = fresh(plan->pd.diff_src_desc(), be);
-  dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DIFF_SRC, memory_of(out)}});
-  s.wait();
+  execute(plan->prim, {{DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DIFF_SRC, memory_of(out)}});
   count("conv_backward_data");
   return {out};
 }
@@ -195,7 +191,7 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
                                                     engine());
     dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, any(x), any(w), any(y),
                                                geo.strides, geo.dilates, geo.pad_l, geo.pad_r);
-    dnnl::convolution_backward_weights::primitive_desc pd(d, engine(), hint);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, shareable(), engine(), hint);
     return std::make_shared<WeightsPlan>(WeightsPlan{pd, dnnl::convolution_backward_weights(pd)});
   });
   if (!plan) return {};
@@ -204,13 +200,12 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
   // The weight gradient lands in the row-major (C/B, O, k...) result through strides.
   Held result{be.allocate(n.outputs[0].bytes("conv", n.where)), {w, dt::f32, w_str}};
   Held wb = plan->pd.diff_weights_desc() == result.desc ? result : fresh(plan->pd.diff_weights_desc(), be);
-  dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_DIFF_WEIGHTS, memory_of(wb)}});
+  execute(plan->prim, {{DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_DIFF_WEIGHTS, memory_of(wb)}});
   if (wb.buffer != result.buffer) {
     dnnl::memory from = memory_of(wb), to = memory_of(result);
-    dnnl::reorder(from, to).execute(s, from, to);
+    dnnl::reorder(from, to).execute(stream(), from, to);
+    stream().wait();
   }
-  s.wait();
   count("conv_backward_weights");
   return {plain(n.outputs[0], result.buffer)};
 }

@@ -57,11 +57,9 @@ std::string key_of(const char* kind, int alg, std::initializer_list<const dnnl::
   return key;
 }
 
-template <class Prim> HeldValues run(const Prim& prim, const Held& out, std::unordered_map<int, dnnl::memory> args) {
-  dnnl::stream& s = stream();
+HeldValues run(const dnnl::primitive& prim, const Held& out, std::unordered_map<int, dnnl::memory> args) {
   args[DNNL_ARG_DST] = memory_of(out);
-  prim.execute(s, args);
-  s.wait();
+  execute(prim, std::move(args));
   return {out};
 }
 
@@ -90,7 +88,7 @@ dnnl::primitive_attr post_op_attr(const PostOps& post, const dnnl::memory::desc&
     ops.append_eltwise(1.0f, *post.activation, 0.0f, 0.0f);
     key += "+act" + std::to_string(static_cast<int>(*post.activation));
   }
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = shareable();
   attr.set_post_ops(ops);
   return attr;
 }
@@ -102,7 +100,7 @@ std::optional<HeldValues> unary(const Node& n, std::span<const Input> in, Backen
   const dnnl::memory::desc& d = in[0].held.desc;
   auto prim = cached<dnnl::eltwise_forward>(key_of("eltwise", static_cast<int>(e->alg), {&d}), [&]() -> std::shared_ptr<dnnl::eltwise_forward> {
     dnnl::eltwise_forward::primitive_desc pd(
-        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, e->alg, d, e->alpha, e->beta), engine());
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, e->alg, d, e->alpha, e->beta), shareable(), engine());
     if (is_reference(pd)) return nullptr;
     return std::make_shared<dnnl::eltwise_forward>(pd);
   });
@@ -124,7 +122,7 @@ std::optional<HeldValues> binary(const Node& n, std::span<const Input> in, Backe
   if (!d0 || !d1) return std::nullopt;
   if ((n.op == Op::Max || n.op == Op::Min) && may_hold_nan(in[a], be)) return std::nullopt;  // src1's NaN survives
   auto prim = cached<dnnl::binary>(key_of("binary", static_cast<int>(*alg), {&*d0, &*d1}), [&]() -> std::shared_ptr<dnnl::binary> {
-    dnnl::binary::primitive_desc pd(dnnl::binary::desc(*alg, *d0, *d1, *d0), engine());
+    dnnl::binary::primitive_desc pd(dnnl::binary::desc(*alg, *d0, *d1, *d0), shareable(), engine());
     if (is_reference(pd)) return nullptr;
     return std::make_shared<dnnl::binary>(pd);
   });
@@ -153,10 +151,10 @@ std::optional<HeldValues> softmax(const Input& x, int axis, bool log, Backend& b
   const dnnl::memory::desc& d = x.held.desc;
   auto prim = cached<dnnl::primitive>(key_of(log ? "log_softmax" : "softmax", axis, {&d}), [&]() -> std::shared_ptr<dnnl::primitive> {
     if (log) {
-      dnnl::logsoftmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, d, axis}, engine());
+      dnnl::logsoftmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, d, axis}, shareable(), engine());
       return is_reference(pd) ? nullptr : std::make_shared<dnnl::logsoftmax_forward>(pd);
     }
-    dnnl::softmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, d, axis}, engine());
+    dnnl::softmax_forward::primitive_desc pd({dnnl::prop_kind::forward_inference, d, axis}, shareable(), engine());
     return is_reference(pd) ? nullptr : std::make_shared<dnnl::softmax_forward>(pd);
   });
   if (!prim) return std::nullopt;
@@ -184,16 +182,14 @@ std::optional<HeldValues> column_sum(const Node& n, const Input& x, Backend& be)
   using dt = dnnl::memory::data_type;
   dnnl::memory::desc ones({1, p}, dt::f32, dims{p, 1}), xs({p, q}, dt::f32, dims{q, 1}), out({1, q}, dt::f32, dims{q, 1});
   auto plan = cached<ColumnSum>("column_sum" + std::to_string(p) + ',' + std::to_string(q), [&] {
-    dnnl::matmul prim(dnnl::matmul::primitive_desc(dnnl::matmul::desc(ones, xs, out), engine()));
+    dnnl::matmul prim(dnnl::matmul::primitive_desc(dnnl::matmul::desc(ones, xs, out), shareable(), engine()));
     return std::make_shared<ColumnSum>(ColumnSum{prim, std::vector<float>(static_cast<size_t>(p), 1.0f)});
   });
   if (!plan) return std::nullopt;
   BufferPtr result = be.allocate(n.outputs[0].bytes());
-  dnnl::stream& st = stream();
-  plan->prim.execute(st, {{DNNL_ARG_SRC, dnnl::memory(ones, engine(), plan->ones.data())},
-                          {DNNL_ARG_WEIGHTS, memory_of({x.held.buffer, xs})},
-                          {DNNL_ARG_DST, dnnl::memory(out, engine(), result->data())}});
-  st.wait();
+  execute(plan->prim, {{DNNL_ARG_SRC, dnnl::memory(ones, engine(), plan->ones.data())},
+                       {DNNL_ARG_WEIGHTS, memory_of({x.held.buffer, xs})},
+                       {DNNL_ARG_DST, dnnl::memory(out, engine(), result->data())}});
   return HeldValues{plain(n.outputs[0], result)};
 }
 
@@ -232,7 +228,7 @@ std::optional<HeldValues> reduce(const Node& n, std::span<const Input> in, Backe
   if (dst.is_zero()) return std::nullopt;
   auto prim = cached<dnnl::reduction>(key_of("reduction", 0, {&src, &dst}), [&]() -> std::shared_ptr<dnnl::reduction> {
     dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(dnnl::algorithm::reduction_sum, src, dst, 0.0f, 0.0f),
-                                       engine());
+                                       shareable(), engine());
     if (is_reference(pd)) return nullptr;  // slower than interp
     return std::make_shared<dnnl::reduction>(pd);
   });

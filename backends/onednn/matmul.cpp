@@ -75,11 +75,9 @@ std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backe
   dnnl::memory am({a_dims, *dt, a_str}, e, in[0].held.buffer->data());
   dnnl::memory bm({b_dims, *dt, b_str}, e, in[1].held.buffer->data());
   dnnl::memory cm({c_dims, *dt, c_str}, e, out->data());
-  dnnl::stream& s = stream();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}};
   if (post.addend) args[kAddendArg] = dnnl::memory(*addend, e, post.addend->held.buffer->data());
-  prim->execute(s, args);
-  s.wait();
+  execute(*prim, std::move(args));
   count(post.empty() ? "matmul" : "matmul+post_ops");
   return HeldValues{plain(n.outputs[0], out)};
 }

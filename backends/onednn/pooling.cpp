@@ -74,7 +74,7 @@ std::optional<HeldValues> pool(const Node& n, std::span<const Input> in, Backend
   if (max && may_hold_nan(in[0], be)) return std::nullopt;
   auto plan = cached<PoolPlan>((max ? "max" : "sum") + geo->key, [&]() -> std::shared_ptr<PoolPlan> {
     auto alg = max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_include_padding;
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = shareable();
     if (!max) {  // average times the window size: the sum
       dnnl::post_ops ops;
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, static_cast<float>(geo->volume), 0.0f);
@@ -87,9 +87,7 @@ std::optional<HeldValues> pool(const Node& n, std::span<const Input> in, Backend
   });
   if (!plan) return std::nullopt;
   Held out = fresh(plan->pd.dst_desc(), be);
-  dnnl::stream& s = stream();
-  plan->prim.execute(s, {{DNNL_ARG_SRC, memory_of(in[0].held)}, {DNNL_ARG_DST, memory_of(out)}});
-  s.wait();
+  execute(plan->prim, {{DNNL_ARG_SRC, memory_of(in[0].held)}, {DNNL_ARG_DST, memory_of(out)}});
   count(max ? "pool_max" : "pool_sum");
   return HeldValues{out};
 }
@@ -103,10 +101,10 @@ std::optional<HeldValues> pool_backward(const Node& n, std::span<const Input> in
   auto plan = cached<PoolBackwardPlan>("max_backward" + geo->key, [&]() -> std::shared_ptr<PoolBackwardPlan> {
     const Shape &xs = in[0].type.shape, &ys = in[1].type.shape;
     dnnl::pooling_v2_forward::primitive_desc fwd(
-        forward_desc(dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, in[0].held.desc, ys, *geo), engine());
+        forward_desc(dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, in[0].held.desc, ys, *geo), shareable(), engine());
     dnnl::pooling_v2_backward::desc d(dnnl::algorithm::pooling_max, any(xs), any(ys), geo->strides, geo->kernel,
                                       geo->dilation, geo->pad_l, geo->pad_r);
-    dnnl::pooling_v2_backward::primitive_desc pd(d, engine(), fwd);
+    dnnl::pooling_v2_backward::primitive_desc pd(d, shareable(), engine(), fwd);
     if (is_reference(fwd) || is_reference(pd)) return nullptr;
     return std::make_shared<PoolBackwardPlan>(PoolBackwardPlan{fwd, dnnl::pooling_v2_forward(fwd), pd, dnnl::pooling_v2_backward(pd)});
   });
@@ -114,10 +112,8 @@ std::optional<HeldValues> pool_backward(const Node& n, std::span<const Input> in
   // The forward pass again, for the workspace that says where each window's maximum is.
   Held y = fresh(plan->fwd_pd.dst_desc(), be), ws = fresh(plan->fwd_pd.workspace_desc(), be);
   Held g = in_layout(in[1].held, plan->pd.diff_dst_desc(), be), out = fresh(plan->pd.diff_src_desc(), be);
-  dnnl::stream& s = stream();
-  plan->fwd.execute(s, {{DNNL_ARG_SRC, memory_of(in[0].held)}, {DNNL_ARG_DST, memory_of(y)}, {DNNL_ARG_WORKSPACE, memory_of(ws)}});
-  plan->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory_of(g)}, {DNNL_ARG_WORKSPACE, memory_of(ws)}, {DNNL_ARG_DIFF_SRC, memory_of(out)}});
-  s.wait();
+  execute(plan->fwd, {{DNNL_ARG_SRC, memory_of(in[0].held)}, {DNNL_ARG_DST, memory_of(y)}, {DNNL_ARG_WORKSPACE, memory_of(ws)}});
+  execute(plan->prim, {{DNNL_ARG_DIFF_DST, memory_of(g)}, {DNNL_ARG_WORKSPACE, memory_of(ws)}, {DNNL_ARG_DIFF_SRC, memory_of(out)}});
   count("pool_max_backward");
   return HeldValues{out};
 }

@@ -25,6 +25,10 @@ class Buffer {
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
   Backend* owner() const { return owner_; }
+  // True only for memory nx++ allocated itself, writable and 64-byte aligned: a kernel
+  // may then write a result over it once nothing else holds it (a donated argument). A
+  // read-only file mapping or another library's memory is never written.
+  virtual bool reusable() const { return false; }
 
  private:
   Backend* owner_;
@@ -38,6 +42,7 @@ class HostBuffer : public Buffer {
  public:
   HostBuffer(Backend* owner, size_t bytes);
   ~HostBuffer() override;
+  bool reusable() const override { return true; }
 };
 
 // Host memory owned elsewhere (a memory-mapped file, a DLPack producer), used without a

@@ -148,8 +148,11 @@ class JitCache {
   // The key of a call: argument types' identity, tree structure, each leaf's type.
   static std::vector<int64_t> key(size_t type_id, const std::vector<int64_t>& structure,
                                   const std::vector<Tensor>& leaves, const Backend& be);
+  // The entry for `key`; when there is none, the caller is to compile it and insert() it
+  // (or abandon() on failure): callers with the same key meanwhile wait in find().
   std::shared_ptr<const CompiledEntry> find(const std::vector<int64_t>& key);
   std::shared_ptr<const CompiledEntry> insert(std::vector<int64_t> key, CompiledEntry entry);
+  void abandon(const std::vector<int64_t>& key);
   JitStats stats() const;
 
  private:
@@ -211,6 +214,14 @@ template <class F> class Jitted {
     auto key = detail::JitCache::key(typeid(detail::ArgsTree<Args...>).hash_code(), structure, leaves, be);
     auto entry = cache_->find(key);
     if (!entry) {
+      struct Claim {  // gives the key up if tracing or compiling throws
+        detail::JitCache& cache;
+        const std::vector<int64_t>& key;
+        bool done = false;
+        ~Claim() {
+          if (!done) cache.abandon(key);
+        }
+      } claim{*cache_, key};
       detail::JitTrace trace;
       std::vector<Tensor> params = trace.parameters(leaves);
       const Tensor* it = params.data();
@@ -223,7 +234,8 @@ template <class F> class Jitted {
       if (!cache_->options().donate.empty()) options.donate = donated;
       detail::CompiledEntry e = trace.compile(outs, be, options);
       e.result_template = result;
-      entry = cache_->insert(std::move(key), std::move(e));
+      entry = cache_->insert(key, std::move(e));
+      claim.done = true;
     }
     std::vector<Tensor> outs = detail::run_compiled(*entry, leaves, donated);
     const Tensor* it = outs.data();

@@ -10,6 +10,7 @@
 #include "nx/io.hpp"
 #include "nx/jit.hpp"
 #include "nx/linalg.hpp"
+#include "nx/memory.hpp"
 #if NX_HAS_ONEDNN
 #include "nx/onednn.hpp"
 #endif

@@ -2,6 +2,7 @@
 // convolutions and their gradients, pooling, f32 elementwise ops, sums and softmax
 // through oneDNN primitives on the host; nodes it does not map run the interp kernels.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -15,5 +16,12 @@ namespace onednn {
 // shows which nodes of a model fall back.
 std::map<std::string, int64_t> kernel_counts();
 void reset_kernel_counts();
+
+// Built primitives are cached per kind (matmul, convolution, ...) and shape, least recently
+// used dropped first beyond this many per kind (default 512, or NX_ONEDNN_CACHE_LIMIT).
+// Takes effect as entries are next added.
+void set_primitive_cache_limit(size_t per_kind);
+// How many primitives the caches hold now, all kinds together.
+int64_t cached_primitive_count();
 }  // namespace onednn
 }  // namespace nx

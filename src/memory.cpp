@@ -1,0 +1,158 @@
+// The host pool behind HostBuffer (see nx/memory.hpp).
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+#include "host_pool.hpp"
+#include "nx/error.hpp"
+#include "nx/memory.hpp"
+
+namespace nx {
+namespace detail {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kMinPooled = SIZE_MAX;  // AddressSanitizer must see every free
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kMinPooled = SIZE_MAX;
+#else
+constexpr size_t kMinPooled = size_t{1} << 20;
+#endif
+#else
+constexpr size_t kMinPooled = size_t{1} << 20;  // smaller blocks: malloc's own bins do well
+#endif
+
+using Clock = std::chrono::steady_clock;
+
+// Whole cache lines plus one (kernels may read a vector past the end). From 1 MiB up,
+// rounded up to a multiple of 1/8 of the size's power of two, so sizes a few percent
+// apart share blocks: at most 12.5% more than asked for.
+size_t size_class(size_t bytes) {
+  size_t size = (bytes + 63) / 64 * 64 + 64;
+  if (size < kMinPooled) return size;
+  size_t step = (size_t{1} << (63 - __builtin_clzll(size))) / 8;
+  return (size + step - 1) / step * step;
+}
+
+size_t default_max_bytes() {
+  const char* e = std::getenv("NX_HOST_POOL_MAX_BYTES");
+  if (!e || !*e) return HostPoolOptions{}.max_bytes;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(e, &end, 10);
+  return end && *end == '\0' ? static_cast<size_t>(n) : HostPoolOptions{}.max_bytes;
+}
+
+struct Free {
+  void* block;
+  size_t size;
+  Clock::time_point since;
+};
+
+struct Pool {
+  std::mutex mu;
+  std::multimap<size_t, Free> by_size;  // size class -> free block
+  size_t cached = 0;
+  HostPoolOptions options{.max_bytes = default_max_bytes()};
+
+  // Gives back blocks idle too long, then the oldest until `cached + extra` fits the limit.
+  void trim(size_t extra) {
+    Clock::time_point now = Clock::now();
+    auto idle = std::chrono::duration<double>(options.max_idle_seconds);
+    for (;;) {
+      auto oldest = by_size.end();
+      for (auto it = by_size.begin(); it != by_size.end(); ++it)
+        if (oldest == by_size.end() || it->second.since < oldest->second.since) oldest = it;
+      if (oldest == by_size.end()) return;
+      if (cached + extra <= options.max_bytes && now - oldest->second.since < idle) return;
+      std::free(oldest->second.block);
+      cached -= oldest->second.size;
+      by_size.erase(oldest);
+    }
+  }
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;  // never destroyed: buffers may be freed during static destruction
+  return *p;
+}
+
+}  // namespace
+
+void* host_alloc(size_t bytes) {
+  if (bytes >= (size_t{1} << 62))
+    throw Error("allocate", "out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the host");
+  size_t size = size_class(bytes);
+  if (size >= kMinPooled) {
+    Pool& p = pool();
+    std::lock_guard lock(p.mu);
+    if (auto it = p.by_size.find(size); it != p.by_size.end()) {
+      void* block = it->second.block;
+      p.by_size.erase(it);
+      p.cached -= size;
+      p.trim(0);
+      return block;
+    }
+    p.trim(0);
+  }
+  void* block = std::aligned_alloc(64, size);
+  if (!block) throw Error("allocate", "out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the host");
+  return block;
+}
+
+void host_free(void* block, size_t bytes) {
+  size_t size = size_class(bytes);
+  if (block && size >= kMinPooled) {
+    Pool& p = pool();
+    std::lock_guard lock(p.mu);
+    if (size <= p.options.max_bytes) {
+      p.trim(size);
+      p.by_size.emplace(size, Free{block, size, Clock::now()});
+      p.cached += size;
+      return;
+    }
+  }
+  std::free(block);
+}
+
+}  // namespace detail
+
+void set_host_pool_options(HostPoolOptions options) {
+  detail::Pool& p = detail::pool();
+  std::lock_guard lock(p.mu);
+  p.options = options;
+  p.trim(0);
+}
+
+HostPoolOptions host_pool_options() {
+  detail::Pool& p = detail::pool();
+  std::lock_guard lock(p.mu);
+  return p.options;
+}
+
+size_t host_pool_cached_bytes() {
+  detail::Pool& p = detail::pool();
+  std::lock_guard lock(p.mu);
+  return p.cached;
+}
+
+void trim_memory() {
+  detail::Pool& p = detail::pool();
+  {
+    std::lock_guard lock(p.mu);
+    for (auto& [size, f] : p.by_size) std::free(f.block);
+    p.by_size.clear();
+    p.cached = 0;
+  }
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace nx

@@ -1,0 +1,67 @@
+// The host pool gives memory back: bounded in bytes, by age, and on trim_memory(); shapes
+// that change slowly share blocks instead of each keeping its own.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "nx/nx.hpp"
+
+namespace {
+
+// Under AddressSanitizer nothing is pooled (every free must reach ASan): bounds hold trivially.
+class HostPool : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = nx::host_pool_options();
+    nx::trim_memory();
+  }
+  void TearDown() override {
+    nx::set_host_pool_options(saved_);
+    nx::trim_memory();
+  }
+  nx::HostPoolOptions saved_;
+};
+
+// A tensor of `bytes` bytes, made and dropped (its block returns to the pool).
+void touch(int64_t bytes) {
+  nx::Tensor t = nx::iota({bytes / 4}, nx::f32);
+  ASSERT_EQ(t.shape()[0], bytes / 4);
+}
+
+TEST_F(HostPool, SlowlyChangingShapesShareBlocks) {
+  nx::set_host_pool_options({.max_bytes = size_t{1} << 30, .max_idle_seconds = 600});
+  // 300 sizes from 2 MiB up, 4 KiB apart: 700 MB if each size kept its own block.
+  for (int64_t i = 0; i < 300; ++i) touch((int64_t{2} << 20) + i * 4096);
+  EXPECT_LE(nx::host_pool_cached_bytes(), size_t{16} << 20);
+}
+
+TEST_F(HostPool, FreeBlocksAreBoundedInBytes) {
+  nx::set_host_pool_options({.max_bytes = size_t{8} << 20, .max_idle_seconds = 600});
+  {
+    std::vector<nx::Tensor> held;
+    for (int i = 0; i < 10; ++i) held.push_back(nx::iota({(int64_t{2} << 20) / 4 + i * 1000}, nx::f32));
+  }
+  EXPECT_LE(nx::host_pool_cached_bytes(), size_t{8} << 20);
+  nx::set_host_pool_options({.max_bytes = 0, .max_idle_seconds = 600});
+  EXPECT_EQ(nx::host_pool_cached_bytes(), 0u);
+}
+
+TEST_F(HostPool, IdleBlocksAreGivenBack) {
+  nx::set_host_pool_options({.max_bytes = size_t{1} << 30, .max_idle_seconds = 0.05});
+  touch(int64_t{4} << 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  nx::Tensor other = nx::iota({(int64_t{3} << 20) / 4}, nx::f32);  // another size class: a fresh block
+  EXPECT_EQ(nx::host_pool_cached_bytes(), 0u) << "the 4 MiB block idled past max_idle_seconds";
+}
+
+TEST_F(HostPool, TrimMemoryEmptiesThePool) {
+  nx::set_host_pool_options({.max_bytes = size_t{1} << 30, .max_idle_seconds = 600});
+  for (int i = 1; i <= 4; ++i) touch(int64_t{i} << 21);
+  nx::trim_memory();
+  EXPECT_EQ(nx::host_pool_cached_bytes(), 0u);
+  touch(int64_t{2} << 20);  // still usable
+}
+
+}  // namespace
