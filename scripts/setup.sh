@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache pkg-config libeigen3-dev libgtest-dev libgmock-dev
-          libbenchmark-dev zlib1g-dev libdlpack-dev dataset-fashion-mnist clang libdnnl-dev libopenblas-dev llvm-14-dev)
+          libbenchmark-dev zlib1g-dev libdeflate-dev libdlpack-dev dataset-fashion-mnist clang libdnnl-dev libopenblas-dev llvm-14-dev)
 # Optional backends: installed when asked for with NX_SETUP_OPTIONAL=1.
 if [[ "${NX_SETUP_OPTIONAL:-0}" == 1 ]]; then
   packages+=(libopenmpi-dev)

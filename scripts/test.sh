@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds nx++ and runs the whole test suite.
-# Usage: scripts/test.sh [release|debug|sanitize]   (default: release)
+# Usage: scripts/test.sh [release|debug|sanitize|tsan]   (default: release; tsan: the concurrency tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"

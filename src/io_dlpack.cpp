@@ -121,13 +121,13 @@ Tensor from_dlpack(DLManagedTensor* m, Where where) {
   if (d.ndim < 0 || d.ndim > kMaxRank)
     bad("ndim " + std::to_string(d.ndim) + " is outside 0.." + std::to_string(kMaxRank));
   if (d.ndim > 0 && !d.shape) bad("the shape pointer is null");
-  Shape shape;
-  int64_t n = 1;
-  for (int i = 0; i < d.ndim; ++i) {
-    if (d.shape[i] < 0) bad("negative dimension " + std::to_string(d.shape[i]) + " in the shape");
-    if (__builtin_mul_overflow(n, d.shape[i], &n)) bad("the shape's element count overflows");
-    shape.push_back(d.shape[i]);
-  }
+  std::span<const int64_t> dims(d.shape, static_cast<size_t>(d.ndim));
+  for (int64_t dim : dims)
+    if (dim < 0) bad("negative dimension " + std::to_string(dim) + " in the shape");
+  std::optional<int64_t> count = checked_element_count(dims);  // in any axis order
+  if (!count) bad("the shape's element count overflows");
+  Shape shape(dims);
+  int64_t n = *count;
   TensorType type{*dtype, shape};
   size_t bytes = type.bytes("from_dlpack", where);
   if (n == 0) return zeros(shape, *dtype, where);

@@ -62,18 +62,47 @@ FileBytes read_whole_file(const std::string& path, bool map, const char* op, Whe
 
 // ---- AtomicFile ----
 
-AtomicFile::AtomicFile(const std::string& path, const char* op, Where where) : path_(path), op_(op), where_(where) {
+namespace {
+
+// `path` with symlinks in its last component followed (to a target that may not exist
+// yet), so that renaming over the result replaces the file and keeps the link.
+std::string follow_symlinks(std::string path, const char* op, Where where) {
+  for (int hops = 0; hops < 40; ++hops) {  // Linux's limit on links in one lookup
+    std::vector<char> target(4096);
+    ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+    if (n < 0) return path;  // not a link (or not there): the path itself
+    if (static_cast<size_t>(n) == target.size()) throw ValueError(op, "symlink target of '" + path + "' is too long", where);
+    std::string next(target.data(), static_cast<size_t>(n));
+    size_t slash = path.find_last_of('/');
+    // A relative target is relative to the link's directory.
+    path = next.front() == '/' || slash == std::string::npos ? next : path.substr(0, slash + 1) + next;
+  }
+  throw ValueError(op, "too many levels of symlinks at '" + path + "'", where);
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(const std::string& path, const char* op, Where where)
+    : path_(follow_symlinks(path, op, where)), op_(op), where_(where) {
   static std::atomic<uint64_t> counter{0};
   for (int attempt = 0; fd_ < 0; ++attempt) {
     auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    temp_ = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+    temp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
             std::to_string(static_cast<uint64_t>(now) % 1000000007);
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd_ < 0 && (errno != EEXIST || attempt > 100)) {
       std::string why = std::strerror(errno);
       temp_.clear();
-      throw ValueError(op_, "cannot create a temporary file next to '" + path + "': " + why, where_);
+      throw ValueError(op_, "cannot create a temporary file next to '" + path_ + "': " + why, where_);
     }
+  }
+  // Overwriting keeps the old file's permission bits (a fresh file gets 0666 less the umask).
+  struct stat old {};
+  if (::stat(path_.c_str(), &old) == 0 && S_ISREG(old.st_mode) && ::fchmod(fd_, old.st_mode & 07777) != 0) {
+    std::string why = std::strerror(errno);
+    ::close(fd_);  // the destructor does not run for a constructor that throws
+    ::unlink(temp_.c_str());
+    throw ValueError(op_, "cannot set the mode of '" + temp_ + "': " + why, where_);
   }
 }
 

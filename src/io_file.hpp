@@ -21,7 +21,9 @@ FileBytes read_whole_file(const std::string& path, bool mmap, const char* op, Wh
 
 // Writes a file atomically: into a fresh temporary file next to `path`, which commit()
 // fsyncs and renames over `path` (then fsyncs the directory). Destroyed uncommitted, it
-// removes the temporary file, so `path` is never left half-written.
+// removes the temporary file, so `path` is never left half-written. A symlink `path` is
+// followed: its target is written and the link stays. An existing file's permission bits
+// are kept (the owner is not: that would need privileges).
 class AtomicFile {
  public:
   AtomicFile(const std::string& path, const char* op, Where where);

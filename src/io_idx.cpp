@@ -1,6 +1,7 @@
 // IDX decoding (raw or gzip'd) and the Fashion-MNIST loader. The layout: two zero bytes, an
 // element-type byte, a rank byte, rank big-endian u32 dims, then the big-endian elements.
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,7 +15,6 @@
 namespace nx::io {
 namespace {
 
-constexpr uint64_t kMaxGzipInflated = uint64_t{4} << 30;
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 [[noreturn]] void bad(const std::string& what, Where where) { throw ValueError("load_idx", what, where); }
@@ -89,7 +89,7 @@ std::vector<std::byte> to_host(std::vector<std::byte> data, const IdxType& type,
 
 }  // namespace
 
-Tensor decode_idx(std::span<const std::byte> bytes, Where where) {
+Tensor decode_idx(std::span<const std::byte> bytes, IdxOpts opts, Where where) {
   Source src(bytes, where);
   std::byte magic[4];
   if (src.read(magic, 4) != 4) bad("too short for the 4-byte IDX magic", where);
@@ -108,21 +108,26 @@ Tensor decode_idx(std::span<const std::byte> bytes, Where where) {
   std::byte dims[4 * kMaxRank];
   size_t dims_len = 4 * static_cast<size_t>(rank);
   if (src.read(dims, dims_len) != dims_len) bad("truncated: the file ends inside the dims", where);
-  Shape shape;
-  uint64_t n = 1;
-  for (int i = 0; i < rank; ++i) {
-    uint64_t d = big_endian(dims + 4 * i, 4);
-    shape.push_back(static_cast<int64_t>(d));
-    if (__builtin_mul_overflow(n, d, &n)) bad("dims " + shape.str() + "... overflow a 64-bit element count", where);
-  }
-  uint64_t data_bytes;
-  if (__builtin_mul_overflow(n, uint64_t{type->file_size}, &data_bytes) || data_bytes > uint64_t{INT64_MAX})
+  std::array<int64_t, kMaxRank> dims_read{};
+  for (int i = 0; i < rank; ++i) dims_read[static_cast<size_t>(i)] = static_cast<int64_t>(big_endian(dims + 4 * i, 4));
+  std::span<const int64_t> dim_list(dims_read.data(), static_cast<size_t>(rank));
+  std::optional<int64_t> count = checked_element_count(dim_list);
+  if (!count) bad("dims " + dims_str(dim_list) + " overflow a 64-bit element count", where);
+  uint64_t n = static_cast<uint64_t>(*count);
+  Shape shape(dim_list);
+  uint64_t data_bytes, out_bytes;
+  if (__builtin_mul_overflow(n, uint64_t{type->file_size}, &data_bytes) || data_bytes > uint64_t{INT64_MAX} ||
+      __builtin_mul_overflow(n, static_cast<uint64_t>(item_size(type->dtype)), &out_bytes))
     bad("dims " + shape.str() + " need more bytes than can exist", where);
   std::string need = "dims " + shape.str() + " need " + std::to_string(data_bytes) + " bytes of data";
   if (!src.gzip() && data_bytes != src.raw_remaining())
     bad(need + " but the file holds " + std::to_string(src.raw_remaining()), where);
-  if (src.gzip() && data_bytes > kMaxGzipInflated - 4 - dims_len)
-    bad(need + ", above the 4 GiB limit for gzip'd IDX data", where);
+  // Limit what is finally allocated: widening makes it up to 4x the file's data.
+  if (out_bytes > opts.max_bytes)
+    bad("dims " + shape.str() + " decode to " + std::to_string(out_bytes) + " bytes of " +
+            std::string(name(type->dtype)) + ", above the limit of " + std::to_string(opts.max_bytes) +
+            " bytes (IdxOpts::max_bytes)",
+        where);
   // gzip: grow with the real output, so a stream shorter than its dims claim costs little.
   std::vector<std::byte> data;
   while (data.size() < data_bytes) {
@@ -139,10 +144,10 @@ Tensor decode_idx(std::span<const std::byte> bytes, Where where) {
   return nx::detail::adopt_host(TensorType{type->dtype, shape}, keep->data(), keep);
 }
 
-Tensor load_idx(const std::string& path, Where where) {
+Tensor load_idx(const std::string& path, IdxOpts opts, Where where) {
   detail::FileBytes file = detail::read_whole_file(path, /*mmap=*/false, "load_idx", where);
   try {
-    return decode_idx(file.bytes, where);
+    return decode_idx(file.bytes, opts, where);
   } catch (const Error& e) {
     bad(path + ": " + e.detail(), where);
   }
@@ -170,8 +175,8 @@ FashionMnist load_fashion_mnist(const std::string& dir, Where where) {
   std::string paths[4] = {find("train-images-idx3-ubyte"), find("train-labels-idx1-ubyte"),
                           find("t10k-images-idx3-ubyte"), find("t10k-labels-idx1-ubyte")};
   auto split = [&](const std::string& images_path, const std::string& labels_path, Tensor& images, Tensor& labels) {
-    images = load_idx(images_path, where);
-    labels = load_idx(labels_path, where);
+    images = load_idx(images_path, {}, where);
+    labels = load_idx(labels_path, {}, where);
     if (images.dtype() != DType::u8 || images.rank() != 3 || images.dim(1) != 28 || images.dim(2) != 28)
       fail(images_path + " holds " + std::string(name(images.dtype())) + images.shape().str() +
            ", not u8 images of shape (N, 28, 28)");

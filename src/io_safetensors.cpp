@@ -78,16 +78,16 @@ SafetensorsEntry parse_entry(const std::string& name, const json::Value& v, uint
   if (!shape->is(K::array)) bad("\"shape\" is not an array");
   if (shape->items.size() > static_cast<size_t>(kMaxRank))
     bad("rank " + std::to_string(shape->items.size()) + " is above nx's limit of " + std::to_string(kMaxRank));
-  int64_t count = 1;
-  bool overflow = false;
+  std::vector<int64_t> dims;
   for (const json::Value& d : shape->items) {
     if (!d.is(K::integer) || d.integer < 0) bad("\"shape\" must hold non-negative integers");
-    e.shape.push_back(d.integer);
-    overflow = overflow || __builtin_mul_overflow(count, d.integer, &count);
+    dims.push_back(d.integer);
   }
+  std::optional<int64_t> count = checked_element_count(dims);  // in any axis order
   int64_t bytes = 0;
-  if (overflow || __builtin_mul_overflow(count, static_cast<int64_t>(item_size(e.dtype)), &bytes))
-    bad("shape " + e.shape.str() + " is too large: its byte size overflows");
+  if (!count || __builtin_mul_overflow(*count, static_cast<int64_t>(item_size(e.dtype)), &bytes))
+    bad("shape " + dims_str(dims) + " is too large: its byte size overflows");
+  e.shape = Shape(dims);
 
   if (!offsets->is(K::array) || offsets->items.size() != 2 || !offsets->items[0].is(K::integer) ||
       !offsets->items[1].is(K::integer) || offsets->items[0].integer < 0 || offsets->items[1].integer < 0)

@@ -1,4 +1,5 @@
-// Internal: zip archives (for .npz) and gzip streams (for IDX), over zlib. Readers check
+// Internal: zip archives (for .npz; libdeflate inflates, zlib deflates) and gzip streams
+// (for IDX; zlib, which streams when the size is unknown). Readers check
 // every offset and size taken from the file against the bytes present before using it,
 // and never let a declared size drive an allocation that the input cannot back.
 #pragma once
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "host_pool.hpp"
 #include "nx/error.hpp"
 
 namespace nx::detail {
@@ -54,16 +56,23 @@ struct ZipEntry {
 inline constexpr uint64_t kMaxInflatedBytes = uint64_t{32} << 30;
 std::vector<ZipEntry> zip_entries(std::span<const std::byte> archive, const char* op, Where where);
 
-// A member's bytes, CRC-32 checked: a view into the archive when stored, else inflated into a
-// buffer that grows with the real output up to the declared size (more or less is an error).
+// Memory from the host pool (host_pool.hpp), given back to it.
+struct HostBlockFree {
+  size_t bytes;
+  void operator()(std::byte* p) const { host_free(p, bytes); }
+};
+using HostBlock = std::unique_ptr<std::byte[], HostBlockFree>;
+
+// A member's bytes, CRC-32 checked: a view into the archive when stored, else inflated in one
+// pass into a buffer of the declared size (inflating to more or less is an error).
 class ZipMember {
  public:
   ZipMember(std::span<const std::byte> archive, const ZipEntry& e, const char* op, Where where);
-  std::span<const std::byte> bytes() const { return inflated_ ? std::span<const std::byte>(*inflated_) : view_; }
+  std::span<const std::byte> bytes() const { return view_; }
 
  private:
   std::span<const std::byte> view_;
-  std::unique_ptr<std::vector<std::byte>> inflated_;
+  HostBlock inflated_{nullptr, HostBlockFree{0}};  // what view_ shows, for a deflated member
 };
 
 // ---- gzip ----

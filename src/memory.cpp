@@ -8,6 +8,9 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "host_pool.hpp"
 #include "nx/error.hpp"
@@ -30,6 +33,21 @@ constexpr size_t kMinPooled = size_t{1} << 20;  // smaller blocks: malloc's own 
 #endif
 
 using Clock = std::chrono::steady_clock;
+
+// Blocks this large are placed on 2 MiB boundaries and offered to transparent huge pages
+// (as numpy does): first touching 256 MiB then takes 128 page faults instead of 65536,
+// which is most of the cost of filling fresh memory.
+constexpr size_t kHugePage = size_t{2} << 20;
+constexpr size_t kMinHuge = 4 * kHugePage;
+
+void* fresh_block(size_t size) {
+  if (size < kMinHuge) return std::aligned_alloc(64, size);
+  void* block = std::aligned_alloc(kHugePage, (size + kHugePage - 1) / kHugePage * kHugePage);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (block) (void)::madvise(block, size, MADV_HUGEPAGE);  // advice: failing changes nothing
+#endif
+  return block;
+}
 
 // Whole cache lines plus one (kernels may read a vector past the end). From 1 MiB up,
 // rounded up to a multiple of 1/8 of the size's power of two, so sizes a few percent
@@ -101,7 +119,7 @@ void* host_alloc(size_t bytes) {
     }
     p.trim(0);
   }
-  void* block = std::aligned_alloc(64, size);
+  void* block = fresh_block(size);
   if (!block) throw Error("allocate", "out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the host");
   return block;
 }

@@ -4,6 +4,30 @@
 
 namespace nx {
 
+namespace {
+
+// Product of the nonzero dims (1 when there are none), or nullopt on int64 overflow.
+std::optional<int64_t> nonzero_product(std::span<const int64_t> dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d != 0 && __builtin_mul_overflow(n, d, &n)) return std::nullopt;
+  return n;
+}
+
+[[noreturn]] void too_large(const Shape& s) {
+  throw ShapeError("shape", "element count of " + s.str() + " overflows int64 (even leaving out its zero dims)");
+}
+
+}  // namespace
+
+std::optional<int64_t> checked_element_count(std::span<const int64_t> dims) {
+  std::optional<int64_t> n = nonzero_product(dims);
+  if (!n) return std::nullopt;
+  for (int64_t d : dims)
+    if (d == 0) return 0;
+  return n;
+}
+
 Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::span<const int64_t>(dims.begin(), dims.size())) {}
 
 Shape::Shape(std::span<const int64_t> dims) {
@@ -13,21 +37,25 @@ Shape::Shape(std::span<const int64_t> dims) {
     if (d < 0) throw ShapeError("shape", "negative dimension " + std::to_string(d));
     dims_[static_cast<size_t>(rank_++)] = d;
   }
+  if (!nonzero_product(this->dims())) too_large(*this);
 }
 
 int64_t Shape::size() const {
-  int64_t n = 1;
-  for (int i = 0; i < rank_; ++i) {
-    if (__builtin_mul_overflow(n, dims_[static_cast<size_t>(i)], &n))
-      throw ShapeError("shape", "element count of " + str() + " overflows");
-  }
-  return n;
+  // Checked again: operator[] can change a dim after construction.
+  std::optional<int64_t> n = checked_element_count(dims());
+  if (!n) too_large(*this);
+  return *n;
 }
 
 void Shape::push_back(int64_t d) {
   if (rank_ >= kMaxRank) throw ShapeError("shape", "rank exceeds the maximum of 8");
   if (d < 0) throw ShapeError("shape", "negative dimension " + std::to_string(d));
   dims_[static_cast<size_t>(rank_++)] = d;
+  if (!nonzero_product(dims())) {
+    Shape refused = *this;
+    dims_[static_cast<size_t>(--rank_)] = 0;  // unchanged on error
+    too_large(refused);
+  }
 }
 
 bool Shape::operator==(const Shape& o) const {
@@ -37,21 +65,25 @@ bool Shape::operator==(const Shape& o) const {
   return true;
 }
 
-std::string Shape::str() const {
+std::string dims_str(std::span<const int64_t> dims) {
   std::string s = "(";
-  for (int i = 0; i < rank_; ++i) {
+  for (size_t i = 0; i < dims.size(); ++i) {
     if (i) s += ", ";
-    s += std::to_string(dims_[static_cast<size_t>(i)]);
+    s += std::to_string(dims[i]);
   }
   return s + ")";
 }
+
+std::string Shape::str() const { return dims_str(dims()); }
 
 std::array<int64_t, kMaxRank> Shape::strides() const {
   std::array<int64_t, kMaxRank> s{};
   int64_t acc = 1;
   for (int i = rank_ - 1; i >= 0; --i) {
     s[static_cast<size_t>(i)] = acc;
-    acc *= dims_[static_cast<size_t>(i)];
+    // Every partial product is 0 or a product of nonzero dims, which construction bounds;
+    // checked anyway because operator[] can edit dims afterwards.
+    if (__builtin_mul_overflow(acc, dims_[static_cast<size_t>(i)], &acc)) too_large(*this);
   }
   return s;
 }

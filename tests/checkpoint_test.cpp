@@ -225,6 +225,42 @@ TEST(Checkpoint, FailedSavesKeepThePreviousCheckpoint) {
   fs::remove_all(dir);
 }
 
+TEST(Checkpoint, ResavingKeepsTheFileModeAndSymlinks) {
+  std::string dir = temp_dir("mode");
+  std::string path = dir + "/ckpt";
+  nx::io::save_checkpoint(path, sample(1));
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);  // 0600: not what a new file gets
+  nx::io::save_checkpoint(path, sample(2));
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(nx::io::load_checkpoint(path).step, 2);
+
+  // A link (relative, through a second link) keeps pointing at the file it named, which
+  // gets the new contents and keeps its mode.
+  fs::create_symlink("ckpt", dir + "/latest");
+  fs::create_symlink(dir + "/latest", dir + "/current");
+  nx::io::save_checkpoint(dir + "/current", sample(3));
+  EXPECT_TRUE(fs::is_symlink(dir + "/current"));
+  EXPECT_TRUE(fs::is_symlink(dir + "/latest"));
+  EXPECT_EQ(fs::read_symlink(dir + "/latest"), "ckpt");
+  EXPECT_EQ(nx::io::load_checkpoint(path).step, 3);
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  // A dangling link: its target is created.
+  fs::create_directories(dir + "/runs");
+  fs::create_symlink("runs/next", dir + "/pending");
+  nx::io::save_checkpoint(dir + "/pending", sample(4));
+  EXPECT_TRUE(fs::is_symlink(dir + "/pending"));
+  EXPECT_EQ(nx::io::load_checkpoint(dir + "/runs/next").step, 4);
+  // No temporary files left anywhere.
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 5);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir + "/runs"), fs::directory_iterator()), 1);
+  // A link loop is an error naming the path, not a hang.
+  fs::create_symlink("loop_b", dir + "/loop_a");
+  fs::create_symlink("loop_a", dir + "/loop_b");
+  expect_op_error<nx::ValueError>([&] { nx::io::save_checkpoint(dir + "/loop_a", sample(5)); }, "save_checkpoint",
+                                  "too many levels of symlinks");
+  fs::remove_all(dir);
+}
+
 // ---- nx-hash64 ----
 
 TEST(Checkpoint, Hash64MatchesTheSpecification) {

@@ -203,6 +203,7 @@ TEST(DLPack, RefusesWhatItCannotReadAndStillReleases) {
   refuse(foreign(data, kF32, std::vector<int64_t>(9, 1), {}, &deletions), "ndim 9");
   refuse(foreign(data, kF32, {2, -4}, {}, &deletions), "negative dimension -4");
   refuse(foreign(data, kF32, {int64_t{1} << 40, int64_t{1} << 40}, {}, &deletions), "overflows");
+  refuse(foreign(data, kF32, {0, int64_t{1} << 40, int64_t{1} << 40}, {}, &deletions), "overflows");  // any order
   m = foreign(data, kF32, {8}, {}, &deletions);
   m->dl_tensor.data = nullptr;
   refuse(m, "data pointer is null");

@@ -154,7 +154,9 @@ TEST(Idx, RefusesHostileHeaders) {
   expect_refused(idx(0x08, {1, 2, 3}, "").substr(0, 11), "the file ends inside the dims");
   std::vector<uint32_t> huge(8, 0xFFFFFFFFu);
   expect_refused(idx(0x08, huge, "x"), "overflow a 64-bit element count");
-  expect_refused(idx(0x0E, {0x80000000u, 0x80000000u, 2}, "x"), "need more bytes than can exist");
+  expect_refused(idx(0x0E, {0x80000000u, 0x80000000u}, "x"), "need more bytes than can exist");
+  // An element count above int64 is refused whatever the axis order, a zero dim included.
+  expect_refused(idx(0x08, {0, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, ""), "overflow a 64-bit element count");
   expect_refused(idx(0x08, {1000000, 1000000}, "0123456789"), "need 1000000000000 bytes of data but the file holds 10");
   expect_refused(idx(0x0C, {2}, "12345678x"), "need 8 bytes of data but the file holds 9");
   expect_refused(idx(0x0C, {2}, "1234567"), "need 8 bytes of data but the file holds 7");
@@ -162,7 +164,8 @@ TEST(Idx, RefusesHostileHeaders) {
 
 TEST(Idx, RefusesHostileGzip) {
   // Dims beyond the 4 GiB cap are refused before anything is inflated.
-  expect_refused(gzip_stored(idx(0x08, {100000, 100000}, "x")), "above the 4 GiB limit");
+  expect_refused(gzip_stored(idx(0x08, {100000, 100000}, "x")),
+                 "decode to 10000000000 bytes of u8, above the limit of 4294967296 bytes (IdxOpts::max_bytes)");
   // Streams shorter or longer than their dims (a bomb would be the latter).
   expect_refused(gzip_stored(idx(0x08, {1000000000}, "0123456789")), "holds only 10");
   expect_refused(gzip_stored(idx(0x08, {4}, std::string(5000, 'x'))),
@@ -187,6 +190,28 @@ TEST(Idx, RefusesHostileGzip) {
       }
     }
   }
+}
+
+TEST(Idx, TheByteLimitCountsWidenedElements) {
+  // 1.5 Gi signed bytes are 1.5 GiB in the file but 6 GiB as i32: refused before inflating.
+  expect_refused(gzip_stored(idx(0x09, {0x60000000u}, "x")),
+                 "dims (1610612736) decode to 6442450944 bytes of i32, above the limit of 4294967296 bytes");
+  // A small limit, raw and gzip'd: 100 signed bytes fit under 200 bytes, their i32 form does not.
+  std::string i8 = idx(0x09, {100}, std::string(100, '\xff'));
+  for (const std::string& file : {i8, gzip_stored(i8)}) {
+    expect_op_error<nx::ValueError>([&] { nx::io::decode_idx(bytes_of(file), {.max_bytes = 200}); }, "load_idx",
+                                    "dims (100) decode to 400 bytes of i32, above the limit of 200 bytes");
+    nx::Tensor t = nx::io::decode_idx(bytes_of(file), {.max_bytes = 400});
+    EXPECT_EQ(t.dtype(), nx::i32);
+    EXPECT_EQ(t.to_vector<int32_t>(), std::vector<int32_t>(100, -1));
+  }
+  EXPECT_EQ(nx::io::decode_idx(bytes_of(idx(0x08, {100}, std::string(100, '\1'))), {.max_bytes = 100}).size(), 100);
+  // load_idx takes the same options.
+  std::string path = ::testing::TempDir() + "/nx_idx_limit.idx";
+  std::ofstream(path, std::ios::binary) << i8;
+  expect_op_error<nx::ValueError>([&] { nx::io::load_idx(path, {.max_bytes = 399}); }, "load_idx",
+                                  path + ": dims (100) decode to 400 bytes");
+  std::remove(path.c_str());
 }
 
 // ---- Fashion-MNIST ----

@@ -308,6 +308,18 @@ TEST(Npz, RefusesOutOfRangeOffsetsAndSizes) {
                  "overlaps another member");
 }
 
+TEST(Npz, InflatesLargeMembersExactly) {
+  // Several MB over many deflate blocks, part compressible and part not.
+  nx::Tensor noise = nx::as_type(nx::remainder(nx::multiply(nx::iota({1 << 20}, nx::i64), nx::scalar(2654435761LL, nx::i64)),
+                                               nx::scalar(1000003LL, nx::i64)), nx::f32);
+  nx::io::TensorDict arrays{{"noise", noise}, {"zeros", nx::zeros({3, 1 << 18})}, {"empty", nx::zeros({0})}};
+  nx::io::TensorDict back = nx::io::decode_npz(nx::io::encode_npz(arrays, {.compress = true}));
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back.at("noise").to_vector<float>(), noise.to_vector<float>());
+  EXPECT_EQ(back.at("zeros").shape(), nx::Shape({3, 1 << 18}));
+  EXPECT_EQ(back.at("empty").size(), 0);
+}
+
 TEST(Npz, RefusesBadCompressedData) {
   std::string zip = string_of(nx::io::encode_npz({{"a", nx::zeros({1000})}}, {.compress = true}));
   size_t cd = central(zip);
@@ -320,9 +332,9 @@ TEST(Npz, RefusesBadCompressedData) {
   patch(bomb, cd + 24, 0x7FFFFFFF, 4);
   expect_refused(bomb, "more than deflate can produce (a decompression bomb?)");
   patch(truncated, cd + 20, csize / 2, 4);
-  expect_refused(truncated, "the deflate data is truncated");
+  expect_refused(truncated, "corrupt or truncated deflate data");
   corrupt[get(zip, cd + 42, 4) + 30 + 5] = static_cast<char>(0xFF);  // first byte of the deflate stream
-  expect_refused(corrupt, "corrupt deflate data");
+  expect_refused(corrupt, "corrupt or truncated deflate data");
   // Stored bytes that do not match their CRC-32.
   std::string stored = string_of(nx::io::encode_npz({{"a", nx::zeros({4})}}));
   stored[central(stored) - 1] = 1;

@@ -298,6 +298,7 @@ TEST(Safetensors, RefusesBadEntries) {
       {"\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,4]", "non-negative integers"},
       {"\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]", "rank 9 is above nx's limit of 8"},
       {"\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,4]", "its byte size overflows"},
+      {"\"dtype\":\"F32\",\"shape\":[0,4294967296,4294967296],\"data_offsets\":[0,4]", "its byte size overflows"},
       {"\"dtype\":\"F64\",\"shape\":[1152921504606846976],\"data_offsets\":[0,4]", "its byte size overflows"},
       {"\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]", "must be [begin, end]"},
       {"\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4,8]", "must be [begin, end]"},

@@ -240,16 +240,10 @@ struct Built {
   bool loaded = false;
 };
 
-void build(const KernelSpec& spec, Built& out, const std::string& cache_dir) {
+// Compiles the kernel into out.object and stores it in the disk cache (cache_dir, if
+// any), replacing what was there.
+void compile(const KernelSpec& spec, Built& out, const std::string& cache_dir) {
   Clock::time_point t0 = Clock::now();
-  const char* dumping = std::getenv("NX_LLVM_DUMP");  // dumps need a compile
-  if (!cache_dir.empty() && !(dumping && *dumping))
-    if (std::optional<std::string> object = cache_load(cache_dir, out.key)) {
-      out.object = std::move(*object);
-      out.loaded = true;
-      out.times.load_ms = ms_since(t0);
-      return;
-    }
   llvm::TargetMachine& tm = thread_target_machine();
   llvm::LLVMContext context;
   llvm::Module module(out.name, context);
@@ -276,6 +270,35 @@ void build(const KernelSpec& spec, Built& out, const std::string& cache_dir) {
   if (!cache_dir.empty()) cache_store(cache_dir, out.key, out.object);
 }
 
+void build(const KernelSpec& spec, Built& out, const std::string& cache_dir) {
+  Clock::time_point t0 = Clock::now();
+  const char* dumping = std::getenv("NX_LLVM_DUMP");  // dumps need a compile
+  if (!cache_dir.empty() && !(dumping && *dumping))
+    if (std::optional<std::string> object = cache_load(cache_dir, out.key)) {
+      out.object = std::move(*object);
+      out.loaded = true;
+      out.times.load_ms = ms_since(t0);
+      return;
+    }
+  compile(spec, out, cache_dir);
+}
+
+// Links b's object into the JIT and finds its kernel, or says why not. The object goes
+// in a resource tracker of its own, so that one that fails (a cache file whose checksum
+// holds but whose code does not link) leaves no symbols behind.
+std::optional<KernelFn> link(Engine& e, const Built& b, std::string& error) {
+  llvm::orc::ResourceTrackerSP tracker = e.jit->getMainJITDylib().createResourceTracker();
+  llvm::Error err = e.jit->addObjectFile(tracker, llvm::MemoryBuffer::getMemBufferCopy(b.object, b.name));
+  if (!err) {
+    auto symbol = e.jit->lookup(b.name);
+    if (symbol) return reinterpret_cast<KernelFn>(symbol->getAddress());
+    err = symbol.takeError();
+  }
+  error = llvm::toString(std::move(err));
+  llvm::consumeError(tracker->remove());
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) {
@@ -283,10 +306,10 @@ std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) 
   std::vector<KernelFn> fns(specs.size(), nullptr);
   std::vector<Built> todo;
   std::vector<std::vector<size_t>> wanted_by;  // per todo: which specs it serves
-  std::string cache_dir;
+  std::string cache_root;
   {
     std::lock_guard lock(e.mu);
-    cache_dir = e.cache_root.empty() ? "" : e.cache_root + "/llvm/" + e.stamp;
+    cache_root = e.cache_root;
     std::unordered_map<std::string, size_t> pending;
     for (size_t k = 0; k < specs.size(); ++k) {
       std::string key = specs[k]->key();
@@ -303,6 +326,7 @@ std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) 
       }
     }
   }
+  std::string cache_dir = todo.empty() || cache_root.empty() ? "" : cache_open_dir(cache_root, e.stamp);
   // Kernels compile in parallel, one per worker (each with its own LLVM context).
   std::vector<std::string> errors(todo.size());
   parallel_for(static_cast<int64_t>(todo.size()), 1, 0, [&](int64_t begin, int64_t end) {
@@ -327,10 +351,19 @@ std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) 
       if (auto linked = e.linked.find(b.key); linked != e.linked.end()) {  // linked before forget_kernels()
         fn = linked->second;
       } else {
-        auto buffer = llvm::MemoryBuffer::getMemBufferCopy(b.object, b.name);
-        if (auto err = e.jit->addObjectFile(std::move(buffer)))
-          throw Error("llvm", "adding a kernel: " + llvm::toString(std::move(err)));
-        fn = reinterpret_cast<KernelFn>(checked(e.jit->lookup(b.name), "linking a kernel").getAddress());
+        std::string error;
+        std::optional<KernelFn> linked_fn = link(e, b, error);
+        if (!linked_fn && b.loaded) {
+          // An intact cache file whose object does not link (garbage, or another
+          // kernel's) is a miss: compile (here, under the lock: it is rare), which also
+          // replaces the file.
+          b.loaded = false;
+          compile(*specs[wanted_by[t][0]], b, cache_dir);
+          t0 = Clock::now();
+          linked_fn = link(e, b, error);
+        }
+        if (!linked_fn) throw Error("llvm", "linking a kernel: " + error);
+        fn = *linked_fn;
         e.linked.emplace(b.key, fn);
       }
       (b.loaded ? b.times.load_ms : b.times.codegen_ms) += ms_since(t0);

@@ -29,6 +29,10 @@ CompileStats compile_stats();
 // CPU. "" turns the disk cache off.
 void set_disk_cache(const std::string& dir);
 std::string disk_cache();
+// The most bytes the disk cache keeps, over all versions (default $NX_CACHE_MAX_BYTES,
+// else 256 MiB): past it, the least recently used kernels are deleted after a store.
+void set_disk_cache_limit(size_t bytes);
+size_t disk_cache_limit();
 // Forgets this process's in-memory kernel cache (compiled graphs keep working), so the
 // next compile is cold: it loads from the disk cache, or compiles.
 void clear_memory_cache();

@@ -1,8 +1,11 @@
-// Shape: up to 8 dimensions stored inline (no allocation), each >= 0.
+// Shape: up to 8 dimensions stored inline (no allocation), each >= 0, whose nonzero dims
+// multiply to at most INT64_MAX (checked on construction and push_back, so size() and
+// strides() do not overflow in any axis order).
 #pragma once
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -10,6 +13,13 @@
 namespace nx {
 
 inline constexpr int kMaxRank = 8;
+
+// The element count of `dims` (0 when a dim is 0), or nullopt when the product of the
+// nonzero dims overflows int64. Ignoring zeros makes the answer independent of axis order:
+// (0, 1e18, 1e18) is refused like (1e18, 1e18, 0). Readers check file dims with it.
+std::optional<int64_t> checked_element_count(std::span<const int64_t> dims);
+// "(2, 3)", as Shape::str(), for dims not (yet) known to form a valid Shape.
+std::string dims_str(std::span<const int64_t> dims);
 
 class Shape {
  public:
@@ -31,7 +41,8 @@ class Shape {
   bool operator!=(const Shape& o) const { return !(*this == o); }
   std::string str() const;  // "(2, 3)"; "()" for a scalar
 
-  // Row-major strides in elements.
+  // Row-major strides in elements (ShapeError if a dim was set through operator[] so that
+  // they overflow).
   std::array<int64_t, kMaxRank> strides() const;
 
  private:

@@ -49,6 +49,8 @@ def npy_cases():
     put("npy", "unknown_version", good[:6] + b"\x09\x00" + good[8:])
     put("npy", "object_dtype", npy_with_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", b"\0" * 16))
     put("npy", "complex_dtype", npy_with_header("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }", b"\0" * 16))
+    put("npy", "unbalanced_braces", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), ",
+                                                    np.arange(6, dtype="<f4").tobytes()))
     put("npy", "huge_shape", npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"))
     put("npy", "overflowing_shape",
         npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (9223372036854775807, 3), }"))

@@ -16,10 +16,11 @@
 // hex digits replaced by "0000000000000000", written as 16 lowercase hex digits. Loading
 // recomputes it the same way and refuses a file whose bytes changed.
 //
-// save_checkpoint writes a uniquely named temporary file next to `path`, fsyncs it, renames
-// it over `path` and fsyncs the directory. A process killed mid-save leaves the previous
-// checkpoint intact (and possibly a stray "<path>.tmp-*" file); on errors the temporary
-// file is removed.
+// save_checkpoint writes a uniquely named temporary file next to the file `path` names (a
+// symlink is followed, and stays a link), fsyncs it, renames it over that file, keeping an
+// existing file's permission bits, and fsyncs the directory. A process killed mid-save
+// leaves the previous checkpoint intact (and possibly a stray "<path>.tmp-*" file); on
+// errors the temporary file is removed.
 #pragma once
 #include <cstddef>
 #include <cstdint>

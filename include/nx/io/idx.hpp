@@ -8,11 +8,13 @@
 // 0x0C int -> i32, 0x0D float -> f32, 0x0E double -> f64; nx has no 8- or 16-bit signed
 // integers, so 0x09 signed byte and 0x0B short widen to the nearest wider type, i32.
 // Data is big-endian; dims are checked (rank <= 8, product without overflow) and must account
-// for exactly the bytes present. gzip input (1f 8b magic) may inflate to at most 4 GiB and is
-// read incrementally, so a short stream never allocates what its header claims.
+// for exactly the bytes present. The decoded tensor (after widening) may take at most
+// IdxOpts::max_bytes, checked before anything is inflated or allocated. gzip input (1f 8b
+// magic) is read incrementally, so a short stream never allocates what its header claims.
 // Errors are nx::ValueError naming load_idx or load_fashion_mnist.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -20,9 +22,15 @@
 
 namespace nx::io {
 
-Tensor load_idx(const std::string& path, Where where = Where::current());
+struct IdxOpts {
+  // The most bytes the decoded tensor may take, counted after i8/i16 widen to i32: a 500 KB
+  // gzip'd file can declare gigabytes. Raise it to read larger data sets.
+  uint64_t max_bytes = uint64_t{4} << 30;
+};
+
+Tensor load_idx(const std::string& path, IdxOpts opts = {}, Where where = Where::current());
 // The same from bytes in memory (raw IDX, or gzip'd IDX).
-Tensor decode_idx(std::span<const std::byte> bytes, Where where = Where::current());
+Tensor decode_idx(std::span<const std::byte> bytes, IdxOpts opts = {}, Where where = Where::current());
 
 struct FashionMnist {
   Tensor train_images, train_labels;  // u8 (60000, 28, 28), u8 (60000) with values 0..9
