@@ -219,9 +219,25 @@ NX_OPERATOR(<=, less_equal)
 NX_OPERATOR(>, greater)
 NX_OPERATOR(>=, greater_equal)
 #undef NX_OPERATOR
-Tensor& operator+=(Tensor& a, Located b) { return a = add(a, b.tensor(), b.where); }
-Tensor& operator-=(Tensor& a, Located b) { return a = subtract(a, b.tensor(), b.where); }
-Tensor& operator*=(Tensor& a, Located b) { return a = multiply(a, b.tensor(), b.where); }
-Tensor& operator/=(Tensor& a, Located b) { return a = divide(a, b.tensor(), b.where); }
+Tensor operator==(const Tensor& a, LocatedNumber b) { return equal(a, b.value, b.where); }
+Tensor operator!=(const Tensor& a, LocatedNumber b) { return not_equal(a, b.value, b.where); }
+namespace {
+// `a op= b` keeps a's dtype, as numpy and PyTorch do: a result that promotes (an int tensor
+// += 0.5) is an error rather than a silent change of a's type.
+Tensor& assign_same_dtype(Tensor& a, Tensor result, const std::string& sym, const Located& b) {
+  if (a.defined() && !a.is_weak() && result.dtype() != a.dtype())
+    throw DTypeError("operator" + sym + "=",
+                     "the result is " + std::string(name(result.dtype())) + ", which cannot be stored back into the " +
+                         std::string(name(a.dtype())) + " left operand (write a = a " + sym +
+                         " b to change its dtype, or cast b)",
+                     b.where);
+  return a = std::move(result);
+}
+}  // namespace
+
+Tensor& operator+=(Tensor& a, Located b) { return assign_same_dtype(a, add(a, b.tensor(), b.where), "+", b); }
+Tensor& operator-=(Tensor& a, Located b) { return assign_same_dtype(a, subtract(a, b.tensor(), b.where), "-", b); }
+Tensor& operator*=(Tensor& a, Located b) { return assign_same_dtype(a, multiply(a, b.tensor(), b.where), "*", b); }
+Tensor& operator/=(Tensor& a, Located b) { return assign_same_dtype(a, divide(a, b.tensor(), b.where), "/", b); }
 
 }  // namespace nx

@@ -1,4 +1,6 @@
 // Front ends of gather / indexed_add / indexed_put, and take / take_along_axis on top.
+#include <limits>
+
 #include "nx/detail/core.hpp"
 
 namespace nx {
@@ -42,6 +44,62 @@ Shape gathered_shape(const Tensor& x, const Tensor& idx, const std::vector<int64
   return out;
 }
 
+// ---- index modes (IndexMode): index tensors rewritten with ops before the primitive,
+// which clamps, so every mode runs on every backend and inside jit ----
+
+// The sizes of the addressed axes, (k) i64: the bound of each index component.
+Tensor index_limits(const Tensor& x, const std::vector<int64_t>& axes, Where where) {
+  std::vector<int64_t> d;
+  for (int64_t a : axes) d.push_back(x.shape()[static_cast<int>(a)]);
+  return from_vector(d, Shape{static_cast<int64_t>(d.size())}, where);
+}
+
+// Per index tuple (idx.shape[:-1]): every component inside [0, dim).
+Tensor tuples_in_range(const Tensor& idx64, const Tensor& limits, Where where) {
+  Tensor ok = logical_and(greater_equal(idx64, Tensor(0), where), less(idx64, limits, where), where);
+  return all(ok, ReduceOpts{.axes = -1}, where);
+}
+
+// Raises IndexError at the first tuple out of range (eager only).
+void check_in_range(const Tensor& idx64, const Tensor& limits, const char* op, Where where) {
+  if (idx64.is_traced())
+    throw ValueError(op, "IndexMode::check needs concrete indices; inside nx::jit use clip, wrap or fill", where);
+  if (idx64.size() == 0 || all(tuples_in_range(idx64, limits, where), ReduceOpts{}, where).item<bool>(where)) return;
+  std::vector<int64_t> v = idx64.to_vector<int64_t>(where), lim = limits.to_vector<int64_t>(where);
+  size_t k = lim.size();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] < 0 || v[i] >= lim[i % k])
+      throw IndexError(op, "index " + std::to_string(v[i]) + " (tuple " + std::to_string(i / k) + ", component " +
+                               std::to_string(i % k) + ") is out of range for an axis of size " +
+                               std::to_string(lim[i % k]), where);
+}
+
+// What IndexMode::fill reads outside the range (JAX's defaults).
+Tensor default_fill(DType t, Where where) {
+  switch (t) {
+    case DType::bool_: return scalar(1, t, where);
+    case DType::u8: return scalar(255, t, where);
+    case DType::u32: return scalar(std::numeric_limits<uint32_t>::max(), t, where);
+    case DType::i32: return scalar(std::numeric_limits<int32_t>::min(), t, where);
+    case DType::i64: return scalar(std::numeric_limits<int64_t>::min(), t, where);
+    default: return scalar(std::numeric_limits<double>::quiet_NaN(), t, where);
+  }
+}
+
+// Indices for the primitive (which clamps): wrap takes them modulo the dims, check raises
+// on one out of range; clip and fill pass them as they are.
+Tensor mode_indices(const Tensor& x, const Tensor& idx, const std::vector<int64_t>& axes, IndexMode mode,
+                    const char* op, Where where) {
+  if (mode == IndexMode::clip || mode == IndexMode::fill) return idx;
+  Tensor i = as_type(idx, DType::i64, where), lim = index_limits(x, axes, where);
+  if (mode == IndexMode::check) {
+    check_in_range(i, lim, op, where);
+    return idx;
+  }
+  Tensor r = remainder(i, lim, where);
+  return select(less(r, Tensor(0), where), add(r, lim, where), r, where);
+}
+
 Tensor scatter(Op op, const Tensor& x, const Tensor& idx, const Tensor& updates, const GatherOpts& opts, Where where) {
   const char* name_ = op_name(op).data();
   Attrs a;
@@ -51,7 +109,9 @@ Tensor scatter(Op op, const Tensor& x, const Tensor& idx, const Tensor& updates,
     throw ShapeError(name_, "updates " + updates.shape().str() + " must have shape " + expect.str() + " for x " +
                                 x.shape().str() + " and indices " + idx.shape().str(), where);
   Tensor u = as_type(updates, x.dtype(), where);
-  return apply1(op, std::move(a), {x, idx, u}, TensorType{x.dtype(), x.shape()}, where);
+  // The primitive drops updates out of range (clip and fill); wrap and check rewrite first.
+  Tensor i = mode_indices(x, idx, a.axes, opts.mode, name_, where);
+  return apply1(op, std::move(a), {x, i, u}, TensorType{x.dtype(), x.shape()}, where);
 }
 
 }  // namespace
@@ -60,7 +120,14 @@ Tensor gather(const Tensor& x, const Tensor& indices, GatherOpts opts, Where whe
   Attrs a;
   a.axes = index_axes(x, indices, opts, "gather", where);
   Shape out = gathered_shape(x, indices, a.axes);
-  return apply1(Op::Gather, std::move(a), {x, indices}, TensorType{x.dtype(), out}, where);
+  Tensor i = mode_indices(x, indices, a.axes, opts.mode, "gather", where);
+  Tensor g = apply1(Op::Gather, a, {x, i}, TensorType{x.dtype(), out}, where);
+  if (opts.mode != IndexMode::fill) return g;
+  Tensor valid = tuples_in_range(as_type(indices, DType::i64, where), index_limits(x, a.axes, where), where);
+  Shape at = valid.shape();  // broadcast over the dims of x not addressed
+  for (int d = at.rank(); d < out.rank(); ++d) at.push_back(1);
+  Tensor fill = opts.fill_value ? scalar(*opts.fill_value, x.dtype(), where) : default_fill(x.dtype(), where);
+  return select(reshape(valid, at, where), g, fill, where);
 }
 
 Tensor indexed_add(const Tensor& x, const Tensor& indices, const Tensor& updates, GatherOpts opts, Where where) {
@@ -70,12 +137,13 @@ Tensor indexed_put(const Tensor& x, const Tensor& indices, const Tensor& updates
   return scatter(Op::IndexedPut, x, indices, updates, opts, where);
 }
 
-Tensor take(const Tensor& x, const Tensor& indices, int axis, Where where) {
-  int ax = detail::normalize_axis(axis, x.rank(), "take", where);
+Tensor take(const Tensor& x, const Tensor& indices, TakeOpts opts, Where where) {
+  int ax = detail::normalize_axis(opts.axis, x.rank(), "take", where);
   if (!is_integer(indices.dtype()))
     throw DTypeError("take", "indices must be integers, got " + std::string(name(indices.dtype())), where);
   // gather along `ax`, then move the index dims to where `ax` was.
-  Tensor g = gather(x, new_axis(indices, -1, where), {.axes = {ax}}, where);
+  Tensor g = gather(x, new_axis(indices, -1, where), {.axes = {ax}, .mode = opts.mode, .fill_value = opts.fill_value},
+                    where);
   int ir = indices.rank();
   if (ax == 0) return g;
   // g: indices dims (ir), then x dims without ax (r - 1). Want x[:ax], indices, x[ax+1:].

@@ -135,7 +135,8 @@ Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> 
       throw ShapeError("slice", "length " + std::to_string(lengths[u]) + " does not fit axis " + std::to_string(i) +
                                     " of " + x.shape().str(), where);
     if (opts.strides[u] < 1) throw ValueError("slice", "strides must be >= 1", where);
-    int64_t s = std::clamp<int64_t>(starts[u], 0, d - lengths[u]);  // clamped so the slice fits, as Nx
+    int64_t from_end = starts[u] < 0 ? starts[u] + d : starts[u];   // -1: the last element
+    int64_t s = std::clamp<int64_t>(from_end, 0, d - lengths[u]);  // clamped so the slice fits, as Nx
     a.starts.push_back(s);
     a.lengths.push_back(lengths[u]);
     a.strides.push_back(opts.strides[u]);
@@ -165,7 +166,8 @@ Tensor put_slice(const Tensor& x, std::vector<int64_t> starts, const Tensor& upd
   for (int i = 0; i < x.rank(); ++i) {
     if (update.shape()[i] > x.shape()[i])
       throw ShapeError("put_slice", "update " + update.shape().str() + " does not fit in " + x.shape().str(), where);
-    a.starts.push_back(std::clamp<int64_t>(starts[static_cast<size_t>(i)], 0, x.shape()[i] - update.shape()[i]));
+    int64_t start = starts[static_cast<size_t>(i)], d = x.shape()[i];
+    a.starts.push_back(std::clamp<int64_t>(start < 0 ? start + d : start, 0, d - update.shape()[i]));
   }
   Tensor u = as_type(update, x.dtype(), where);
   return apply1(Op::PutSlice, std::move(a), {x, u}, TensorType{x.dtype(), x.shape()}, where);

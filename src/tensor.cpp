@@ -50,12 +50,15 @@ void Tensor::init_weak_bool(bool v) {
 void Tensor::init_weak_float(double v) { *this = weak_scalar(&v, DType::f64); }
 void Tensor::init_weak_int(int64_t v) { *this = weak_scalar(&v, DType::i64); }
 
-void Tensor::copy_out(void* dst, DType as) const {
+void Tensor::copy_out(void* dst, DType as, Where where) const {
+  if (!defined()) throw ValueError("to_vector", "the tensor is undefined", where);
+  if (is_traced())
+    throw ValueError("to_vector", "cannot read the values of a tensor traced inside nx::jit (return it instead)", where);
   const BufferPtr& b = buffer();
   DType from = dtype();
   if (is_float(from) && !is_float(as))
     throw DTypeError("to_vector", "cannot read a " + std::string(name(from)) +
-                                      " tensor as an integer type; convert with nx::as_type first");
+                                      " tensor as an integer type; convert with nx::as_type first", where);
   int64_t n = size();
   if (b->owner()->host_accessible()) {
     detail::convert(b->data(), from, dst, as, n);
@@ -75,6 +78,34 @@ Tensor from_bytes(const void* data, DType dtype, const Shape& shape, Where where
 Tensor scalar(double v, DType dtype, Where where) {
   return detail::as_type_for_creation(from_bytes(&v, DType::f64, Shape{}, where), dtype, where);
 }
+
+namespace detail {
+
+Tensor integer_scalar(int64_t v, DType dtype, Where where) {
+  auto fits = [&](int64_t lo, int64_t hi) { return lo <= v && v <= hi; };
+  bool ok = dtype == DType::u8    ? fits(0, 255)
+            : dtype == DType::u32 ? fits(0, 4294967295)
+            : dtype == DType::i32 ? fits(INT32_MIN, INT32_MAX)
+                                  : true;  // i64, floats (rounded), bool (nonzero is true)
+  if (!ok)
+    throw ValueError("scalar", std::to_string(v) + " is out of range for " + std::string(name(dtype)), where);
+  return as_type_for_creation(from_bytes(&v, DType::i64, Shape{}, where), dtype, where);
+}
+
+Tensor unsigned_scalar(uint64_t v, DType dtype, Where where) {
+  if (v <= static_cast<uint64_t>(INT64_MAX)) return integer_scalar(static_cast<int64_t>(v), dtype, where);
+  if (!is_float(dtype))
+    throw ValueError("scalar", std::to_string(v) + " is out of range for " + std::string(name(dtype)), where);
+  return scalar(static_cast<double>(v), dtype, where);
+}
+
+void out_of_range(const char* op, int64_t value, size_t index, int bits, bool is_signed, Where where) {
+  throw ValueError(op, "element " + std::to_string(index) + " is " + std::to_string(value) + ", out of range for " +
+                           (is_signed ? "a signed " : "an unsigned ") + std::to_string(bits) + "-bit integer",
+                   where);
+}
+
+}  // namespace detail
 
 namespace detail {
 

@@ -130,4 +130,8 @@ void register_interp_backend() {
   register_backend("interp", [] { return std::make_unique<interp::InterpBackend>(); });
 }
 
+// Registered when the program starts, whatever headers it includes: nxpp::nxpp's link
+// options name this symbol (-u), so the linker keeps this object in every program.
+extern "C" const bool nx_interp_backend_registered = (register_interp_backend(), true);
+
 }  // namespace nx

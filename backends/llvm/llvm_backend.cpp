@@ -301,6 +301,10 @@ void register_llvm_backend() {
   register_backend("llvm", [] { return std::make_unique<llvm_backend::LlvmBackend>(); });
 }
 
+// Registered when the program starts, whatever headers it includes: nxpp::nxpp's link
+// options name this symbol (-u), so the linker keeps this object in every program.
+extern "C" const bool nx_llvm_backend_registered = (register_llvm_backend(), true);
+
 std::string llvm_jit::fusion_report(const Graph& graph) { return llvm_backend::partition(graph).describe(graph); }
 
 llvm_jit::CompileStats llvm_jit::compile_stats() {

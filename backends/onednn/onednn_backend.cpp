@@ -243,4 +243,8 @@ void register_onednn_backend() {
   register_backend("onednn", [] { return std::make_unique<onednn::OnednnBackend>(); });
 }
 
+// Registered when the program starts, whatever headers it includes: nxpp::nxpp's link
+// options name this symbol (-u), so the linker keeps this object in every program.
+extern "C" const bool nx_onednn_backend_registered = (register_onednn_backend(), true);
+
 }  // namespace nx

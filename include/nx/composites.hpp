@@ -21,8 +21,10 @@ inline Tensor mean(const Tensor& x, ReduceOpts opts = {}, Where where = Where::c
   double n = static_cast<double>(detail::reduced_count(x, opts.axes, where));
   return divide(sum(xf, opts, where), Tensor(n), where);
 }
+NX_AXES_FORM(mean, ReduceOpts)
 
 struct VarianceOpts {
+  detail::NamedFieldsOnly named_fields_only;
   Axes axes;
   bool keep_axes = false;
   int64_t ddof = 0;  // delta degrees of freedom: divides by n - ddof
@@ -38,6 +40,8 @@ inline Tensor variance(const Tensor& x, VarianceOpts opts = {}, Where where = Wh
 inline Tensor standard_deviation(const Tensor& x, VarianceOpts opts = {}, Where where = Where::current()) {
   return sqrt(variance(x, std::move(opts), where), where);
 }
+NX_AXES_FORM(variance, VarianceOpts)
+NX_AXES_FORM(standard_deviation, VarianceOpts)
 
 // log(sum(exp(x))) without overflow; all -inf gives -inf.
 inline Tensor logsumexp(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current()) {
@@ -48,8 +52,10 @@ inline Tensor logsumexp(const Tensor& x, ReduceOpts opts = {}, Where where = Whe
   Tensor shift = opts.keep_axes ? safe : squeeze(safe, opts.axes.all() ? Axes{} : opts.axes, where);
   return add(log(s, where), shift, where);
 }
+NX_AXES_FORM(logsumexp, ReduceOpts)
 
 struct SoftmaxOpts {
+  detail::NamedFieldsOnly named_fields_only;
   int axis = -1;
 };
 inline Tensor softmax(const Tensor& x, SoftmaxOpts opts = {}, Where where = Where::current()) {
@@ -62,6 +68,8 @@ inline Tensor log_softmax(const Tensor& x, SoftmaxOpts opts = {}, Where where = 
   Tensor xf = detail::as_float(x, where);
   return subtract(xf, logsumexp(xf, {.axes = opts.axis, .keep_axes = true}, where), where);
 }
+NX_AXIS_FORM(softmax, SoftmaxOpts)
+NX_AXIS_FORM(log_softmax, SoftmaxOpts)
 
 // min(max(x, lo), hi); NaN stays NaN.
 inline Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi, Where where = Where::current()) {

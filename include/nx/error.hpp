@@ -34,5 +34,6 @@ class ShapeError : public Error { using Error::Error; };
 class DTypeError : public Error { using Error::Error; };
 class AxisError : public Error { using Error::Error; };
 class ValueError : public Error { using Error::Error; };
+class IndexError : public Error { using Error::Error; };  // an index out of range (IndexMode::check)
 
 }  // namespace nx

@@ -104,6 +104,7 @@ inline constexpr Ord nuc{Ord::nuclear};
 inline constexpr double inf = std::numeric_limits<double>::infinity();
 
 struct NormOpts {
+  detail::NamedFieldsOnly named_fields_only;
   // Unset: the 2-norm of vectors, the Frobenius norm of matrices.
   std::optional<Ord> ord;
   // One axis (vector norm) or two (matrix norm: rows, columns). Default (every axis): a

@@ -1,5 +1,5 @@
-// The whole of nx++: tensors, ops, jit, io, and the backends this build contains.
-// Including this header registers those backends before main() runs.
+// The whole of nx++: tensors, ops, jit, io, and the backends this build contains (each
+// registers itself when the program starts, whichever headers it includes).
 #pragma once
 #include "nx/backend.hpp"
 #include "nx/composites.hpp"
@@ -20,16 +20,3 @@
 #include "nx/ops.hpp"
 #include "nx/random.hpp"
 #include "nx/tensor.hpp"
-
-namespace nx::detail {
-inline const bool backends_registered = [] {
-  register_interp_backend();
-#if NX_HAS_ONEDNN
-  register_onednn_backend();
-#endif
-#if NX_HAS_LLVM
-  register_llvm_backend();
-#endif
-  return true;
-}();
-}  // namespace nx::detail

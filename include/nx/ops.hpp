@@ -27,6 +27,33 @@ class Axes {
   bool all_ = true;
 };
 
+// One axis, as the short form of an option struct's axis: `softmax(x, 1)`. It has no
+// default, so `f(x, {})` still means the options' defaults.
+struct Axis {
+  Axis(int a) : value(a) {}  // NOLINT(google-explicit-constructor)
+  int value;
+};
+
+namespace detail {
+// The first member of option structs whose fields must be named (`{.axes = 1}`): a brace
+// list of numbers cannot then fill them by position, where `sum(x, {0, 1})` would set
+// axes = 0 and keep_axes = true; it goes to the overload taking axes instead.
+struct NamedFieldsOnly {};
+}  // namespace detail
+
+// `f(x, axes)` beside `f(x, Opts)`: `sum(x, 1)`, `sum(x, {0, 1})`. A template (its
+// parameter is not deduced: always Axes) so that `f(x, {})` prefers the options.
+#define NX_AXES_FORM(name, Opts)                                                                      \
+  template <class A = Axes>                                                                           \
+  Tensor name(const Tensor& x, std::type_identity_t<A> axes, Where where = Where::current()) {       \
+    return name(x, Opts{.axes = std::move(axes)}, where);                                           \
+  }
+// `f(x, axis)` beside `f(x, Opts)` for options with one `axis`.
+#define NX_AXIS_FORM(name, Opts)                                                                          \
+  inline Tensor name(const Tensor& x, Axis axis, Where where = Where::current()) {                      \
+    return name(x, Opts{.axis = axis.value}, where);                                                    \
+  }
+
 // ---- creation ----
 Tensor zeros(const Shape& shape, DType dtype = f32, Where where = Where::current());
 Tensor ones(const Shape& shape, DType dtype = f32, Where where = Where::current());
@@ -34,6 +61,17 @@ Tensor full(const Shape& shape, double value, DType dtype = f32, Where where = W
 Tensor zeros_like(const Tensor& t, Where where = Where::current());
 Tensor ones_like(const Tensor& t, Where where = Where::current());
 Tensor full_like(const Tensor& t, double value, Where where = Where::current());
+// Integer fills are exact (not through double): full({2}, int64_t{1} << 62, i64).
+template <class T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+Tensor full(const Shape& shape, T value, DType dtype = f32, Where where = Where::current()) {
+  return broadcast(scalar(value, dtype, where), shape, {}, where);
+}
+template <class T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+Tensor full_like(const Tensor& t, T value, Where where = Where::current()) {
+  return full(t.shape(), value, t.dtype(), where);
+}
 // Counts 0, 1, ... along `axis` of `shape`.
 Tensor iota(const Shape& shape, DType dtype = i64, std::optional<int> axis = {},
             Where where = Where::current());
@@ -79,6 +117,17 @@ Tensor as_type(const Tensor& x, DType dtype, Where where = Where::current());
 Tensor bitcast(const Tensor& x, DType dtype, Where where = Where::current());
 
 // ---- operators ----
+// A C++ number compared with a tensor (`x == 2`), remembering the user's line. Without
+// these overloads C++20 picks the reversed `2 == x` candidate for `x == 2`, and a rewritten
+// == must return bool.
+class LocatedNumber {
+ public:
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  LocatedNumber(T v, Where w = Where::current()) : where(w), value(v) {}  // NOLINT
+  Where where;
+  Tensor value;
+};
+
 // An operator operand that remembers the user's line: the default argument of a converting
 // constructor is evaluated inside the user's expression, so `a + b` errors name that line.
 class Located {
@@ -116,13 +165,18 @@ Tensor operator<(Located a, const Tensor& b);
 Tensor operator<=(Located a, const Tensor& b);
 Tensor operator>(Located a, const Tensor& b);
 Tensor operator>=(Located a, const Tensor& b);
+Tensor operator==(const Tensor& a, LocatedNumber b);
+Tensor operator!=(const Tensor& a, LocatedNumber b);
 Tensor& operator+=(Tensor& a, Located b);
 Tensor& operator-=(Tensor& a, Located b);
 Tensor& operator*=(Tensor& a, Located b);
 Tensor& operator/=(Tensor& a, Located b);
 
 // ---- reductions ----
+// Every reduction takes its axes alone (`sum(x, 1)`, `sum(x, {0, 1})`) or options with
+// named fields (`sum(x, {.axes = {0, 1}, .keep_axes = true})`); `sum(x)` reduces all.
 struct ReduceOpts {
+  detail::NamedFieldsOnly named_fields_only;
   Axes axes;  // default: every axis
   bool keep_axes = false;
 };
@@ -133,17 +187,27 @@ Tensor reduce_max(const Tensor& x, ReduceOpts opts = {}, Where where = Where::cu
 Tensor reduce_min(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current());
 Tensor all(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current());
 Tensor any(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current());
+NX_AXES_FORM(sum, ReduceOpts)
+NX_AXES_FORM(product, ReduceOpts)
+NX_AXES_FORM(reduce_max, ReduceOpts)
+NX_AXES_FORM(reduce_min, ReduceOpts)
+NX_AXES_FORM(all, ReduceOpts)
+NX_AXES_FORM(any, ReduceOpts)
 
 enum class TieBreak { low, high };
 struct ArgOpts {
+  detail::NamedFieldsOnly named_fields_only;
   std::optional<int> axis;  // default: over the flattened tensor
   bool keep_axes = false;
   TieBreak tie_break = TieBreak::low;  // first index on ties; NaN counts as the extreme
 };
 Tensor argmax(const Tensor& x, ArgOpts opts = {}, Where where = Where::current());
 Tensor argmin(const Tensor& x, ArgOpts opts = {}, Where where = Where::current());
+NX_AXIS_FORM(argmax, ArgOpts)
+NX_AXIS_FORM(argmin, ArgOpts)
 
 struct CumulativeOpts {
+  detail::NamedFieldsOnly named_fields_only;
   int axis = 0;
   bool reverse = false;
 };
@@ -151,6 +215,10 @@ Tensor cumulative_sum(const Tensor& x, CumulativeOpts opts = {}, Where where = W
 Tensor cumulative_product(const Tensor& x, CumulativeOpts opts = {}, Where where = Where::current());
 Tensor cumulative_max(const Tensor& x, CumulativeOpts opts = {}, Where where = Where::current());
 Tensor cumulative_min(const Tensor& x, CumulativeOpts opts = {}, Where where = Where::current());
+NX_AXIS_FORM(cumulative_sum, CumulativeOpts)
+NX_AXIS_FORM(cumulative_product, CumulativeOpts)
+NX_AXIS_FORM(cumulative_max, CumulativeOpts)
+NX_AXIS_FORM(cumulative_min, CumulativeOpts)
 
 // ---- shape ----
 // One dimension may be -1 (inferred).
@@ -172,12 +240,15 @@ Tensor flatten(const Tensor& x, Where where = Where::current());
 struct SliceOpts {
   std::vector<int64_t> strides;  // default 1
 };
-// Start indices are clamped so that the slice fits (as Nx).
+// A negative start counts from the end (-1: the last element); starts are then clamped so
+// that the slice fits (as Nx). Lengths are output extents before striding: a stride of 2
+// over length 5 gives 3 elements.
 Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> lengths,
              SliceOpts opts = {}, Where where = Where::current());
 // slice along one axis.
 Tensor slice_along_axis(const Tensor& x, int axis, int64_t start, int64_t length, int64_t stride = 1,
                         Where where = Where::current());
+// Starts as slice's: negative from the end, then clamped so that `update` fits.
 Tensor put_slice(const Tensor& x, std::vector<int64_t> starts, const Tensor& update,
                  Where where = Where::current());
 struct PadConfig {
@@ -191,13 +262,31 @@ Tensor reverse(const Tensor& x, Axes axes = {}, Where where = Where::current());
 Tensor tile(const Tensor& x, std::vector<int64_t> repetitions, Where where = Where::current());
 
 // ---- indexing ----
-// Integer index tensors; out-of-range indices are clamped (as XLA/Nx).
-Tensor take(const Tensor& x, const Tensor& indices, int axis = 0, Where where = Where::current());
-Tensor take_along_axis(const Tensor& x, const Tensor& indices, int axis,
-                       Where where = Where::current());
+// What an integer index outside [0, dim) does (JAX's `mode`):
+//   clip   (the default, as XLA and Nx): gathers clamp it into range (-1 reads index 0);
+//          scatters (indexed_add/put) drop its update, as XLA's scatter does;
+//   wrap:  taken modulo dim, so -1 is the last element (numpy's negative indices);
+//   fill:  gathers read fill_value (default NaN for floats, the lowest value for signed
+//          integers, the highest for unsigned, true for bool); scatters drop the update;
+//   check: raises nx::IndexError naming the index (eager only: inside nx::jit the
+//          indices have no values yet, so tracing with check raises ValueError).
+enum class IndexMode { clip, wrap, fill, check };
 struct GatherOpts {
   std::vector<int> axes;  // the axes the last dim of indices addresses; default 0..k-1
+  IndexMode mode = IndexMode::clip;
+  std::optional<double> fill_value;  // IndexMode::fill for gathers
 };
+struct TakeOpts {
+  int axis = 0;
+  IndexMode mode = IndexMode::clip;
+  std::optional<double> fill_value;
+};
+Tensor take(const Tensor& x, const Tensor& indices, TakeOpts opts, Where where = Where::current());
+inline Tensor take(const Tensor& x, const Tensor& indices, int axis = 0, Where where = Where::current()) {
+  return take(x, indices, TakeOpts{.axis = axis}, where);
+}
+Tensor take_along_axis(const Tensor& x, const Tensor& indices, int axis,
+                       Where where = Where::current());
 // indices has shape (..., k): each row picks x[i0, ..., ik-1, :, ...].
 Tensor gather(const Tensor& x, const Tensor& indices, GatherOpts opts = {},
               Where where = Where::current());
@@ -226,6 +315,8 @@ struct Padding {
   Padding() = default;
   Padding(PaddingMode m) : mode(m) {}  // NOLINT(google-explicit-constructor)
   Padding(std::vector<std::pair<int64_t, int64_t>> p) : mode(PaddingMode::explicit_), pairs(std::move(p)) {}  // NOLINT
+  // `.padding = {{1, 1}, {2, 0}}`: (lo, hi) per dim.
+  Padding(std::initializer_list<std::pair<int64_t, int64_t>> p) : mode(PaddingMode::explicit_), pairs(p) {}  // NOLINT
   PaddingMode mode = PaddingMode::valid;
   std::vector<std::pair<int64_t, int64_t>> pairs;  // (lo, hi) per spatial/window dim
 };

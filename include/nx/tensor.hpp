@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nx/dtype.hpp"
@@ -48,10 +49,11 @@ class Tensor {
   bool is_traced() const;       // a node of a graph being traced by nx::jit
 
   // The single element, converted to T. Throws unless size() == 1 and T holds the dtype's
-  // category (float T for float tensors; any arithmetic T for ints/bool).
-  template <class T> T item() const;
-  // All elements in row-major order, converted to T (same category rule as item()).
-  template <class T> std::vector<T> to_vector() const;
+  // category (float T for float tensors; any arithmetic T for ints/bool), and ValueError
+  // for an integer value T cannot hold (i64 300 as uint8_t), instead of wrapping.
+  template <class T> T item(Where where = Where::current()) const;
+  // All elements in row-major order, converted to T (same rules as item()).
+  template <class T> std::vector<T> to_vector(Where where = Where::current()) const;
 
   // Concrete access: the buffer (throws while traced) and the graph value (throws if concrete).
   const std::shared_ptr<Buffer>& buffer() const;
@@ -62,7 +64,7 @@ class Tensor {
   void init_weak_bool(bool v);
   void init_weak_float(double v);
   void init_weak_int(int64_t v);
-  void copy_out(void* dst, DType as) const;  // converts every element to `as`
+  void copy_out(void* dst, DType as, Where where) const;  // converts every element to `as`
   std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -89,8 +91,20 @@ template <class T>
 Tensor tensor(
     std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<T>>>> v,
     std::optional<DType> dtype = {}, Where where = Where::current());
-// A scalar tensor with a fixed (not weak) dtype.
+// A scalar tensor with a fixed (not weak) dtype. Integers are kept exactly (not through
+// double): scalar(9007199254740993, i64); a value an integer dtype cannot hold is refused.
 Tensor scalar(double v, DType dtype = f32, Where where = Where::current());
+namespace detail {
+Tensor integer_scalar(int64_t v, DType dtype, Where where);
+Tensor unsigned_scalar(uint64_t v, DType dtype, Where where);
+[[noreturn]] void out_of_range(const char* op, int64_t value, size_t index, int bits, bool is_signed, Where where);
+}  // namespace detail
+template <class T>
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
+Tensor scalar(T v, DType dtype = f32, Where where = Where::current()) {
+  if constexpr (std::is_signed_v<T>) return detail::integer_scalar(v, dtype, where);
+  else return detail::unsigned_scalar(v, dtype, where);
+}
 
 }  // namespace nx
 
@@ -181,16 +195,29 @@ Tensor tensor(
   return detail::tensor_from_list<T>(v, dtype, where);
 }
 
-template <class T> std::vector<T> Tensor::to_vector() const {
+template <class T> std::vector<T> Tensor::to_vector(Where where) const {
   using C = detail::canonical_t<T>;
-  std::vector<detail::staged_t<T>> out(static_cast<size_t>(size()));
-  copy_out(out.data(), dtype_v<C>);
-  if constexpr (std::is_same_v<C, T> && !std::is_same_v<T, bool>) return out;
-  else return std::vector<T>(out.begin(), out.end());
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Read exactly (every nx integer dtype fits in i64), then refuse what T cannot hold.
+    std::vector<int64_t> wide(static_cast<size_t>(size()));
+    copy_out(wide.data(), DType::i64, where);
+    std::vector<T> out(wide.size());
+    for (size_t i = 0; i < wide.size(); ++i) {
+      if (!std::in_range<T>(wide[i]))
+        detail::out_of_range("to_vector", wide[i], i, 8 * sizeof(T), std::is_signed_v<T>, where);
+      out[i] = static_cast<T>(wide[i]);
+    }
+    return out;
+  } else {
+    std::vector<detail::staged_t<T>> out(static_cast<size_t>(size()));
+    copy_out(out.data(), dtype_v<C>, where);
+    if constexpr (std::is_same_v<C, T> && !std::is_same_v<T, bool>) return out;
+    else return std::vector<T>(out.begin(), out.end());
+  }
 }
-template <class T> T Tensor::item() const {
+template <class T> T Tensor::item(Where where) const {
   if (size() != 1)
-    throw ValueError("item", "needs exactly one element, the tensor has shape " + shape().str());
-  return to_vector<T>()[0];
+    throw ValueError("item", "needs exactly one element, the tensor has shape " + shape().str(), where);
+  return to_vector<T>(where)[0];
 }
 }  // namespace nx
