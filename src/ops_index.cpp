@@ -172,6 +172,47 @@ Tensor take_along_axis(const Tensor& x, const Tensor& indices, int axis, Where w
   return gather(x, detail::along_axis_index(broadcast(indices, out, {}, where), ax, where), {}, where);
 }
 
+namespace {
+// The positions of a box of shape `box` at tensor starts clamped to fit in x: (box..., rank) i64.
+Tensor box_positions(const Tensor& x, const std::vector<Tensor>& starts, const Shape& box, const char* op,
+                     Where where) {
+  if (static_cast<int>(starts.size()) != x.rank())
+    throw ShapeError(op, std::to_string(starts.size()) + " starts for " + x.shape().str() + " (one per axis)", where);
+  Shape one = box;
+  one.push_back(1);
+  std::vector<Tensor> coords;
+  for (int a = 0; a < x.rank(); ++a) {
+    const Tensor& s = starts[static_cast<size_t>(a)];
+    if (s.rank() != 0 || !is_integer(s.dtype()))
+      throw DTypeError(op, "start " + std::to_string(a) + " must be an integer scalar, got " +
+                               std::string(name(s.dtype())) + s.shape().str(), where);
+    if (box[a] > x.shape()[a])
+      throw ShapeError(op, "a box of " + box.str() + " does not fit in " + x.shape().str(), where);
+    Tensor first = min(max(as_type(s, DType::i64, where), scalar(0, DType::i64, where), where),
+                       scalar(x.shape()[a] - box[a], DType::i64, where), where);
+    coords.push_back(reshape(add(iota(box, DType::i64, a, where), first, where), one, where));
+  }
+  return concatenate(coords, -1, where);
+}
+}  // namespace
+
+Tensor dynamic_slice(const Tensor& x, const std::vector<Tensor>& starts, std::vector<int64_t> lengths, Where where) {
+  if (lengths.size() != starts.size())
+    throw ShapeError("dynamic_slice", std::to_string(lengths.size()) + " lengths for " + std::to_string(starts.size()) +
+                                          " starts", where);
+  Shape box(lengths);
+  if (x.rank() == 0 || box.size() == 0) return reshape(slice(x, std::vector<int64_t>(lengths.size(), 0), lengths, {}, where), box, where);
+  return gather(x, box_positions(x, starts, box, "dynamic_slice", where), {}, where);
+}
+
+Tensor dynamic_update_slice(const Tensor& x, const Tensor& update, const std::vector<Tensor>& starts, Where where) {
+  if (update.rank() != x.rank())
+    throw ShapeError("dynamic_update_slice", "update " + update.shape().str() + " must have the rank of " +
+                                                 x.shape().str(), where);
+  if (x.rank() == 0 || update.size() == 0) return x.rank() == 0 ? as_type(update, x.dtype(), where) : x;
+  return indexed_put(x, box_positions(x, starts, update.shape(), "dynamic_update_slice", where), update, {}, where);
+}
+
 Tensor detail::along_axis_index(const Tensor& indices, int axis, Where where) {
   const Shape& out = indices.shape();
   std::vector<Tensor> parts;

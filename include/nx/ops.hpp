@@ -11,36 +11,6 @@
 
 namespace nx {
 
-// A set of axes: `0`, `{0, 1}`, or, default-constructed, every axis.
-class Axes {
- public:
-  Axes() = default;
-  Axes(int axis) : list_{axis}, all_(false) {}  // NOLINT(google-explicit-constructor)
-  Axes(std::initializer_list<int> axes) : list_(axes), all_(false) {}
-  Axes(std::vector<int> axes) : list_(std::move(axes)), all_(false) {}  // NOLINT
-  static Axes none() { return Axes(std::vector<int>{}); }
-  bool all() const { return all_; }
-  const std::vector<int>& list() const { return list_; }
-
- private:
-  std::vector<int> list_;
-  bool all_ = true;
-};
-
-// One axis, as the short form of an option struct's axis: `softmax(x, 1)`. It has no
-// default, so `f(x, {})` still means the options' defaults.
-struct Axis {
-  Axis(int a) : value(a) {}  // NOLINT(google-explicit-constructor)
-  int value;
-};
-
-namespace detail {
-// The first member of option structs whose fields must be named (`{.axes = 1}`): a brace
-// list of numbers cannot then fill them by position, where `sum(x, {0, 1})` would set
-// axes = 0 and keep_axes = true; it goes to the overload taking axes instead.
-struct NamedFieldsOnly {};
-}  // namespace detail
-
 // `f(x, axes)` beside `f(x, Opts)`: `sum(x, 1)`, `sum(x, {0, 1})`. A template (its
 // parameter is not deduced: always Axes) so that `f(x, {})` prefers the options.
 #define NX_AXES_FORM(name, Opts)                                                                      \
@@ -173,13 +143,6 @@ Tensor& operator*=(Tensor& a, Located b);
 Tensor& operator/=(Tensor& a, Located b);
 
 // ---- reductions ----
-// Every reduction takes its axes alone (`sum(x, 1)`, `sum(x, {0, 1})`) or options with
-// named fields (`sum(x, {.axes = {0, 1}, .keep_axes = true})`); `sum(x)` reduces all.
-struct ReduceOpts {
-  detail::NamedFieldsOnly named_fields_only;
-  Axes axes;  // default: every axis
-  bool keep_axes = false;
-};
 Tensor sum(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current());
 Tensor product(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current());
 // NaN propagates through reduce_max/reduce_min (as numpy/JAX).
@@ -287,6 +250,13 @@ inline Tensor take(const Tensor& x, const Tensor& indices, int axis = 0, Where w
 }
 Tensor take_along_axis(const Tensor& x, const Tensor& indices, int axis,
                        Where where = Where::current());
+// A box of x whose starts are tensors (integer scalars, one per axis, e.g. a while_loop's
+// counter), as XLA's DynamicSlice: each start is clamped so the box fits.
+Tensor dynamic_slice(const Tensor& x, const std::vector<Tensor>& starts, std::vector<int64_t> lengths,
+                     Where where = Where::current());
+// x with `update` written at tensor starts (clamped so it fits), as DynamicUpdateSlice.
+Tensor dynamic_update_slice(const Tensor& x, const Tensor& update, const std::vector<Tensor>& starts,
+                            Where where = Where::current());
 // indices has shape (..., k): each row picks x[i0, ..., ik-1, :, ...].
 Tensor gather(const Tensor& x, const Tensor& indices, GatherOpts opts = {},
               Where where = Where::current());

@@ -1,6 +1,7 @@
 // nx::Tensor: a value-semantic handle. It holds either a concrete buffer on a backend
 // or, while nx::jit traces, a node of the expression graph. Copying copies the handle.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -11,8 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "nx/axes.hpp"
 #include "nx/dtype.hpp"
 #include "nx/error.hpp"
+#include "nx/index.hpp"
 #include "nx/shape.hpp"
 
 namespace nx {
@@ -21,6 +24,18 @@ class Buffer;
 class Backend;
 struct Value;
 struct TensorImpl;
+class Tensor;
+class TensorAt;
+
+// An integer index that remembers the user's line (operators take no default arguments,
+// a converting constructor's do): `x[-1]`, `x(i, j)`.
+struct LocatedIndex {
+  template <class I>
+    requires std::is_integral_v<I>
+  LocatedIndex(I i, Where w = Where::current()) : value(static_cast<int64_t>(i)), where(w) {}  // NOLINT
+  int64_t value;
+  Where where;
+};
 
 template <class T>
 concept Scalar = std::is_arithmetic_v<T> || std::is_same_v<T, float16_t> ||
@@ -48,12 +63,47 @@ class Tensor {
   bool is_weak() const;         // a C++ number not yet given a dtype by an op
   bool is_traced() const;       // a node of a graph being traced by nx::jit
 
-  // The single element, converted to T. Throws unless size() == 1 and T holds the dtype's
-  // category (float T for float tensors; any arithmetic T for ints/bool), and ValueError
-  // for an integer value T cannot hold (i64 300 as uint8_t), instead of wrapping.
-  template <class T> T item(Where where = Where::current()) const;
-  // All elements in row-major order, converted to T (same rules as item()).
-  template <class T> std::vector<T> to_vector(Where where = Where::current()) const;
+  // The single element, converted to E. Throws unless size() == 1 and E holds the dtype's
+  // category (float E for float tensors; any arithmetic E for ints/bool), and ValueError
+  // for an integer value E cannot hold (i64 300 as uint8_t), instead of wrapping.
+  template <class E> E item(Where where = Where::current()) const;
+  // All elements in row-major order, converted to E (same rules as item()).
+  template <class E> std::vector<E> to_vector(Where where = Where::current()) const;
+  // The elements where they lie, read-only, row-major, without a copy: valid while this
+  // tensor (or a copy of it) lives. Throws unless E is exactly the dtype's C++ type
+  // (float for f32, int64_t for i64, bool for bool, ...) and the tensor is concrete in
+  // host memory (not traced, donated or on a device).
+  template <class E> const E* data(Where where = Where::current()) const;
+  template <class E> std::span<const E> span(Where where = Where::current()) const;
+
+  // ---- indexing (nx/index.hpp) ----
+  // x[i]: the sub-tensor at position i of axis 0 (negative from the end).
+  Tensor operator[](LocatedIndex i) const;
+  // x(i, j, ...): positions along the leading axes; all of them gives a scalar.
+  template <class... I>
+    requires(std::is_integral_v<I> && ...)
+  Tensor operator()(LocatedIndex first, I... rest) const;
+  // x.slice({nx::all, {1, 5}, {0, nx::end, 2}}): numpy's x[:, 1:5, 0::2] (stop indices,
+  // unlike the free nx::slice, which takes lengths).
+  Tensor slice(std::initializer_list<Index> index, Where where = Where::current()) const;
+  // JAX's x.at[...]: x.at({0, nx::all}).set(v) and .add(v) return the updated tensor.
+  TensorAt at(std::initializer_list<Index> index, Where where = Where::current()) const;
+
+  // ---- short forms of common ops (each calls the free function) ----
+  Tensor sum(ReduceOpts opts = {}, Where where = Where::current()) const;
+  template <class A = Axes>
+  Tensor sum(std::type_identity_t<A> axes, Where where = Where::current()) const {
+    return sum(ReduceOpts{.axes = std::move(axes)}, where);
+  }
+  Tensor mean(ReduceOpts opts = {}, Where where = Where::current()) const;
+  template <class A = Axes>
+  Tensor mean(std::type_identity_t<A> axes, Where where = Where::current()) const {
+    return mean(ReduceOpts{.axes = std::move(axes)}, where);
+  }
+  Tensor reshape(const Shape& shape, Where where = Where::current()) const;
+  Tensor reshape(std::initializer_list<int64_t> shape, Where where = Where::current()) const;
+  Tensor astype(DType dtype, Where where = Where::current()) const;
+  Tensor T(Where where = Where::current()) const;  // the axes reversed (numpy's .T)
 
   // Concrete access: the buffer (throws while traced) and the graph value (throws if concrete).
   const std::shared_ptr<Buffer>& buffer() const;
@@ -65,6 +115,8 @@ class Tensor {
   void init_weak_float(double v);
   void init_weak_int(int64_t v);
   void copy_out(void* dst, DType as, Where where) const;  // converts every element to `as`
+  const void* host_data(DType as, Where where) const;     // data<E>()'s checks
+  Tensor positions(std::vector<int64_t> index, Where where) const;  // operator[] and ()
   std::shared_ptr<TensorImpl> impl_;
 };
 
@@ -73,11 +125,49 @@ std::ostream& operator<<(std::ostream& os, const Shape& s);
 std::ostream& operator<<(std::ostream& os, DType t);
 std::string to_string(const Tensor& t, int64_t limit = 30);
 
+// What x.at(index) returns: the region, and the updates of it (JAX's .at[...].set/add).
+class TensorAt {
+ public:
+  TensorAt(Tensor x, std::vector<Index> index, Where where);
+  // x with the region replaced by v (broadcast to the region's shape, cast to x's dtype).
+  Tensor set(const Tensor& v) const;
+  // x with v added to the region.
+  Tensor add(const Tensor& v) const;
+  // The region (as x.slice(index)).
+  Tensor get() const;
+
+ private:
+  Tensor update(const Tensor& v, bool add) const;
+  Tensor x_;
+  std::vector<Index> index_;
+  Where where_;
+};
+
 // ---- creation ----
 // From a flat vector (any arithmetic T or f16/bf16) and a shape.
 template <class T>
 Tensor from_vector(const std::vector<T>& data, const Shape& shape, Where where = Where::current());
 Tensor from_bytes(const void* data, DType dtype, const Shape& shape, Where where = Where::current());
+// Typed copies of contiguous data: the dtype comes from T; a size that does not fill the
+// shape raises. from_span(std::span<const T>), std::array and C arrays (`double c[6]`).
+template <class T>
+Tensor from_span(std::span<const T> data, const Shape& shape, Where where = Where::current());
+template <class T, size_t N>
+Tensor from_span(const std::array<T, N>& data, const Shape& shape, Where where = Where::current()) {
+  return from_span(std::span<const T>(data), shape, where);
+}
+template <class T, size_t N>
+Tensor from_span(const T (&data)[N], const Shape& shape, Where where = Where::current()) {
+  return from_span(std::span<const T>(data), shape, where);
+}
+// A tensor over user memory without a copy (torch::from_blob, Eigen::Map) on host backends:
+// `data` must stay valid, and unchanged, while the tensor (or a result sharing it) lives;
+// `keep_alive`, when given, is held until then. T must be exactly a dtype's C++ type
+// (float, double, int32_t, int64_t, uint8_t, uint32_t, bool, float16_t, bfloat16_t).
+// Memory not aligned for T, or a default backend on a device, gets a copy.
+template <class T>
+Tensor view(const T* data, const Shape& shape, std::shared_ptr<void> keep_alive = {},
+            Where where = Where::current());
 // Nested initializer lists. Floats default to f32, integers to i64, bool to bool.
 template <class T>
 Tensor tensor(std::initializer_list<T> v, std::optional<DType> dtype = {}, Where where = Where::current());
@@ -219,5 +309,48 @@ template <class T> T Tensor::item(Where where) const {
   if (size() != 1)
     throw ValueError("item", "needs exactly one element, the tensor has shape " + shape().str(), where);
   return to_vector<T>(where)[0];
+}
+
+namespace detail {
+Tensor view_host(DType dtype, const Shape& shape, const void* data, std::shared_ptr<void> keep, Where where);
+// The dtype whose storage is exactly T (int -> i32, long -> i64 ...), checked at compile time.
+template <class T> constexpr DType exact_dtype() {
+  using C = canonical_t<T>;
+  static_assert(std::is_same_v<C, T> || (std::is_integral_v<T> && sizeof(T) == sizeof(C) &&
+                                         std::is_signed_v<T> == std::is_signed_v<C>),
+                "nx: no dtype is stored as this C++ type (use float, double, int32_t, int64_t, uint8_t, "
+                "uint32_t, bool, float16_t or bfloat16_t)");
+  return dtype_v<C>;
+}
+}  // namespace detail
+
+template <class T> const T* Tensor::data(Where where) const {
+  return static_cast<const T*>(host_data(detail::exact_dtype<T>(), where));
+}
+template <class T> std::span<const T> Tensor::span(Where where) const {
+  const T* p = data<T>(where);
+  return {p, static_cast<size_t>(size())};
+}
+template <class... I>
+  requires(std::is_integral_v<I> && ...)
+Tensor Tensor::operator()(LocatedIndex first, I... rest) const {
+  return positions({first.value, static_cast<int64_t>(rest)...}, first.where);
+}
+template <class T> Tensor from_span(std::span<const T> data, const Shape& shape, Where where) {
+  if (static_cast<int64_t>(data.size()) != shape.size())
+    throw ValueError("from_span", std::to_string(data.size()) + " values do not fill shape " + shape.str(), where);
+  using C = detail::canonical_t<std::remove_cv_t<T>>;
+  if constexpr (std::is_same_v<C, std::remove_cv_t<T>> && !std::is_same_v<C, bool>) {
+    return from_bytes(data.data(), dtype_v<C>, shape, where);
+  } else {
+    std::vector<detail::staged_t<std::remove_cv_t<T>>> c(data.begin(), data.end());
+    return from_bytes(c.data(), dtype_v<C>, shape, where);
+  }
+}
+template <class T>
+Tensor view(const T* data, const Shape& shape, std::shared_ptr<void> keep_alive, Where where) {
+  constexpr DType dt = detail::exact_dtype<T>();
+  if (shape.size() > 0 && !data) throw ValueError("view", "the data pointer is null for shape " + shape.str(), where);
+  return detail::view_host(dt, shape, data, std::move(keep_alive), where);
 }
 }  // namespace nx
