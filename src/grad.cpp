@@ -230,7 +230,7 @@ Grads shape_vjp(const Node& n, const std::vector<Tensor>& in, const Tensor& g, W
         lengths.push_back(x.shape()[i] == 0 ? 0 : (x.shape()[i] - 1) * (at.interior[u] + 1) + 1);
         strides.push_back(at.interior[u] + 1);
       }
-      Tensor gx = slice(pad(g, zeros({}, g.dtype(), w), undo, w), starts, lengths, {.strides = strides}, w);
+      Tensor gx = detail::slice_extents(pad(g, zeros({}, g.dtype(), w), undo, w), starts, lengths, strides, w);
       return {gx, sum(g, {}, w) - sum(gx, {}, w)};
     }
     case Op::Concatenate: {
@@ -356,8 +356,8 @@ std::vector<Tensor> window_selections(const Attrs& at, const Tensor& x, bool is_
   Tensor y_nan = is_nan(y, w), taken = full(y.shape(), 0, boolean, w);
   std::vector<Tensor> hits;
   for (const WindowOffset& o : window_offsets(at, xp.shape(), y.shape())) {
-    Tensor xq = slice(xp, o.starts, o.lengths, {.strides = at.strides}, w);
-    Tensor vq = slice(valid, o.starts, o.lengths, {.strides = at.strides}, w);
+    Tensor xq = detail::slice_extents(xp, o.starts, o.lengths, at.strides, w);
+    Tensor vq = detail::slice_extents(valid, o.starts, o.lengths, at.strides, w);
     Tensor is_max_here = logical_or(equal(xq, y, w), logical_and(y_nan, is_nan(xq, w), w), w);
     Tensor hit = logical_and(logical_and(is_max_here, vq, w), logical_not(taken, w), w);
     taken = logical_or(taken, hit, w);
@@ -372,7 +372,7 @@ Grads window_product_vjp(const Node& n, const Tensor& x, const Tensor& y, const 
   Tensor xp = pad(x, full({}, 1.0, x.dtype(), w), window_padding(at, 1), w);
   Tensor gx;
   for (const WindowOffset& o : window_offsets(at, xp.shape(), y.shape())) {
-    Tensor xq = slice(xp, o.starts, o.lengths, {.strides = at.strides}, w);
+    Tensor xq = detail::slice_extents(xp, o.starts, o.lengths, at.strides, w);
     Tensor placed = pad(pad(g * y / xq, zeros({}, g.dtype(), w), o.back, w), zeros({}, g.dtype(), w),
                         window_padding(at, -1), w);
     gx = gx.defined() ? gx + placed : placed;
@@ -397,7 +397,7 @@ Grads window_scatter_vjp(const Node& n, const Tensor& x, const Tensor& h, Where 
   std::vector<Tensor> hits = window_selections(at, x, n.op == Op::WindowScatterMax, w);
   auto offsets = window_offsets(at, hp.shape(), hits[0].shape());
   for (size_t q = 0; q < hits.size(); ++q) {
-    Tensor hq = slice(hp, offsets[q].starts, offsets[q].lengths, {.strides = at.strides}, w);
+    Tensor hq = detail::slice_extents(hp, offsets[q].starts, offsets[q].lengths, at.strides, w);
     Tensor c = select(hits[q], hq, zeros({}, h.dtype(), w), w);
     gs = gs.defined() ? gs + c : c;
   }
@@ -579,7 +579,7 @@ Grads conv_vjp(const Node& n, const Tensor& x, const Tensor& k, const Tensor& g,
   }
   Tensor gx_full = conv(g, kt, {.strides = ones, .padding = in_pad, .input_dilation = at.strides,
                                 .kernel_dilation = at.rhs_dilation, .feature_group_size = groups}, w);
-  Tensor gx = slice(gx_full, starts, lengths, {.strides = strides}, w);
+  Tensor gx = detail::slice_extents(gx_full, starts, lengths, strides, w);
   Tensor gk_full = conv(transpose(x, swap01, w), transpose(g, swap01, w),
                         {.strides = at.rhs_dilation, .padding = k_pad, .input_dilation = at.lhs_dilation,
                          .kernel_dilation = at.strides, .batch_group_size = groups}, w);

@@ -117,12 +117,12 @@ Tensor new_axis(const Tensor& x, int axis, Where where) {
 
 Tensor flatten(const Tensor& x, Where where) { return reshape(x, Shape{x.size()}, where); }
 
-Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> lengths, SliceOpts opts,
-             Where where) {
+Tensor detail::slice_extents(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> lengths,
+                             std::vector<int64_t> strides, Where where) {
   int r = x.rank();
-  if (opts.strides.empty()) opts.strides.assign(static_cast<size_t>(r), 1);
+  if (strides.empty()) strides.assign(static_cast<size_t>(r), 1);
   if (static_cast<int>(starts.size()) != r || static_cast<int>(lengths.size()) != r ||
-      static_cast<int>(opts.strides.size()) != r)
+      static_cast<int>(strides.size()) != r)
     throw ShapeError("slice", "needs " + std::to_string(r) + " starts, lengths and strides for " + x.shape().str(),
                      where);
   Attrs a;
@@ -134,18 +134,33 @@ Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> 
     if (lengths[u] < 0 || lengths[u] > d)
       throw ShapeError("slice", "length " + std::to_string(lengths[u]) + " does not fit axis " + std::to_string(i) +
                                     " of " + x.shape().str(), where);
-    if (opts.strides[u] < 1) throw ValueError("slice", "strides must be >= 1", where);
+    if (strides[u] < 1) throw ValueError("slice", "strides must be >= 1", where);
     int64_t from_end = starts[u] < 0 ? starts[u] + d : starts[u];   // -1: the last element
     int64_t s = std::clamp<int64_t>(from_end, 0, d - lengths[u]);  // clamped so the slice fits, as Nx
     a.starts.push_back(s);
     a.lengths.push_back(lengths[u]);
-    a.strides.push_back(opts.strides[u]);
-    int64_t n = lengths[u] == 0 ? 0 : (lengths[u] - 1) / opts.strides[u] + 1;
+    a.strides.push_back(strides[u]);
+    int64_t n = lengths[u] == 0 ? 0 : (lengths[u] - 1) / strides[u] + 1;
     out.push_back(n);
     identity &= n == d;
   }
   if (identity) return x;
   return apply1(Op::Slice, std::move(a), {x}, TensorType{x.dtype(), out}, where, x.is_weak());
+}
+
+Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> lengths, SliceOpts opts,
+             Where where) {
+  // Output lengths to the input extents they span: n elements `stride` apart.
+  std::vector<int64_t> extents;
+  for (size_t u = 0; u < lengths.size(); ++u) {
+    int64_t stride = u < opts.strides.size() ? opts.strides[u] : 1, n = lengths[u];
+    if (stride < 1) throw ValueError("slice", "strides must be >= 1", where);
+    int64_t extent = n;
+    if (n > 0 && (__builtin_mul_overflow(n - 1, stride, &extent) || __builtin_add_overflow(extent, 1, &extent)))
+      throw ShapeError("slice", std::to_string(n) + " elements " + std::to_string(stride) + " apart overflow", where);
+    extents.push_back(extent);
+  }
+  return detail::slice_extents(x, std::move(starts), std::move(extents), std::move(opts.strides), where);
 }
 
 Tensor slice_along_axis(const Tensor& x, int axis, int64_t start, int64_t length, int64_t stride, Where where) {

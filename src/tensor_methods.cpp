@@ -78,7 +78,7 @@ Tensor take_region(const Tensor& x, const std::vector<AxisPick>& picks, Where wh
     strides.push_back(step);
   }
   Tensor from = reversed.empty() ? x : reverse(x, Axes(reversed), where);
-  Tensor r = nx::slice(from, starts, extents, {.strides = strides}, where);
+  Tensor r = detail::slice_extents(from, starts, extents, strides, where);
   return reshape(r, region_shape(picks, false), where);
 }
 

@@ -176,3 +176,32 @@ TEST(MemberForms, CallTheFreeFunctions) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Loops, ForiLoopAndScan) {
+  // sum of i * x for i in [2, 5)
+  nx::Tensor x = nx::tensor({1.0f, 2.0f});
+  nx::Tensor s = nx::fori_loop(2, 5, nx::zeros({2}), [&](const nx::Tensor& i, const nx::Tensor& acc) {
+    return acc + nx::as_type(i, nx::f32) * x;
+  });
+  EXPECT_EQ(s.to_vector<float>(), (std::vector<float>{9, 18}));
+  // Running sums over rows: carry the total, emit it per step.
+  nx::Tensor xs = nx::reshape(nx::iota({6}, nx::f32), {3, 2});
+  auto step = [](const nx::Tensor& c, const nx::Tensor& row) {
+    nx::Tensor t = c + row;
+    return std::pair{t, t * 10.0f};
+  };
+  auto [total, ys] = nx::scan(step, nx::zeros({2}), xs);
+  EXPECT_EQ(total.to_vector<float>(), (std::vector<float>{6, 9}));
+  EXPECT_EQ(ys.shape(), nx::Shape({3, 2}));
+  EXPECT_EQ(ys.to_vector<float>(), (std::vector<float>{0, 10, 20, 40, 60, 90}));
+  auto jitted = nx::jit([&](const nx::Tensor& a) { return nx::scan(step, nx::zeros({2}), a).second; });
+  EXPECT_EQ(jitted(xs).to_vector<float>(), ys.to_vector<float>());
+  // Differentiable through the loop.
+  auto loss = [&](const nx::Tensor& a) { return nx::sum(nx::scan(step, nx::zeros({2}), a).second); };
+  EXPECT_EQ(nx::grad(loss)(xs).to_vector<float>(), (std::vector<float>{30, 30, 20, 20, 10, 10}));
+  EXPECT_THROW(nx::scan(step, nx::zeros({2}), nx::zeros({0, 2})), nx::ValueError);
+}
+
+}  // namespace

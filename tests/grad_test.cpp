@@ -79,7 +79,7 @@ TEST(Grad, ShapeAndIndexOps) {
   check_grad("transpose", [](const nx::Tensor& x) { return weigh(nx::transpose(x, {2, 0, 1})); }, sample({2, 3, 2}, -1, 1));
   check_grad("broadcast", [](const nx::Tensor& x) { return weigh(nx::broadcast(x, {2, 3, 4}, {.axes = {1, 2}})); },
              sample({3, 1}, -1, 1));
-  check_grad("slice", [](const nx::Tensor& x) { return weigh(nx::slice(x, {1, 0}, {3, 3}, {.strides = {2, 1}})); },
+  check_grad("slice", [](const nx::Tensor& x) { return weigh(nx::slice(x, {1, 0}, {2, 3}, {.strides = {2, 1}})); },
              sample({4, 3}, -1, 1));
   check_grad("pad", [](const nx::Tensor& x) { return weigh(nx::pad(x, 0.5, {{1, -1, 1}, {-1, 2, 0}})); }, sample({3, 3}, -1, 1));
   check_grad("pad_value", [](const nx::Tensor& v) { return weigh(nx::pad(nx::ones({2, 2}, nx::f64), v, {{1, 1, 1}, {0, 0, 0}})); },

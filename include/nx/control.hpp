@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "nx/jit.hpp"
+#include "nx/ops.hpp"
 
 namespace nx {
 
@@ -62,6 +63,49 @@ auto cond(const Tensor& pred, OnTrue&& on_true, OnFalse&& on_false, Where where 
       },
       [&](const detail::Leaves&) { return detail::flat(R(on_false())); }, where);
   return R(detail::unflat(*like, out));
+}
+
+// JAX's fori_loop: state = body(i, state) for i = lower, ..., upper - 1 (i an i64 scalar
+// tensor), as one While node.
+template <class State, class Body>
+auto fori_loop(int64_t lower, int64_t upper, const State& init, Body&& body, Where where = Where::current()) {
+  Tensor stop = scalar(upper, DType::i64, where), one = scalar(int64_t{1}, DType::i64, where);
+  auto out = while_loop(
+      std::pair{scalar(lower, DType::i64, where), init},
+      [&](const auto& s) { return less(s.first, stop, where); },
+      [&](const auto& s) { return std::pair{add(s.first, one, where), body(s.first, s.second)}; }, where);
+  return out.second;
+}
+
+// JAX's lax.scan over the leading axis of xs: (carry, y) = f(carry, xs[i]) for each i;
+// returns the final carry and the ys stacked along a new leading axis. One While node
+// (the first step runs before it, to learn y's shape).
+template <class Carry, class F>
+auto scan(F&& f, const Carry& init, const Tensor& xs, Where where = Where::current()) {
+  if (xs.rank() == 0 || xs.shape()[0] == 0)
+    throw ValueError("scan", "xs needs a leading axis with at least one step, got " + xs.shape().str(), where);
+  int64_t n = xs.shape()[0];
+  Shape step_shape;
+  for (int a = 1; a < xs.rank(); ++a) step_shape.push_back(xs.shape()[a]);
+  std::vector<int64_t> box = xs.shape().to_vector();
+  box[0] = 1;
+  auto step_at = [&](const Tensor& i) {
+    std::vector<Tensor> starts(static_cast<size_t>(xs.rank()), scalar(0, DType::i64, where));
+    starts[0] = i;
+    return reshape(dynamic_slice(xs, starts, box, where), step_shape, where);
+  };
+  auto [carry0, y0] = f(init, step_at(scalar(0, DType::i64, where)));
+  Shape ys_shape{n}, one_y{1};
+  for (int a = 0; a < y0.rank(); ++a) ys_shape.push_back(y0.shape()[a]), one_y.push_back(y0.shape()[a]);
+  Tensor ys = put_slice(zeros(ys_shape, y0.dtype(), where), std::vector<int64_t>(static_cast<size_t>(ys_shape.rank()), 0),
+                        reshape(y0, one_y, where), where);
+  auto out = fori_loop(1, n, std::pair{carry0, ys}, [&](const Tensor& i, const auto& s) {
+    auto [c, y] = f(s.first, step_at(i));
+    std::vector<Tensor> at(static_cast<size_t>(ys_shape.rank()), scalar(0, DType::i64, where));
+    at[0] = i;
+    return std::pair{c, dynamic_update_slice(s.second, reshape(y, one_y, where), at, where)};
+  }, where);
+  return std::pair{out.first, out.second};
 }
 
 }  // namespace nx

@@ -204,8 +204,8 @@ struct SliceOpts {
   std::vector<int64_t> strides;  // default 1
 };
 // A negative start counts from the end (-1: the last element); starts are then clamped so
-// that the slice fits (as Nx). Lengths are output extents before striding: a stride of 2
-// over length 5 gives 3 elements.
+// that the slice fits (as Nx). Lengths count output elements: length 3 with stride 2 reads
+// positions start, start + 2, start + 4 (numpy's x[start:start + 5:2]).
 Tensor slice(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> lengths,
              SliceOpts opts = {}, Where where = Where::current());
 // slice along one axis.

@@ -82,6 +82,10 @@ std::string shapes_str(std::span<const Tensor> ts);
 // Full index tuples (shape indices.shape + [rank]) for gather/indexed_add: `indices`
 // along `axis`, each element's own position on the other axes.
 Tensor along_axis_index(const Tensor& indices, int axis, Where where);
+// slice with XLA's `limit` form: `extents` span the input (stride 2 over extent 5 reads 3
+// elements); the public slice takes output lengths. For gradient rules and indexing.
+Tensor slice_extents(const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> extents,
+                     std::vector<int64_t> strides, Where where);
 // x with its last two axes swapped (the matrix transpose of a batch of matrices).
 Tensor swap_last_two(const Tensor& x, Where where);
 
