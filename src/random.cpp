@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nx/detail/core.hpp"
+#include "nx/grad.hpp"
 
 namespace nx::random {
 namespace {
@@ -98,6 +99,58 @@ Tensor unit_uniform(const Tensor& key, const Shape& shape, DType dt, Where w) {
   Tensor one = bitwise_or(left_shift(b, 23 - nmant, w), 0x3F800000, w);
   Tensor f = subtract(bitcast(one, f32, w), 1.0, w);
   return dt == f32 ? f : as_type(f, dt, w);
+}
+
+// The smallest positive normal value of `dt` (jnp.finfo(dt).tiny).
+double smallest_normal(DType dt) {
+  switch (dt) {
+    case DType::f16: return std::ldexp(1.0, -14);
+    case DType::f64: return std::numeric_limits<double>::min();
+    default: return std::numeric_limits<float>::min();  // f32, and bf16 (f32's exponent range)
+  }
+}
+
+// -log(-log(u)) for u uniform in [smallest normal, 1), as jax.random.gumbel.
+Tensor gumbel(const Tensor& key, const Shape& shape, DType dt, Where w) {
+  Tensor u = uniform(key, shape, {.dtype = dt, .min = scalar(smallest_normal(dt), dt, w), .max = scalar(1, dt, w)}, w);
+  return negate(log(negate(log(u, w), w), w), w);
+}
+
+// The neighbour of each x in its own float dtype toward +inf (up) or -inf, as
+// std::nextafter; NaN stays NaN and an infinity moving outwards stays put. Done on the bit
+// pattern of the magnitude: one step away from zero is +1 in the pattern, toward zero -1.
+// bf16 values are f32 values with 16 low zero bits; f16 values are f32 values with 13 low
+// zero bits down to f16's smallest normal, 2^-14, and multiples of 2^-24 below it.
+Tensor next_float(const Tensor& x, bool up, Where w) {
+  DType dt = x.dtype();
+  bool wide = dt == f64;
+  DType work = wide ? f64 : f32, bits_type = wide ? i64 : i32;
+  Tensor xw = as_type(x, work, w);
+  Tensor mag = abs(xw, w);
+  Tensor pattern = bitcast(mag, bits_type, w);
+  auto from_pattern = [&](const Tensor& p) { return bitcast(p, work, w); };
+  Tensor outward, inward;
+  double smallest;  // the smallest positive value of dt
+  if (dt == f16) {
+    double normal = std::ldexp(1.0, -14);
+    smallest = std::ldexp(1.0, -24);
+    Tensor step = scalar(0x2000, i32, w);
+    outward = select(less(mag, normal, w), add(mag, smallest, w), from_pattern(add(pattern, step, w)), w);
+    inward = select(less_equal(mag, normal, w), subtract(mag, smallest, w), from_pattern(subtract(pattern, step, w)), w);
+    inward = select(is_infinity(mag, w), scalar(65504.0, work, w), inward, w);  // f16's largest
+  } else {
+    int64_t step = dt == bf16 ? 0x10000 : 1;
+    smallest = dt == f64 ? std::numeric_limits<double>::denorm_min() : std::ldexp(1.0, dt == bf16 ? -133 : -149);
+    outward = from_pattern(add(pattern, scalar(step, bits_type, w), w));
+    inward = from_pattern(subtract(pattern, scalar(step, bits_type, w), w));
+  }
+  outward = select(is_infinity(mag, w), mag, outward, w);
+  Tensor moves_out = up ? greater(xw, 0.0, w) : less(xw, 0.0, w);
+  Tensor new_mag = select(moves_out, outward, inward, w);
+  Tensor r = select(less(xw, 0.0, w), negate(new_mag, w), new_mag, w);
+  r = select(equal(xw, 0.0, w), scalar(up ? smallest : -smallest, work, w), r, w);
+  r = select(is_nan(xw, w), xw, r, w);
+  return as_type(r, dt, w);
 }
 
 // ---- unsigned 64-bit arithmetic on i64 bit patterns (nx has no u64 dtype) ----
@@ -287,6 +340,61 @@ Tensor shuffle(const Tensor& key, const Tensor& x, ShuffleOpts opts, Where where
   // One permutation of the slices: shuffle the indices, then take.
   Tensor order = shuffle_lanes(key, iota(Shape{x.dim(axis)}, i32, {}, where), 0, where);
   return take(x, order, axis, where);
+}
+
+Tensor categorical(const Tensor& key, const Tensor& logits, CategoricalOpts opts, Where where) {
+  check_key(key, "categorical", where);
+  if (logits.rank() == 0)
+    throw ShapeError("categorical", "expects logits with an axis of categories, got " + type_str(logits), where);
+  if (logits.dtype() == DType::bool_)
+    throw DTypeError("categorical", "expects numeric logits, got " + type_str(logits), where);
+  int axis = detail::normalize_axis(opts.axis, logits.rank(), "categorical", where);
+  Tensor lf = is_float(logits.dtype()) ? logits : as_type(logits, f32, where);
+  Shape batch;
+  for (int i = 0; i < logits.rank(); ++i)
+    if (i != axis) batch.push_back(logits.dim(i));
+  Shape shape = opts.shape.value_or(batch);
+  // The draws' dims must broadcast to `shape` without enlarging it.
+  bool fits = batch.rank() <= shape.rank();
+  for (int i = 1; fits && i <= batch.rank(); ++i)
+    fits = batch[batch.rank() - i] == 1 || batch[batch.rank() - i] == shape[shape.rank() - i];
+  if (!fits)
+    throw ShapeError("categorical", "logits " + logits.shape().str() + " without axis " + std::to_string(axis) +
+                                        " give draws of shape " + batch.str() +
+                                        ", which does not broadcast to the requested shape " + shape.str(),
+                     where);
+  // The noise has the requested shape with the categories inserted where `axis` is, and
+  // the logits broadcast against it (as jax.random.categorical).
+  int extra = shape.rank() - batch.rank();
+  Shape noise_shape, logits_shape;
+  for (int i = 0; i < extra; ++i) {
+    noise_shape.push_back(shape[i]);
+    logits_shape.push_back(1);
+  }
+  for (int i = extra; i <= shape.rank(); ++i) {
+    if (i - extra == axis) noise_shape.push_back(logits.dim(axis));
+    if (i < shape.rank()) noise_shape.push_back(shape[i]);
+  }
+  for (int64_t d : logits.shape()) logits_shape.push_back(d);
+  Tensor noisy = add(gumbel(key, noise_shape, lf.dtype(), where), reshape(lf, logits_shape, where), where);
+  return argmax(noisy, {.axis = extra + axis}, where);
+}
+
+Tensor truncated_normal(const Tensor& key, const Tensor& lower, const Tensor& upper, const Shape& shape,
+                        TruncatedNormalOpts opts, Where where) {
+  check_key(key, "truncated_normal", where);
+  DType dt = check_float_dtype(opts.dtype, "truncated_normal", where);
+  check_param(lower, shape, "lower", "truncated_normal", where);
+  check_param(upper, shape, "upper", "truncated_normal", where);
+  Tensor lo = as_type(lower, dt, where), hi = as_type(upper, dt, where);
+  Tensor sqrt2 = scalar(std::sqrt(2.0), dt, where);
+  Tensor cdf_lo = erf(divide(lo, sqrt2, where), where), cdf_hi = erf(divide(hi, sqrt2, where), where);
+  Tensor u = uniform(key, shape, {.dtype = dt, .min = cdf_lo, .max = cdf_hi}, where);
+  Tensor z = multiply(sqrt2, erf_inv(u, where), where);
+  Tensor inside_lo = next_float(stop_grad(lo, where), true, where);
+  Tensor inside_hi = next_float(stop_grad(hi, where), false, where);
+  Tensor r = min(max(z, inside_lo, where), inside_hi, where);
+  return r.shape() == shape ? r : broadcast(r, shape, {}, where);
 }
 
 }  // namespace nx::random

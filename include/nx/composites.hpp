@@ -1,7 +1,12 @@
 // Composite operations written with primitives (so every backend and autodiff get them
-// for free): statistics, softmax family, clip/where, outer, matmul, one_hot, einsum.
+// for free): statistics, softmax family, clip/where, outer, matmul, one_hot, einsum, and
+// the small numpy/PyTorch ops (split, chunk, tril/triu, isclose, square, expand_dims,
+// median, quantile).
 #pragma once
+#include <initializer_list>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "nx/ops.hpp"
 
@@ -104,5 +109,78 @@ inline Tensor one_hot(const Tensor& indices, int64_t num_classes, OneHotOpts opt
 // letters used once, in alphabetical order (as numpy).
 Tensor einsum(const std::string& spec, const Tensor& a, Where where = Where::current());
 Tensor einsum(const std::string& spec, const Tensor& a, const Tensor& b, Where where = Where::current());
+
+// ---- small ops users expect from numpy and PyTorch ----
+
+// numpy.split along `axis` into `sections` equal pieces: a ValueError when they do not
+// divide the dim (chunk allows an unequal last piece).
+std::vector<Tensor> split(const Tensor& x, int64_t sections, int axis = 0, Where where = Where::current());
+// numpy.split at `indices`: x[:i0], x[i0:i1], ..., x[ik:] along `axis`, with slicing's
+// rules (a negative index counts from the end, indices are clamped to the dim, and a
+// smaller index after a larger one gives an empty piece).
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& indices, int axis = 0,
+                          Where where = Where::current());
+// A brace list is indices even with one element: `split(x, {2})` cuts at 2, as
+// numpy.split(x, [2]) (C++ prefers initializer_list parameters for brace lists).
+inline std::vector<Tensor> split(const Tensor& x, std::initializer_list<int64_t> indices, int axis = 0,
+                                 Where where = Where::current()) {
+  return split(x, std::vector<int64_t>(indices), axis, where);
+}
+// torch.chunk: pieces of ceil(dim / n) along `axis`, the last one smaller, so fewer than
+// n pieces when the dim is small (5 into 4 gives 2, 2, 1); a dim of 0 gives n empty pieces.
+std::vector<Tensor> chunk(const Tensor& x, int64_t n, int axis = 0, Where where = Where::current());
+
+// The lower (tril) or upper (triu) triangle of the last two axes, zeros elsewhere, as
+// numpy: tril keeps column - row <= k, triu column - row >= k (k > 0: above the diagonal).
+Tensor tril(const Tensor& x, int64_t k = 0, Where where = Where::current());
+Tensor triu(const Tensor& x, int64_t k = 0, Where where = Where::current());
+
+struct IsCloseOpts {
+  detail::NamedFieldsOnly named_fields_only;
+  double rtol = 1e-5;
+  double atol = 1e-8;
+  bool equal_nan = false;
+};
+// |a - b| <= atol + rtol * |b| elementwise, broadcasting, as numpy.isclose -> bool:
+// an infinity is close only to itself, NaN to nothing unless equal_nan. Floats compare in
+// their promoted dtype, integers and bool in f64.
+Tensor isclose(const Tensor& a, const Tensor& b, IsCloseOpts opts = {}, Where where = Where::current());
+// Whether every element is close, as a C++ bool: it reads the values, so it is eager only;
+// inside nx::jit or grad (traced tensors) it raises ValueError: use all(isclose(a, b)).
+bool allclose(const Tensor& a, const Tensor& b, IsCloseOpts opts = {}, Where where = Where::current());
+
+inline Tensor square(const Tensor& x, Where where = Where::current()) { return multiply(x, x, where); }
+
+// numpy.expand_dims: size-1 axes inserted at `axes` (one or several), which are positions
+// in the result, so negative ones count from the result's end.
+Tensor expand_dims(const Tensor& x, const Axes& axes, Where where = Where::current());
+
+// numpy.median over `axes` (default every axis; several are flattened together): the
+// middle sorted value or the mean of the two middle ones. NaN when the values hold a NaN
+// (as numpy) or are empty. Integers and bool give f32, as mean.
+Tensor median(const Tensor& x, ReduceOpts opts = {}, Where where = Where::current());
+NX_AXES_FORM(median, ReduceOpts)
+
+// numpy's interpolation between the sorted values around the virtual index q * (n - 1):
+// linear (the default), the lower or higher neighbour, the nearest (ties to the even
+// index, as numpy), or the midpoint of the two.
+enum class QuantileMethod { linear, lower, higher, nearest, midpoint };
+struct QuantileOpts {
+  detail::NamedFieldsOnly named_fields_only;
+  Axes axes;  // default: every axis, flattened together
+  bool keep_axes = false;
+  QuantileMethod method = QuantileMethod::linear;
+};
+// numpy.quantile: q (a number or a tensor of quantiles in [0, 1]) of x over `axes`. The
+// result has q's dims first, then x's remaining dims (or x's dims with the reduced ones
+// as 1, with keep_axes). A NaN among the values gives NaN. linear and midpoint compute in
+// a float dtype (integers as f32); lower, higher and nearest keep x's dtype. q outside
+// [0, 1] is a ValueError when q has values (not while traced).
+Tensor quantile(const Tensor& x, const Tensor& q, QuantileOpts opts = {}, Where where = Where::current());
+// `quantile(x, q, 1)`, `quantile(x, q, {0, 1})`: the axes alone (as NX_AXES_FORM).
+template <class A = Axes>
+Tensor quantile(const Tensor& x, const Tensor& q, std::type_identity_t<A> axes, Where where = Where::current()) {
+  return quantile(x, q, QuantileOpts{.axes = std::move(axes)}, where);
+}
 
 }  // namespace nx

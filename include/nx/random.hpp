@@ -19,6 +19,7 @@
 // its high and low words). Everything else is composed from ordinary ops.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "nx/ops.hpp"
@@ -86,5 +87,34 @@ struct ShuffleOpts {
 // that ties do not bias the result.
 Tensor shuffle(const Tensor& key, const Tensor& x, ShuffleOpts opts = {},
                Where where = Where::current());
+
+struct CategoricalOpts {
+  detail::NamedFieldsOnly named_fields_only;
+  int axis = -1;  // the axis of the categories in logits
+  // Default: logits' shape without `axis`. Else a shape those dims broadcast to; leading
+  // dims beyond them are independent draws: {.shape = {1000, 3}} for logits (3, k).
+  std::optional<Shape> shape;
+};
+// Category indices (i64) drawn with probabilities softmax(logits) along `axis`, as
+// jax.random.categorical: the Gumbel-max trick, argmax(logits + gumbel noise), with the
+// noise -log(-log(u)) for u = uniform(key, ..., {.min = the dtype's smallest normal}).
+// Integer logits compute in f32; a -inf logit is never drawn.
+Tensor categorical(const Tensor& key, const Tensor& logits, CategoricalOpts opts = {},
+                   Where where = Where::current());
+inline Tensor categorical(const Tensor& key, const Tensor& logits, Axis axis, Where where = Where::current()) {
+  return categorical(key, logits, CategoricalOpts{.axis = axis.value}, where);
+}
+
+struct TruncatedNormalOpts {
+  detail::NamedFieldsOnly named_fields_only;
+  DType dtype = f32;  // a float dtype
+};
+// Standard normal values conditioned on lower < z < upper (bounds broadcast to the shape;
+// -inf/inf allowed), as jax.random.truncated_normal: the inverse CDF,
+// sqrt(2) * erf_inv(u) for u uniform between erf(lower / sqrt(2)) and erf(upper / sqrt(2)),
+// clamped to the open interval (rounding may land on a bound otherwise). No gradient
+// flows through the clamp's bounds (as JAX).
+Tensor truncated_normal(const Tensor& key, const Tensor& lower, const Tensor& upper, const Shape& shape,
+                        TruncatedNormalOpts opts = {}, Where where = Where::current());
 
 }  // namespace nx::random
