@@ -47,7 +47,7 @@ std::string TensorType::str() const { return std::string(name(dtype)) + shape.st
 
 bool Attrs::operator==(const Attrs& o) const {
   bool eq = k == o.k && k2 == o.k2 && keep_axes == o.keep_axes && flag == o.flag && flag2 == o.flag2 &&
-            flag3 == o.flag3 && bodies.size() == o.bodies.size();
+            flag3 == o.flag3 && bodies.size() == o.bodies.size() && callback == o.callback;
   for (size_t i = 0; eq && i < bodies.size(); ++i) eq = bodies[i]->hash() == o.bodies[i]->hash();
   const std::vector<int64_t>* mine[14];
   int n = 0;
@@ -65,6 +65,7 @@ size_t Attrs::hash() const {
   mix(h, static_cast<size_t>(keep_axes) | static_cast<size_t>(flag) << 1 | static_cast<size_t>(flag2) << 2 |
              static_cast<size_t>(flag3) << 3);
   for (const auto& b : bodies) mix(h, b->hash());
+  mix(h, reinterpret_cast<size_t>(callback.get()));
   return h;
 }
 

@@ -75,7 +75,9 @@ Graph fold_constants(const Graph& g) {
   Remap remap;
   for (const auto& n0 : g.nodes) {
     std::shared_ptr<const Node> n = remap_inputs(n0, remap);
-    bool foldable = n->op != Op::Parameter && n->op != Op::Constant && op_kind(n->op) != OpKind::Control &&
+    // A host callback runs when the graph runs, not once at compile time.
+    bool foldable = n->op != Op::Parameter && n->op != Op::Constant && n->op != Op::HostCallback &&
+                    op_kind(n->op) != OpKind::Control &&
                     n->outputs.size() == 1 && n->outputs[0].shape.size() <= kMaxFoldElements;
     for (const Value& v : n->inputs) foldable &= v.node->op == Op::Constant;
     if (foldable) {

@@ -41,10 +41,16 @@ Shape::Shape(std::span<const int64_t> dims) {
 }
 
 int64_t Shape::size() const {
-  // Checked again: operator[] can change a dim after construction.
-  std::optional<int64_t> n = checked_element_count(dims());
-  if (!n) too_large(*this);
-  return *n;
+  // One pass (every eager op asks): the product of the nonzero dims, checked again since
+  // operator[] can change a dim after construction, then 0 if any dim is.
+  int64_t n = 1;
+  bool empty = false;
+  for (int i = 0; i < rank_; ++i) {
+    int64_t d = dims_[static_cast<size_t>(i)];
+    if (d == 0) empty = true;
+    else if (__builtin_mul_overflow(n, d, &n)) too_large(*this);
+  }
+  return empty ? 0 : n;
 }
 
 void Shape::push_back(int64_t d) {

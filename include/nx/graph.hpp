@@ -2,6 +2,7 @@
 // inputs and output types. A Graph is a list of parameters and output values.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,9 @@ namespace nx {
 
 class Buffer;
 struct Graph;
+// A host function a HostCallback node calls with its input buffers (host memory) when the
+// graph runs: nx::debug_print and nx::debug_callback.
+using HostFn = std::function<void(const std::vector<std::shared_ptr<Buffer>>&)>;
 
 struct TensorType {
   DType dtype = DType::f32;
@@ -47,6 +51,7 @@ struct Attrs {
   bool flag2 = false;               // left_side (triangular_solve)
   bool flag3 = false;               // transpose_a (triangular_solve)
   std::vector<std::shared_ptr<const Graph>> bodies;  // while: cond, body; cond: branches
+  std::shared_ptr<const HostFn> callback;            // host_callback: compared by identity
 
   bool operator==(const Attrs& o) const;
   size_t hash() const;

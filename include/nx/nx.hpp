@@ -4,6 +4,7 @@
 #include "nx/backend.hpp"
 #include "nx/composites.hpp"
 #include "nx/control.hpp"
+#include "nx/debug.hpp"
 #include "nx/grad.hpp"
 #include "nx/config.hpp"
 #include "nx/interp.hpp"
@@ -20,3 +21,4 @@
 #include "nx/ops.hpp"
 #include "nx/random.hpp"
 #include "nx/tensor.hpp"
+#include "nx/vmap.hpp"

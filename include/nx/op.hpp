@@ -53,7 +53,7 @@ namespace nx {
   X(Qr, "qr", Linalg) X(Eigh, "eigh", Linalg) X(Svd, "svd", Linalg) X(Lu, "lu", Linalg)    \
   X(Solve, "solve", Linalg) X(Determinant, "determinant", Linalg)                          \
   X(RandomBits, "random_bits", Other) X(While, "while", Control) X(Cond, "cond", Control) \
-  X(CustomGrad, "custom_grad", Control)
+  X(CustomGrad, "custom_grad", Control) X(HostCallback, "host_callback", Other)
 
 enum class Op : uint16_t {
 #define NX_OP_ENUM(name, str, kind) name,

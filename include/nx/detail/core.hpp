@@ -50,6 +50,9 @@ struct Trace {
   // Outer values used inside this trace, and the parameter standing for each.
   std::vector<Value> captured_outer;
   std::vector<Value> captured_param;
+  // Host callbacks (debug_print): jit keeps them as hidden outputs, so they run even when
+  // no result depends on them (a print inside a loss that grad differentiates).
+  std::vector<Value> effects;
 };
 // Pushes a fresh trace for the current thread; pops it on destruction.
 class TraceScope {
