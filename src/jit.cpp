@@ -14,22 +14,41 @@ namespace nx::detail {
 
 namespace {
 struct KeyHash {
-  size_t operator()(const std::vector<int64_t>& k) const {
+  size_t operator()(const JitKey& k) const {
     uint64_t h = 1469598103934665603ull;
-    for (int64_t x : k) h = (h ^ static_cast<uint64_t>(x)) * 1099511628211ull;
+    for (int64_t x : k.words) h = (h ^ static_cast<uint64_t>(x)) * 1099511628211ull;
     return static_cast<size_t>(h);
   }
 };
 }  // namespace
 
+bool JitKey::operator==(const JitKey& o) const {
+  if (words != o.words || statics.size() != o.statics.size()) return false;
+  for (size_t i = 0; i < statics.size(); ++i) {
+    const StaticArg &a = statics[i], &b = o.statics[i];
+    if (a.ops != b.ops || !a.ops->equal(a.value, b.value)) return false;
+  }
+  return true;
+}
+
+JitKey JitKey::owning() const {
+  JitKey k = *this;
+  for (StaticArg& s : k.statics)
+    if (!s.owned) {
+      s.owned = s.ops->copy(s.value);
+      s.value = s.owned.get();
+    }
+  return k;
+}
+
 struct JitCache::Impl {
-  using Item = std::pair<std::vector<int64_t>, std::shared_ptr<const CompiledEntry>>;
+  using Item = std::pair<JitKey, std::shared_ptr<const CompiledEntry>>;
   mutable std::mutex mu;
   std::list<Item> lru;  // most recent first
-  std::unordered_map<std::vector<int64_t>, std::list<Item>::iterator, KeyHash> index;
+  std::unordered_map<JitKey, std::list<Item>::iterator, KeyHash> index;
   // Keys some thread is tracing and compiling now: others calling with the same signature
   // wait for that compile instead of compiling it too.
-  std::unordered_set<std::vector<int64_t>, KeyHash> compiling;
+  std::unordered_set<JitKey, KeyHash> compiling;
   std::condition_variable compiled;
   JitStats stats;
   bool warned = false;
@@ -44,9 +63,11 @@ Backend& JitCache::backend() const {
   return options_.backend.empty() ? default_backend() : nx::backend(options_.backend);
 }
 
-std::vector<int64_t> JitCache::key(size_t type_id, const std::vector<int64_t>& structure,
-                                   const std::vector<Tensor>& leaves, const Backend& be) {
-  std::vector<int64_t> k;
+JitKey JitCache::key(size_t type_id, const std::vector<int64_t>& structure, std::vector<StaticArg> statics,
+                    const std::vector<Tensor>& leaves, const Backend& be) {
+  JitKey key;
+  key.statics = std::move(statics);
+  std::vector<int64_t>& k = key.words;
   k.reserve(3 + structure.size() + leaves.size() * 3);
   k.push_back(static_cast<int64_t>(type_id));
   k.push_back(static_cast<int64_t>(reinterpret_cast<uintptr_t>(&be)));
@@ -57,10 +78,10 @@ std::vector<int64_t> JitCache::key(size_t type_id, const std::vector<int64_t>& s
     k.push_back(static_cast<int64_t>(t.dtype()) | (int64_t{t.is_weak()} << 8) | (int64_t{s.rank()} << 16));
     for (int i = 0; i < s.rank(); ++i) k.push_back(s[i]);
   }
-  return k;
+  return key;
 }
 
-std::shared_ptr<const CompiledEntry> JitCache::find(const std::vector<int64_t>& key) {
+std::shared_ptr<const CompiledEntry> JitCache::find(const JitKey& key) {
   std::unique_lock lock(impl_->mu);
   Impl& m = *impl_;
   ++m.stats.calls;
@@ -69,18 +90,20 @@ std::shared_ptr<const CompiledEntry> JitCache::find(const std::vector<int64_t>& 
       m.lru.splice(m.lru.begin(), m.lru, it->second);
       return it->second->second;
     }
-    if (m.compiling.insert(key).second) return nullptr;  // this caller compiles it
+    // The waiters compare against this key while its caller compiles: it owns its statics.
+    if (m.compiling.insert(key.owning()).second) return nullptr;  // this caller compiles it
     m.compiled.wait(lock);
   }
 }
 
-void JitCache::abandon(const std::vector<int64_t>& key) {
+void JitCache::abandon(const JitKey& key) {
   std::lock_guard lock(impl_->mu);
   impl_->compiling.erase(key);
   impl_->compiled.notify_all();  // a waiter takes the compile over (and meets the error itself)
 }
 
-std::shared_ptr<const CompiledEntry> JitCache::insert(std::vector<int64_t> key, CompiledEntry entry) {
+std::shared_ptr<const CompiledEntry> JitCache::insert(const JitKey& lookup_key, CompiledEntry entry) {
+  JitKey key = lookup_key.owning();  // the caller's static values are gone after its call
   std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
   ++m.stats.compiles;
@@ -137,6 +160,9 @@ Graph JitTrace::graph(const std::vector<Tensor>& outputs) {
       g.outputs.push_back(t.impl()->value);
     }
   }
+  // Host callbacks nothing returned still run: hidden outputs after the function's own.
+  for (const Value& v : trace.effects)
+    if (v.node->trace_id == trace.id) g.outputs.push_back(v);
   g.finalize();
   return optimize(g);
 }
@@ -145,6 +171,7 @@ CompiledEntry JitTrace::compile(const std::vector<Tensor>& outputs, Backend& be,
   Graph g = graph(outputs);
   CompiledEntry e;
   e.output_types = g.output_types();
+  e.output_types.resize(outputs.size());  // not the hidden outputs of host callbacks
   for (const Tensor& t : outputs) e.output_weak.push_back(t.is_weak());
   e.executable = be.compile(g, opts);
   e.backend = &be;
@@ -178,8 +205,8 @@ std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tenso
     }
   std::vector<BufferPtr> out = e.executable->run(inputs);
   std::vector<Tensor> results;
-  results.reserve(out.size());
-  for (size_t i = 0; i < out.size(); ++i)
+  results.reserve(e.output_types.size());
+  for (size_t i = 0; i < e.output_types.size(); ++i)
     results.push_back(make_concrete(e.output_types[i], std::move(out[i]), e.output_weak[i] != 0));
   return results;
 }

@@ -45,19 +45,30 @@ template <bool WithValue, class F, size_t... I> class Differentiated {
 
   template <class... Args> auto operator()(const Args&... args) const {
     static_assert(((I < sizeof...(Args)) && ...), "nx::grad: argument index out of range");
-    if (detail::tracing()) return traced(f_, where_, args...);
-    return jitted_(args...);
+    if constexpr (detail::check_args<F, Args...>() && differentiable<Args...>())
+      return call(std::index_sequence_for<Args...>{}, args...);
+    else return detail::UnusableArguments{};
   }
 
   JitStats stats() const { return jitted_.stats(); }
   // The optimised graph (forward and backward) compiled for these arguments' signature.
-  template <class... Args> Graph graph(const Args&... args) const { return jitted_.graph(args...); }
+  template <class... Args> Graph graph(const Args&... args) const {
+    if constexpr (detail::check_args<F, Args...>() && differentiable<Args...>()) {
+      return [&]<size_t... J>(std::index_sequence<J...>) {
+        return jitted_.graph(pass_to_jit<J, Args...>(args)...);
+      }(std::index_sequence_for<Args...>{});
+    } else {
+      return Graph(detail::UnusableArguments{});
+    }
+  }
 
-  // The gradient computed inside the current trace.
+  // The gradient computed inside the current trace. Static arguments (see nx/jit.hpp)
+  // reach f unchanged and have no gradient.
   template <class... Args> static auto traced(const F& f, Where where, const Args&... args) {
+    [[maybe_unused]] constexpr bool checked = differentiable<Args...>();  // its message, if any
     auto in = std::forward_as_tuple(args...);
     std::vector<Tensor> leaves;
-    auto prepared = prepare_all(in, leaves, where, std::index_sequence_for<Args...>{});
+    auto prepared = prepare_all<Args...>(in, leaves, where, std::index_sequence_for<Args...>{});
     Tensor y = std::apply(f, prepared);
     std::vector<Tensor> grads = detail::backprop(y, leaves, where);
     const Tensor* it = grads.data();
@@ -82,19 +93,42 @@ template <bool WithValue, class F, size_t... I> class Differentiated {
   }
   static_assert(ascending(), "nx::grad<I...>: list argument indices in increasing order");
 
-  template <size_t J, class T> static auto prepare(const T& arg, std::vector<Tensor>& leaves, Where where) {
-    std::vector<Tensor> mine;
-    tree_flatten(arg, mine);
-    if constexpr (((J == I) || ...))
-      for (Tensor& t : mine) leaves.push_back(t = detail::grad_leaf(t, where));
-    const Tensor* it = mine.data();
-    return TreeTraits<std::decay_t<T>>::unflatten(arg, it);
+  template <class... Args> static constexpr bool differentiable() {
+    constexpr bool none_static = (!detail::arg_is_static<F, I, Args...> && ...);
+    static_assert(none_static, "nx::grad<I...>: an argument I names is static (not a tensor or a tree of tensors; "
+                               "see nx/jit.hpp), so it has no gradient");
+    return none_static;
   }
-  template <class Tuple, size_t... J>
+
+  template <size_t... J, class... Args> auto call(std::index_sequence<J...>, const Args&... args) const {
+    if (detail::tracing()) return traced(f_, where_, args...);
+    return jitted_(pass_to_jit<J, Args...>(args)...);
+  }
+
+  // The jitted wrapper takes any argument, so it cannot tell which ones f takes as plain
+  // values: those that are static for f go to it marked (without a copy).
+  template <size_t J, class... Args, class A> static decltype(auto) pass_to_jit(const A& arg) {
+    if constexpr (detail::arg_is_static<F, J, Args...>) return Static<const detail::plain_t<A>&>{detail::plain(arg)};
+    else return (arg);
+  }
+
+  template <size_t J, class... Args, class T>
+  static detail::traced_arg_t<F, J, Args...> prepare(const T& arg, std::vector<Tensor>& leaves, Where where) {
+    if constexpr (detail::arg_is_static<F, J, Args...>) {
+      return detail::plain(arg);
+    } else {
+      std::vector<Tensor> mine;
+      tree_flatten(arg, mine);
+      if constexpr (((J == I) || ...))
+        for (Tensor& t : mine) leaves.push_back(t = detail::grad_leaf(t, where));
+      const Tensor* it = mine.data();
+      return TreeTraits<std::decay_t<T>>::unflatten(arg, it);
+    }
+  }
+  template <class... Args, class Tuple, size_t... J>
   static auto prepare_all(const Tuple& in, std::vector<Tensor>& leaves, Where where, std::index_sequence<J...>) {
     // Braced initialisation runs left to right: leaves come in argument order.
-    return std::tuple<unflattened_t<std::decay_t<std::tuple_element_t<J, Tuple>>>...>{
-        prepare<J>(std::get<J>(in), leaves, where)...};
+    return std::tuple<detail::traced_arg_t<F, J, Args...>...>{prepare<J, Args...>(std::get<J>(in), leaves, where)...};
   }
 
   struct Call {

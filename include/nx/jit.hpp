@@ -5,14 +5,29 @@
 //   nx::Tensor z = f(a, b);   // first call traces + compiles; later calls with the same
 //                             // shapes/dtypes only run the executable
 //
-// Arguments and results are trees: Tensor leaves inside std::tuple, std::pair, std::array,
-// std::vector and std::map<std::string, T> (parameter trees), nested freely. Arithmetic
-// scalars are accepted as weakly typed tensors. Tensors captured by the closure become
-// constants of the graph.
+// Arguments and results are trees (nx/tree.hpp): Tensor leaves inside std::tuple,
+// std::pair, std::array, std::vector, std::map<std::string, T> and structs registered with
+// NX_TREE, nested freely. Tensors captured by the closure become constants of the graph.
+//
+// Static arguments (JAX's static_argnums, decided by type): an argument is static when
+//   - it is wrapped: nx::static_arg(v) (an nx::Static<T>), or
+//   - it is not a tree: an enum, a std::string / std::string_view / C string, or a struct
+//     of settings with operator== (std::hash is used when there is one), or
+//   - it is a number (or a container of numbers) and the function does not take a Tensor
+//     in that position: `[](const nx::Tensor& x, int n)` gets n static, while
+//     `[](const nx::Tensor& x, const nx::Tensor& s)` gets a number s as a weakly typed
+//     tensor, traced once for all values.
+// A static argument's value is part of the signature: each new value traces and compiles
+// once, equal values reuse the executable, and the function receives the plain value.
+// Anything else (a struct holding tensors without NX_TREE) fails to compile with one
+// static_assert naming the fix.
 #pragma once
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,90 +39,9 @@
 
 #include "nx/backend.hpp"
 #include "nx/tensor.hpp"
+#include "nx/tree.hpp"
 
 namespace nx {
-
-// ---- trees: flatten to Tensor leaves, rebuild from them ----
-template <class T, class = void> struct TreeTraits;  // specialise for your own structs
-
-template <> struct TreeTraits<Tensor> {
-  static void flatten(const Tensor& t, std::vector<Tensor>& out, std::vector<int64_t>&) { out.push_back(t); }
-  static Tensor unflatten(const Tensor&, const Tensor*& it) { return *it++; }
-};
-template <class T> struct TreeTraits<T, std::enable_if_t<std::is_arithmetic_v<T>>> {
-  static void flatten(T v, std::vector<Tensor>& out, std::vector<int64_t>&) { out.push_back(Tensor(v)); }
-  static Tensor unflatten(T, const Tensor*& it) { return *it++; }
-};
-template <class... Ts> struct TreeTraits<std::tuple<Ts...>> {
-  static void flatten(const std::tuple<Ts...>& t, std::vector<Tensor>& out, std::vector<int64_t>& s) {
-    std::apply([&](const auto&... x) { (TreeTraits<std::decay_t<decltype(x)>>::flatten(x, out, s), ...); }, t);
-  }
-  static auto unflatten(const std::tuple<Ts...>& t, const Tensor*& it) {
-    // Braced init evaluates left to right, so leaves are consumed in order.
-    return std::apply([&](const auto&... x) {
-      return std::tuple<decltype(TreeTraits<std::decay_t<decltype(x)>>::unflatten(x, it))...>{
-          TreeTraits<std::decay_t<decltype(x)>>::unflatten(x, it)...};
-    }, t);
-  }
-};
-template <class A, class B> struct TreeTraits<std::pair<A, B>> {
-  static void flatten(const std::pair<A, B>& p, std::vector<Tensor>& out, std::vector<int64_t>& s) {
-    TreeTraits<A>::flatten(p.first, out, s);
-    TreeTraits<B>::flatten(p.second, out, s);
-  }
-  static auto unflatten(const std::pair<A, B>& p, const Tensor*& it) {
-    auto a = TreeTraits<A>::unflatten(p.first, it);
-    auto b = TreeTraits<B>::unflatten(p.second, it);
-    return std::pair{std::move(a), std::move(b)};
-  }
-};
-template <class T, size_t N> struct TreeTraits<std::array<T, N>> {
-  static void flatten(const std::array<T, N>& a, std::vector<Tensor>& out, std::vector<int64_t>& s) {
-    for (const T& x : a) TreeTraits<T>::flatten(x, out, s);
-  }
-  static auto unflatten(const std::array<T, N>& a, const Tensor*& it) {
-    using R = decltype(TreeTraits<T>::unflatten(a[0], it));
-    std::array<R, N> r;
-    for (size_t i = 0; i < N; ++i) r[i] = TreeTraits<T>::unflatten(a[i], it);
-    return r;
-  }
-};
-template <class T> struct TreeTraits<std::vector<T>> {
-  static void flatten(const std::vector<T>& v, std::vector<Tensor>& out, std::vector<int64_t>& s) {
-    s.push_back(static_cast<int64_t>(v.size()));  // the length is part of the signature
-    for (const T& x : v) TreeTraits<T>::flatten(x, out, s);
-  }
-  static auto unflatten(const std::vector<T>& v, const Tensor*& it) {
-    using R = decltype(TreeTraits<T>::unflatten(v[0], it));
-    std::vector<R> r;
-    r.reserve(v.size());
-    for (const T& x : v) r.push_back(TreeTraits<T>::unflatten(x, it));
-    return r;
-  }
-};
-template <class T> struct TreeTraits<std::map<std::string, T>> {
-  static void flatten(const std::map<std::string, T>& m, std::vector<Tensor>& out, std::vector<int64_t>& s) {
-    s.push_back(static_cast<int64_t>(m.size()));
-    for (const auto& [k, v] : m) {
-      s.push_back(static_cast<int64_t>(std::hash<std::string>{}(k)));  // names are part of the signature
-      TreeTraits<T>::flatten(v, out, s);
-    }
-  }
-  static auto unflatten(const std::map<std::string, T>& m, const Tensor*& it) {
-    using R = decltype(TreeTraits<T>::unflatten(m.begin()->second, it));
-    std::map<std::string, R> r;
-    for (const auto& [k, v] : m) r.emplace(k, TreeTraits<T>::unflatten(v, it));
-    return r;
-  }
-};
-
-template <class T>
-using unflattened_t = decltype(TreeTraits<T>::unflatten(std::declval<const T&>(), std::declval<const Tensor*&>()));
-
-template <class T> void tree_flatten(const T& t, std::vector<Tensor>& leaves) {
-  std::vector<int64_t> structure;
-  TreeTraits<std::decay_t<T>>::flatten(t, leaves, structure);
-}
 
 // ---- options, cache, statistics ----
 struct JitOptions {
@@ -129,6 +63,29 @@ struct JitStats {
 
 namespace detail {
 
+// A static argument compared by operator== (a struct of settings): during a lookup it
+// points at the caller's value; keys the cache keeps own a copy.
+struct StaticArgOps {
+  bool (*equal)(const void*, const void*);
+  std::shared_ptr<const void> (*copy)(const void*);
+};
+template <class T>
+inline constexpr StaticArgOps static_arg_ops{
+    [](const void* a, const void* b) -> bool { return *static_cast<const T*>(a) == *static_cast<const T*>(b); },
+    [](const void* a) -> std::shared_ptr<const void> { return std::make_shared<const T>(*static_cast<const T*>(a)); }};
+struct StaticArg {
+  const void* value = nullptr;
+  const StaticArgOps* ops = nullptr;
+  std::shared_ptr<const void> owned;
+};
+
+struct JitKey {
+  std::vector<int64_t> words;      // hashed: types, structure, static values (or their hashes)
+  std::vector<StaticArg> statics;  // usually empty, so a lookup allocates nothing for it
+  bool operator==(const JitKey& o) const;
+  JitKey owning() const;  // a copy holding its own static values, to keep in the cache
+};
+
 // One compiled signature: the executable and what its outputs look like.
 struct CompiledEntry {
   std::unique_ptr<Executable> executable;
@@ -145,14 +102,15 @@ class JitCache {
   ~JitCache();
   const JitOptions& options() const { return options_; }
   Backend& backend() const;
-  // The key of a call: argument types' identity, tree structure, each leaf's type.
-  static std::vector<int64_t> key(size_t type_id, const std::vector<int64_t>& structure,
-                                  const std::vector<Tensor>& leaves, const Backend& be);
+  // The key of a call: argument types' identity, tree structure and exactly encoded
+  // static values, each leaf's type, and the static values compared by operator==.
+  static JitKey key(size_t type_id, const std::vector<int64_t>& structure, std::vector<StaticArg> statics,
+                    const std::vector<Tensor>& leaves, const Backend& be);
   // The entry for `key`; when there is none, the caller is to compile it and insert() it
   // (or abandon() on failure): callers with the same key meanwhile wait in find().
-  std::shared_ptr<const CompiledEntry> find(const std::vector<int64_t>& key);
-  std::shared_ptr<const CompiledEntry> insert(std::vector<int64_t> key, CompiledEntry entry);
-  void abandon(const std::vector<int64_t>& key);
+  std::shared_ptr<const CompiledEntry> find(const JitKey& key);
+  std::shared_ptr<const CompiledEntry> insert(const JitKey& key, CompiledEntry entry);
+  void abandon(const JitKey& key);
   JitStats stats() const;
 
  private:
@@ -184,9 +142,147 @@ void check_donate(const std::vector<int>& donate, size_t args);
 std::vector<Tensor> run_compiled(const CompiledEntry& e, const std::vector<Tensor>& leaves,
                                  const std::vector<bool>& donated = {});
 
-template <class... Args> struct ArgsTree {
-  std::tuple<Args...> args;
+template <class... Args> struct ArgsTree {};  // typeid(ArgsTree<Args...>) tells argument lists apart
+
+}  // namespace detail
+
+// An argument the function receives as the plain value, each value compiling once (JAX's
+// static_argnums): f(x, nx::static_arg(3)). Needed only for numbers the function takes as
+// tensors; see the rule at the top of this file.
+template <class T> struct Static {
+  T value;  // a reference only when nx::grad passes a caller's value through
 };
+template <class T> Static<std::decay_t<T>> static_arg(T&& value) { return {std::forward<T>(value)}; }
+
+namespace detail {
+
+template <class T> struct StaticWrapper : std::false_type {
+  using type = T;
+};
+template <class T> struct StaticWrapper<Static<T>> : std::true_type {
+  using type = T;
+};
+// What the function is given for an argument passed as `A` when it is static.
+template <class A> using plain_t = std::remove_cvref_t<typename StaticWrapper<A>::type>;
+template <class A> const plain_t<A>& plain(const A& arg) {
+  if constexpr (StaticWrapper<A>::value) return arg.value;
+  else return arg;
+}
+
+// Whether the standard containers' elements are static values too (vector<Tensor> is not,
+// although its operator== declares it comparable).
+template <class T> struct ElementsStatic : std::true_type {};
+
+template <class T>
+concept ComparedStatic = std::is_class_v<T> && !IsExactStatic<T>::value && !Tree<T> && std::equality_comparable<T> &&
+                         std::copy_constructible<T> && ElementsStatic<T>::value;
+template <class T>
+concept StaticValue = IsExactStatic<T>::value || ComparedStatic<T>;
+
+template <class T> struct ElementsStatic<std::vector<T>> : std::bool_constant<StaticValue<T>> {};
+template <class T, size_t N> struct ElementsStatic<std::array<T, N>> : std::bool_constant<StaticValue<T>> {};
+template <class K, class V>
+struct ElementsStatic<std::map<K, V>> : std::bool_constant<StaticValue<K> && StaticValue<V>> {};
+template <class A, class B>
+struct ElementsStatic<std::pair<A, B>> : std::bool_constant<StaticValue<A> && StaticValue<B>> {};
+template <class... Ts> struct ElementsStatic<std::tuple<Ts...>> : std::bool_constant<(StaticValue<Ts> && ...)> {};
+
+// Whether f can be called with `T` at position I and the other arguments as passed.
+template <class F, size_t I, class T, class... Args> constexpr bool accepts_at() {
+  return []<size_t... J>(std::index_sequence<J...>) {
+    return std::is_invocable_v<const F&, std::conditional_t<J == I, T, const plain_t<Args>&>...>;
+  }(std::index_sequence_for<Args...>{});
+}
+
+// The form f would receive argument A in if every tree argument were traced.
+template <class A> constexpr auto traced_form() {
+  using D = std::decay_t<A>;
+  if constexpr (!StaticWrapper<A>::value && Tree<D>) return std::type_identity<const unflattened_t<D>&>{};
+  else return std::type_identity<const plain_t<A>&>{};
+}
+template <class F, class... Args> constexpr bool accepts_all_traced() {
+  return std::is_invocable_v<const F&, typename decltype(traced_form<Args>())::type...>;
+}
+
+enum class ArgKind { tree, static_value, not_a_tree, traced_form_refused, static_arg_not_comparable };
+
+// How f(args...) takes argument I: the rule at the top of this file.
+template <class F, size_t I, class... Args> constexpr ArgKind arg_kind() {
+  using A = std::tuple_element_t<I, std::tuple<Args...>>;
+  using D = std::decay_t<A>;
+  if constexpr (StaticWrapper<A>::value) {
+    return StaticValue<std::decay_t<plain_t<A>>> ? ArgKind::static_value : ArgKind::static_arg_not_comparable;
+  } else if constexpr (Tree<D>) {
+    // Usually f takes every tree traced; only when it does not, positions are tried alone
+    // (a function template taking two arguments of one type accepts them traced together).
+    if constexpr (accepts_all_traced<F, Args...>() || accepts_at<F, I, const unflattened_t<D>&, Args...>())
+      return ArgKind::tree;
+    else if constexpr (StaticValue<D>) return ArgKind::static_value;
+    else return ArgKind::traced_form_refused;
+  } else if constexpr (StaticValue<D>) {
+    return ArgKind::static_value;
+  } else {
+    return ArgKind::not_a_tree;
+  }
+}
+template <class F, size_t I, class... Args>
+inline constexpr bool arg_is_static = arg_kind<F, I, Args...>() == ArgKind::static_value;
+
+template <ArgKind K> constexpr bool check_arg() {
+  static_assert(K != ArgKind::not_a_tree,
+                "nx::jit / nx::grad: an argument is neither a tree of tensors nor a static value. A struct "
+                "holding tensors: register it with NX_TREE(Type, member, ...) after its definition (in its "
+                "namespace). A struct of settings: give it operator== (bool operator==(const T&) const = "
+                "default;) to pass it as a static argument.");
+  static_assert(K != ArgKind::traced_form_refused,
+                "nx::jit / nx::grad: the function cannot take this argument as traced tensors (numbers in a "
+                "tree arrive as nx::Tensor): declare that parameter as nx::Tensor or as the tree of tensors.");
+  static_assert(K != ArgKind::static_arg_not_comparable,
+                "nx::static_arg: the value needs operator== (or to be a number, enum or string) to be part "
+                "of the signature.");
+  return K == ArgKind::tree || K == ArgKind::static_value;
+}
+// What a call with unusable arguments returns: it converts to anything, so that check_arg's
+// message is the only error (the program is ill-formed anyway and never runs this).
+struct UnusableArguments {
+  template <class T> [[noreturn]] operator T() const { std::terminate(); }
+};
+// True when every argument is usable; otherwise fails to compile with check_arg's message.
+template <class F, class... Args> constexpr bool check_args() {
+  return []<size_t... I>(std::index_sequence<I...>) {
+    return (check_arg<arg_kind<F, I, Args...>()>() && ...);
+  }(std::index_sequence_for<Args...>{});
+}
+
+// The form in which f receives argument I while traced: the plain value when static,
+// else the tree rebuilt around traced leaves.
+template <bool IsStatic, class A> struct TracedArg {
+  using type = const plain_t<A>&;
+};
+template <class A> struct TracedArg<false, A> {
+  using type = unflattened_t<std::decay_t<A>>;
+};
+template <class F, size_t I, class... Args>
+using traced_arg_t = typename TracedArg<arg_is_static<F, I, Args...>, std::tuple_element_t<I, std::tuple<Args...>>>::type;
+
+template <bool IsStatic, class A> typename TracedArg<IsStatic, A>::type traced_arg(const A& arg, const Tensor*& it) {
+  if constexpr (IsStatic) return plain(arg);
+  else return TreeTraits<std::decay_t<A>>::unflatten(arg, it);
+}
+
+// Appends a static argument to the key: encoded exactly into `words` when it can be,
+// else a hash word plus a pointer compared by operator== on lookup.
+template <class A> void add_static(const A& arg, std::vector<int64_t>& words, std::vector<StaticArg>& statics) {
+  const auto& value = plain(arg);
+  using V = std::decay_t<decltype(value)>;  // a char array is a C string
+  if constexpr (IsExactStatic<V>::value) {
+    encode_static<V>(value, words);
+  } else {
+    if constexpr (requires { std::hash<V>{}(value); }) words.push_back(static_cast<int64_t>(std::hash<V>{}(value)));
+    else words.push_back(0);  // operator== tells the values apart
+    statics.push_back(StaticArg{&value, &static_arg_ops<V>, nullptr});
+  }
+}
 
 }  // namespace detail
 
@@ -196,27 +292,49 @@ template <class F> class Jitted {
       : f_(std::move(f)), cache_(std::make_shared<detail::JitCache>(std::move(options))) {}
 
   template <class... Args> auto operator()(const Args&... args) const {
-    using Result = std::decay_t<std::invoke_result_t<const F&, const Args&...>>;
+    if constexpr (detail::check_args<F, Args...>()) return call(std::index_sequence_for<Args...>{}, args...);
+    else return detail::UnusableArguments{};
+  }
+
+  // The optimised graph for these arguments (for printing: graph.str(), graph.dot()).
+  template <class... Args> Graph graph(const Args&... args) const {
+    if constexpr (detail::check_args<F, Args...>()) {
+      std::vector<Tensor> leaves;
+      std::vector<int64_t> structure;
+      std::vector<detail::StaticArg> statics;
+      flatten_args(std::index_sequence_for<Args...>{}, leaves, structure, statics, nullptr, args...);
+      detail::JitTrace trace;
+      std::vector<Tensor> params = trace.parameters(leaves);
+      std::vector<Tensor> outs;
+      tree_flatten(trace_call(std::index_sequence_for<Args...>{}, params, args...), outs);
+      return trace.graph(outs);
+    } else {
+      return Graph(detail::UnusableArguments{});
+    }
+  }
+
+  JitStats stats() const { return cache_->stats(); }
+  int64_t compiles() const { return stats().compiles; }
+
+ private:
+  template <size_t... I, class... Args> auto call(std::index_sequence<I...> positions, const Args&... args) const {
+    using Result = std::decay_t<std::invoke_result_t<const F&, detail::traced_arg_t<F, I, Args...>...>>;
     // Nested inside another trace: simply inline the function.
-    if (detail::tracing()) return f_(args...);
+    if (detail::tracing()) return Result(f_(detail::plain(args)...));
     std::vector<Tensor> leaves;
     std::vector<int64_t> structure;
+    std::vector<detail::StaticArg> statics;
     std::vector<bool> donated;  // per leaf
-    int position = 0;
     detail::check_donate(cache_->options().donate, sizeof...(Args));
-    auto flatten = [&](const auto& arg) {
-      TreeTraits<std::decay_t<decltype(arg)>>::flatten(arg, leaves, structure);
-      const std::vector<int>& d = cache_->options().donate;
-      donated.resize(leaves.size(), std::find(d.begin(), d.end(), position++) != d.end());
-    };
-    (flatten(args), ...);
+    flatten_args(positions, leaves, structure, statics, &donated, args...);
     Backend& be = cache_->backend();
-    auto key = detail::JitCache::key(typeid(detail::ArgsTree<Args...>).hash_code(), structure, leaves, be);
+    detail::JitKey key =
+        detail::JitCache::key(typeid(detail::ArgsTree<Args...>).hash_code(), structure, std::move(statics), leaves, be);
     auto entry = cache_->find(key);
     if (!entry) {
       struct Claim {  // gives the key up if tracing or compiling throws
         detail::JitCache& cache;
-        const std::vector<int64_t>& key;
+        const detail::JitKey& key;
         bool done = false;
         ~Claim() {
           if (!done) cache.abandon(key);
@@ -224,10 +342,7 @@ template <class F> class Jitted {
       } claim{*cache_, key};
       detail::JitTrace trace;
       std::vector<Tensor> params = trace.parameters(leaves);
-      const Tensor* it = params.data();
-      auto traced_args = std::tuple<unflattened_t<std::decay_t<Args>>...>{
-        TreeTraits<std::decay_t<Args>>::unflatten(args, it)...};
-      auto result = std::make_shared<Result>(std::apply(f_, traced_args));
+      auto result = std::make_shared<Result>(trace_call(positions, params, args...));
       std::vector<Tensor> outs;
       tree_flatten(*result, outs);
       CompileOptions options = cache_->options().compile;
@@ -242,25 +357,33 @@ template <class F> class Jitted {
     return Result(TreeTraits<Result>::unflatten(*static_cast<const Result*>(entry->result_template.get()), it));
   }
 
-  // The optimised graph for these arguments (for printing: graph.str(), graph.dot()).
-  template <class... Args> Graph graph(const Args&... args) const {
-    std::vector<Tensor> leaves;
-    std::vector<int64_t> structure;
-    (TreeTraits<std::decay_t<Args>>::flatten(args, leaves, structure), ...);
-    detail::JitTrace trace;
-    std::vector<Tensor> params = trace.parameters(leaves);
-    const Tensor* it = params.data();
-    auto traced_args = std::tuple<unflattened_t<std::decay_t<Args>>...>{
-        TreeTraits<std::decay_t<Args>>::unflatten(args, it)...};
-    std::vector<Tensor> outs;
-    tree_flatten(std::apply(f_, traced_args), outs);
-    return trace.graph(outs);
+  // Tensor leaves of the tree arguments; static ones go into the key. `donated` (when
+  // given) gets a flag per leaf.
+  template <size_t... I, class... Args>
+  void flatten_args(std::index_sequence<I...>, std::vector<Tensor>& leaves, std::vector<int64_t>& structure,
+                    std::vector<detail::StaticArg>& statics, std::vector<bool>* donated, const Args&... args) const {
+    auto flatten = [&]<size_t Position>(std::integral_constant<size_t, Position>, const auto& arg) {
+      using A = std::remove_cvref_t<decltype(arg)>;
+      if constexpr (detail::arg_is_static<F, Position, Args...>) detail::add_static(arg, structure, statics);
+      else TreeTraits<std::decay_t<A>>::flatten(arg, leaves, structure);
+      if (donated) {
+        const std::vector<int>& d = cache_->options().donate;
+        donated->resize(leaves.size(), std::find(d.begin(), d.end(), static_cast<int>(Position)) != d.end());
+      }
+    };
+    (flatten(std::integral_constant<size_t, I>{}, args), ...);
   }
 
-  JitStats stats() const { return cache_->stats(); }
-  int64_t compiles() const { return stats().compiles; }
+  // f applied to the arguments rebuilt around the trace's parameters.
+  template <size_t... I, class... Args>
+  auto trace_call(std::index_sequence<I...>, const std::vector<Tensor>& params, const Args&... args) const {
+    const Tensor* it = params.data();
+    // Braced init evaluates left to right, so leaves are consumed in order.
+    auto traced_args = std::tuple<detail::traced_arg_t<F, I, Args...>...>{
+        detail::traced_arg<detail::arg_is_static<F, I, Args...>>(args, it)...};
+    return std::apply(f_, traced_args);
+  }
 
- private:
   F f_;
   std::shared_ptr<detail::JitCache> cache_;
 };

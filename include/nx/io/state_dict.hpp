@@ -6,7 +6,7 @@
 //   nx::io::save_safetensors("model.safetensors", sd);
 //   model = nx::io::from_state_dict(model, nx::io::load_safetensors("model.safetensors").tensors);
 //
-// Trees are nx's (see TreeTraits in nx/jit.hpp): Tensor leaves, std::map<std::string, T>,
+// Trees are nx's (see TreeTraits in nx/tree.hpp): Tensor leaves, std::map<std::string, T>,
 // std::vector<T>, std::array<T, N>, std::pair and std::tuple. A name joins the path's parts
 // with '.': map keys as they are, positions in sequences, pairs and tuples as decimal
 // indices. A lone Tensor is named "". Other types with a TreeTraits specialisation are
