@@ -7,14 +7,21 @@ int main() {
   // Tensors from nested lists; floats default to f32, integers to i64 (as Nx).
   nx::Tensor x = nx::tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
   std::cout << "x =\n" << x << "\n";
-  std::cout << "column sums: " << nx::sum(x, {.axes = {0}}) << "\n";
-  std::cout << "row argmax: " << nx::argmax(x, {.axis = 1}) << "\n";
+  std::cout << "column sums: " << nx::sum(x, 0) << "\n";
+  std::cout << "row argmax: " << nx::argmax(x, 1) << "\n";
+  // numpy-style indexing; comparisons with numbers give bool tensors.
+  std::cout << "x[-1] = " << x[-1] << ", x(0, 2) = " << x(0, 2) << "\n";
+  std::cout << "x[:, ::2] =\n" << x.slice({nx::all, {0, nx::end, 2}}) << "\n";
+  std::cout << "x > 2: " << (x > 2) << "\n";
+  // C++ data in, typed and checked: the dtype comes from the element type.
+  double raw[3] = {0.5, 1.5, 2.5};
+  std::cout << "from_span: " << nx::from_span(raw, {3}) << "\n";
 
   // jit traces once per input signature and runs the compiled graph afterwards.
   auto layer = nx::jit([](const nx::Tensor& w, const nx::Tensor& b, const nx::Tensor& in) {
     return nx::softmax(nx::dot(in, w) + b);
   });
-  nx::Tensor w = nx::transpose(x, {1, 0}) / 10.0;
+  nx::Tensor w = x.T() / 10.0;
   nx::Tensor probs = layer(w, nx::tensor({0.1, -0.1}), x);
   std::cout << "softmax(x . w + b) =\n" << probs << "\n";
   std::cout << "traced graph:\n" << layer.graph(w, nx::tensor({0.1, -0.1}), x).str() << "\n";
