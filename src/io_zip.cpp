@@ -105,7 +105,7 @@ std::vector<std::byte> deflate_raw(std::span<const std::byte> in, const char* op
 }
 
 // Raw deflate data that must inflate to exactly `size` bytes. libdeflate inflates the whole
-// member in one call (zip headers give the size), 2-3x faster than zlib (docs/PERFORMANCE.md).
+// member in one call (zip headers give the size), faster than zlib streaming (docs/PERFORMANCE.md: npz load).
 HostBlock inflate_exact(std::span<const std::byte> in, uint64_t size, const std::string& what, const char* op,
                         Where where) {
   auto bad = [&](const std::string& why) { throw ValueError(op, what + ": " + why, where); };

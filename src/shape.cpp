@@ -6,26 +6,22 @@ namespace nx {
 
 namespace {
 
-// Product of the nonzero dims (1 when there are none), or nullopt on int64 overflow.
-std::optional<int64_t> nonzero_product(std::span<const int64_t> dims) {
-  int64_t n = 1;
-  for (int64_t d : dims)
-    if (d != 0 && __builtin_mul_overflow(n, d, &n)) return std::nullopt;
-  return n;
-}
-
 [[noreturn]] void too_large(const Shape& s) {
   throw ShapeError("shape", "element count of " + s.str() + " overflows int64 (even leaving out its zero dims)");
 }
 
 }  // namespace
 
+// One pass (every eager op asks for a size): the product of the nonzero dims, checked for
+// overflow whatever the axis order, then 0 if any dim is.
 std::optional<int64_t> checked_element_count(std::span<const int64_t> dims) {
-  std::optional<int64_t> n = nonzero_product(dims);
-  if (!n) return std::nullopt;
-  for (int64_t d : dims)
-    if (d == 0) return 0;
-  return n;
+  int64_t n = 1;
+  bool empty = false;
+  for (int64_t d : dims) {
+    if (d == 0) empty = true;
+    else if (__builtin_mul_overflow(n, d, &n)) return std::nullopt;
+  }
+  return empty ? 0 : n;
 }
 
 Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::span<const int64_t>(dims.begin(), dims.size())) {}
@@ -33,16 +29,21 @@ Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::span<const int64_
 Shape::Shape(std::span<const int64_t> dims) {
   if (dims.size() > static_cast<size_t>(kMaxRank))
     throw ShapeError("shape", "rank " + std::to_string(dims.size()) + " exceeds the maximum of 8");
+  // The overflow check rides along the copy: shapes are built on every op's hot path.
+  int64_t n = 1;
+  bool overflow = false;
   for (int64_t d : dims) {
     if (d < 0) throw ShapeError("shape", "negative dimension " + std::to_string(d));
+    overflow |= d != 0 && __builtin_mul_overflow(n, d, &n);
     dims_[static_cast<size_t>(rank_++)] = d;
   }
-  if (!nonzero_product(this->dims())) too_large(*this);
+  if (overflow) too_large(*this);
 }
 
 int64_t Shape::size() const {
-  // One pass (every eager op asks): the product of the nonzero dims, checked again since
-  // operator[] can change a dim after construction, then 0 if any dim is.
+  // checked_element_count's loop, written out: every op asks for sizes, and the call
+  // through a span and an optional costs twice the loop. Checked again since operator[]
+  // can change a dim after construction.
   int64_t n = 1;
   bool empty = false;
   for (int i = 0; i < rank_; ++i) {
@@ -57,7 +58,7 @@ void Shape::push_back(int64_t d) {
   if (rank_ >= kMaxRank) throw ShapeError("shape", "rank exceeds the maximum of 8");
   if (d < 0) throw ShapeError("shape", "negative dimension " + std::to_string(d));
   dims_[static_cast<size_t>(rank_++)] = d;
-  if (!nonzero_product(dims())) {
+  if (!checked_element_count(dims())) {
     Shape refused = *this;
     dims_[static_cast<size_t>(--rank_)] = 0;  // unchanged on error
     too_large(refused);

@@ -160,8 +160,9 @@ const void* Tensor::host_data(DType as, Where where) const {
 
 namespace detail {
 Tensor view_host(DType dtype, const Shape& shape, const void* data, std::shared_ptr<void> keep, Where where) {
-  (void)where;
-  return adopt_host(TensorType{dtype, shape}, data, std::move(keep));
+  TensorType type{dtype, shape};
+  (void)type.bytes("view", where);  // a size past int64 raises here, naming the user's line
+  return adopt_host(std::move(type), data, std::move(keep));
 }
 }  // namespace detail
 
