@@ -1,5 +1,5 @@
 // Whole-file reads and atomic writes with POSIX calls (mmap, fsync, rename).
-#include "io_file.hpp"
+#include "io/file.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -13,7 +13,7 @@
 #include <cstring>
 #include <vector>
 
-#include "json.hpp"
+#include "io/json.hpp"
 
 namespace nx::detail {
 

@@ -2,7 +2,7 @@
 // window_scatter_max/min (XLA SelectAndScatter).
 // Padding is resolved here; padded positions hold the reduction's identity.
 #include "nx/detail/core.hpp"
-#include "window_shape.hpp"
+#include "ops/window_shape.hpp"
 
 namespace nx {
 namespace {

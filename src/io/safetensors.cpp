@@ -5,10 +5,10 @@
 #include <cstring>
 #include <limits>
 
-#include "json.hpp"
+#include "io/json.hpp"
 #include "nx/backend.hpp"
 #include "nx/detail/core.hpp"
-#include "io_safetensors_format.hpp"
+#include "io/safetensors_format.hpp"
 
 namespace nx::detail {
 namespace {

@@ -1,5 +1,5 @@
 // Strict recursive-descent JSON reader with hard limits, and the matching writer.
-#include "json.hpp"
+#include "io/json.hpp"
 
 #include <algorithm>
 #include <charconv>

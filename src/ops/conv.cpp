@@ -1,7 +1,7 @@
 // Front end of conv: Nx layout, XLA ConvGeneralDilated semantics (groups, dilations,
 // negative padding). 'same' padding is resolved here so backends only see lo/hi.
 #include "nx/detail/core.hpp"
-#include "window_shape.hpp"
+#include "ops/window_shape.hpp"
 
 namespace nx {
 namespace {

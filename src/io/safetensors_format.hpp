@@ -4,7 +4,7 @@
 #include <functional>
 #include <memory>
 
-#include "io_file.hpp"
+#include "io/file.hpp"
 #include "nx/io/safetensors.hpp"
 
 // In nx::detail (not nx::io::detail) so that `detail::` inside nx::io keeps meaning nx::detail.

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "io_file.hpp"
+#include "io/file.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/io.hpp"
 

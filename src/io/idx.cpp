@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "io_file.hpp"
-#include "io_zip.hpp"
+#include "io/file.hpp"
+#include "io/zip.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/io/idx.hpp"
 

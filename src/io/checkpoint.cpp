@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "nx/io/checkpoint.hpp"
-#include "io_safetensors_format.hpp"
+#include "io/safetensors_format.hpp"
 
 namespace nx::detail {
 using io::Checkpoint;

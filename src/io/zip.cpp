@@ -2,7 +2,7 @@
 // streams). The zip layout is PKWARE's APPNOTE: local headers + data, then the central
 // directory, then the end record (with zip64 records when a field overflows). Readers trust
 // the central directory only after bounds-checking it.
-#include "io_zip.hpp"
+#include "io/zip.hpp"
 
 #include <libdeflate.h>
 #include <zlib.h>

@@ -1,6 +1,6 @@
 // .npz: each tensor becomes "<name>.npy" in a zip archive (see io_zip.cpp for the container).
-#include "io_file.hpp"
-#include "io_zip.hpp"
+#include "io/file.hpp"
+#include "io/zip.hpp"
 #include "nx/io/npz.hpp"
 
 namespace nx::io {
