@@ -56,6 +56,11 @@ Variables freeze(Variables vars, const std::vector<std::string>& names, Where wh
 Variables unfreeze(Variables vars, const std::vector<std::string>& names = {});
 bool is_frozen(const Variables& vars, const std::string& layer, const std::string& param);
 
+// Variables in a safetensors file: tensors "params.<layer>.<name>" and "state.<layer>.<name>",
+// frozen names in the metadata. Saved atomically; loading maps the file (no copy).
+void save_variables(const std::string& path, const Variables& vars, Where where = Where::current());
+Variables load_variables(const std::string& path, Where where = Where::current());
+
 // Makes a parameter or state tensor: (key, shape, dtype) -> tensor. See nx/nn/initializers.hpp.
 using Initializer = std::function<Tensor(const Tensor& key, const Shape& shape, DType dtype)>;
 
