@@ -34,6 +34,10 @@ struct Loop::Impl {
   ProgressOpts progress;
   NanPolicy nan;
   std::map<Event, std::vector<Handler>> handlers;
+  // Compiled on first use and kept across runs; a change of what the step computes
+  // (a metric added) drops them.
+  std::optional<Jitted<detail::StepFn>> step;
+  std::optional<Jitted<detail::EvalFn>> eval;
 };
 
 Loop::Loop(nn::Model model, Loss loss, optim::Optimizer optimizer) : impl_(std::make_shared<Impl>()) {
@@ -45,6 +49,8 @@ Loop trainer(nn::Model model, Loss loss, optim::Optimizer optimizer) {
 
 Loop& Loop::metric(metrics::Metric m) {
   impl_->spec->metrics.push_back(std::move(m));
+  impl_->step.reset();
+  impl_->eval.reset();
   return *this;
 }
 Loop& Loop::metric(const std::string& name, Where where) {
@@ -238,15 +244,18 @@ bool plateaued(LoopState& s, const std::string& prefix, const std::string& monit
 }  // namespace
 
 TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts opts, Where where) {
-  const Impl& im = *impl_;
+  Impl& im = *impl_;
   const detail::StepSpec& spec = *im.spec;
   if (opts.epochs < 0) throw ValueError("train.run", "epochs must be non-negative", where);
   if (spec.model.num_outputs() != 1)
     throw ValueError("train.run", "the loop trains single-output models; this one has " +
                                       std::to_string(spec.model.num_outputs()) + " outputs",
                      where);
-  auto step = nx::jit(detail::StepFn{im.spec}, {.donate = {0}});
-  auto eval = nx::jit(detail::EvalFn{im.spec});
+  if (!im.step) im.step.emplace(nx::jit(detail::StepFn{im.spec}, {.donate = {0}}));
+  if (!im.eval) im.eval.emplace(nx::jit(detail::EvalFn{im.spec}));
+  const Jitted<detail::StepFn>& step = *im.step;
+  const Jitted<detail::EvalFn>& eval = *im.eval;
+  const int64_t compiles_at_start = step.compiles();
   detail::Progress progress(im.progress);
 
   LoopState s;
@@ -358,7 +367,7 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
   result.variables = std::move(s.variables);
   result.optimizer_state = std::move(s.optimizer_state);
   result.history = std::move(s.history);
-  result.compiles = step.compiles();
+  result.compiles = step.compiles() - compiles_at_start;
   result.train_seconds = steady_seconds;
   result.examples_per_second = steady_seconds > 0 ? double(steady_examples) / steady_seconds : 0;
   return result;
