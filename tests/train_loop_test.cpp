@@ -133,7 +133,8 @@ TEST(TrainLoop, ReduceLrOnPlateauScalesTheUpdates) {
   train::TrainResult r = train::trainer(m, ce, nx::optim::sgd(0.0))
                              .reduce_lr_on_plateau({.monitor = "loss", .factor = 0.5, .patience = 1})
                              .progress(quiet())
-                             .run(train::DataSource::from_tensors({tr.x}, tr.y, {.batch_size = 64}), v, {.epochs = 4});
+                             .run(train::DataSource::from_tensors({tr.x}, tr.y, {.batch_size = 64, .shuffle = false}), v,
+                                  {.epochs = 4});
   EXPECT_EQ(r.history.values.at("lr_scale"), (std::vector<double>{1.0, 1.0, 0.5, 0.25}));
 }
 
