@@ -153,8 +153,8 @@ Layer conv_transpose(int64_t filters, std::vector<int64_t> kernel, ConvTranspose
   std::vector<std::pair<int64_t, int64_t>> pads;
   for (size_t i = 0; i < n; ++i) {
     const int64_t full = dilation[i] * (kernel[i] - 1);
-    if (padding[i] < 0 || padding[i] > full)
-      throw ValueError(op, "padding must be in [0, dilation * (kernel - 1)] = [0, " + std::to_string(full) + "]");
+    // p above dilation * (kernel - 1) (PyTorch allows it) leaves a negative padding: a crop.
+    if (padding[i] < 0) throw ValueError(op, "padding must be non-negative, given " + ints_str(padding));
     if (out_pad[i] < 0 || out_pad[i] >= std::max(strides[i], dilation[i]))
       throw ValueError(op, "output_padding must be below the stride or the dilation");
     pads.emplace_back(full - padding[i], full - padding[i] + out_pad[i]);
