@@ -9,6 +9,10 @@
 #include <thread>
 #include <vector>
 
+#if NX_LLVM_OPENMP
+#include <omp.h>
+#endif
+
 namespace nx::llvm_backend {
 namespace {
 
@@ -16,6 +20,34 @@ namespace {
 // the pool takes one job at a time and waiting for it there would deadlock.
 thread_local bool in_chunk = false;
 
+struct Job {
+  const std::function<void(int64_t)>* chunk = nullptr;
+  int64_t chunks = 0;
+  std::atomic<int64_t> next{0}, finished{0};
+  std::mutex error_mu;
+  std::exception_ptr error;  // the first chunk's exception, rethrown to the caller
+};
+
+// A chunk that throws (bad_alloc in a GEMM's packing, an nx::Error) must neither
+// escape a worker (std::terminate) nor leave chunks uncounted (the caller would wait
+// forever): it is recorded, the chunks not yet started are skipped, and run() rethrows.
+void take(Job& job) {
+  in_chunk = true;
+  for (int64_t c; (c = job.next.fetch_add(1)) < job.chunks;) {
+    try {
+      (*job.chunk)(c);
+    } catch (...) {
+      std::lock_guard lock(job.error_mu);
+      if (!job.error) job.error = std::current_exception();
+      int64_t skipped = job.chunks - std::min(job.chunks, job.next.exchange(job.chunks));
+      job.finished.fetch_add(skipped);
+    }
+    job.finished.fetch_add(1);
+  }
+  in_chunk = false;
+}
+
+#if !NX_LLVM_OPENMP
 class Pool {
  public:
   Pool() {
@@ -50,33 +82,6 @@ class Pool {
   }
 
  private:
-  struct Job {
-    const std::function<void(int64_t)>* chunk = nullptr;
-    int64_t chunks = 0;
-    std::atomic<int64_t> next{0}, finished{0};
-    std::mutex error_mu;
-    std::exception_ptr error;  // the first chunk's exception, rethrown to the caller
-  };
-
-  // A chunk that throws (bad_alloc in a GEMM's packing, an nx::Error) must neither
-  // escape a worker (std::terminate) nor leave chunks uncounted (the caller would wait
-  // forever): it is recorded, the chunks not yet started are skipped, and run() rethrows.
-  static void take(Job& job) {
-    in_chunk = true;
-    for (int64_t c; (c = job.next.fetch_add(1)) < job.chunks;) {
-      try {
-        (*job.chunk)(c);
-      } catch (...) {
-        std::lock_guard lock(job.error_mu);
-        if (!job.error) job.error = std::current_exception();
-        int64_t skipped = job.chunks - std::min(job.chunks, job.next.exchange(job.chunks));
-        job.finished.fetch_add(skipped);
-      }
-      job.finished.fetch_add(1);
-    }
-    in_chunk = false;
-  }
-
   // Polls `ready` for a few microseconds before the caller blocks: kernels of a graph
   // run back to back, and waking a sleeping thread costs tens of microseconds (more
   // than a small kernel), while a spin that long costs little.
@@ -119,13 +124,33 @@ Pool& pool() {
   return *p;
 }
 
+#else
+// With oneDNN on OpenMP, kernels run on OpenMP's threads too: two sets of workers on the
+// same cores would fight, OpenMP's spinning after each oneDNN call (milliseconds) slowing
+// every kernel of ours that follows it. One team serves both.
+void run_on_openmp(int64_t chunks, int threads, const std::function<void(int64_t)>& chunk) {
+  Job job;
+  job.chunk = &chunk;
+  job.chunks = chunks;
+#pragma omp parallel num_threads(threads)
+  take(job);
+  if (job.error) std::rethrow_exception(job.error);
+}
+#endif
+
 }  // namespace
 
 void parallel_for(int64_t n, int64_t grain, int threads, const std::function<void(int64_t, int64_t)>& body,
                   int64_t align) {
   if (n <= 0) return;
+#if NX_LLVM_OPENMP
+  static const int cores = std::max(1, omp_get_max_threads());
+  const int size = cores;
+#else
   Pool& p = pool();
-  int use = threads > 0 ? std::min(threads, p.size()) : p.size();
+  const int size = p.size();
+#endif
+  int use = threads > 0 ? std::min(threads, size) : size;
   // Several chunks per thread, so a thread that starts late (waking takes time) or runs
   // slower takes fewer of them.
   int64_t chunks = std::min<int64_t>((n + grain - 1) / std::max<int64_t>(grain, 1), int64_t{8} * use);
@@ -138,7 +163,11 @@ void parallel_for(int64_t n, int64_t grain, int threads, const std::function<voi
   // whose math may differ by an ulp) however many threads run it.
   int64_t per = ((n + chunks - 1) / chunks + align - 1) / align * align;
   std::function<void(int64_t)> chunk = [&](int64_t c) { body(c * per, std::min(n, (c + 1) * per)); };
+#if NX_LLVM_OPENMP
+  run_on_openmp((n + per - 1) / per, use, chunk);
+#else
   p.run((n + per - 1) / per, use - 1, chunk);
+#endif
 }
 
 }  // namespace nx::llvm_backend

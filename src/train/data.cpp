@@ -1,12 +1,50 @@
 // Batches from tensors (a permutation per epoch), from functions, and prefetching.
 #include "nx/train/data.hpp"
 
+#include <algorithm>
 #include <future>
+#include <span>
 
 #include "nx/ops.hpp"
 #include "nx/random.hpp"
 
 namespace nx::train {
+
+namespace {
+
+// Rows of x (host memory) copied into a new tensor by this thread alone: the batch is made
+// while the step runs, and must not take the compute threads from it. Other memory (a
+// device) goes through take().
+template <class T> Tensor gather_typed(const Tensor& x, std::span<const int64_t> rows) {
+  const T* src = x.data<T>();
+  const int64_t n = x.shape()[0], row = n ? x.size() / n : 0;
+  const size_t count = rows.size() * static_cast<size_t>(row);
+  std::unique_ptr<T[]> out(new T[count]);  // not a vector: vector<bool> packs its bits
+  for (size_t i = 0; i < rows.size(); ++i) std::copy_n(src + rows[i] * row, row, out.get() + i * row);
+  std::vector<int64_t> dims = x.shape().to_vector();
+  dims[0] = static_cast<int64_t>(rows.size());
+  return from_span(std::span<const T>(out.get(), count), Shape(dims));
+}
+
+Tensor gather_rows(const Tensor& x, std::span<const int64_t> rows) {
+  try {
+    switch (x.dtype()) {
+      case DType::bool_: return gather_typed<bool>(x, rows);
+      case DType::u8: return gather_typed<uint8_t>(x, rows);
+      case DType::u32: return gather_typed<uint32_t>(x, rows);
+      case DType::i32: return gather_typed<int32_t>(x, rows);
+      case DType::i64: return gather_typed<int64_t>(x, rows);
+      case DType::f16: return gather_typed<float16_t>(x, rows);
+      case DType::bf16: return gather_typed<bfloat16_t>(x, rows);
+      case DType::f32: return gather_typed<float>(x, rows);
+      case DType::f64: return gather_typed<double>(x, rows);
+    }
+  } catch (const Error&) {  // not in host memory
+  }
+  return take(x, from_span(rows, Shape{static_cast<int64_t>(rows.size())}), 0);
+}
+
+}  // namespace
 
 DataSource DataSource::from_tensors(std::vector<Tensor> inputs, Tensor targets, DataOpts opts, Where where) {
   if (opts.batch_size < 1) throw ValueError("train.data", "batch_size must be positive, given " + std::to_string(opts.batch_size), where);
@@ -27,7 +65,7 @@ DataSource DataSource::from_tensors(std::vector<Tensor> inputs, Tensor targets, 
   struct Order {
     std::mutex mutex;
     int64_t epoch = -1;
-    Tensor perm;
+    std::shared_ptr<const std::vector<int64_t>> perm;
   };
   auto order = std::make_shared<Order>();
   d.next_ = [inputs = std::move(inputs), targets = std::move(targets), opts, n, batches, order](
@@ -40,19 +78,19 @@ DataSource DataSource::from_tensors(std::vector<Tensor> inputs, Tensor targets, 
       b.targets = slice_along_axis(targets, 0, start, len);
       return b;
     }
-    Tensor perm;
+    std::shared_ptr<const std::vector<int64_t>> perm;
     {
       std::lock_guard lock(order->mutex);
       if (order->epoch != epoch) {
-        Tensor key = random::fold_in(random::key(static_cast<int64_t>(opts.seed & 0x7fffffff)), epoch);
-        order->perm = random::shuffle(key, iota({n}, i64));
+        Tensor key = random::fold_in(random::key(static_cast<int64_t>(opts.seed)), epoch);
+        order->perm = std::make_shared<const std::vector<int64_t>>(random::shuffle(key, iota({n}, i64)).to_vector<int64_t>());
         order->epoch = epoch;
       }
       perm = order->perm;
     }
-    Tensor rows = slice_along_axis(perm, 0, start, len);
-    for (const Tensor& x : inputs) b.inputs.push_back(take(x, rows, 0));
-    b.targets = take(targets, rows, 0);
+    std::span<const int64_t> rows(perm->data() + start, static_cast<size_t>(len));
+    for (const Tensor& x : inputs) b.inputs.push_back(gather_rows(x, rows));
+    b.targets = gather_rows(targets, rows);
     return b;
   };
   return d;
