@@ -1,4 +1,5 @@
 // Graph passes: constant folding, common-subexpression elimination, dead-code elimination.
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -137,6 +138,63 @@ Graph simplify(const Graph& g) {
     if (n != n0) remap[n0.get()] = n;
   }
   return rebuild(g, remap);
+}
+
+// A reduction over trailing axes and leading ones with kept axes between (a channel bias's
+// gradient: sum over N, H, W of (N, C, H, W)) becomes two: the trailing axes (contiguous
+// rows), then the leading ones (columns). Each is a fast, vectorised pass; the single
+// reduction would gather its operand transposed, element by element.
+Graph split_middle_reductions(const Graph& g) {
+  Remap remap;
+  bool any = false;
+  for (const auto& n0 : g.nodes) {
+    std::shared_ptr<const Node> n = remap_inputs(n0, remap);
+    const bool reduction = n->op == Op::Sum || n->op == Op::Product || n->op == Op::ReduceMax ||
+                           n->op == Op::ReduceMin || n->op == Op::All || n->op == Op::Any;
+    if (reduction) {
+      const std::vector<int64_t>& axes = n->attrs.axes;  // sorted, distinct
+      const Shape& in = n->inputs[0].type().shape;
+      const int rank = in.rank();
+      size_t lead = 0;  // axes 0, 1, ..., lead - 1 are reduced
+      while (lead < axes.size() && axes[lead] == static_cast<int64_t>(lead)) ++lead;
+      const size_t trail = axes.size() - lead;  // the rest must run to the last axis
+      bool split = lead > 0 && trail > 0 && axes.size() < static_cast<size_t>(rank);
+      for (size_t k = lead; split && k < axes.size(); ++k)
+        split = axes[k] == rank - static_cast<int64_t>(axes.size() - k);
+      if (split) {
+        auto step = [&](const Value& x, std::vector<int64_t> over) {
+          auto r = std::make_shared<Node>();
+          r->op = n->op;
+          r->attrs.axes = std::move(over);
+          r->inputs = {x};
+          std::vector<int64_t> dims;
+          const Shape& xs = x.type().shape;
+          for (int d = 0; d < xs.rank(); ++d)
+            if (std::find(r->attrs.axes.begin(), r->attrs.axes.end(), d) == r->attrs.axes.end()) dims.push_back(xs[d]);
+          r->outputs = {TensorType{n->outputs[0].dtype, Shape(dims)}};
+          r->trace_id = n->trace_id;
+          r->where = n->where;
+          return std::shared_ptr<const Node>(r);
+        };
+        std::shared_ptr<const Node> rows = step(n->inputs[0], std::vector<int64_t>(axes.begin() + lead, axes.end()));
+        std::shared_ptr<const Node> cols = step(Value{rows, 0}, std::vector<int64_t>(axes.begin(), axes.begin() + lead));
+        if (n->attrs.keep_axes) {
+          auto reshape = std::make_shared<Node>();
+          reshape->op = Op::Reshape;
+          reshape->inputs = {Value{cols, 0}};
+          reshape->outputs = n->outputs;
+          reshape->trace_id = n->trace_id;
+          reshape->where = n->where;
+          cols = reshape;
+        }
+        remap[n0.get()] = cols;
+        any = true;
+        continue;
+      }
+    }
+    if (n != n0) remap[n0.get()] = n;
+  }
+  return any ? rebuild(g, remap) : g;
 }
 
 Graph optimize(const Graph& g) { return eliminate_common_subexpressions(simplify(fold_constants(g))); }

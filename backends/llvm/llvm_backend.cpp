@@ -15,6 +15,7 @@
 #include "nx/llvm.hpp"
 #include "own_kernels.hpp"
 #include "partition.hpp"
+#include "profile.hpp"
 #include "thread_pool.hpp"
 
 namespace nx {
@@ -122,7 +123,7 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
 class Compiled : public Executable {
  public:
   Compiled(Graph g, Backend& be, const CompileOptions& opts)
-      : graph_(std::move(g)), be_(be), threads_(opts.num_threads), part_(partition(graph_)) {
+      : graph_(split_middle_reductions(g)), be_(be), threads_(opts.num_threads), part_(partition(graph_)) {
     size_t count = graph_.nodes.size();
     std::unordered_map<const Node*, size_t> slot;
     for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
@@ -182,6 +183,7 @@ class Compiled : public Executable {
         }
         std::vector<BufferPtr> in;
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
+        StepTimer timer([&] { return group_label(grp); });
         std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_, std::move(given));
         for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
         release(grp.inputs, i, values);
@@ -190,6 +192,7 @@ class Compiled : public Executable {
       if (!needed_[i]) continue;
       std::vector<Operand> ops;
       for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
+      StepTimer timer([&] { return std::string(op_name(n.op)) + " " + n.outputs[0].str(); });
       values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : run_node(n, ops, be_, threads_);
       release(inputs_[i], i, values);
     }
@@ -199,6 +202,22 @@ class Compiled : public Executable {
   }
 
  private:
+  // "kernel add+max+... -> f32(128, 32, 28, 28)" for the profile.
+  std::string group_label(const Group& grp) const {
+    std::string ops;
+    for (size_t k = 0; k < grp.nodes.size(); ++k) {
+      const Op op = graph_.nodes[grp.nodes[k]]->op;
+      if (op == Op::Parameter || op == Op::Constant) continue;
+      if (k >= 6) {
+        ops += "+...";
+        break;
+      }
+      if (!ops.empty()) ops += '+';
+      ops += op_name(op);
+    }
+    return "kernel " + ops + " -> " + graph_.nodes[grp.nodes.back()]->outputs[0].str();
+  }
+
   // The liveness plan: which kernel outputs may be written over an input. An
   // elementwise kernel reads a whole (unmapped) input at element e before it writes an
   // output that depends on it at e, so that output may take the input's buffer when the

@@ -103,6 +103,9 @@ size_t node_hash(const Node& n);
 Graph eliminate_common_subexpressions(const Graph& g);
 Graph fold_constants(const Graph& g);
 Graph simplify(const Graph& g);  // algebraic identities (x * 1 -> x)
+// Reductions over leading and trailing axes around kept ones become two reductions (for
+// backends whose kernels reduce rows and columns fast, and middle axes slowly).
+Graph split_middle_reductions(const Graph& g);
 Graph optimize(const Graph& g);  // constant folding + simplify + CSE + dead-code elimination
 
 }  // namespace nx
