@@ -210,3 +210,13 @@ TEST(NnModel, PredictCompilesOncePerSignatureAndVariablesSaveAsAStateDict) {
   nx::Tensor x = batch(2, 784);
   EXPECT_TRUE(nx::all(nn::predict(m, back, x) == nn::predict(m, v, x)).item<bool>());
 }
+
+TEST(NnModel, BadLayerOptionsFailAtTheCallersLine) {
+  expect_error<nx::ValueError>([] { nn::dense(0); }, "[nn.dense] units must be positive, given 0");
+  expect_error<nx::ValueError>([] { nn::dense(3, {.activation = "relux"}); }, "unknown activation 'relux'");
+  expect_error<nx::ValueError>([] { nn::conv(8, {3, 3}, {.strides = {1}}); }, "strides has 1 values for 2 spatial axes");
+  expect_error<nx::ValueError>([] { nn::max_pool({}); }, "needs a window size per spatial axis");
+  expect_error<nx::ValueError>([] { nn::dropout(1.0); }, "rate must be in [0, 1)");
+  expect_error<nx::ValueError>([] { nn::batch_norm({.epsilon = 0}); }, "epsilon must be positive");
+  expect_error<nx::ShapeError>([] { nn::reshape({-1, -1}); }, "at most one dim may be -1");
+}

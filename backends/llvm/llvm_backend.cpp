@@ -17,6 +17,7 @@
 #include "partition.hpp"
 #include "profile.hpp"
 #include "thread_pool.hpp"
+#include "tiled_pooling.hpp"
 
 namespace nx {
 namespace llvm_backend {
@@ -57,6 +58,8 @@ Backend& runner_for(const Node& n, std::span<const Operand> in) { return small(n
 // A node outside kernels: small ones on interp, dot_general on oneDNN or our GEMM, the
 // rest on oneDNN or interp.
 std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
+  if (!small(n, in))
+    if (auto out = run_tiled_pooling(n, in, be, threads)) return *out;
   if (!small(n, in) && !(onednn() && onednn_wanted))
     if (auto out = run_own(n, in, be, threads)) return *out;
   return runner_for(n, in).execute(n, in);

@@ -11,21 +11,23 @@ using detail::options_str;
 
 namespace {
 
-std::vector<int64_t> per_axis(const std::vector<int64_t>& v, size_t n, int64_t fill, const char* op, const char* what) {
+std::vector<int64_t> per_axis(const std::vector<int64_t>& v, size_t n, int64_t fill, const char* op, const char* what,
+                              Where where) {
   if (v.empty()) return std::vector<int64_t>(n, fill);
   if (v.size() != n)
     throw ValueError(op, std::string(what) + " has " + std::to_string(v.size()) + " values for " + std::to_string(n) +
-                             " spatial axes");
+                             " spatial axes",
+                     where);
   for (int64_t x : v)
-    if (x < 1) throw ValueError(op, std::string(what) + " must be positive, given " + ints_str(v));
+    if (x < 1) throw ValueError(op, std::string(what) + " must be positive, given " + ints_str(v), where);
   return v;
 }
 
-void check_kernel(const std::vector<int64_t>& kernel, const char* op) {
+void check_kernel(const std::vector<int64_t>& kernel, const char* op, Where where) {
   if (kernel.empty() || kernel.size() > 3)
-    throw ValueError(op, "kernel_size has 1, 2 or 3 spatial sizes, given " + ints_str(kernel));
+    throw ValueError(op, "kernel_size has 1, 2 or 3 spatial sizes, given " + ints_str(kernel), where);
   for (int64_t k : kernel)
-    if (k < 1) throw ValueError(op, "kernel sizes must be positive, given " + ints_str(kernel));
+    if (k < 1) throw ValueError(op, "kernel sizes must be positive, given " + ints_str(kernel), where);
 }
 
 // The input's channel count, after checking its rank fits the kernel.
@@ -62,15 +64,16 @@ std::string conv_options(int64_t filters, const std::vector<int64_t>& kernel, co
 
 }  // namespace
 
-Layer conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts) {
-  check_kernel(kernel, "nn.conv");
+Layer conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts, Where where) {
+  check_kernel(kernel, "nn.conv", where);
   if (filters < 1 || opts.groups < 1 || filters % opts.groups)
     throw ValueError("nn.conv", "filters (" + std::to_string(filters) + ") must be a positive multiple of groups (" +
-                                    std::to_string(opts.groups) + ")");
+                                    std::to_string(opts.groups) + ")",
+                     where);
   const size_t n = kernel.size();
-  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.conv", "strides");
-  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.conv", "dilation");
-  auto act = activations::named(opts.activation);
+  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.conv", "strides", where);
+  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.conv", "dilation", where);
+  auto act = activations::named(opts.activation, where);
   std::string text = conv_options(filters, kernel, opts);
   return layer(
       "conv",
@@ -89,13 +92,13 @@ Layer conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts) {
       1, text);
 }
 
-Layer depthwise_conv(std::vector<int64_t> kernel, int64_t multiplier, ConvOpts opts) {
-  check_kernel(kernel, "nn.depthwise_conv");
-  if (multiplier < 1) throw ValueError("nn.depthwise_conv", "multiplier must be positive");
+Layer depthwise_conv(std::vector<int64_t> kernel, int64_t multiplier, ConvOpts opts, Where where) {
+  check_kernel(kernel, "nn.depthwise_conv", where);
+  if (multiplier < 1) throw ValueError("nn.depthwise_conv", "multiplier must be positive", where);
   const size_t n = kernel.size();
-  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.depthwise_conv", "strides");
-  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.depthwise_conv", "dilation");
-  auto act = activations::named(opts.activation);
+  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.depthwise_conv", "strides", where);
+  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.depthwise_conv", "dilation", where);
+  auto act = activations::named(opts.activation, where);
   std::string text = conv_options(0, kernel, opts) + ", multiplier=" + std::to_string(multiplier);
   return layer(
       "depthwise_conv",
@@ -111,13 +114,13 @@ Layer depthwise_conv(std::vector<int64_t> kernel, int64_t multiplier, ConvOpts o
       1, text);
 }
 
-Layer separable_conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts) {
-  check_kernel(kernel, "nn.separable_conv");
-  if (filters < 1) throw ValueError("nn.separable_conv", "filters must be positive");
+Layer separable_conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts, Where where) {
+  check_kernel(kernel, "nn.separable_conv", where);
+  if (filters < 1) throw ValueError("nn.separable_conv", "filters must be positive", where);
   const size_t n = kernel.size();
-  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.separable_conv", "strides");
-  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.separable_conv", "dilation");
-  auto act = activations::named(opts.activation);
+  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.separable_conv", "strides", where);
+  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.separable_conv", "dilation", where);
+  auto act = activations::named(opts.activation, where);
   std::string text = conv_options(filters, kernel, opts);
   return layer(
       "separable_conv",
@@ -135,31 +138,32 @@ Layer separable_conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts
       1, text);
 }
 
-Layer conv_transpose(int64_t filters, std::vector<int64_t> kernel, ConvTransposeOpts opts) {
+Layer conv_transpose(int64_t filters, std::vector<int64_t> kernel, ConvTransposeOpts opts, Where where) {
   const char* op = "nn.conv_transpose";
-  check_kernel(kernel, op);
+  check_kernel(kernel, op, where);
   if (filters < 1 || opts.groups < 1 || filters % opts.groups)
     throw ValueError(op, "filters (" + std::to_string(filters) + ") must be a positive multiple of groups (" +
-                             std::to_string(opts.groups) + ")");
+                             std::to_string(opts.groups) + ")",
+                     where);
   const size_t n = kernel.size();
-  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, op, "strides");
-  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, op, "dilation");
+  std::vector<int64_t> strides = per_axis(opts.strides, n, 1, op, "strides", where);
+  std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, op, "dilation", where);
   std::vector<int64_t> padding = opts.padding.empty() ? std::vector<int64_t>(n, 0) : opts.padding;
   std::vector<int64_t> out_pad = opts.output_padding.empty() ? std::vector<int64_t>(n, 0) : opts.output_padding;
   if (padding.size() != n || out_pad.size() != n)
-    throw ValueError(op, "padding and output_padding need one value per spatial axis");
+    throw ValueError(op, "padding and output_padding need one value per spatial axis", where);
   // As a conv over the input dilated by the strides, with the kernel flipped and its
   // channel axes swapped; PyTorch's padding p leaves dilation * (kernel - 1) - p per side.
   std::vector<std::pair<int64_t, int64_t>> pads;
   for (size_t i = 0; i < n; ++i) {
     const int64_t full = dilation[i] * (kernel[i] - 1);
     // p above dilation * (kernel - 1) (PyTorch allows it) leaves a negative padding: a crop.
-    if (padding[i] < 0) throw ValueError(op, "padding must be non-negative, given " + ints_str(padding));
+    if (padding[i] < 0) throw ValueError(op, "padding must be non-negative, given " + ints_str(padding), where);
     if (out_pad[i] < 0 || out_pad[i] >= std::max(strides[i], dilation[i]))
-      throw ValueError(op, "output_padding must be below the stride or the dilation");
+      throw ValueError(op, "output_padding must be below the stride or the dilation", where);
     pads.emplace_back(full - padding[i], full - padding[i] + out_pad[i]);
   }
-  auto act = activations::named(opts.activation);
+  auto act = activations::named(opts.activation, where);
   std::string text = options_str({{"filters", std::to_string(filters)},
                                   {"kernel", ints_str(kernel)},
                                   {"strides", opts.strides.empty() ? "" : ints_str(strides)},

@@ -9,9 +9,9 @@ namespace nx::nn {
 using detail::number_str;
 using detail::options_str;
 
-Layer dense(int64_t units, DenseOpts opts) {
-  if (units <= 0) throw ValueError("nn.dense", "units must be positive, given " + std::to_string(units));
-  auto act = activations::named(opts.activation);
+Layer dense(int64_t units, DenseOpts opts, Where where) {
+  if (units <= 0) throw ValueError("nn.dense", "units must be positive, given " + std::to_string(units), where);
+  auto act = activations::named(opts.activation, where);
   return layer(
       "dense",
       [units, opts, act](Scope& s, const std::vector<Tensor>& xs) {
@@ -35,13 +35,13 @@ Layer flatten() {
   });
 }
 
-Layer reshape(std::vector<int64_t> dims) {
+Layer reshape(std::vector<int64_t> dims, Where where) {
   int unknown = 0;
   for (int64_t d : dims) {
-    if (d < -1 || d == 0) throw ShapeError("nn.reshape", "dims are sizes or one -1, given " + detail::ints_str(dims));
+    if (d < -1 || d == 0) throw ShapeError("nn.reshape", "dims are sizes or one -1, given " + detail::ints_str(dims), where);
     unknown += d == -1;
   }
-  if (unknown > 1) throw ShapeError("nn.reshape", "at most one dim may be -1, given " + detail::ints_str(dims));
+  if (unknown > 1) throw ShapeError("nn.reshape", "at most one dim may be -1, given " + detail::ints_str(dims), where);
   return layer(
       "reshape",
       [dims](Scope&, const std::vector<Tensor>& xs) {
@@ -73,8 +73,8 @@ Layer transpose(std::vector<int> axes) {
       1, "axes=(" + text + ")");
 }
 
-Layer dropout(double rate) {
-  if (!(rate >= 0 && rate < 1)) throw ValueError("nn.dropout", "rate must be in [0, 1), given " + number_str(rate));
+Layer dropout(double rate, Where where) {
+  if (!(rate >= 0 && rate < 1)) throw ValueError("nn.dropout", "rate must be in [0, 1), given " + number_str(rate), where);
   return layer(
       "dropout",
       [rate](Scope& s, const std::vector<Tensor>& xs) {
@@ -86,9 +86,10 @@ Layer dropout(double rate) {
       1, "rate=" + number_str(rate));
 }
 
-Layer embedding(int64_t vocab, int64_t dim, EmbeddingOpts opts) {
+Layer embedding(int64_t vocab, int64_t dim, EmbeddingOpts opts, Where where) {
   if (vocab <= 0 || dim <= 0)
-    throw ValueError("nn.embedding", "vocab and dim must be positive, given " + std::to_string(vocab) + ", " + std::to_string(dim));
+    throw ValueError("nn.embedding", "vocab and dim must be positive, given " + std::to_string(vocab) + ", " + std::to_string(dim),
+                     where);
   return layer(
       "embedding",
       [vocab, dim, opts](Scope& s, const std::vector<Tensor>& xs) {

@@ -26,9 +26,9 @@ std::vector<int64_t> channel_dims(const Tensor& x, int axis) {
 
 }  // namespace
 
-Layer batch_norm(BatchNormOpts opts) {
-  if (!(opts.momentum >= 0 && opts.momentum <= 1)) throw ValueError("nn.batch_norm", "momentum must be in [0, 1]");
-  if (!(opts.epsilon > 0)) throw ValueError("nn.batch_norm", "epsilon must be positive");
+Layer batch_norm(BatchNormOpts opts, Where where) {
+  if (!(opts.momentum >= 0 && opts.momentum <= 1)) throw ValueError("nn.batch_norm", "momentum must be in [0, 1]", where);
+  if (!(opts.epsilon > 0)) throw ValueError("nn.batch_norm", "epsilon must be positive", where);
   return layer(
       "batch_norm",
       [opts](Scope& s, const std::vector<Tensor>& xs) {
@@ -68,9 +68,9 @@ Layer batch_norm(BatchNormOpts opts) {
       1, detail::options_str({{"momentum", number_str(opts.momentum)}, {"epsilon", number_str(opts.epsilon)}}));
 }
 
-Layer layer_norm(LayerNormOpts opts) {
-  if (opts.axes < 1) throw ValueError("nn.layer_norm", "axes (the trailing axes normalised) must be at least 1");
-  if (!(opts.epsilon > 0)) throw ValueError("nn.layer_norm", "epsilon must be positive");
+Layer layer_norm(LayerNormOpts opts, Where where) {
+  if (opts.axes < 1) throw ValueError("nn.layer_norm", "axes (the trailing axes normalised) must be at least 1", where);
+  if (!(opts.epsilon > 0)) throw ValueError("nn.layer_norm", "epsilon must be positive", where);
   return layer(
       "layer_norm",
       [opts](Scope& s, const std::vector<Tensor>& xs) {
@@ -96,9 +96,9 @@ Layer layer_norm(LayerNormOpts opts) {
       1, detail::options_str({{"axes", opts.axes == 1 ? "" : std::to_string(opts.axes)}, {"epsilon", number_str(opts.epsilon)}}));
 }
 
-Layer group_norm(int64_t groups, GroupNormOpts opts) {
-  if (groups < 1) throw ValueError("nn.group_norm", "groups must be positive");
-  if (!(opts.epsilon > 0)) throw ValueError("nn.group_norm", "epsilon must be positive");
+Layer group_norm(int64_t groups, GroupNormOpts opts, Where where) {
+  if (groups < 1) throw ValueError("nn.group_norm", "groups must be positive", where);
+  if (!(opts.epsilon > 0)) throw ValueError("nn.group_norm", "epsilon must be positive", where);
   return layer(
       "group_norm",
       [groups, opts](Scope& s, const std::vector<Tensor>& xs) {

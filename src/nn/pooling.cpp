@@ -48,16 +48,16 @@ std::string pool_options(const std::vector<int64_t>& window, const PoolOpts& o) 
                               {"padding", o.padding.mode == PaddingMode::valid ? "" : detail::padding_str(o.padding)}});
 }
 
-void check_window(const std::vector<int64_t>& window, const char* op) {
-  if (window.empty()) throw ValueError(op, "needs a window size per spatial axis");
+void check_window(const std::vector<int64_t>& window, const char* op, Where where) {
+  if (window.empty()) throw ValueError(op, "needs a window size per spatial axis", where);
   for (int64_t k : window)
-    if (k < 1) throw ValueError(op, "window sizes must be positive, given " + ints_str(window));
+    if (k < 1) throw ValueError(op, "window sizes must be positive, given " + ints_str(window), where);
 }
 
 }  // namespace
 
-Layer max_pool(std::vector<int64_t> window, PoolOpts opts) {
-  check_window(window, "nn.max_pool");
+Layer max_pool(std::vector<int64_t> window, PoolOpts opts, Where where) {
+  check_window(window, "nn.max_pool", where);
   return layer(
       "max_pool",
       [=](Scope&, const std::vector<Tensor>& xs) {
@@ -67,8 +67,8 @@ Layer max_pool(std::vector<int64_t> window, PoolOpts opts) {
       1, pool_options(window, opts));
 }
 
-Layer avg_pool(std::vector<int64_t> window, PoolOpts opts) {
-  check_window(window, "nn.avg_pool");
+Layer avg_pool(std::vector<int64_t> window, PoolOpts opts, Where where) {
+  check_window(window, "nn.avg_pool", where);
   return layer(
       "avg_pool",
       [=](Scope&, const std::vector<Tensor>& xs) {
@@ -123,8 +123,8 @@ Tensor adaptive_axis(const Tensor& x, int axis, int64_t out, bool is_max) {
   return nx::concatenate(bins, axis);
 }
 
-Layer adaptive(const char* op, std::vector<int64_t> out, bool is_max) {
-  check_window(out, op);
+Layer adaptive(const char* op, std::vector<int64_t> out, bool is_max, Where where) {
+  check_window(out, op, where);
   return layer(
       std::string(op).substr(3),
       [=](Scope&, const std::vector<Tensor>& xs) {
@@ -142,7 +142,11 @@ Layer adaptive(const char* op, std::vector<int64_t> out, bool is_max) {
 }
 }  // namespace
 
-Layer adaptive_avg_pool(std::vector<int64_t> output_size) { return adaptive("nn.adaptive_avg_pool", std::move(output_size), false); }
-Layer adaptive_max_pool(std::vector<int64_t> output_size) { return adaptive("nn.adaptive_max_pool", std::move(output_size), true); }
+Layer adaptive_avg_pool(std::vector<int64_t> output_size, Where where) {
+  return adaptive("nn.adaptive_avg_pool", std::move(output_size), false, where);
+}
+Layer adaptive_max_pool(std::vector<int64_t> output_size, Where where) {
+  return adaptive("nn.adaptive_max_pool", std::move(output_size), true, where);
+}
 
 }  // namespace nx::nn
