@@ -219,4 +219,5 @@ TEST(NnModel, BadLayerOptionsFailAtTheCallersLine) {
   expect_error<nx::ValueError>([] { nn::dropout(1.0); }, "rate must be in [0, 1)");
   expect_error<nx::ValueError>([] { nn::batch_norm({.epsilon = 0}); }, "epsilon must be positive");
   expect_error<nx::ShapeError>([] { nn::reshape({-1, -1}); }, "at most one dim may be -1");
+  expect_error<nx::ValueError>([] { nn::depthwise_conv({3, 3}, 1, {.groups = 2}); }, "leave .groups at 1");
 }

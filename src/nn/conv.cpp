@@ -95,6 +95,7 @@ Layer conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts, Where wh
 Layer depthwise_conv(std::vector<int64_t> kernel, int64_t multiplier, ConvOpts opts, Where where) {
   check_kernel(kernel, "nn.depthwise_conv", where);
   if (multiplier < 1) throw ValueError("nn.depthwise_conv", "multiplier must be positive", where);
+  if (opts.groups != 1) throw ValueError("nn.depthwise_conv", "has one group per input channel: leave .groups at 1", where);
   const size_t n = kernel.size();
   std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.depthwise_conv", "strides", where);
   std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.depthwise_conv", "dilation", where);
@@ -117,6 +118,7 @@ Layer depthwise_conv(std::vector<int64_t> kernel, int64_t multiplier, ConvOpts o
 Layer separable_conv(int64_t filters, std::vector<int64_t> kernel, ConvOpts opts, Where where) {
   check_kernel(kernel, "nn.separable_conv", where);
   if (filters < 1) throw ValueError("nn.separable_conv", "filters must be positive", where);
+  if (opts.groups != 1) throw ValueError("nn.separable_conv", "has one group per input channel: leave .groups at 1", where);
   const size_t n = kernel.size();
   std::vector<int64_t> strides = per_axis(opts.strides, n, 1, "nn.separable_conv", "strides", where);
   std::vector<int64_t> dilation = per_axis(opts.dilation, n, 1, "nn.separable_conv", "dilation", where);
@@ -168,8 +170,11 @@ Layer conv_transpose(int64_t filters, std::vector<int64_t> kernel, ConvTranspose
                                   {"kernel", ints_str(kernel)},
                                   {"strides", opts.strides.empty() ? "" : ints_str(strides)},
                                   {"padding", opts.padding.empty() ? "" : ints_str(padding)},
+                                  {"output_padding", opts.output_padding.empty() ? "" : ints_str(out_pad)},
+                                  {"dilation", opts.dilation.empty() ? "" : ints_str(dilation)},
                                   {"groups", opts.groups == 1 ? "" : std::to_string(opts.groups)},
-                                  {"activation", opts.activation}});
+                                  {"activation", opts.activation},
+                                  {"bias", opts.use_bias ? "" : "false"}});
   const int64_t groups = opts.groups;
   return layer(
       "conv_transpose",
