@@ -167,17 +167,20 @@ def main():
         print(f"| {label} | " + " | ".join(cells) + " |")
 
     print()
-    print("Compile of the whole training step, fresh process (ms; nx++: nx_train_compile_latency, the first step "
-          "less a later one; JAX: jit(step).lower().compile(); torch.compile: the first step less the steady "
-          "median, empty Inductor cache)")
+    print("Compile of the whole training step, fresh process (ms; nx++: nx_train_compile_latency, trace + "
+          "differentiate + optimise + the llvm backend's compile, as JAX's jit(step).lower().compile(); torch.compile: "
+          "the first step less the steady median, empty Inductor cache; the last columns: nx++'s first step in the "
+          "loop less a later one, first-run costs such as oneDNN creating its primitives included)")
     print()
-    print("| step | nx++ cold | target | met | nx++ from disk cache | target | met | JAX | torch.compile |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| step | nx++ cold | target | met | nx++ from disk cache | target | met | JAX | torch.compile "
+          "| nx++ first step extra, cold / disk |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for label, key in (("MLP", "mlp"), ("CNN", "cnn")):
         c, d = cold.get(f"{key}_step_compile_ms"), disk.get(f"{key}_step_compile_ms")
         cells = [fmt(c, 1), "<= 150", verdict(None if c is None else c <= 150), fmt(d, 2), "<= 5",
                  verdict(None if d is None else d <= 5), fmt(peer(f"jax_{key}_compile"), 0),
-                 fmt(peer(f"torch_compile_{key}_compile"), 0)]
+                 fmt(peer(f"torch_compile_{key}_compile"), 0),
+                 f"{fmt(cold.get(f'{key}_first_step_extra_ms'), 1)} / {fmt(disk.get(f'{key}_first_step_extra_ms'), 1)}"]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
     fm_nx = parse_fashion_mnist_nx(args.out / "fm_nx.txt")
