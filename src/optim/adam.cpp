@@ -36,11 +36,7 @@ class Adam final : public detail::Named {
       const DType dt = p.dtype();
       Tensor g = u[i];
       if (s_.weight_decay != 0 && !s_.decoupled) g = g + s_.weight_decay * p;
-      const std::string mk = step.key("mu", i), nk = step.key("nu", i);
-      Tensor mu = detail::lerp(state.at(mk), g, 1.0 - s_.b1);
-      Tensor nu = s_.b2 * state.at(nk) + (1.0 - s_.b2) * (g * g);
-      state[mk] = mu;
-      state[nk] = nu;
+      auto [mu, nu] = detail::update_moments(state, step, i, g, s_.b1, s_.b2);
       Tensor second = nu;
       if (s_.amsgrad) {
         const std::string xk = step.key("nu_max", i);

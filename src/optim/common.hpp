@@ -40,5 +40,17 @@ inline Tensor in(const Tensor& scalar64, DType dtype) { return as_type(scalar64,
 Tensor bias_correction(double b, const Tensor& t);
 // a + w * (b - a): PyTorch's lerp, which its optimizers use for the first moment.
 inline Tensor lerp(const Tensor& a, const Tensor& b, double w) { return a + w * (b - a); }
+// Adam's moments of leaf i, advanced by g and written back to the state:
+// mu = lerp(mu, g, 1 - b1) (as PyTorch), nu = b2 nu + (1 - b2) g^2.
+struct Moments {
+  Tensor mu, nu;
+};
+inline Moments update_moments(State& state, const Step& step, size_t i, const Tensor& g, double b1, double b2) {
+  const std::string mk = step.key("mu", i), nk = step.key("nu", i);
+  Moments m{lerp(state.at(mk), g, 1.0 - b1), b2 * state.at(nk) + (1.0 - b2) * (g * g)};
+  state[mk] = m.mu;
+  state[nk] = m.nu;
+  return m;
+}
 
 }  // namespace nx::optim::detail

@@ -38,11 +38,7 @@ class Nadam final : public detail::Named {
       const DType dt = p.dtype();
       Tensor g = u[i];
       if (o_.weight_decay != 0 && !o_.decoupled_weight_decay) g = g + o_.weight_decay * p;
-      const std::string mk = step.key("mu", i), nk = step.key("nu", i);
-      Tensor mu = detail::lerp(state.at(mk), g, 1.0 - o_.b1);
-      Tensor nu = o_.b2 * state.at(nk) + (1.0 - o_.b2) * (g * g);
-      state[mk] = mu;
-      state[nk] = nu;
+      auto [mu, nu] = detail::update_moments(state, step, i, g, o_.b1, o_.b2);
       Tensor denom = sqrt(nu / detail::in(bc2, dt)) + o_.eps;
       Tensor out = detail::in(c_grad, dt) * g / denom + detail::in(c_mu, dt) * mu / denom;
       if (o_.weight_decay != 0 && o_.decoupled_weight_decay) out = detail::in(neg_decay, dt) * p + out;
@@ -85,11 +81,7 @@ class Radam final : public detail::Named {
       const DType dt = p.dtype();
       Tensor g = u[i];
       if (o_.weight_decay != 0 && !o_.decoupled_weight_decay) g = g + o_.weight_decay * p;
-      const std::string mk = step.key("mu", i), nk = step.key("nu", i);
-      Tensor mu = detail::lerp(state.at(mk), g, 1.0 - o_.b1);
-      Tensor nu = o_.b2 * state.at(nk) + (1.0 - o_.b2) * (g * g);
-      state[mk] = mu;
-      state[nk] = nu;
+      auto [mu, nu] = detail::update_moments(state, step, i, g, o_.b1, o_.b2);
       Tensor plain = detail::in(neg_lr_bc1, dt) * mu;  // -lr * the bias-corrected mu
       Tensor adaptive = detail::in(bc2_sqrt, dt) / (sqrt(nu) + o_.eps);
       Tensor out = select(rectified, plain * adaptive * detail::in(rect, dt), plain);
