@@ -221,3 +221,15 @@ TEST(NnModel, BadLayerOptionsFailAtTheCallersLine) {
   expect_error<nx::ShapeError>([] { nn::reshape({-1, -1}); }, "at most one dim may be -1");
   expect_error<nx::ValueError>([] { nn::depthwise_conv({3, 3}, 1, {.groups = 2}); }, "leave .groups at 1");
 }
+
+TEST(NnModel, SetStateOfAStateNeverMadeRaises) {
+  nn::Layer bad = nn::layer("bad", [](nn::Scope& s, const std::vector<nx::Tensor>& xs) {
+    s.set_state("count", nx::sum(xs[0]));
+    return xs[0];
+  });
+  nn::Model m(nn::input("x", {-1, 2}) | bad);
+  nx::Tensor x = nx::ones({1, 2});
+  nn::Variables v = nn::init(m, nx::random::key(0), x);
+  expect_error<nx::ValueError>([&] { nn::apply(m, v, x, {.training = true}); },
+                               "[bad_0 (bad)] set_state('count') of a state this layer never made");
+}

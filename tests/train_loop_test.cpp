@@ -254,3 +254,38 @@ TEST(TrainLoop, BatchNormStateIsTrainedAndSaved) {
   EXPECT_EQ(back.frozen, (std::vector<std::string>{"dense_1"}));
   EXPECT_TRUE(nx::all(nn::predict(m, back, tr.x) == nn::predict(m, r.variables, tr.x)).item<bool>());
 }
+
+TEST(TrainLoop, ACorruptCheckpointOrAMultiOutputModelRaisesNotCrashes) {
+  Blobs tr = blobs(64, 9);
+  nn::Model m = classifier();
+  nn::Variables v = nn::init(m, nx::random::key(0), tr.x);
+  auto data = train::DataSource::from_tensors({tr.x}, tr.y, {.batch_size = 32});
+  const std::string ckpt = temp_path("corrupt.ckpt");
+  train::trainer(m, ce, nx::optim::sgd(0.1)).progress(quiet()).checkpoint({.path = ckpt}).run(data, v, {.epochs = 1});
+  nx::io::Checkpoint c = nx::io::load_checkpoint(ckpt);
+  c.metadata["nx.train.epoch"] = "1x";
+  nx::io::save_checkpoint(ckpt, c);
+  expect_error<nx::ValueError>(
+      [&] { train::trainer(m, ce, nx::optim::sgd(0.1)).progress(quiet()).run(data, v, {.epochs = 2, .resume = ckpt}); },
+      "the epoch '1x' is not a count");
+  std::filesystem::remove(ckpt);
+  nn::Node h = nn::input("x", {-1, 8}) | nn::dense(4);
+  nn::Model two({h, h | nn::dense(2)});
+  expect_error<nx::ValueError>(
+      [&] { train::evaluate(two, nn::init(two, nx::random::key(0), tr.x), data, {nx::metrics::Metric::accuracy()}); },
+      "evaluates single-output models");
+}
+
+TEST(TrainLoop, TheLiveBarShowsRunningMetrics) {
+  Blobs tr = blobs(64, 10);
+  nn::Model m = classifier();
+  nn::Variables v = nn::init(m, nx::random::key(0), tr.x);
+  std::ostringstream out;
+  train::trainer(m, ce, nx::optim::adam(1e-2))
+      .metric("accuracy")
+      .progress({.style = train::ProgressOpts::Style::live, .out = &out})
+      .run(train::DataSource::from_tensors({tr.x}, tr.y, {.batch_size = 16}), v, {.epochs = 1});
+  const std::string text = out.str();
+  EXPECT_NE(text.find("\r\033[2KEpoch 1/1 [========================] 4/4"), std::string::npos) << text;
+  EXPECT_NE(text.find("accuracy"), std::string::npos) << text;
+}

@@ -6,6 +6,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nx/tensor.hpp"
@@ -17,6 +18,12 @@ using TensorDict = std::map<std::string, Tensor>;
 
 void save_npy(const std::string& path, const Tensor& t, Where where = Where::current());
 Tensor load_npy(const std::string& path, Where where = Where::current());
+
+// Writes `bytes` to `path` as every saver here does: a temporary file next to it, fsynced,
+// renamed over it (a symlink followed, the old file's mode kept), so a reader sees the
+// old file or the new one, never half of one. ValueError naming `op` when it cannot.
+void save_file(const std::string& path, std::string_view bytes, const char* op = "io.save_file",
+               Where where = Where::current());
 
 // In-memory forms (the file functions call these).
 std::vector<std::byte> encode_npy(const Tensor& t, Where where = Where::current());

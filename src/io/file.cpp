@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "io/json.hpp"
+#include "nx/io.hpp"
 
 namespace nx::detail {
 
@@ -157,3 +158,13 @@ void AtomicFile::commit() {
 }
 
 }  // namespace nx::detail
+
+namespace nx::io {
+
+void save_file(const std::string& path, std::string_view bytes, const char* op, Where where) {
+  detail::AtomicFile f(path, op, where);
+  f.write(bytes.data(), bytes.size());
+  f.commit();
+}
+
+}  // namespace nx::io

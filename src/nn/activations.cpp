@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "nn/describe.hpp"
 #include "nx/composites.hpp"
 #include "nx/ops.hpp"
 
@@ -75,12 +76,7 @@ std::function<Tensor(const Tensor&)> named(const std::string& name, Where where)
 }  // namespace activations
 
 namespace {
-std::string num(double v) {
-  std::string s = std::to_string(v);
-  s.erase(s.find_last_not_of('0') + 1);
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
+using detail::number_str;
 Layer unary(const std::string& op, std::function<Tensor(const Tensor&)> f, std::string options = "") {
   return layer(op, [f = std::move(f)](Scope&, const std::vector<Tensor>& xs) { return f(xs[0]); }, 1,
                std::move(options));
@@ -90,10 +86,10 @@ Layer unary(const std::string& op, std::function<Tensor(const Tensor&)> f, std::
 Layer relu() { return unary("relu", activations::relu); }
 Layer relu6() { return unary("relu6", activations::relu6); }
 Layer leaky_relu(double alpha) {
-  return unary("leaky_relu", [alpha](const Tensor& x) { return activations::leaky_relu(x, alpha); }, "alpha=" + num(alpha));
+  return unary("leaky_relu", [alpha](const Tensor& x) { return activations::leaky_relu(x, alpha); }, "alpha=" + number_str(alpha));
 }
 Layer elu(double alpha) {
-  return unary("elu", [alpha](const Tensor& x) { return activations::elu(x, alpha); }, "alpha=" + num(alpha));
+  return unary("elu", [alpha](const Tensor& x) { return activations::elu(x, alpha); }, "alpha=" + number_str(alpha));
 }
 Layer selu() { return unary("selu", activations::selu); }
 Layer gelu(bool approximate) {

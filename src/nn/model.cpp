@@ -234,7 +234,11 @@ Tensor Scope::state(const std::string& name, const Shape& shape, const Initializ
 void Scope::set_state(const std::string& name, const Tensor& value) {
   detail::RunContext& ctx = *impl_->ctx;
   if (ctx.init || !ctx.training) return;
-  Tensor& slot = ctx.state.at(*impl_->layer).at(name);
+  auto layer_it = ctx.state.find(*impl_->layer);
+  if (layer_it == ctx.state.end() || !layer_it->second.count(name))
+    throw ValueError(*impl_->layer + " (" + impl_->node->layer->op + ")",
+                     "set_state('" + name + "') of a state this layer never made with Scope::state", ctx.where);
+  Tensor& slot = layer_it->second.at(name);
   slot = stop_grad(as_type(value, slot.dtype(), ctx.where), ctx.where);
 }
 

@@ -117,10 +117,22 @@ struct Totals {
     if (with_loss && examples) out[prefix + "loss"] = loss / double(examples);
     for (size_t i = 0; i < ms.size() && i < stats.size(); ++i) {
       Tensor r = ms[i].result(stats[i]);
-      if (r.size() == 1) out[prefix + ms[i].name] = as_type(r, f64).item<double>();
+      if (r.size() == 1) out[prefix + ms[i].name] = r.item<double>();
     }
   }
 };
+
+// The loss and metric statistics of `vars` over every batch of `data`, in inference mode.
+Totals evaluate_totals(const Jitted<detail::EvalFn>& eval, const nn::Variables& vars, const DataSource& data) {
+  Totals t;
+  for (int64_t i = 0;; ++i) {
+    std::optional<Batch> b = data.batch(0, i);
+    if (!b) break;
+    detail::EvalOut out = eval(vars, b->inputs, b->targets);
+    t.add(out.loss.item<double>(), b->size(), out.stats);
+  }
+  return t;
+}
 
 // Whether `name` improves with larger values.
 bool maximize(const std::string& name, const std::string& mode) {
@@ -210,7 +222,12 @@ int64_t restore(const std::string& path, LoopState& s, Where where) {
     if (k == "lr_scale") s.lr_scale = v[0];
     else s.counters[k] = v[0];
   }
-  return std::stoll(get("nx.train.epoch"));
+  const std::string& epoch = get("nx.train.epoch");
+  char* end = nullptr;
+  const long long next = std::strtoll(epoch.c_str(), &end, 10);
+  if (epoch.empty() || *end != '\0' || next < 0)
+    throw ValueError("train.resume", path + ": the epoch '" + epoch + "' is not a count", where);
+  return next;
 }
 
 // Early stopping and LR on plateau share the bookkeeping of "epochs since the best value".
@@ -274,6 +291,7 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
       for (const Handler& h : it->second) h(s);
   };
 
+  const bool iteration_handlers = im.handlers.count(Event::iteration_completed) > 0;
   TrainResult result;
   double steady_seconds = 0;
   int64_t steady_examples = 0;
@@ -296,7 +314,7 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
                                  scalar(s.lr_scale, f32));
       s.variables = std::move(out.state.vars);
       s.optimizer_state = std::move(out.state.opt);
-      const double loss = as_type(out.loss, f64).item<double>();
+      const double loss = out.loss.item<double>();
       const double dt = seconds_since(t0);
       if (step.compiles() > compiles_before) {
         result.compile_seconds += dt;
@@ -320,21 +338,14 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
         continue;
       }
       totals.add(loss, b->size(), out.stats);
-      totals.values(spec.metrics, "", true, s.metrics);
+      // Running values cost eager ops each: made only for a redraw of the bar or for handlers.
+      if (iteration_handlers || progress.due(s)) totals.values(spec.metrics, "", true, s.metrics);
       progress.iteration(s);
       fire(Event::iteration_completed);
     }
     s.epoch_seconds = seconds_since(epoch_start);
-    if (im.validation) {
-      Totals v;
-      for (int64_t i = 0;; ++i) {
-        std::optional<Batch> b = im.validation->batch(0, i);
-        if (!b) break;
-        detail::EvalOut out = eval(s.variables, b->inputs, b->targets);
-        v.add(as_type(out.loss, f64).item<double>(), b->size(), out.stats);
-      }
-      v.values(spec.metrics, "val_", true, s.metrics);
-    }
+    totals.values(spec.metrics, "", true, s.metrics);
+    if (im.validation) evaluate_totals(eval, s.variables, *im.validation).values(spec.metrics, "val_", true, s.metrics);
     for (const auto& [name, value] : s.metrics) s.history.values[name].push_back(value);
     s.history.values["seconds"].push_back(s.epoch_seconds);
     s.history.values["lr_scale"].push_back(s.lr_scale);
@@ -375,18 +386,15 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
 
 std::map<std::string, double> evaluate(const nn::Model& model, const nn::Variables& vars, const DataSource& data,
                                        const std::vector<metrics::Metric>& ms, const Loss& loss, Where where) {
+  if (model.num_outputs() != 1)
+    throw ValueError("train.evaluate", "evaluates single-output models; this one has " +
+                                           std::to_string(model.num_outputs()) + " outputs",
+                     where);
   auto spec = std::make_shared<detail::StepSpec>(detail::StepSpec{model, loss, optim::sgd(0.0), ms});
   auto eval = nx::jit(detail::EvalFn{spec});
-  Totals t;
-  for (int64_t i = 0;; ++i) {
-    std::optional<Batch> b = data.batch(0, i);
-    if (!b) break;
-    detail::EvalOut out = eval(vars, b->inputs, b->targets);
-    t.add(as_type(out.loss, f64).item<double>(), b->size(), out.stats);
-  }
+  Totals t = evaluate_totals(eval, vars, data);
   std::map<std::string, double> r;
   t.values(ms, "", static_cast<bool>(loss), r);
-  (void)where;
   return r;
 }
 

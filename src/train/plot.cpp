@@ -3,27 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "nx/io.hpp"
 
 namespace nx::train::detail {
 
 namespace {
-
-// Written next to the target and renamed over it, so a reader never sees half a file.
-void write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw ValueError("train.log", "cannot write " + tmp);
-    f << text;
-    if (!f.flush()) throw ValueError("train.log", "cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw ValueError("train.log", "cannot rename " + tmp + " to " + path + ": " + ec.message());
-}
 
 bool is_bookkeeping(const std::string& name) { return name == "seconds" || name == "lr_scale"; }
 
@@ -93,7 +79,7 @@ void write_svg_plot(const std::string& path, const History& history) {
   panel(svg, 70, 40, 300, 260, "loss", losses);
   panel(svg, 560, 40, 300, 260, "metrics", others);
   svg << "</svg>\n";
-  write_file(path, svg.str());
+  io::save_file(path, svg.str(), "train.plot");
 }
 
 void write_csv_log(const std::string& path, const History& history) {
@@ -109,7 +95,7 @@ void write_csv_log(const std::string& path, const History& history) {
     }
     csv << "\n";
   }
-  write_file(path, csv.str());
+  io::save_file(path, csv.str(), "train.csv_log");
 }
 
 }  // namespace nx::train::detail

@@ -40,18 +40,24 @@ std::string Progress::metrics_text(const LoopState& s, bool with_validation) con
   return t;
 }
 
-void Progress::iteration(const LoopState& s) {
-  if (!enabled_ || !live_) return;
-  const auto now = std::chrono::steady_clock::now();
+bool Progress::due(const LoopState& s) const {
+  if (!enabled_ || !live_) return false;
   const bool last = s.iterations > 0 && s.iteration == s.iterations;
-  if (!last && now - last_draw_ < std::chrono::milliseconds(100)) return;
-  last_draw_ = now;
+  return last || std::chrono::steady_clock::now() - last_draw_ >= std::chrono::milliseconds(100);
+}
+
+void Progress::iteration(const LoopState& s) {
+  if (!due(s)) return;
+  last_draw_ = std::chrono::steady_clock::now();
   std::string bar;
   if (s.iterations > 0) {
     constexpr int width = 24;
-    const int filled = int(double(width) * double(s.iteration) / double(s.iterations));
-    bar = "[" + std::string(filled, '=') + (filled < width ? ">" : "") + std::string(std::max(0, width - filled - 1), ' ') +
-          "] " + std::to_string(s.iteration) + "/" + std::to_string(s.iterations);
+    const int filled = std::min(width, int(double(width) * double(s.iteration) / double(s.iterations)));
+    bar.assign(1, '[');
+    bar.append(size_t(filled), '=');
+    if (filled < width) bar += '>';
+    bar.append(size_t(std::max(0, width - filled - 1)), ' ');
+    bar += "] " + std::to_string(s.iteration) + "/" + std::to_string(s.iterations);
   } else {
     bar = std::to_string(s.iteration) + " batches";
   }

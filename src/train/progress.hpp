@@ -10,6 +10,7 @@ namespace nx::train::detail {
 class Progress {
  public:
   explicit Progress(const ProgressOpts& opts);
+  bool due(const LoopState& s) const;  // whether iteration() would redraw now
   void iteration(const LoopState& s);  // redraws the bar at most every 100 ms (live only)
   void epoch(const LoopState& s);      // the epoch's line (metrics, validation, time)
 

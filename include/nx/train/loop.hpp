@@ -48,7 +48,9 @@ struct LoopState {
   int64_t step = 0;        // batches done in all epochs
   int64_t examples = 0;    // in this epoch so far
   double epoch_seconds = 0;
-  std::map<std::string, double> metrics;  // running values this epoch; at epoch end also val_*
+  // At epoch end: "loss", each metric, and val_* with validation data. During the epoch,
+  // the running values, kept current while an iteration_completed handler is registered.
+  std::map<std::string, double> metrics;
   History history;
   nn::Variables variables;
   optim::State optimizer_state;
