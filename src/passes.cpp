@@ -149,8 +149,11 @@ Graph split_middle_reductions(const Graph& g) {
   bool any = false;
   for (const auto& n0 : g.nodes) {
     std::shared_ptr<const Node> n = remap_inputs(n0, remap);
-    const bool reduction = n->op == Op::Sum || n->op == Op::Product || n->op == Op::ReduceMax ||
-                           n->op == Op::ReduceMin || n->op == Op::All || n->op == Op::Any;
+    // Not for f16/bf16 results: the partial result between the two would round once more.
+    const DType dt = n->outputs[0].dtype;
+    const bool reduction = (n->op == Op::Sum || n->op == Op::Product || n->op == Op::ReduceMax ||
+                            n->op == Op::ReduceMin || n->op == Op::All || n->op == Op::Any) &&
+                           dt != DType::f16 && dt != DType::bf16;
     if (reduction) {
       const std::vector<int64_t>& axes = n->attrs.axes;  // sorted, distinct
       const Shape& in = n->inputs[0].type().shape;

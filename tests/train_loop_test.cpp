@@ -289,3 +289,14 @@ TEST(TrainLoop, TheLiveBarShowsRunningMetrics) {
   EXPECT_NE(text.find("\r\033[2KEpoch 1/1 [========================] 4/4"), std::string::npos) << text;
   EXPECT_NE(text.find("accuracy"), std::string::npos) << text;
 }
+
+TEST(TrainLoop, ABatchWithoutTargetsRaises) {
+  nn::Model m = classifier();
+  nn::Variables v = nn::init(m, nx::random::key(0), nx::zeros({2, 8}));
+  auto no_targets = train::DataSource::from_function([](int64_t, int64_t i) -> std::optional<train::Batch> {
+    if (i > 0) return std::nullopt;
+    return train::Batch{{nx::zeros({2, 8})}, nx::Tensor()};
+  });
+  expect_error<nx::ValueError>([&] { train::trainer(m, ce, nx::optim::sgd(0.1)).progress(quiet()).run(no_targets, v, {.epochs = 1}); },
+                               "batch 1 of epoch 1 has no targets with a leading example axis");
+}

@@ -122,12 +122,22 @@ struct Totals {
   }
 };
 
+// A data source's batch must have targets (the inputs are checked by the model).
+void check_batch(const Batch& b, int64_t epoch, int64_t index, const char* op, Where where) {
+  if (!b.targets.defined() || b.targets.rank() < 1)
+    throw ValueError(op, "batch " + std::to_string(index + 1) + " of epoch " + std::to_string(epoch + 1) +
+                             " has no targets with a leading example axis",
+                     where);
+}
+
 // The loss and metric statistics of `vars` over every batch of `data`, in inference mode.
-Totals evaluate_totals(const Jitted<detail::EvalFn>& eval, const nn::Variables& vars, const DataSource& data) {
+Totals evaluate_totals(const Jitted<detail::EvalFn>& eval, const nn::Variables& vars, const DataSource& data,
+                       const char* op, Where where) {
   Totals t;
   for (int64_t i = 0;; ++i) {
     std::optional<Batch> b = data.batch(0, i);
     if (!b) break;
+    check_batch(*b, 0, i, op, where);
     detail::EvalOut out = eval(vars, b->inputs, b->targets);
     t.add(out.loss.item<double>(), b->size(), out.stats);
   }
@@ -307,6 +317,7 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
     const auto epoch_start = Clock::now();
     Prefetcher batches(data, epoch);
     while (std::optional<Batch> b = batches.next()) {
+      check_batch(*b, epoch, s.iteration, "train.run", where);
       const auto t0 = Clock::now();
       const int64_t compiles_before = step.compiles();
       detail::StepOut out = step(detail::TrainState{std::move(s.variables), std::move(s.optimizer_state)}, b->inputs,
@@ -345,7 +356,7 @@ TrainResult Loop::run(const DataSource& data, const nn::Variables& init, RunOpts
     }
     s.epoch_seconds = seconds_since(epoch_start);
     totals.values(spec.metrics, "", true, s.metrics);
-    if (im.validation) evaluate_totals(eval, s.variables, *im.validation).values(spec.metrics, "val_", true, s.metrics);
+    if (im.validation) evaluate_totals(eval, s.variables, *im.validation, "train.validate", where).values(spec.metrics, "val_", true, s.metrics);
     for (const auto& [name, value] : s.metrics) s.history.values[name].push_back(value);
     s.history.values["seconds"].push_back(s.epoch_seconds);
     s.history.values["lr_scale"].push_back(s.lr_scale);
@@ -392,7 +403,7 @@ std::map<std::string, double> evaluate(const nn::Model& model, const nn::Variabl
                      where);
   auto spec = std::make_shared<detail::StepSpec>(detail::StepSpec{model, loss, optim::sgd(0.0), ms});
   auto eval = nx::jit(detail::EvalFn{spec});
-  Totals t = evaluate_totals(eval, vars, data);
+  Totals t = evaluate_totals(eval, vars, data, "train.evaluate", where);
   std::map<std::string, double> r;
   t.values(ms, "", static_cast<bool>(loss), r);
   return r;
