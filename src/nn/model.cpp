@@ -336,9 +336,11 @@ std::vector<Tensor> Inputs::ordered(const Model& model, Where where) const {
     if (it == named_.end()) throw ValueError("nn.inputs", "no tensor for input '" + info.name + "'", where);
     out.push_back(it->second);
   }
-  for (const auto& [name, t] : named_)
+  for (const auto& entry : named_) {
+    const std::string& name = entry.first;
     if (std::none_of(infos.begin(), infos.end(), [&](const InputInfo& i) { return i.name == name; }))
       throw ValueError("nn.inputs", "the model has no input '" + name + "' (its inputs: " + names + ")", where);
+  }
   return out;
 }
 
