@@ -383,6 +383,35 @@ TEST(Llvm, OwnGemmRunsDotsWithoutOneDnn) {
   nx::llvm_jit::set_use_onednn(was);
 }
 
+#if NX_HAS_ONEDNN
+// A convolution's weight gradient reads x^T and g^T: oneDNN reads those transposes as
+// views (no kernel copies them), with interp's values; a graph compiled that way still
+// runs, node by node, after oneDNN has been turned off.
+TEST(Llvm, ConvolutionsReadTransposedOperandsAsViews) {
+  if (!nx::llvm_jit::use_onednn()) GTEST_SKIP() << "oneDNN is turned off (NX_LLVM_ONEDNN=0)";
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& k) {
+    auto loss = [](const nx::Tensor& x, const nx::Tensor& k) {
+      return nx::sum(nx::tanh(nx::conv(x, k, {.strides = {1, 2}, .padding = nx::PaddingMode::same})));
+    };
+    auto [gx, gk] = nx::grad<0, 1>(loss)(x, k);
+    return std::vector{gx, gk};
+  };
+  nx::Tensor img = nx::random::normal(nx::random::key(14), {16, 4, 30, 33}), ker = nx::random::normal(nx::random::key(15), {8, 4, 3, 3});
+  std::string r = report(f, img, ker);
+  EXPECT_NE(r.find("read as a strided view by oneDNN"), std::string::npos) << r;
+  int64_t views = nx::onednn::kernel_counts()["transpose_view"];
+  expect_bitwise(f, img, ker, 1e-4);
+  EXPECT_GE(nx::onednn::kernel_counts()["transpose_view"], views + 2);
+  auto compiled = nx::jit(f, {.backend = "llvm"});
+  auto want = compiled(img, ker);
+  bool was = nx::llvm_jit::use_onednn();
+  nx::llvm_jit::set_use_onednn(false);
+  auto got = compiled(img, ker);
+  nx::llvm_jit::set_use_onednn(was);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(nx::allclose(got[i], want[i], {.rtol = 1e-4, .atol = 1e-4})) << i;
+}
+#endif
+
 // An operand broadcast along middle axes (neither a row nor a column of the kernel's
 // view) is read through a broadcast index map.
 TEST(Llvm, MiddleAxisBroadcastsReadThroughMaps) {

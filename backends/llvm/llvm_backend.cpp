@@ -49,6 +49,11 @@ bool small(const Node& n, std::span<const Operand> in) {
   for (const TensorType& t : n.outputs) work = std::max(work, t.shape.size());
   return work < kGrain;
 }
+bool small(const Node& n) {
+  std::vector<Operand> in;
+  for (const Value& v : n.inputs) in.push_back({v.type(), nullptr});
+  return small(n, in);
+}
 Backend& interp() {
   static Backend& b = backend("interp");
   return b;
@@ -63,6 +68,51 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (!small(n, in) && !(onednn() && onednn_wanted))
     if (auto out = run_own(n, in, be, threads)) return *out;
   return runner_for(n, in).execute(n, in);
+}
+
+// Transposes that only convolutions read, when oneDNN will run those: it reads a
+// transpose as a strided view of the operand (a weight gradient is conv(x^T, g^T)), so
+// no kernel copies it.
+std::vector<bool> transposes_for_onednn(const Graph& g) {
+  size_t count = g.nodes.size();
+  std::vector<bool> viewed(count);
+  if (!onednn() || !onednn_wanted) return viewed;
+  std::unordered_map<const Node*, size_t> slot;
+  for (size_t i = 0; i < count; ++i) slot[g.nodes[i].get()] = i;
+  std::vector<int> readers(count), conv_readers(count);
+  for (const auto& n : g.nodes)
+    for (const Value& v : n->inputs) {
+      ++readers[slot.at(v.node.get())];
+      if (n->op == Op::Conv && !small(*n)) ++conv_readers[slot.at(v.node.get())];
+    }
+  for (const Value& v : g.outputs) ++readers[slot.at(v.node.get())];
+  for (size_t i = 0; i < count; ++i)
+    viewed[i] = g.nodes[i]->op == Op::Transpose && g.nodes[i]->outputs[0].dtype == DType::f32 && readers[i] > 0 &&
+                readers[i] == conv_readers[i];
+  return viewed;
+}
+
+// A convolution with transposed operands, as a graph of its own: parameters (the
+// transposes' operands, or the convolution's), the transposes, the convolution.
+Graph conv_through_views(const Node& conv, const std::vector<const Node*>& transposes) {
+  Graph sub;
+  auto call = std::make_shared<Node>(conv);
+  for (size_t k = 0; k < call->inputs.size(); ++k) {
+    auto p = std::make_shared<Node>();
+    p->op = Op::Parameter;
+    p->param_index = static_cast<int>(k);
+    p->outputs = {transposes[k] ? transposes[k]->inputs[0].type() : conv.inputs[k].type()};
+    sub.params.push_back(p);
+    call->inputs[k] = Value{p, 0};
+    if (transposes[k]) {
+      auto t = std::make_shared<Node>(*transposes[k]);
+      t->inputs = {Value{p, 0}};
+      call->inputs[k] = Value{t, 0};
+    }
+  }
+  sub.outputs = {Value{call, 0}};
+  sub.finalize();
+  return sub;
 }
 
 // Folds Mode::all partial results (one per block, in block order: the same on any
@@ -126,7 +176,11 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
 class Compiled : public Executable {
  public:
   Compiled(Graph g, Backend& be, const CompileOptions& opts)
-      : graph_(split_middle_reductions(g)), be_(be), threads_(opts.num_threads), part_(partition(graph_)) {
+      : graph_(split_middle_reductions(g)),
+        be_(be),
+        threads_(opts.num_threads),
+        viewed_(transposes_for_onednn(graph_)),
+        part_(partition(graph_, viewed_)) {
     size_t count = graph_.nodes.size();
     std::unordered_map<const Node*, size_t> slot;
     for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
@@ -137,6 +191,19 @@ class Compiled : public Executable {
       inputs_.push_back(std::move(refs));
     }
     for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
+    delegated_.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (graph_.nodes[i]->op != Op::Conv) continue;
+      std::vector<const Node*> transposes;
+      for (const ValueRef& r : inputs_[i]) transposes.push_back(viewed_[r.node] ? graph_.nodes[r.node].get() : nullptr);
+      if (std::none_of(transposes.begin(), transposes.end(), [](const Node* t) { return t != nullptr; })) continue;
+      // The convolution reads the transposes' operands from now on.
+      for (ValueRef& r : inputs_[i])
+        if (viewed_[r.node]) r = inputs_[r.node][0];
+      Graph sub = conv_through_views(*graph_.nodes[i], transposes);
+      auto exe = onednn()->compile(sub, {});
+      delegated_[i] = Delegated{std::move(sub), std::move(exe)};
+    }
     std::vector<const KernelSpec*> specs;
     for (const Group& grp : part_.groups) specs.push_back(&grp.spec);
     kernels_ = compile_kernels(specs);  // now, not on the first run
@@ -195,8 +262,9 @@ class Compiled : public Executable {
       if (!needed_[i]) continue;
       std::vector<Operand> ops;
       for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
-      StepTimer timer([&] { return std::string(op_name(n.op)) + " " + n.outputs[0].str(); });
-      values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : run_node(n, ops, be_, threads_);
+      StepTimer timer([&] { return std::string(op_name(n.op)) + (delegated_[i] ? " (of views) " : " ") + n.outputs[0].str(); });
+      if (delegated_[i]) values[i] = run_delegated(*delegated_[i], ops);
+      else values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : run_node(n, ops, be_, threads_);
       release(inputs_[i], i, values);
     }
     std::vector<BufferPtr> out;
@@ -205,6 +273,32 @@ class Compiled : public Executable {
   }
 
  private:
+  struct Delegated {
+    Graph graph;                     // transposes feeding a convolution (conv_through_views)
+    std::unique_ptr<Executable> exe;  // on oneDNN
+  };
+
+  // On oneDNN, or node by node when it has been turned off since (set_use_onednn).
+  std::vector<BufferPtr> run_delegated(const Delegated& d, std::span<const Operand> in) const {
+    if (onednn_wanted) {
+      std::vector<BufferPtr> buffers;
+      for (const Operand& o : in) buffers.push_back(o.buffer);
+      return d.exe->run(buffers);
+    }
+    std::unordered_map<const Node*, std::vector<BufferPtr>> values;
+    for (const auto& n : d.graph.nodes) {
+      if (n->op == Op::Parameter) {
+        values[n.get()] = {in[static_cast<size_t>(n->param_index)].buffer};
+        continue;
+      }
+      std::vector<Operand> ops;
+      for (const Value& v : n->inputs) ops.push_back({v.type(), values.at(v.node.get())[static_cast<size_t>(v.index)]});
+      values[n.get()] = run_node(*n, ops, be_, threads_);
+    }
+    const Value& out = d.graph.outputs[0];
+    return {values.at(out.node.get())[static_cast<size_t>(out.index)]};
+  }
+
   // "kernel add+max+... -> f32(128, 32, 28, 28)" for the profile.
   std::string group_label(const Group& grp) const {
     std::string ops;
@@ -269,11 +363,13 @@ class Compiled : public Executable {
   Graph graph_;
   Backend& be_;
   int threads_;
+  std::vector<bool> viewed_;  // per node: a transpose oneDNN reads as a view (no copy)
   Partition part_;
   std::vector<KernelFn> kernels_;  // per group
   std::vector<std::vector<ValueRef>> inputs_;
   std::vector<ValueRef> outputs_;
   std::vector<std::vector<std::pair<size_t, size_t>>> in_place_;  // per group: (output, input) sharing a buffer
+  std::vector<std::optional<Delegated>> delegated_;  // per node: a convolution run with its transposes
   std::vector<bool> needed_;      // per node outside kernels: it runs
   std::vector<size_t> last_use_;
 };
@@ -327,7 +423,9 @@ void register_llvm_backend() {
 // options name this symbol (-u), so the linker keeps this object in every program.
 extern "C" const bool nx_llvm_backend_registered = (register_llvm_backend(), true);
 
-std::string llvm_jit::fusion_report(const Graph& graph) { return llvm_backend::partition(graph).describe(graph); }
+std::string llvm_jit::fusion_report(const Graph& graph) {
+  return llvm_backend::partition(graph, llvm_backend::transposes_for_onednn(graph)).describe(graph);
+}
 
 llvm_jit::CompileStats llvm_jit::compile_stats() {
   llvm_backend::CompileTimes t = llvm_backend::total_compile_times();

@@ -187,7 +187,7 @@ std::optional<KernelSpec::Access> access(const Shape& in, const Group& grp) {
 
 }  // namespace
 
-Partition partition(const Graph& g) {
+Partition partition(const Graph& g, const std::vector<bool>& kept_out) {
   size_t count = g.nodes.size();
   std::unordered_map<const Node*, size_t> slot;
   for (size_t i = 0; i < count; ++i) slot[g.nodes[i].get()] = i;
@@ -392,6 +392,7 @@ Partition partition(const Graph& g) {
   for (size_t i = 0; i < count; ++i) {
     const Node& n = *g.nodes[i];
     std::string why = is_view_op(n.op) ? unviewable(n) : unfusable(n);
+    if (i < kept_out.size() && kept_out[i]) why = "read as a strided view by oneDNN";
     if (why.empty() && n.op == Op::Reshape && !view[at(n.inputs[0])]) {
       // A reshape of a kernel's per-element value that only it reads is a view (its
       // readers compute that value); of anything else, the same buffer.

@@ -45,7 +45,9 @@ constexpr size_t kStreamBytes = size_t{32} << 20;
 // Rows up to this long keep values between passes in a stack buffer (at most four).
 constexpr int64_t kScratchCols = 8192;
 
-Partition partition(const Graph& g);
+// `kept_out` (per node, may be empty): nodes that stay outside kernels whatever they are
+// (a transpose another backend reads as a strided view).
+Partition partition(const Graph& g, const std::vector<bool>& kept_out = {});
 
 // The shape ops kernels read through index maps (which are specialised to shapes).
 inline bool is_view_op(Op op) {
