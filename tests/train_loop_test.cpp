@@ -225,6 +225,14 @@ TEST(TrainLoop, DataSourcesCoverEveryRowOncePerEpoch) {
     EXPECT_EQ(sorted, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
   }
   EXPECT_NE(seen[0], seen[1]);  // a new order each epoch
+  {
+    train::Prefetcher p(d, 0);
+    while (p.next()) {
+    }
+    EXPECT_FALSE(p.next());  // the end stays
+    train::Prefetcher early(d, 1);
+    EXPECT_TRUE(early.next());  // left with batches to make: its thread ends with it
+  }
   auto dropped = train::DataSource::from_tensors({x}, y, {.batch_size = 4, .drop_last = true});
   EXPECT_EQ(dropped.batches_per_epoch(), 2);
   expect_error<nx::ShapeError>([&] { train::DataSource::from_tensors({x}, nx::arange(9, nx::i64)); }, "every input needs 9 rows");
@@ -236,6 +244,10 @@ TEST(TrainLoop, DataSourcesCoverEveryRowOncePerEpoch) {
   nn::Model m = classifier();
   nn::Variables v = nn::init(m, nx::random::key(0), nx::zeros({2, 8}));
   EXPECT_THROW(train::trainer(m, ce, nx::optim::sgd(0.1)).progress(quiet()).run(failing, v, {.epochs = 1}), nx::ValueError);
+  train::Prefetcher p(failing, 0);
+  EXPECT_TRUE(p.next());
+  EXPECT_THROW(p.next(), nx::ValueError);
+  EXPECT_THROW(p.next(), nx::ValueError);  // again, not a hang
 }
 
 TEST(TrainLoop, BatchNormStateIsTrainedAndSaved) {

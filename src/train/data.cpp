@@ -2,7 +2,10 @@
 #include "nx/train/data.hpp"
 
 #include <algorithm>
-#include <future>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <span>
 
 #include "nx/ops.hpp"
@@ -105,28 +108,61 @@ DataSource DataSource::from_function(std::function<std::optional<Batch>(int64_t,
 
 std::optional<Batch> DataSource::batch(int64_t epoch, int64_t index) const { return next_(epoch, index); }
 
+// One thread per epoch makes the batches in order, one ahead of the caller. (A thread
+// per batch cost 0.2 ms a step on 2 cores: creating and ending one disturbs the compute
+// threads.)
 struct Prefetcher::Impl {
   const DataSource* source;
-  int64_t epoch, index = 0;
-  std::future<std::optional<Batch>> pending;
-  void ask() { pending = std::async(std::launch::async, [s = source, e = epoch, i = index] { return s->batch(e, i); }); }
+  int64_t epoch;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::optional<std::optional<Batch>> ready;  // a made batch, or the end (nullopt)
+  std::exception_ptr error;
+  bool stop = false;
+  std::thread worker;
+
+  void work() {
+    for (int64_t index = 0;; ++index) {
+      std::optional<Batch> b;
+      std::exception_ptr e;
+      try {
+        b = source->batch(epoch, index);
+      } catch (...) {
+        e = std::current_exception();
+      }
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return stop || (!ready && !error); });
+      if (stop) return;
+      const bool last = e || !b;
+      if (e) error = e;
+      else ready = std::move(b);
+      changed.notify_all();
+      if (last) return;
+    }
+  }
 };
 
 Prefetcher::Prefetcher(const DataSource& source, int64_t epoch) : impl_(std::make_unique<Impl>()) {
   impl_->source = &source;
   impl_->epoch = epoch;
-  impl_->ask();
+  impl_->worker = std::thread([impl = impl_.get()] { impl->work(); });
 }
 Prefetcher::~Prefetcher() {
-  if (impl_->pending.valid()) impl_->pending.wait();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stop = true;
+  }
+  impl_->changed.notify_all();
+  impl_->worker.join();
 }
 
 std::optional<Batch> Prefetcher::next() {
-  std::optional<Batch> b = impl_->pending.get();  // rethrows
-  if (b) {
-    ++impl_->index;
-    impl_->ask();
-  }
+  std::unique_lock lock(impl_->mutex);
+  impl_->changed.wait(lock, [&] { return impl_->ready || impl_->error; });
+  if (impl_->error) std::rethrow_exception(impl_->error);  // and again at a later call
+  std::optional<Batch> b = std::move(*impl_->ready);
+  if (b) impl_->ready.reset();  // the end stays, for later calls
+  impl_->changed.notify_all();
   return b;
 }
 
