@@ -15,6 +15,7 @@
 #include <string>
 
 #include "nx/nx.hpp"
+#include "test_support.hpp"
 #if NX_HAS_ONEDNN
 #include <nx/onednn.hpp>
 #endif
@@ -381,6 +382,35 @@ TEST(Llvm, OwnGemmRunsDotsWithoutOneDnn) {
   EXPECT_EQ(nx::onednn::kernel_counts()["matmul"], matmuls);
 #endif
   nx::llvm_jit::set_use_onednn(was);
+}
+
+// Each micro-kernel of the own GEMM this CPU runs (AVX-512, AVX2, portable) gives
+// interp's products: plain, transposed, batched, and sizes that leave partial tiles at
+// every edge, f32 and f64, one thread or all. f64 products use it with oneDNN on too.
+TEST(Llvm, EveryGemmKernelMatchesInterp) {
+  std::string kernel = nx::llvm_jit::gemm_kernel();
+  bool was = nx::llvm_jit::use_onednn();
+  nx::llvm_jit::set_use_onednn(false);
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor x3 = nx::reshape(x, {3, 43, 611}), y3 = nx::broadcast(nx::slice(y, {0, 0}, {611, 29}), {3, 611, 29});
+    return std::vector{nx::dot(x, y), nx::dot(nx::transpose(y), nx::transpose(x)),
+                       nx::dot_general(x3, y3, {.contract_a = {2}, .contract_b = {1}, .batch_a = {0}, .batch_b = {0}}),
+                       nx::dot(nx::slice(x, {0, 0}, {13, 611}), nx::slice(y, {0, 0}, {611, 33}))};
+  };
+  nx::Tensor x = nx::random::normal(nx::random::key(16), {129, 611}), y = nx::random::normal(nx::random::key(17), {611, 97});
+  for (const std::string& k : nx::llvm_jit::gemm_kernels()) {
+    SCOPED_TRACE(k);
+    nx::llvm_jit::set_gemm_kernel(k);
+    EXPECT_EQ(nx::llvm_jit::gemm_kernel(), k);
+    expect_bitwise(f, x, y, 1e-4);
+    expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(y, nx::f64), 1e-12);
+    expect_same_on_one_thread(f, x, y);
+  }
+  nx::llvm_jit::set_use_onednn(was);
+  expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(y, nx::f64), 1e-12);
+  nx::llvm_jit::set_gemm_kernel(kernel);
+  nx_test::expect_error<nx::Error>([] { nx::llvm_jit::set_gemm_kernel("avx1024"); }, "no micro-kernel 'avx1024'");
+  EXPECT_EQ(nx::llvm_jit::gemm_kernel(), kernel);
 }
 
 #if NX_HAS_ONEDNN

@@ -1,10 +1,15 @@
-// A blocked, packed matrix product of our own, for dot_general when oneDNN is not built
-// (or not used): f32 and f64, any strides (transposes cost nothing extra: packing reads
-// through them), an AVX2/FMA micro-kernel chosen at run time with a portable one beside
-// it, split over the worker pool by blocks of rows and runs of columns. Each element of
-// C is one task's, summed over k in a fixed order, so results do not depend on threads.
+// A blocked, packed matrix product of our own (BLIS's loop nest): f32 and f64, any
+// strides (transposes cost nothing extra: packing reads through them), split over the
+// worker pool by blocks of rows and runs of columns. The micro-kernel is chosen at run
+// time: AVX-512 (14 x 2 vectors), AVX2/FMA (6 x 2 vectors) or portable C++; the cache
+// blocks follow the cache sizes the system reports. Each element of C is one task's,
+// summed over k in a fixed order, so results do not depend on the number of threads.
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nx/error.hpp"
 
 namespace nx::llvm_backend {
 
@@ -17,5 +22,12 @@ template <class T> struct Strided {
 // c[b][i][j] = sum_k a[b](i, k) * b[b](k, j), for b < batches; c is contiguous (B, M, N).
 template <class T>
 void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<T> a, Strided<T> b, T* c, int threads);
+
+// The micro-kernels this CPU runs ("avx512", "avx2", "portable"), widest first.
+std::vector<std::string> gemm_kernels();
+// The one gemm() uses: the widest, or the one NX_GEMM names, or the one set here ("" or
+// "auto": the widest). Throws nx::Error for a name this CPU cannot run.
+std::string gemm_kernel();
+void set_gemm_kernel(const std::string& name, Where where = Where::current());
 
 }  // namespace nx::llvm_backend

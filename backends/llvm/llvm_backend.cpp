@@ -13,6 +13,7 @@
 
 #include "nx/interp.hpp"
 #include "nx/llvm.hpp"
+#include "gemm.hpp"
 #include "own_kernels.hpp"
 #include "partition.hpp"
 #include "profile.hpp"
@@ -60,12 +61,19 @@ Backend& interp() {
 }
 Backend& runner_for(const Node& n, std::span<const Operand> in) { return small(n, in) ? interp() : fallback(); }
 
+// Which of oneDNN and our own kernels runs a product, by shape class (the table in
+// docs/PERFORMANCE.md, "Own GEMM"): oneDNN's f32 products were faster on every shape
+// measured (square, the training steps' transposed ones); it has no f64 products, ours do.
+bool own_first(const Node& n) {
+  return !(onednn() && onednn_wanted) || ((n.op == Op::DotGeneral || n.op == Op::Conv) && n.outputs[0].dtype == DType::f64);
+}
+
 // A node outside kernels: small ones on interp, dot_general on oneDNN or our GEMM, the
 // rest on oneDNN or interp.
 std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
   if (!small(n, in))
     if (auto out = run_tiled_pooling(n, in, be, threads)) return *out;
-  if (!small(n, in) && !(onednn() && onednn_wanted))
+  if (!small(n, in) && own_first(n))
     if (auto out = run_own(n, in, be, threads)) return *out;
   return runner_for(n, in).execute(n, in);
 }
@@ -436,6 +444,9 @@ void llvm_jit::set_disk_cache(const std::string& dir) { llvm_backend::set_cache_
 std::string llvm_jit::disk_cache() { return llvm_backend::cache_root(); }
 void llvm_jit::clear_memory_cache() { llvm_backend::forget_kernels(); }
 void llvm_jit::set_use_onednn(bool use) { llvm_backend::onednn_wanted = use; }
+std::vector<std::string> llvm_jit::gemm_kernels() { return llvm_backend::gemm_kernels(); }
+std::string llvm_jit::gemm_kernel() { return llvm_backend::gemm_kernel(); }
+void llvm_jit::set_gemm_kernel(const std::string& name, Where where) { llvm_backend::set_gemm_kernel(name, where); }
 bool llvm_jit::use_onednn() { return llvm_backend::onednn_wanted && llvm_backend::onednn(); }
 
 }  // namespace nx

@@ -5,6 +5,9 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "nx/error.hpp"
 
 namespace nx {
 struct Graph;
@@ -42,5 +45,13 @@ void clear_memory_cache();
 // oneDNN: dot_general runs on the backend's own blocked GEMM, the rest on interp.
 void set_use_onednn(bool use);
 bool use_onednn();
+
+// The micro-kernels of the backend's own GEMM that this CPU runs, widest first
+// ("avx512", "avx2", "portable"); the one in use (the widest, or the environment's
+// NX_GEMM at start-up); and a way to pick another (tests run each). Picking one this CPU
+// lacks throws nx::Error.
+std::vector<std::string> gemm_kernels();
+std::string gemm_kernel();
+void set_gemm_kernel(const std::string& name, Where where = Where::current());
 }  // namespace llvm_jit
 }  // namespace nx
