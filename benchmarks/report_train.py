@@ -128,7 +128,7 @@ def main():
     args = ap.parse_args()
     model, mhz, per_cycle = cpu_info()
     peak = args.peak_gflops if args.peak_gflops else 2 * per_cycle * mhz / 1e3
-    peak_note = ("given" if args.peak_gflops else
+    peak_note = ("given; scripts/bench_train.sh measures it with nx_bench_gemm's FmaPeak" if args.peak_gflops else
                  f"2 cores x {per_cycle} flops/cycle x {mhz / 1e3:.2f} GHz")
 
     nx = nx_medians(args.out / "nx.json")

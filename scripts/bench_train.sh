@@ -6,7 +6,7 @@
 # torch.compile's), and Fashion-MNIST trained for 5 epochs (examples/fashion_mnist beside
 # benchmarks/fashion_mnist_torch.py). Installs the Python peers into build/bench-venv.
 # Prints the tables docs/PERFORMANCE.md carries (benchmarks/report_train.py).
-# Usage: bash scripts/bench_train.sh [--no-fashion-mnist] [--peak-gflops G]
+# Usage: bash scripts/bench_train.sh [--no-fashion-mnist] [--peak-gflops G]   (default: the FMA peak measured in the run)
 #   NX_BENCH_VENV: an existing virtual environment to use instead of build/bench-venv
 #   NX_BUILD_LOCK: a lock file the build step holds (flock), where builds share a machine
 set -euo pipefail
@@ -24,7 +24,7 @@ done
 lock=()
 [ -n "${NX_BUILD_LOCK:-}" ] && lock=(flock "$NX_BUILD_LOCK")
 "${lock[@]}" cmake --preset release >/dev/null
-"${lock[@]}" cmake --build build/release --target nx_bench_train nx_train_compile_latency fashion_mnist
+"${lock[@]}" cmake --build build/release --target nx_bench_train nx_train_compile_latency fashion_mnist nx_bench_gemm
 venv=${NX_BENCH_VENV:-build/bench-venv}
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import numpy, jax, torch' 2>/dev/null || "$venv/bin/pip" install -q numpy jax torch
@@ -43,5 +43,11 @@ rm -f "$out/fm_nx.txt" "$out/fm_torch.json"
 if [ "$fashion" = 1 ]; then
   ./build/release/examples/fashion_mnist --epochs 5 --out "$out/fm" >"$out/fm_nx.txt"
   "$venv/bin/python" benchmarks/fashion_mnist_torch.py --epochs 5 >"$out/fm_torch.json"
+fi
+# The floors use the FMA peak measured now (the widest vector unit, both cores), unless given.
+if [ ${#report_args[@]} -eq 0 ]; then
+  peak=$(./build/release/benchmarks/nx_bench_gemm --benchmark_filter=FmaPeak --benchmark_format=json 2>/dev/null |
+    python3 -c 'import json, sys; print(max(b.get("GFLOP/s", 0) for b in json.load(sys.stdin)["benchmarks"]))')
+  report_args=(--peak-gflops "$peak")
 fi
 python3 benchmarks/report_train.py "$out" "${report_args[@]}"
