@@ -1,5 +1,6 @@
 // Eager execution or graph recording for every primitive, and the backend registry.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <map>
@@ -126,16 +127,17 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
     return results;
   }
   Backend& be = default_backend();
-  Node node;
-  node.op = op;
-  node.attrs = std::move(attrs);
-  node.outputs = std::move(outputs);
-  node.where = where;
-  std::vector<Operand> operands;
-  operands.reserve(inputs.size());
-  for (const Tensor& t : inputs) operands.push_back({t.impl()->type, buffer_on(t, be)});
+  // Built in place (a moved-in Attrs costs less than one assigned), operands on the stack
+  // for the common few: the fixed cost of a small eager op is mostly such bookkeeping.
+  Node node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = std::move(outputs), .where = where};
+  constexpr size_t kFew = 4;
+  std::array<Operand, kFew> few;
+  std::vector<Operand> many;
+  std::span<Operand> operands = inputs.size() <= kFew ? std::span<Operand>(few.data(), inputs.size())
+                                                      : std::span<Operand>((many.resize(inputs.size()), many));
+  for (size_t i = 0; i < inputs.size(); ++i) operands[i] = {inputs[i].impl()->type, buffer_on(inputs[i], be)};
   std::vector<BufferPtr> out = be.execute(node, operands);
-  for (size_t i = 0; i < out.size(); ++i) results.push_back(make_concrete(node.outputs[i], out[i], weak));
+  for (size_t i = 0; i < out.size(); ++i) results.push_back(make_concrete(node.outputs[i], std::move(out[i]), weak));
   return results;
 }
 

@@ -141,6 +141,9 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
                                  Backend& be, int threads, std::vector<BufferPtr> given = {}) {
   std::vector<BufferPtr> outs, partials;
   std::vector<void*> ptrs;
+  outs.reserve(grp.outputs.size());
+  partials.reserve(grp.outputs.size());
+  ptrs.reserve(inputs.size() + grp.outputs.size());
   for (const BufferPtr& b : inputs) ptrs.push_back(b->data());
   int64_t size = grp.shape.size(), blocks = (size + kReduceBlock - 1) / kReduceBlock;
   for (size_t k = 0; k < grp.outputs.size(); ++k) {
@@ -156,7 +159,9 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
   }
   // Rows and blocks may split anywhere (each is one thread's); columns and elements at
   // multiples of 64, so each lands in the same part of the vector loop on any thread count.
+  // Work of one chunk runs here, without the pool (a jit call on a few elements).
   auto run = [&](int64_t n, int64_t grain, int64_t align) {
+    if (n <= std::max<int64_t>(1, grain)) return fn(ptrs.data(), 0, n, grp.rows, grp.cols);
     parallel_for(n, std::max<int64_t>(1, grain), threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, grp.rows, grp.cols); }, align);
   };
   switch (grp.spec.mode) {
@@ -167,7 +172,8 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
     case Mode::rows: run(grp.rows, kGrain / grp.cols, 1); break;
     case Mode::cols: run(grp.cols, kGrain / grp.rows, 64); break;
     case Mode::all:
-      parallel_for(blocks, 1, threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, 1, size); }, 1);
+      if (blocks == 1) fn(ptrs.data(), 0, 1, 1, size);
+      else parallel_for(blocks, 1, threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, 1, size); }, 1);
       break;
   }
   for (size_t k = 0; k < outs.size(); ++k) {
@@ -253,13 +259,15 @@ class Compiled : public Executable {
         // In place where planned, if the buffer is nx++'s own (not a file mapping or
         // another library's memory) and nothing else holds it (a parameter's is also in
         // the caller's list; an interp reshape shares its operand's).
-        std::vector<BufferPtr> given(grp.outputs.size());
+        std::vector<BufferPtr> given;
+        if (!in_place_[static_cast<size_t>(gi)].empty()) given.resize(grp.outputs.size());
         for (auto [k, j] : in_place_[static_cast<size_t>(gi)]) {
           const ValueRef& r = grp.inputs[j];
           const BufferPtr& b = values[r.node][r.index];
           if (b->reusable() && b.use_count() == (graph_.nodes[r.node]->op == Op::Parameter ? 2 : 1)) given[k] = b;
         }
         std::vector<BufferPtr> in;
+        in.reserve(grp.inputs.size());
         for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
         StepTimer timer([&] { return group_label(grp); });
         std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_, std::move(given));
@@ -276,6 +284,7 @@ class Compiled : public Executable {
       release(inputs_[i], i, values);
     }
     std::vector<BufferPtr> out;
+    out.reserve(outputs_.size());
     for (const ValueRef& r : outputs_) out.push_back(values[r.node][r.index]);
     return out;
   }

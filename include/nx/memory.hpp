@@ -4,7 +4,9 @@
 // allocates the same sizes, and fresh pages cost a page fault and a zeroing each. Sizes
 // are rounded up into classes (at most 1/8 apart), so slowly changing shapes share blocks.
 // The free blocks kept are bounded in bytes (oldest given back first) and by age: a block
-// unused for `max_idle_seconds` is given back at the next allocation or free.
+// unused for `max_idle_seconds` is given back at the next allocation or free. Tensors of a
+// few elements (up to 256 bytes) reuse blocks kept per thread (64 of each size), given
+// back when the thread ends or it calls trim_memory().
 #pragma once
 #include <cstddef>
 
@@ -20,7 +22,7 @@ HostPoolOptions host_pool_options();
 size_t host_pool_cached_bytes();
 
 // Gives every free block back to the OS (and asks malloc to return its free pages), e.g.
-// after a phase that used much memory.
+// after a phase that used much memory: the shared pool's, and the calling thread's small ones.
 void trim_memory();
 
 }  // namespace nx
