@@ -8,6 +8,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <unordered_map>
 #include <vector>
@@ -136,6 +137,14 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
            {DNNL_ARG_DIFF_DST, memory(pd.diff_dst_desc(), eng), plain(yd), true},
            {DNNL_ARG_DIFF_WEIGHTS, memory(pd.diff_weights_desc(), eng), plain(kd), false}};
   }
+  // Inputs hold ordinary numbers (uninitialised memory may hold denormals or NaNs, which
+  // change the speed from run to run), in both layouts.
+  for (Operand& o : ops) {
+    auto* p = static_cast<float*>(o.plain.get_data_handle());
+    std::fill(p, p + o.plain.get_desc().get_size() / sizeof(float), 0.5f);
+    reorder(o.plain, o.blocked).execute(s, o.plain, o.blocked);
+  }
+  s.wait();
   std::unordered_map<int, memory> args;
   for (Operand& o : ops) args[o.arg] = o.blocked;
   for (auto _ : state) {
