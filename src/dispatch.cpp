@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "nx/detail/core.hpp"
 
@@ -98,45 +99,69 @@ Tensor make_traced(Value value, bool weak) {
   return Tensor(std::move(impl));
 }
 
-std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
-                          std::vector<TensorType> outputs, Where where, bool weak) {
-  // Inside a trace every op is recorded (constant folding removes what is concrete).
+namespace {
+
+// Whether the op is recorded into a trace (inside one, or on a traced input); checks the
+// inputs and the outputs' sizes.
+bool recorded(Op op, std::span<const Tensor> inputs, const std::vector<TensorType>& outputs, Where where) {
   bool traced = current_trace() != nullptr;
   for (const Tensor& t : inputs) {
     if (!t.defined()) throw ValueError(std::string(op_name(op)), "an input tensor is undefined", where);
     traced |= t.is_traced();
   }
   for (const TensorType& t : outputs) t.bytes(op_name(op).data(), where);
+  if (traced && !current_trace())
+    throw ValueError(std::string(op_name(op)), "a traced tensor is used outside the nx::jit trace that made it", where);
+  return traced;
+}
+
+// Records `node` (given its op, attributes, outputs, place) into the current trace.
+std::shared_ptr<Node> record(Node&& node, std::span<const Tensor> inputs) {
+  Trace& trace = *current_trace();
+  auto n = std::make_shared<Node>(std::move(node));
+  n->inputs.reserve(inputs.size());
+  for (const Tensor& t : inputs) n->inputs.push_back(value_in_trace(t, trace, n->where));
+  n->trace_id = trace.id;
+  return n;
+}
+
+// Runs `node` on the default backend now, with the operands of the common small counts
+// built straight into an array on the stack: the fixed cost of a small eager op is mostly
+// such bookkeeping.
+template <size_t... I>
+std::vector<BufferPtr> run_few(Backend& be, const Node& node, std::span<const Tensor> in, std::index_sequence<I...>) {
+  std::array<Operand, sizeof...(I)> operands{Operand{in[I].impl()->type, buffer_on(in[I], be)}...};
+  return be.execute(node, operands);
+}
+std::vector<BufferPtr> run_now(const Node& node, std::span<const Tensor> inputs) {
+  Backend& be = default_backend();
+  switch (inputs.size()) {
+    case 1: return run_few(be, node, inputs, std::make_index_sequence<1>());
+    case 2: return run_few(be, node, inputs, std::make_index_sequence<2>());
+    case 3: return run_few(be, node, inputs, std::make_index_sequence<3>());
+    default: break;
+  }
+  std::vector<Operand> operands;
+  operands.reserve(inputs.size());
+  for (const Tensor& t : inputs) operands.push_back({t.impl()->type, buffer_on(t, be)});
+  return be.execute(node, operands);
+}
+
+}  // namespace
+
+// The node is built in place (a moved-in Attrs costs less than one assigned).
+std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
+                          std::vector<TensorType> outputs, Where where, bool weak) {
+  bool traced = recorded(op, inputs, outputs, where);
+  Node node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = std::move(outputs), .where = where};
   std::vector<Tensor> results;
-  results.reserve(outputs.size());
+  results.reserve(node.outputs.size());
   if (traced) {
-    Trace* trace = current_trace();
-    if (!trace)
-      throw ValueError(std::string(op_name(op)),
-                       "a traced tensor is used outside the nx::jit trace that made it", where);
-    auto node = std::make_shared<Node>();
-    node->op = op;
-    node->attrs = std::move(attrs);
-    node->inputs.reserve(inputs.size());
-    for (const Tensor& t : inputs) node->inputs.push_back(value_in_trace(t, *trace, where));
-    node->outputs = std::move(outputs);
-    node->trace_id = trace->id;
-    node->where = where;
-    for (int i = 0; i < static_cast<int>(node->outputs.size()); ++i)
-      results.push_back(make_traced(Value{node, i}, weak));
+    std::shared_ptr<Node> n = record(std::move(node), inputs);
+    for (int i = 0; i < static_cast<int>(n->outputs.size()); ++i) results.push_back(make_traced(Value{n, i}, weak));
     return results;
   }
-  Backend& be = default_backend();
-  // Built in place (a moved-in Attrs costs less than one assigned), operands on the stack
-  // for the common few: the fixed cost of a small eager op is mostly such bookkeeping.
-  Node node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = std::move(outputs), .where = where};
-  constexpr size_t kFew = 4;
-  std::array<Operand, kFew> few;
-  std::vector<Operand> many;
-  std::span<Operand> operands = inputs.size() <= kFew ? std::span<Operand>(few.data(), inputs.size())
-                                                      : std::span<Operand>((many.resize(inputs.size()), many));
-  for (size_t i = 0; i < inputs.size(); ++i) operands[i] = {inputs[i].impl()->type, buffer_on(inputs[i], be)};
-  std::vector<BufferPtr> out = be.execute(node, operands);
+  std::vector<BufferPtr> out = run_now(node, inputs);
   for (size_t i = 0; i < out.size(); ++i) results.push_back(make_concrete(node.outputs[i], std::move(out[i]), weak));
   return results;
 }
@@ -149,10 +174,13 @@ BufferPtr buffer_on(const Tensor& t, Backend& be) {
   return be.from_host(host.data(), host.size());
 }
 
+// One output: no vector of results.
 Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,
               bool weak) {
-  std::vector<TensorType> outs{std::move(output)};
-  return std::move(apply(op, std::move(attrs), inputs, std::move(outs), where, weak)[0]);
+  Node node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = {std::move(output)}, .where = where};
+  if (recorded(op, inputs, node.outputs, where)) return make_traced(Value{record(std::move(node), inputs), 0}, weak);
+  std::vector<BufferPtr> out = run_now(node, inputs);
+  return make_concrete(node.outputs[0], std::move(out[0]), weak);
 }
 
 int normalize_axis(int axis, int rank, const char* op, Where where) {

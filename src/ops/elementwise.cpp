@@ -1,4 +1,6 @@
 // Front ends of the elementwise primitives: dtype rules, broadcasting, errors.
+#include <array>
+
 #include "nx/detail/core.hpp"
 
 namespace nx {
@@ -54,7 +56,7 @@ std::pair<Tensor, Tensor> promote_pair(Op op, const Tensor& a, const Tensor& b, 
   common = promote(a.dtype(), a.is_weak(), b.dtype(), b.is_weak());
   Tensor ca = a.dtype() == common ? a : as_type(a, common, where);
   Tensor cb = b.dtype() == common ? b : as_type(b, common, where);
-  return {ca, cb};
+  return {std::move(ca), std::move(cb)};
 }
 
 Tensor binary(Op op, Rule rule, const Tensor& a, const Tensor& b, Where where) {
@@ -81,7 +83,8 @@ Tensor binary(Op op, Rule rule, const Tensor& a, const Tensor& b, Where where) {
     case Rule::IntOrBool: if (is_float(common)) bad("integers or bools"); break;
   }
   bool weak = a.is_weak() && b.is_weak();
-  return apply1(op, {}, {ca, cb}, TensorType{out, shape}, where, weak);
+  const std::array<Tensor, 2> operands{std::move(ca), std::move(cb)};  // moved, not copied into a list
+  return apply1(op, {}, std::span<const Tensor>(operands), TensorType{out, shape}, where, weak);
 }
 
 }  // namespace
