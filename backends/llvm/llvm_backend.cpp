@@ -142,7 +142,7 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
   std::vector<BufferPtr> outs, partials;
   std::vector<void*> ptrs;
   outs.reserve(grp.outputs.size());
-  partials.reserve(grp.outputs.size());
+  if (grp.spec.mode == Mode::all) partials.reserve(grp.outputs.size());
   ptrs.reserve(inputs.size() + grp.outputs.size());
   for (const BufferPtr& b : inputs) ptrs.push_back(b->data());
   int64_t size = grp.shape.size(), blocks = (size + kReduceBlock - 1) / kReduceBlock;
@@ -154,7 +154,7 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
     if (reinterpret_cast<uintptr_t>(outs.back()->data()) % 64 != 0)
       throw Error("llvm", "internal: a kernel output buffer is not 64-byte aligned");
     bool partial = grp.spec.mode == Mode::all && is_reduction(grp.spec.code[static_cast<size_t>(grp.spec.outputs[k])].op);
-    partials.push_back(partial ? be.allocate(static_cast<size_t>(blocks * item_size(t.dtype))) : nullptr);
+    if (grp.spec.mode == Mode::all) partials.push_back(partial ? be.allocate(static_cast<size_t>(blocks * item_size(t.dtype))) : nullptr);
     ptrs.push_back(partial ? partials.back()->data() : outs.back()->data());
   }
   // Rows and blocks may split anywhere (each is one thread's); columns and elements at
@@ -176,7 +176,7 @@ std::vector<BufferPtr> run_group(const Group& grp, KernelFn fn, const std::vecto
       else parallel_for(blocks, 1, threads, [&](int64_t b, int64_t e) { fn(ptrs.data(), b, e, 1, size); }, 1);
       break;
   }
-  for (size_t k = 0; k < outs.size(); ++k) {
+  for (size_t k = 0; k < partials.size(); ++k) {
     if (!partials[k]) continue;
     Op op = grp.spec.code[static_cast<size_t>(grp.spec.outputs[k])].op;
     if (g.nodes[grp.outputs[k]]->outputs[0].dtype == DType::f64)
@@ -205,6 +205,8 @@ class Compiled : public Executable {
       inputs_.push_back(std::move(refs));
     }
     for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
+    first_.assign(count + 1, 0);
+    for (size_t i = 0; i < count; ++i) first_[i + 1] = first_[i] + graph_.nodes[i]->outputs.size();
     delegated_.resize(count);
     for (size_t i = 0; i < count; ++i) {
       if (graph_.nodes[i]->op != Op::Conv) continue;
@@ -245,12 +247,17 @@ class Compiled : public Executable {
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
     check_inputs(graph_, inputs);
-    std::vector<std::vector<BufferPtr>> values(graph_.nodes.size());
+    // Every node's output buffers in one array (node i's from first_[i]): no allocation per node.
+    std::vector<BufferPtr> values(first_.back());
+    auto at = [&](const ValueRef& r) -> BufferPtr& { return values[first_[r.node] + r.index]; };
+    auto set = [&](size_t node, std::vector<BufferPtr>&& outs) {
+      for (size_t k = 0; k < outs.size(); ++k) values[first_[node] + k] = std::move(outs[k]);
+    };
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node& n = *graph_.nodes[i];
       int gi = part_.group_of[i];
       if (n.op == Op::Parameter) {
-        values[i] = {inputs[static_cast<size_t>(n.param_index)]};
+        values[first_[i]] = inputs[static_cast<size_t>(n.param_index)];
         continue;
       }
       if (gi >= 0) {
@@ -263,29 +270,31 @@ class Compiled : public Executable {
         if (!in_place_[static_cast<size_t>(gi)].empty()) given.resize(grp.outputs.size());
         for (auto [k, j] : in_place_[static_cast<size_t>(gi)]) {
           const ValueRef& r = grp.inputs[j];
-          const BufferPtr& b = values[r.node][r.index];
+          const BufferPtr& b = at(r);
           if (b->reusable() && b.use_count() == (graph_.nodes[r.node]->op == Op::Parameter ? 2 : 1)) given[k] = b;
         }
         std::vector<BufferPtr> in;
         in.reserve(grp.inputs.size());
-        for (const ValueRef& r : grp.inputs) in.push_back(values[r.node][r.index]);
+        for (const ValueRef& r : grp.inputs) in.push_back(at(r));
         StepTimer timer([&] { return group_label(grp); });
         std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_, std::move(given));
-        for (size_t k = 0; k < grp.outputs.size(); ++k) values[grp.outputs[k]] = {outs[k]};
+        for (size_t k = 0; k < grp.outputs.size(); ++k) values[first_[grp.outputs[k]]] = std::move(outs[k]);
         release(grp.inputs, i, values);
         continue;
       }
       if (!needed_[i]) continue;
       std::vector<Operand> ops;
-      for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], values[r.node][r.index]});
+      ops.reserve(inputs_[i].size());
+      for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], at(r)});
       StepTimer timer([&] { return std::string(op_name(n.op)) + (delegated_[i] ? " (of views) " : " ") + n.outputs[0].str(); });
-      if (delegated_[i]) values[i] = run_delegated(*delegated_[i], ops);
-      else values[i] = n.op == Op::Constant ? std::vector<BufferPtr>{n.constant} : run_node(n, ops, be_, threads_);
+      if (delegated_[i]) set(i, run_delegated(*delegated_[i], ops));
+      else if (n.op == Op::Constant) values[first_[i]] = n.constant;
+      else set(i, run_node(n, ops, be_, threads_));
       release(inputs_[i], i, values);
     }
     std::vector<BufferPtr> out;
     out.reserve(outputs_.size());
-    for (const ValueRef& r : outputs_) out.push_back(values[r.node][r.index]);
+    for (const ValueRef& r : outputs_) out.push_back(at(r));
     return out;
   }
 
@@ -372,9 +381,10 @@ class Compiled : public Executable {
     }
   }
 
-  void release(std::span<const ValueRef> reads, size_t step, std::vector<std::vector<BufferPtr>>& values) const {
+  void release(std::span<const ValueRef> reads, size_t step, std::vector<BufferPtr>& values) const {
     for (const ValueRef& r : reads)
-      if (last_use_[r.node] == step) values[r.node].clear();
+      if (last_use_[r.node] == step)
+        for (size_t k = first_[r.node]; k < first_[r.node + 1]; ++k) values[k].reset();
   }
 
   Graph graph_;
@@ -389,6 +399,7 @@ class Compiled : public Executable {
   std::vector<std::optional<Delegated>> delegated_;  // per node: a convolution run with its transposes
   std::vector<bool> needed_;      // per node outside kernels: it runs
   std::vector<size_t> last_use_;
+  std::vector<size_t> first_;  // per node: where its outputs start in a run's values (and the total)
 };
 
 class LlvmBackend : public Backend {

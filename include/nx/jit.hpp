@@ -324,9 +324,11 @@ template <class F> class Jitted {
     std::vector<Tensor> leaves;
     std::vector<int64_t> structure;
     std::vector<detail::StaticArg> statics;
-    std::vector<bool> donated;  // per leaf
+    std::vector<bool> donated;  // per leaf, when some argument is donated
     detail::check_donate(cache_->options().donate, sizeof...(Args));
-    flatten_args(positions, leaves, structure, statics, &donated, args...);
+    leaves.reserve(sizeof...(Args));
+    structure.reserve(2 * sizeof...(Args));
+    flatten_args(positions, leaves, structure, statics, cache_->options().donate.empty() ? nullptr : &donated, args...);
     Backend& be = cache_->backend();
     detail::JitKey key =
         detail::JitCache::key(typeid(detail::ArgsTree<Args...>).hash_code(), structure, std::move(statics), leaves, be);
