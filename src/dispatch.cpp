@@ -174,13 +174,22 @@ BufferPtr buffer_on(const Tensor& t, Backend& be) {
   return be.from_host(host.data(), host.size());
 }
 
+namespace {
 // One output: no vector of results.
-Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,
-              bool weak) {
-  Node node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = {std::move(output)}, .where = where};
-  if (recorded(op, inputs, node.outputs, where)) return make_traced(Value{record(std::move(node), inputs), 0}, weak);
+Tensor apply_node(Node&& node, std::span<const Tensor> inputs, bool weak) {
+  if (recorded(node.op, inputs, node.outputs, node.where)) return make_traced(Value{record(std::move(node), inputs), 0}, weak);
   std::vector<BufferPtr> out = run_now(node, inputs);
   return make_concrete(node.outputs[0], std::move(out[0]), weak);
+}
+}  // namespace
+
+Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where, bool weak) {
+  return apply_node(Node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = {std::move(output)}, .where = where},
+                    inputs, weak);
+}
+
+Tensor apply1(Op op, std::span<const Tensor> inputs, TensorType output, Where where, bool weak) {
+  return apply_node(Node{.op = op, .attrs = {}, .inputs = {}, .outputs = {std::move(output)}, .where = where}, inputs, weak);
 }
 
 int normalize_axis(int axis, int rank, const char* op, Where where) {

@@ -255,13 +255,26 @@ NX_KERNEL(eval_unary) {
 NX_KERNEL(eval_binary) {
   const TensorType& out = n.outputs[0];
   BufferPtr o = alloc(be, out);
-  std::array<std::array<int64_t, kMaxRank>, 2> st{broadcast_strides(in[0].type.shape, out.shape),
-                                                   broadcast_strides(in[1].type.shape, out.shape)};
+  // Operands of the result's shape (no broadcasting) are read in one flat loop.
+  const bool flat = in[0].type.shape == out.shape && in[1].type.shape == out.shape;
+  std::array<std::array<int64_t, kMaxRank>, 2> st{};
+  if (!flat) st = {broadcast_strides(in[0].type.shape, out.shape), broadcast_strides(in[1].type.shape, out.shape)};
   detail::visit_dtype(in[0].type.dtype, [&](auto t) {
     using T = decltype(t);
     using C = compute_t<T>;
     const T* a = data<T>(in[0].buffer);
     const T* b = data<T>(in[1].buffer);
+    if (flat) {
+      const int64_t size = out.shape.size();
+      if (is_predicate(n.op)) {
+        bool* y = data<bool>(o);
+        for (int64_t i = 0; i < size; ++i) y[i] = compare_value<C>(n.op, load(a[i]), load(b[i]));
+      } else {
+        T* y = data<T>(o);
+        for (int64_t i = 0; i < size; ++i) y[i] = store<T>(binary_value<C>(n.op, load(a[i]), load(b[i])));
+      }
+      return;
+    }
     if (is_predicate(n.op)) {
       bool* y = data<bool>(o);
       for_each_strided<2>(out.shape, st, [&](int64_t i, const std::array<int64_t, 2>& k) {

@@ -47,7 +47,7 @@ Tensor unary(Op op, Rule rule, const Tensor& x, Where where) {
   }
   Tensor in = x;
   if (rule == Rule::Float && out != t) in = as_type(x, out, where);
-  return apply1(op, {}, {in}, TensorType{out, x.shape()}, where, x.is_weak());
+  return apply1(op, std::span<const Tensor>(&in, 1), TensorType{out, x.shape()}, where, x.is_weak());
 }
 
 // Promotes and checks both operands, returns them converted to the common dtype.
@@ -84,7 +84,7 @@ Tensor binary(Op op, Rule rule, const Tensor& a, const Tensor& b, Where where) {
   }
   bool weak = a.is_weak() && b.is_weak();
   const std::array<Tensor, 2> operands{std::move(ca), std::move(cb)};  // moved, not copied into a list
-  return apply1(op, {}, std::span<const Tensor>(operands), TensorType{out, shape}, where, weak);
+  return apply1(op, std::span<const Tensor>(operands), TensorType{out, shape}, where, weak);
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
                           std::vector<TensorType> outputs, Where where, bool weak = false);
 Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,
               bool weak = false);
+// An op without attributes (the elementwise ones): no Attrs to build, move and destroy.
+Tensor apply1(Op op, std::span<const Tensor> inputs, TensorType output, Where where, bool weak = false);
 inline Tensor apply1(Op op, Attrs attrs, std::initializer_list<Tensor> inputs, TensorType output,
                      Where where, bool weak = false) {
   return apply1(op, std::move(attrs), std::span<const Tensor>(inputs.begin(), inputs.size()),
