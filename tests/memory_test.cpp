@@ -64,4 +64,29 @@ TEST_F(HostPool, TrimMemoryEmptiesThePool) {
   touch(int64_t{2} << 20);  // still usable
 }
 
+// Tensors of a few elements reuse blocks kept per thread: made on a thread that has
+// ended, freed on another (more than that thread keeps), reused by later ops, trimmed;
+// every value stays right.
+TEST_F(HostPool, SmallTensorsReuseBlocksAcrossThreads) {
+  std::vector<nx::Tensor> made;
+  std::thread maker([&] {
+    for (int i = 0; i < 300; ++i) made.push_back(nx::full({i % 60 + 1}, double(i)));
+  });
+  maker.join();  // its cache went with it; its tensors outlive it
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(made[static_cast<size_t>(i)].size(), i % 60 + 1);
+    ASSERT_EQ(made[static_cast<size_t>(i)].to_vector<float>().back(), float(i));
+  }
+  made.clear();  // 300 blocks of 4 sizes freed here: some kept, the rest given back
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 100; ++i) {
+      nx::Tensor a = nx::full({i % 60 + 1}, double(i));
+      std::vector<float> twice = (a + a).to_vector<float>();
+      ASSERT_EQ(twice.size(), static_cast<size_t>(i % 60 + 1));
+      ASSERT_EQ(twice.back(), 2.0f * float(i));
+    }
+  nx::trim_memory();
+  EXPECT_EQ((nx::full({3}, 1.0) + 1.0f).to_vector<float>()[2], 2.0f);
+}
+
 }  // namespace
