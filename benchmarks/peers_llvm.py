@@ -6,7 +6,6 @@ Run by scripts/bench_llvm.sh; alone: python benchmarks/peers_llvm.py
 """
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -15,18 +14,10 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true intra_op_p
 
 import numpy as np
 
+from peer_timing import median_ms
+
 N = 16 << 20
 ROWS = COLS = 4096
-
-
-def median_ms(fn, repeat=7):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
 
 
 def numpy_results():

@@ -7,8 +7,6 @@ Run by scripts/bench_speed.sh; alone: python benchmarks/peers_speed.py
 """
 import json
 import os
-import statistics
-import time
 import timeit
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
@@ -16,20 +14,12 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true intra_op_p
 
 import numpy as np
 
+from peer_timing import median_ms
+
 
 def per_call_us(stmt, env, number=200000):
     t = timeit.Timer(stmt, globals=env)
     return min(t.repeat(number=number, repeat=5)) / number * 1e6
-
-
-def median_ms(fn, repeat=7):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
 
 
 def numpy_results():

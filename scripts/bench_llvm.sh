@@ -7,11 +7,10 @@
 # Usage: bash scripts/bench_llvm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --preset release >/dev/null
-cmake --build build/release --target nx_bench_llvm nx_compile_latency
-venv=${NX_BENCH_VENV:-build/bench-venv}  # NX_BENCH_VENV: an existing virtual environment to use
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q numpy jax torch
+# NX_BENCH_VENV: an existing virtual environment to use; NX_BUILD_LOCK: as bench_common.sh says
+source scripts/bench_common.sh
+bench_build nx_bench_llvm nx_compile_latency
+bench_venv numpy jax torch
 out=build/bench-llvm
 mkdir -p "$out"
 ./build/release/benchmarks/nx_bench_llvm --benchmark_filter='Chain|Softmax|Sum|Triad|Compile' --benchmark_repetitions=7 \

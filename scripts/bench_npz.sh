@@ -4,11 +4,9 @@
 # Usage: bash scripts/bench_npz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --preset release >/dev/null
-cmake --build build/release --target nx_bench_io
-venv=${NX_BENCH_VENV:-build/bench-venv}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q numpy
+source scripts/bench_common.sh
+bench_build nx_bench_io
+bench_venv numpy
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 "$venv/bin/python" benchmarks/peers_npz.py "$dir"

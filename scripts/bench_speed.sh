@@ -11,13 +11,9 @@
 #   NX_BUILD_LOCK: a lock file the build step holds (flock), where builds share a machine
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lock=()
-[ -n "${NX_BUILD_LOCK:-}" ] && lock=(flock "$NX_BUILD_LOCK")
-"${lock[@]}" cmake --preset release >/dev/null
-"${lock[@]}" cmake --build build/release --target nx_bench_gemm nx_bench_onednn nx_bench_dispatch nx_bench_llvm
-venv=${NX_BENCH_VENV:-build/bench-venv}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import numpy, jax, torch' 2>/dev/null || "$venv/bin/pip" install -q numpy jax torch
+source scripts/bench_common.sh
+bench_build nx_bench_gemm nx_bench_onednn nx_bench_dispatch nx_bench_llvm
+bench_venv numpy jax torch
 out=build/bench-speed
 mkdir -p "$out"
 json=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_format=json)

@@ -21,13 +21,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-lock=()
-[ -n "${NX_BUILD_LOCK:-}" ] && lock=(flock "$NX_BUILD_LOCK")
-"${lock[@]}" cmake --preset release >/dev/null
-"${lock[@]}" cmake --build build/release --target nx_bench_train nx_train_compile_latency fashion_mnist nx_bench_gemm
-venv=${NX_BENCH_VENV:-build/bench-venv}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c 'import numpy, jax, torch' 2>/dev/null || "$venv/bin/pip" install -q numpy jax torch
+source scripts/bench_common.sh
+bench_build nx_bench_train nx_train_compile_latency fashion_mnist nx_bench_gemm
+bench_venv numpy jax torch
 "$venv/bin/python" -c 'import optax' 2>/dev/null || "$venv/bin/pip" install -q optax ||
   echo "optax did not install: JAX runs the Adam in peers_train.py" >&2
 out=build/bench-train

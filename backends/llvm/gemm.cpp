@@ -175,8 +175,8 @@ template <class T> const Kernel<T>& kernel_in_use() {
 }
 
 // Cache blocks from the L2 size the system reports (glibc reads CPUID), in the
-// proportions measured best on AVX-512 with a 2 MiB L2 (kc 512, mc 126: 281 against
-// 240 GFLOP/s on 1024^3 for blocks sized to L1 and half of L2, docs/PERFORMANCE.md): a
+// proportions a sweep found best on AVX-512 with a 2 MiB L2 (kc 512, mc 126; blocks
+// sized to L1 and half of L2 were 15% slower: docs/PERFORMANCE.md, "Own GEMM"): a
 // packed B sliver (kc x nr) is 1/32 of L2, a depth block of the packed A (mc x kc,
 // shared by the threads) 1/8, and one of the packed B panel (kc x nc) at most a quarter
 // of L3. As many depth blocks as fit in kPackBytes are packed at once (`group`).
@@ -184,12 +184,15 @@ constexpr int64_t kPackBytes = int64_t{8} << 20;
 struct Blocks {
   int64_t kc, mc, nc, group;
 };
-int64_t cache_bytes(int name, int64_t fallback) {
-  long v = sysconf(name);
-  return v > 0 ? v : fallback;
+// The size of cache level 2 or 3 from glibc (0 in some VMs, absent elsewhere: `fallback`).
+int64_t cache_bytes(int level, int64_t fallback) {
+#if defined(_SC_LEVEL2_CACHE_SIZE) && defined(_SC_LEVEL3_CACHE_SIZE)
+  if (long v = sysconf(level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE); v > 0) return v;
+#endif
+  return fallback;
 }
 template <class T> Blocks blocks_for(const Kernel<T>& kern, int64_t m, int64_t n, int64_t k) {
-  static const int64_t l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 1 << 20), l3 = cache_bytes(_SC_LEVEL3_CACHE_SIZE, 8 << 20);
+  static const int64_t l2 = cache_bytes(2, int64_t{1} << 20), l3 = cache_bytes(3, int64_t{8} << 20);
   constexpr int64_t t = sizeof(T);
   Blocks b;
   // The deepest block that fits, then k split evenly (no thin last block).
