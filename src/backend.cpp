@@ -13,6 +13,15 @@ HostBuffer::HostBuffer(Backend* owner, size_t bytes) : Buffer(owner, detail::hos
 
 HostBuffer::~HostBuffer() { detail::host_free(data(), bytes()); }
 
+BufferPtr make_host_buffer(Backend* owner, size_t bytes) {
+  return std::allocate_shared<HostBuffer>(detail::SmallObjectAllocator<HostBuffer>(), owner, bytes);
+}
+
+BufferPtr Backend::execute1(const Node& node, std::span<const Operand> inputs) {
+  std::vector<BufferPtr> out = execute(node, inputs);
+  return std::move(out.at(0));
+}
+
 void check_inputs(const Graph& graph, std::span<const BufferPtr> inputs) {
   if (inputs.size() != graph.params.size())
     throw ValueError("run", "expected " + std::to_string(graph.params.size()) + " inputs, got " +

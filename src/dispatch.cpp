@@ -5,8 +5,10 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
+#include "host_pool.hpp"
 #include "nx/detail/core.hpp"
 
 namespace nx {
@@ -73,8 +75,12 @@ Value constant_value(const Tensor& t) {
   return Value{c, 0};
 }
 
+namespace {
+std::shared_ptr<TensorImpl> new_impl() { return std::allocate_shared<TensorImpl>(SmallObjectAllocator<TensorImpl>()); }
+}  // namespace
+
 Tensor make_concrete(TensorType type, BufferPtr buffer, bool weak) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_impl();
   impl->type = std::move(type);
   impl->weak = weak;
   impl->buffer = std::move(buffer);
@@ -92,7 +98,7 @@ Tensor adopt_host(TensorType type, const void* data, std::shared_ptr<void> keep)
 }
 
 Tensor make_traced(Value value, bool weak) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_impl();
   impl->type = value.type();
   impl->weak = weak;
   impl->value = std::move(value);
@@ -103,7 +109,7 @@ namespace {
 
 // Whether the op is recorded into a trace (inside one, or on a traced input); checks the
 // inputs and the outputs' sizes.
-bool recorded(Op op, std::span<const Tensor> inputs, const std::vector<TensorType>& outputs, Where where) {
+bool recorded(Op op, std::span<const Tensor> inputs, std::span<const TensorType> outputs, Where where) {
   bool traced = current_trace() != nullptr;
   for (const Tensor& t : inputs) {
     if (!t.defined()) throw ValueError(std::string(op_name(op)), "an input tensor is undefined", where);
@@ -127,25 +133,76 @@ std::shared_ptr<Node> record(Node&& node, std::span<const Tensor> inputs) {
 
 // Runs `node` on the default backend now, with the operands of the common small counts
 // built straight into an array on the stack: the fixed cost of a small eager op is mostly
-// such bookkeeping.
-template <size_t... I>
-std::vector<BufferPtr> run_few(Backend& be, const Node& node, std::span<const Tensor> in, std::index_sequence<I...>) {
+// such bookkeeping. `Run` is Backend::execute or execute1.
+template <size_t... I, class Run>
+auto run_few(Backend& be, const Node& node, std::span<const Tensor> in, std::index_sequence<I...>, Run run) {
   std::array<Operand, sizeof...(I)> operands{Operand{in[I].impl()->type, buffer_on(in[I], be)}...};
-  return be.execute(node, operands);
+  return run(be, node, std::span<const Operand>(operands));
 }
-std::vector<BufferPtr> run_now(const Node& node, std::span<const Tensor> inputs) {
+template <class Run>
+auto run_now(const Node& node, std::span<const Tensor> inputs, Run run) {
   Backend& be = default_backend();
   switch (inputs.size()) {
-    case 1: return run_few(be, node, inputs, std::make_index_sequence<1>());
-    case 2: return run_few(be, node, inputs, std::make_index_sequence<2>());
-    case 3: return run_few(be, node, inputs, std::make_index_sequence<3>());
+    case 1: return run_few(be, node, inputs, std::make_index_sequence<1>(), run);
+    case 2: return run_few(be, node, inputs, std::make_index_sequence<2>(), run);
+    case 3: return run_few(be, node, inputs, std::make_index_sequence<3>(), run);
     default: break;
   }
   std::vector<Operand> operands;
   operands.reserve(inputs.size());
   for (const Tensor& t : inputs) operands.push_back({t.impl()->type, buffer_on(t, be)});
-  return be.execute(node, operands);
+  return run(be, node, std::span<const Operand>(operands));
 }
+std::vector<BufferPtr> run_all(const Node& node, std::span<const Tensor> inputs) {
+  return run_now(node, inputs, [](Backend& be, const Node& n, std::span<const Operand> in) { return be.execute(n, in); });
+}
+BufferPtr run_one(const Node& node, std::span<const Tensor> inputs) {
+  return run_now(node, inputs, [](Backend& be, const Node& n, std::span<const Operand> in) { return be.execute1(n, in); });
+}
+
+// The node an eager op without attributes runs on, reused: building and destroying a Node
+// (its Attrs, a vector of output types) was a tenth of a small op's instructions. A few
+// per thread, as a backend may run eager ops inside one; beyond them, or while the thread
+// ends, a fresh node.
+struct EagerNodes {
+  static constexpr int kDepth = 4;
+  Node nodes[kDepth];
+  int used = 0;
+  EagerNodes() {
+    for (Node& n : nodes) n.outputs.resize(1);
+  }
+  ~EagerNodes() { gone = true; }
+  static thread_local bool gone;  // trivially destructible: readable to the end
+};
+thread_local bool EagerNodes::gone = false;
+
+class EagerNode {
+ public:
+  EagerNode(Op op, const TensorType& output, Where where) {
+    thread_local EagerNodes stack;
+    if (!EagerNodes::gone && stack.used < EagerNodes::kDepth) {
+      stack_ = &stack;
+      node_ = &stack.nodes[stack.used++];
+    } else {
+      node_ = &own_.emplace();
+      node_->outputs.resize(1);
+    }
+    node_->op = op;
+    node_->outputs[0] = output;
+    node_->where = where;
+  }
+  ~EagerNode() {
+    if (stack_) --stack_->used;
+  }
+  EagerNode(const EagerNode&) = delete;
+  EagerNode& operator=(const EagerNode&) = delete;
+  const Node& operator*() const { return *node_; }
+
+ private:
+  EagerNodes* stack_ = nullptr;
+  Node* node_;
+  std::optional<Node> own_;
+};
 
 }  // namespace
 
@@ -161,7 +218,7 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
     for (int i = 0; i < static_cast<int>(n->outputs.size()); ++i) results.push_back(make_traced(Value{n, i}, weak));
     return results;
   }
-  std::vector<BufferPtr> out = run_now(node, inputs);
+  std::vector<BufferPtr> out = run_all(node, inputs);
   for (size_t i = 0; i < out.size(); ++i) results.push_back(make_concrete(node.outputs[i], std::move(out[i]), weak));
   return results;
 }
@@ -174,22 +231,54 @@ BufferPtr buffer_on(const Tensor& t, Backend& be) {
   return be.from_host(host.data(), host.size());
 }
 
+Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where, bool weak) {
+  Node node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = {std::move(output)}, .where = where};
+  if (recorded(op, inputs, node.outputs, where)) return make_traced(Value{record(std::move(node), inputs), 0}, weak);
+  BufferPtr out = run_one(node, inputs);
+  return make_concrete(node.outputs[0], std::move(out), weak);
+}
+
 namespace {
-// One output: no vector of results.
-Tensor apply_node(Node&& node, std::span<const Tensor> inputs, bool weak) {
-  if (recorded(node.op, inputs, node.outputs, node.where)) return make_traced(Value{record(std::move(node), inputs), 0}, weak);
-  std::vector<BufferPtr> out = run_now(node, inputs);
-  return make_concrete(node.outputs[0], std::move(out[0]), weak);
+// An eager elementwise op's operands borrow the tensors' buffers (a shared_ptr without a
+// control block): the tensors outlive the call, which makes a fresh result and keeps
+// nothing, and each shared_ptr copy would cost two atomic operations (about 17 ns, a
+// tenth of a 1-element op). A buffer moved to another backend is owned.
+Operand borrowed_operand(const Tensor& t, Backend& be) {
+  const BufferPtr& b = t.buffer();  // raises for a donated tensor
+  if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible()))
+    return {t.impl()->type, BufferPtr(BufferPtr(), b.get())};
+  return {t.impl()->type, buffer_on(t, be)};
+}
+
+template <size_t... I>
+Tensor elementwise(Op op, std::array<const Tensor*, sizeof...(I)> in, TensorType output, Where where, bool weak,
+                   std::index_sequence<I...>) {
+  bool traced = current_trace() != nullptr;
+  for (const Tensor* t : in) traced |= !t->defined() || t->is_traced();
+  if (traced) {  // recorded, or an error raised, by the general path
+    std::array<Tensor, sizeof...(I)> copies{*in[I]...};
+    return apply1(op, {}, std::span<const Tensor>(copies), std::move(output), where, weak);
+  }
+  output.bytes(op_name(op).data(), where);
+  Backend& be = default_backend();
+  std::array<Operand, sizeof...(I)> operands{borrowed_operand(*in[I], be)...};
+  BufferPtr out;
+  {
+    EagerNode node(op, output, where);
+    out = be.execute1(*node, operands);
+  }
+  if (out.use_count() == 0)  // a backend passed a borrowed operand through: own it
+    for (const Tensor* t : in)
+      if (out.get() == t->buffer().get()) out = t->buffer();
+  return make_concrete(std::move(output), std::move(out), weak);
 }
 }  // namespace
 
-Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where, bool weak) {
-  return apply_node(Node{.op = op, .attrs = std::move(attrs), .inputs = {}, .outputs = {std::move(output)}, .where = where},
-                    inputs, weak);
+Tensor apply_elementwise(Op op, const Tensor& x, TensorType output, Where where, bool weak) {
+  return elementwise(op, {&x}, std::move(output), where, weak, std::make_index_sequence<1>());
 }
-
-Tensor apply1(Op op, std::span<const Tensor> inputs, TensorType output, Where where, bool weak) {
-  return apply_node(Node{.op = op, .attrs = {}, .inputs = {}, .outputs = {std::move(output)}, .where = where}, inputs, weak);
+Tensor apply_elementwise(Op op, const Tensor& a, const Tensor& b, TensorType output, Where where, bool weak) {
+  return elementwise(op, {&a, &b}, std::move(output), where, weak, std::make_index_sequence<2>());
 }
 
 int normalize_axis(int axis, int rank, const char* op, Where where) {

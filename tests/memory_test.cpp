@@ -89,4 +89,33 @@ TEST_F(HostPool, SmallTensorsReuseBlocksAcrossThreads) {
   EXPECT_EQ((nx::full({3}, 1.0) + 1.0f).to_vector<float>()[2], 2.0f);
 }
 
+// Eager elementwise ops lend their operands' buffers to the backend without owning them.
+// A backend that passes an operand through as the result (none of ours does) still gives
+// a result that owns its memory once the input is gone.
+class PassThroughBackend : public nx::Backend {
+ public:
+  std::string_view name() const override { return "pass_through_test"; }
+  nx::BufferPtr allocate(size_t bytes) override { return nx::make_host_buffer(this, bytes); }
+  std::vector<nx::BufferPtr> execute(const nx::Node&, std::span<const nx::Operand> in) override { return {in[0].buffer}; }
+  std::unique_ptr<nx::Executable> compile(const nx::Graph&, const nx::CompileOptions&) override {
+    throw nx::Error("pass_through_test", "no compiler");
+  }
+};
+
+TEST(EagerOperands, AResultPassedThroughOwnsItsBuffer) {
+  nx::register_backend("pass_through_test", [] { return std::make_unique<PassThroughBackend>(); });
+  std::string before(nx::default_backend().name());
+  nx::Tensor x = nx::full({3}, 7.0);
+  nx::set_default_backend("pass_through_test");
+  nx::Tensor y = -x;
+  nx::Tensor z = x + x;
+  nx::set_default_backend(before);
+  const void* data = x.buffer()->data();
+  x = nx::Tensor();
+  EXPECT_EQ(y.buffer()->data(), data);
+  EXPECT_EQ(y.buffer().use_count(), 2);  // y and z
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{7, 7, 7}));
+  EXPECT_EQ(z.to_vector<float>(), (std::vector<float>{7, 7, 7}));
+}
+
 }  // namespace

@@ -234,7 +234,7 @@ bool is_predicate(Op op) {
 
 }  // namespace
 
-NX_KERNEL(eval_unary) {
+NX_KERNEL1(eval_unary1) {
   const TensorType& out = n.outputs[0];
   BufferPtr o = alloc(be, out);
   int64_t count = out.shape.size();
@@ -249,10 +249,12 @@ NX_KERNEL(eval_unary) {
       for (int64_t i = 0; i < count; ++i) y[i] = store<T>(unary_value<compute_t<T>>(n.op, load(x[i])));
     }
   });
-  return {o};
+  return o;
 }
 
-NX_KERNEL(eval_binary) {
+NX_KERNEL(eval_unary) { return {eval_unary1(n, in, be)}; }
+
+NX_KERNEL1(eval_binary1) {
   const TensorType& out = n.outputs[0];
   BufferPtr o = alloc(be, out);
   // Operands of the result's shape (no broadcasting) are read in one flat loop.
@@ -287,8 +289,10 @@ NX_KERNEL(eval_binary) {
       });
     }
   });
-  return {o};
+  return o;
 }
+
+NX_KERNEL(eval_binary) { return {eval_binary1(n, in, be)}; }
 
 NX_KERNEL(eval_select) {
   const TensorType& out = n.outputs[0];

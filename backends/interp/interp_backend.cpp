@@ -114,9 +114,16 @@ class NodeByNode : public Executable {
 class InterpBackend : public Backend {
  public:
   std::string_view name() const override { return "interp"; }
-  BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
+  BufferPtr allocate(size_t bytes) override { return make_host_buffer(this, bytes); }
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
     return dispatch(node, inputs, *this);
+  }
+  BufferPtr execute1(const Node& node, std::span<const Operand> inputs) override {
+    switch (op_kind(node.op)) {
+      case OpKind::Unary: return eval_unary1(node, inputs, *this);
+      case OpKind::Binary: return eval_binary1(node, inputs, *this);
+      default: return std::move(dispatch(node, inputs, *this).at(0));
+    }
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
     return std::make_unique<NodeByNode>(graph,

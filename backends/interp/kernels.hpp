@@ -18,6 +18,10 @@ using detail::store;
 using Outputs = std::vector<BufferPtr>;
 // Every kernel: node (op, attrs, output types), concrete inputs, the backend to allocate on.
 #define NX_KERNEL(name) Outputs name(const Node& n, std::span<const Operand> in, Backend& be)
+// Elementwise kernels also as one-output functions, for Backend::execute1.
+#define NX_KERNEL1(name) BufferPtr name(const Node& n, std::span<const Operand> in, Backend& be)
+NX_KERNEL1(eval_unary1);
+NX_KERNEL1(eval_binary1);
 NX_KERNEL(eval_unary);
 NX_KERNEL(eval_window_scatter);
 NX_KERNEL(eval_binary);

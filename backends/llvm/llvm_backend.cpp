@@ -405,7 +405,7 @@ class Compiled : public Executable {
 class LlvmBackend : public Backend {
  public:
   std::string_view name() const override { return "llvm"; }
-  BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
+  BufferPtr allocate(size_t bytes) override { return make_host_buffer(this, bytes); }
   // One node (eager): a small one on interp (a kernel launch or oneDNN's setup would
   // cost more than the work), a shape op there too (its kernel, specialised to its
   // shapes, would compile for each new shape to make one copy), others as a one-node
@@ -434,6 +434,11 @@ class LlvmBackend : public Backend {
     for (const Operand& o : inputs) in.push_back(o.buffer);
     const Group& grp = part.groups[static_cast<size_t>(gi)];
     return run_group(grp, compile_kernel(grp.spec), in, g, *this, 0);
+  }
+  BufferPtr execute1(const Node& node, std::span<const Operand> inputs) override {
+    if (small(node, inputs)) return interp().execute1(node, inputs);
+    if (is_view_op(node.op)) return fallback().execute1(node, inputs);
+    return std::move(execute(node, inputs).at(0));
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions& opts) override {
     return std::make_unique<Compiled>(graph, *this, opts);

@@ -222,7 +222,7 @@ class Compiled : public Executable {
 class OnednnBackend : public Backend {
  public:
   std::string_view name() const override { return "onednn"; }
-  BufferPtr allocate(size_t bytes) override { return std::make_shared<HostBuffer>(this, bytes); }
+  BufferPtr allocate(size_t bytes) override { return make_host_buffer(this, bytes); }
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
     std::vector<Input> in;
     for (const Operand& x : inputs) in.push_back({x.type, plain(x.type, x.buffer)});

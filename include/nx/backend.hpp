@@ -44,6 +44,9 @@ class HostBuffer : public Buffer {
   ~HostBuffer() override;
   bool reusable() const override { return true; }
 };
+// A HostBuffer whose header comes from a per-thread cache (what host backends' allocate()
+// return: eager ops make one per result).
+BufferPtr make_host_buffer(Backend* owner, size_t bytes);
 
 // Host memory owned elsewhere (a memory-mapped file, a DLPack producer), used without a
 // copy: `keep` holds it alive until the last buffer using it is gone. Unlike HostBuffer
@@ -93,6 +96,9 @@ class Backend {
   virtual void to_host(const Buffer& buffer, void* out, size_t bytes) const;
   // Executes one primitive eagerly (node.inputs are empty: `inputs` carries the values).
   virtual std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) = 0;
+  // The same for a node with one output, without a vector of results (the eager path's
+  // fixed cost); the default calls execute().
+  virtual BufferPtr execute1(const Node& node, std::span<const Operand> inputs);
   virtual std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions& opts) = 0;
 };
 

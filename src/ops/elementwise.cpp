@@ -45,9 +45,9 @@ Tensor unary(Op op, Rule rule, const Tensor& x, Where where) {
                          where);
       break;
   }
-  Tensor in = x;
-  if (rule == Rule::Float && out != t) in = as_type(x, out, where);
-  return apply1(op, std::span<const Tensor>(&in, 1), TensorType{out, x.shape()}, where, x.is_weak());
+  if (rule == Rule::Float && out != t)
+    return detail::apply_elementwise(op, as_type(x, out, where), TensorType{out, x.shape()}, where, x.is_weak());
+  return detail::apply_elementwise(op, x, TensorType{out, x.shape()}, where, x.is_weak());
 }
 
 // Promotes and checks both operands, returns them converted to the common dtype.
@@ -60,8 +60,8 @@ std::pair<Tensor, Tensor> promote_pair(Op op, const Tensor& a, const Tensor& b, 
 }
 
 Tensor binary(Op op, Rule rule, const Tensor& a, const Tensor& b, Where where) {
-  DType common;
-  auto [ca, cb] = promote_pair(op, a, b, common, where);
+  if (!a.defined() || !b.defined()) throw ValueError(op_str(op), "an input tensor is undefined", where);
+  DType common = promote(a.dtype(), a.is_weak(), b.dtype(), b.is_weak());
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op_name(op).data(), where);
   DType out = common;
   auto bad = [&](const char* what) {
@@ -69,22 +69,24 @@ Tensor binary(Op op, Rule rule, const Tensor& a, const Tensor& b, Where where) {
                      where);
   };
   switch (rule) {
-    case Rule::Float:
-      out = to_float(common);
-      if (out != common) {
-        ca = as_type(ca, out, where);
-        cb = as_type(cb, out, where);
-      }
-      break;
+    case Rule::Float: out = to_float(common); break;
     case Rule::Numeric: if (common == DType::bool_) bad("numbers"); break;
     case Rule::Rounding: break;
     case Rule::Predicate: out = DType::bool_; break;
     case Rule::Integer: if (!is_integer(common)) bad("integers"); break;
     case Rule::IntOrBool: if (is_float(common)) bad("integers or bools"); break;
   }
+  // The operands' dtype: the common one, then a float for Float ops (in two steps, so that
+  // a weak scalar wraps to the common dtype first, as it does for other ops).
+  DType operand = rule == Rule::Float ? out : common;
   bool weak = a.is_weak() && b.is_weak();
-  const std::array<Tensor, 2> operands{std::move(ca), std::move(cb)};  // moved, not copied into a list
-  return apply1(op, std::span<const Tensor>(operands), TensorType{out, shape}, where, weak);
+  if (a.dtype() == operand && b.dtype() == operand)
+    return detail::apply_elementwise(op, a, b, TensorType{out, shape}, where, weak);
+  auto convert = [&](const Tensor& t) {
+    Tensor c = t.dtype() == common ? t : as_type(t, common, where);
+    return c.dtype() == operand ? c : as_type(c, operand, where);
+  };
+  return detail::apply_elementwise(op, convert(a), convert(b), TensorType{out, shape}, where, weak);
 }
 
 }  // namespace

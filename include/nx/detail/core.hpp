@@ -28,8 +28,10 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
                           std::vector<TensorType> outputs, Where where, bool weak = false);
 Tensor apply1(Op op, Attrs attrs, std::span<const Tensor> inputs, TensorType output, Where where,
               bool weak = false);
-// An op without attributes (the elementwise ones): no Attrs to build, move and destroy.
-Tensor apply1(Op op, std::span<const Tensor> inputs, TensorType output, Where where, bool weak = false);
+// An elementwise op (OpKind Unary or Binary) on operands of its input dtype: no Attrs to
+// build, no copies of the tensors, and eagerly their buffers are only borrowed.
+Tensor apply_elementwise(Op op, const Tensor& x, TensorType output, Where where, bool weak);
+Tensor apply_elementwise(Op op, const Tensor& a, const Tensor& b, TensorType output, Where where, bool weak);
 inline Tensor apply1(Op op, Attrs attrs, std::initializer_list<Tensor> inputs, TensorType output,
                      Where where, bool weak = false) {
   return apply1(op, std::move(attrs), std::span<const Tensor>(inputs.begin(), inputs.size()),
