@@ -73,8 +73,13 @@ void conv_flops(benchmark::State& state) {
 nx::Tensor conv_same(const nx::Tensor& x, const nx::Tensor& k) { return nx::conv(x, k, {.padding = nx::PaddingMode::same}); }
 nx::Tensor conv_loss(const nx::Tensor& x, const nx::Tensor& k, const nx::Tensor& g) { return nx::sum(conv_same(x, k) * g); }
 
-// pass 0: forward, 1: backward data, 2: backward weights.
+// pass 0: forward, 1: backward data, 2: backward weights; winograd 0: direct only
+// (nx::onednn::set_allow_winograd(false)), 1: oneDNN's choice (the default).
 void BM_NxConv2dOnednn(benchmark::State& state) {
+  struct Allow {
+    explicit Allow(bool on) { nx::onednn::set_allow_winograd(on); }
+    ~Allow() { nx::onednn::set_allow_winograd(true); }
+  } allow(state.range(1) == 1);
   nx::Tensor x = nx::random::uniform(nx::random::key(3), {kN, kC, kHW, kHW});
   nx::Tensor k = nx::random::uniform(nx::random::key(4), {kK, kC, 3, 3});
   nx::Tensor g = nx::random::uniform(nx::random::key(5), {kN, kK, kHW, kHW});
@@ -87,7 +92,10 @@ void BM_NxConv2dOnednn(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(f(x, k, g));
   conv_flops(state);
 }
-BENCHMARK(BM_NxConv2dOnednn)->Arg(0)->Arg(1)->Arg(2)->ArgName("pass")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_NxConv2dOnednn)
+    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->ArgNames({"pass", "winograd"})
+    ->Unit(benchmark::kMillisecond);
 
 // The raw primitives, range(1) = 0: on operands already in the blocked layouts they
 // prefer (the floor); 1: from and to row-major NCHW/OIHW buffers, reordering as a oneDNN
@@ -100,9 +108,13 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
   memory::dims xd{kN, kC, kHW, kHW}, kd{kK, kC, 3, 3}, yd{kN, kK, kHW, kHW}, one{1, 1}, zero{0, 0};
   auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
   auto plain = [&](const memory::dims& d) { return memory(memory::desc(d, memory::data_type::f32, tag::abcd), eng); };
+  // range(2) = 1: oneDNN's own choice of algorithm (Winograd on AVX-512 for this shape;
+  // only forward_training takes it), as nx does by default.
+  bool winograd = state.range(2) == 1;
+  algorithm alg = winograd ? algorithm::convolution_auto : algorithm::convolution_direct;
   auto fwd = [&](prop_kind prop) {
-    return convolution_forward::primitive_desc(
-        convolution_forward::desc(prop, algorithm::convolution_direct, any(xd), any(kd), any(yd), one, zero, one, one), eng);
+    return convolution_forward::primitive_desc(convolution_forward::desc(prop, alg, any(xd), any(kd), any(yd), one, zero, one, one),
+                                               eng);
   };
   auto hint = fwd(prop_kind::forward_training);
   bool from_plain = state.range(1) == 1;
@@ -115,14 +127,14 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
   std::vector<Operand> ops;
   primitive prim;
   if (state.range(0) == 0) {
-    auto pd = fwd(prop_kind::forward_inference);
+    auto pd = fwd(winograd ? prop_kind::forward_training : prop_kind::forward_inference);
     prim = convolution_forward(pd);
     ops = {{DNNL_ARG_SRC, memory(pd.src_desc(), eng), plain(xd), true},
            {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), eng), plain(kd), true},
            {DNNL_ARG_DST, memory(pd.dst_desc(), eng), plain(yd), false}};
   } else if (state.range(0) == 1) {
     convolution_backward_data::primitive_desc pd(
-        convolution_backward_data::desc(algorithm::convolution_direct, any(xd), any(kd), any(yd), one, zero, one, one), eng,
+        convolution_backward_data::desc(alg, any(xd), any(kd), any(yd), one, zero, one, one), eng,
         hint);
     prim = convolution_backward_data(pd);
     ops = {{DNNL_ARG_DIFF_DST, memory(pd.diff_dst_desc(), eng), plain(yd), true},
@@ -130,7 +142,7 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
            {DNNL_ARG_DIFF_SRC, memory(pd.diff_src_desc(), eng), plain(xd), false}};
   } else {
     convolution_backward_weights::primitive_desc pd(
-        convolution_backward_weights::desc(algorithm::convolution_direct, any(xd), any(kd), any(yd), one, zero, one, one),
+        convolution_backward_weights::desc(alg, any(xd), any(kd), any(yd), one, zero, one, one),
         eng, hint);
     prim = convolution_backward_weights(pd);
     ops = {{DNNL_ARG_SRC, memory(pd.src_desc(), eng), plain(xd), true},
@@ -159,7 +171,10 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
   }
   conv_flops(state);
 }
-BENCHMARK(BM_RawDnnlConv2d)->ArgsProduct({{0, 1, 2}, {0, 1}})->ArgNames({"pass", "from_nchw"})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RawDnnlConv2d)
+    ->ArgsProduct({{0, 1, 2}, {0, 1}, {0, 1}})
+    ->ArgNames({"pass", "from_nchw", "winograd"})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

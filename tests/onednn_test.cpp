@@ -83,6 +83,34 @@ TEST(Onednn, ConvolutionForwardAndBothBackwardPassesMatchInterp) {
   }
 }
 
+// oneDNN runs 3x3 convolutions of large enough batches with Winograd's algorithm on
+// AVX-512, forward and both gradients; set_allow_winograd(false) keeps them direct. Both
+// match interp to the same tolerance.
+TEST(Onednn, WinogradWhereOneDnnChoosesItAndDirectWhenDisallowed) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "oneDNN's f32 Winograd convolutions need AVX-512";
+  ConvCase c{"winograd", {16, 16, 14, 14}, {32, 16, 3, 3}, {.padding = nx::PaddingMode::same}};
+  nx::Tensor x = uniform(7, c.x), k = uniform(8, c.k), g = uniform(9, {16, 32, 14, 14});
+  Fn3 f = [opts = c.opts](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor& ct) {
+    auto loss = [opts](const nx::Tensor& p, const nx::Tensor& q, const nx::Tensor& r) {
+      return nx::sum(nx::conv(p, q, opts) * r);
+    };
+    auto [gx, gk] = nx::grad<0, 1>(loss)(a, b, ct);
+    return std::vector{nx::conv(a, b, opts), gx, gk};
+  };
+  ASSERT_TRUE(nx::onednn::allow_winograd());  // the default
+  auto counts = compare(f, x, k, g, "winograd");
+  EXPECT_EQ(counts["conv_forward_winograd"], 1);
+  EXPECT_EQ(counts["conv_backward_data_winograd"], 1);
+  EXPECT_EQ(counts["conv_backward_weights_winograd"], 1);
+  nx::onednn::set_allow_winograd(false);
+  counts = compare(f, x, k, g, "direct");
+  nx::onednn::set_allow_winograd(true);
+  EXPECT_EQ(counts["conv_forward"], 1);
+  EXPECT_EQ(counts["conv_backward_data"], 1);
+  EXPECT_EQ(counts["conv_backward_weights"], 1);
+  EXPECT_EQ(counts["conv_forward_winograd"] + counts["conv_backward_data_winograd"] + counts["conv_backward_weights_winograd"], 0);
+}
+
 TEST(Onednn, BlockedResultsFeedInterpNodesAndConvChains) {
   Fn3 f = [](const nx::Tensor& x, const nx::Tensor& k1, const nx::Tensor& k2) {
     nx::Tensor h = nx::conv(x, k1, {.padding = nx::PaddingMode::same});

@@ -17,6 +17,7 @@
 
 #include "dnnl_common.hpp"
 #include "kernels.hpp"
+#include "nx/onednn.hpp"
 
 namespace nx::onednn {
 namespace {
@@ -38,8 +39,13 @@ int64_t right_padding(int64_t in, int64_t out, int64_t pad_l, int64_t span, int6
   return std::clamp<int64_t>(0, lo, lo + stride - 1);
 }
 
+// oneDNN's choice between Winograd and direct where allowed (see allow_winograd()).
+dnnl::algorithm algorithm() {
+  return allow_winograd() ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
+}
+
 std::string key_of(const char* kind, std::initializer_list<const dims*> parts) {
-  std::string key = kind;
+  std::string key = std::string(kind) + (allow_winograd() ? ":auto;" : ":direct;");
   for (const dims* v : parts) {
     for (int64_t x : *v) key += std::to_string(x) + ',';
     key += ';';
@@ -49,7 +55,7 @@ std::string key_of(const char* kind, std::initializer_list<const dims*> parts) {
 
 dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind prop, const dims& x, const dims& w, const dims& y,
                                              const Geometry& g) {
-  return {prop, dnnl::algorithm::convolution_direct, any(x), any(w), any(y), g.strides, g.dilates, g.pad_l, g.pad_r};
+  return {prop, algorithm(), any(x), any(w), any(y), g.strides, g.dilates, g.pad_l, g.pad_r};
 }
 
 // Weights dims for `groups` (oneDNN puts the group first: (G, O/G, I/G, ...)).
@@ -60,10 +66,17 @@ dims grouped(dims w, int64_t groups) {
   return w;
 }
 
+// Whether oneDNN chose Winograd for a primitive (kernel_counts() names it).
+template <class PrimitiveDesc>
+bool is_winograd(const PrimitiveDesc& pd) {
+  return std::string_view(pd.impl_info_str()).find("wino") != std::string_view::npos;
+}
+
 struct ForwardPlan {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward prim;
   dnnl::memory::desc weights;  // row-major, grouped
+  bool winograd = is_winograd(pd);
 };
 
 HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo, const PostOps& post, Backend& be) {
@@ -75,7 +88,10 @@ HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo
   std::string key = key_of("conv", {&x, &wd, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r});
   dnnl::primitive_attr attr = post_op_attr(post, *addend, key);
   auto plan = cached<ForwardPlan>(key, [&] {
-    dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference, x, wd, y, geo), attr,
+    // oneDNN's choice for inference never takes Winograd (its weights would be transformed
+    // ahead, as for a deployed model); for training it does, transforming them per call.
+    auto prop = allow_winograd() ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+    dnnl::convolution_forward::primitive_desc pd(forward_desc(prop, x, wd, y, geo), attr,
                                                   engine());
     return std::make_shared<ForwardPlan>(ForwardPlan{pd, dnnl::convolution_forward(pd), {wd, dt::f32, row_major_strides(wd)}});
   });
@@ -88,13 +104,14 @@ HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo
       {DNNL_ARG_SRC, memory_of(xb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DST, memory_of(out)}};
   if (post.addend) args[kAddendArg] = memory_of({post.addend->held.buffer, *addend});
   execute(plan->prim, std::move(args));
-  count(post.empty() ? "conv_forward" : "conv_forward+post_ops");
+  count(std::string(plan->winograd ? "conv_forward_winograd" : "conv_forward") + (post.empty() ? "" : "+post_ops"));
   return {out};
 }
 
 struct DataPlan {
   dnnl::convolution_backward_data::primitive_desc pd;
   dnnl::convolution_backward_data prim;
+  bool winograd = is_winograd(pd);
 };
 
 // kt (C, O/G, k...) holds w (O, C/G, k...) with the channels of each group swapped and the
@@ -132,7 +149,7 @@ HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) 
   auto plan = cached<DataPlan>(key_of("conv_bwd_data", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
     dnnl::convolution_forward::primitive_desc hint(forward_desc(dnnl::prop_kind::forward_training, x, w, y, geo),
                                                     engine());
-    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, any(x), any(w), any(y), geo.strides,
+    dnnl::convolution_backward_data::desc d(algorithm(), any(x), any(w), any(y), geo.strides,
                                             geo.dilates, geo.pad_l, geo.pad_r);
     dnnl::convolution_backward_data::primitive_desc pd(d, shareable(), engine(), hint);
     return std::make_shared<DataPlan>(DataPlan{pd, dnnl::convolution_backward_data(pd)});
@@ -145,13 +162,14 @@ HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) 
   Held gb = in_layout(in[0].held, plan->pd.diff_dst_desc(), be), wb = in_layout(wr, plan->pd.weights_desc(), be);
   Held out = fresh(plan->pd.diff_src_desc(), be);
   execute(plan->prim, {{DNNL_ARG_DIFF_DST, memory_of(gb)}, {DNNL_ARG_WEIGHTS, memory_of(wb)}, {DNNL_ARG_DIFF_SRC, memory_of(out)}});
-  count("conv_backward_data");
+  count(plan->winograd ? "conv_backward_data_winograd" : "conv_backward_data");
   return {out};
 }
 
 struct WeightsPlan {
   dnnl::convolution_backward_weights::primitive_desc pd;
   dnnl::convolution_backward_weights prim;
+  bool winograd = is_winograd(pd);
 };
 
 // Swaps the first two axes of a held value (a view: no copy).
@@ -189,7 +207,7 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
   auto plan = cached<WeightsPlan>(key_of("conv_bwd_weights", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
     dnnl::convolution_forward::primitive_desc hint(forward_desc(dnnl::prop_kind::forward_training, x, w, y, geo),
                                                     engine());
-    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, any(x), any(w), any(y),
+    dnnl::convolution_backward_weights::desc d(algorithm(), any(x), any(w), any(y),
                                                geo.strides, geo.dilates, geo.pad_l, geo.pad_r);
     dnnl::convolution_backward_weights::primitive_desc pd(d, shareable(), engine(), hint);
     return std::make_shared<WeightsPlan>(WeightsPlan{pd, dnnl::convolution_backward_weights(pd)});
@@ -206,7 +224,7 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
     dnnl::reorder(from, to).execute(stream(), from, to);
     stream().wait();
   }
-  count("conv_backward_weights");
+  count(plan->winograd ? "conv_backward_weights_winograd" : "conv_backward_weights");
   return {plain(n.outputs[0], result.buffer)};
 }
 

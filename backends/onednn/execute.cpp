@@ -15,6 +15,11 @@ std::atomic<size_t> cache_limit{[] {
   return n > 0 ? static_cast<size_t>(n) : size_t{512};
 }()};
 
+std::atomic<bool> winograd{[] {
+  const char* e = std::getenv("NX_ONEDNN_WINOGRAD");
+  return !(e && std::string(e) == "0");
+}()};
+
 // This thread's scratchpad: one execution at a time per thread, so one block suffices.
 struct Scratchpad {
   void* data = nullptr;
@@ -55,5 +60,8 @@ std::atomic<int64_t>& primitives_cached() {
 
 void set_primitive_cache_limit(size_t per_kind) { cache_limit = per_kind; }
 int64_t cached_primitive_count() { return primitives_cached(); }
+
+void set_allow_winograd(bool allow) { winograd = allow; }
+bool allow_winograd() { return winograd; }
 
 }  // namespace nx::onednn
