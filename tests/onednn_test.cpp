@@ -83,12 +83,12 @@ TEST(Onednn, ConvolutionForwardAndBothBackwardPassesMatchInterp) {
   }
 }
 
-// oneDNN runs 3x3 convolutions of large enough batches with Winograd's algorithm on
-// AVX-512, forward and both gradients; set_allow_winograd(false) keeps them direct. Both
-// match interp to the same tolerance.
+// oneDNN runs 3x3 convolutions of large enough batches and 32 channels or more with
+// Winograd's algorithm on AVX-512, forward and both gradients; set_allow_winograd(false)
+// keeps them direct, as are those of fewer channels. All match interp to one tolerance.
 TEST(Onednn, WinogradWhereOneDnnChoosesItAndDirectWhenDisallowed) {
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "oneDNN's f32 Winograd convolutions need AVX-512";
-  ConvCase c{"winograd", {16, 16, 14, 14}, {32, 16, 3, 3}, {.padding = nx::PaddingMode::same}};
+  ConvCase c{"winograd", {16, 32, 14, 14}, {32, 32, 3, 3}, {.padding = nx::PaddingMode::same}};
   nx::Tensor x = uniform(7, c.x), k = uniform(8, c.k), g = uniform(9, {16, 32, 14, 14});
   Fn3 f = [opts = c.opts](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor& ct) {
     auto loss = [opts](const nx::Tensor& p, const nx::Tensor& q, const nx::Tensor& r) {
@@ -109,6 +109,11 @@ TEST(Onednn, WinogradWhereOneDnnChoosesItAndDirectWhenDisallowed) {
   EXPECT_EQ(counts["conv_backward_data"], 1);
   EXPECT_EQ(counts["conv_backward_weights"], 1);
   EXPECT_EQ(counts["conv_forward_winograd"] + counts["conv_backward_data_winograd"] + counts["conv_backward_weights_winograd"], 0);
+  nx::Tensor narrow = uniform(10, {16, 16, 14, 14});  // 16 input channels: direct
+  counts = compare(f, narrow, uniform(11, {32, 16, 3, 3}), g, "16 channels");
+  EXPECT_EQ(counts["conv_forward"], 1);
+  EXPECT_EQ(counts["conv_backward_data"], 1);
+  EXPECT_EQ(counts["conv_backward_weights"], 1);
 }
 
 TEST(Onednn, BlockedResultsFeedInterpNodesAndConvChains) {

@@ -39,9 +39,16 @@ int64_t right_padding(int64_t in, int64_t out, int64_t pad_l, int64_t span, int6
   return std::clamp<int64_t>(0, lo, lo + stride - 1);
 }
 
-// oneDNN's choice between Winograd and direct where allowed (see allow_winograd()).
-dnnl::algorithm algorithm() {
-  return allow_winograd() ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
+// Winograd is offered (oneDNN still decides) only where allowed and both channel counts,
+// per group, are at least 32: oneDNN's own choice also takes it for 1 to 16 channels,
+// where it ran up to 9x slower than direct (docs/PERFORMANCE.md). Dims in the forward
+// sense: x (N, C, ...), w (O, C/G, ...) or grouped (G, O/G, C/G, ...), y (N, O, ...).
+bool winograd_offered(const dims& x, const dims& w, const dims& y) {
+  int64_t groups = w.size() > x.size() ? w[0] : 1;
+  return allow_winograd() && x[1] / groups >= 32 && y[1] / groups >= 32;
+}
+dnnl::algorithm algorithm(const dims& x, const dims& w, const dims& y) {
+  return winograd_offered(x, w, y) ? dnnl::algorithm::convolution_auto : dnnl::algorithm::convolution_direct;
 }
 
 std::string key_of(const char* kind, std::initializer_list<const dims*> parts) {
@@ -55,7 +62,7 @@ std::string key_of(const char* kind, std::initializer_list<const dims*> parts) {
 
 dnnl::convolution_forward::desc forward_desc(dnnl::prop_kind prop, const dims& x, const dims& w, const dims& y,
                                              const Geometry& g) {
-  return {prop, algorithm(), any(x), any(w), any(y), g.strides, g.dilates, g.pad_l, g.pad_r};
+  return {prop, algorithm(x, w, y), any(x), any(w), any(y), g.strides, g.dilates, g.pad_l, g.pad_r};
 }
 
 // Weights dims for `groups` (oneDNN puts the group first: (G, O/G, I/G, ...)).
@@ -90,7 +97,7 @@ HeldValues forward(const Node& n, std::span<const Input> in, const Geometry& geo
   auto plan = cached<ForwardPlan>(key, [&] {
     // oneDNN's choice for inference never takes Winograd (its weights would be transformed
     // ahead, as for a deployed model); for training it does, transforming them per call.
-    auto prop = allow_winograd() ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+    auto prop = winograd_offered(x, wd, y) ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
     dnnl::convolution_forward::primitive_desc pd(forward_desc(prop, x, wd, y, geo), attr,
                                                   engine());
     return std::make_shared<ForwardPlan>(ForwardPlan{pd, dnnl::convolution_forward(pd), {wd, dt::f32, row_major_strides(wd)}});
@@ -149,7 +156,7 @@ HeldValues backward_data(const Node& n, std::span<const Input> in, Backend& be) 
   auto plan = cached<DataPlan>(key_of("conv_bwd_data", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
     dnnl::convolution_forward::primitive_desc hint(forward_desc(dnnl::prop_kind::forward_training, x, w, y, geo),
                                                     engine());
-    dnnl::convolution_backward_data::desc d(algorithm(), any(x), any(w), any(y), geo.strides,
+    dnnl::convolution_backward_data::desc d(algorithm(x, w, y), any(x), any(w), any(y), geo.strides,
                                             geo.dilates, geo.pad_l, geo.pad_r);
     dnnl::convolution_backward_data::primitive_desc pd(d, shareable(), engine(), hint);
     return std::make_shared<DataPlan>(DataPlan{pd, dnnl::convolution_backward_data(pd)});
@@ -207,7 +214,7 @@ HeldValues backward_weights(const Node& n, std::span<const Input> in, Backend& b
   auto plan = cached<WeightsPlan>(key_of("conv_bwd_weights", {&x, &w, &y, &geo.strides, &geo.dilates, &geo.pad_l, &geo.pad_r}), [&] {
     dnnl::convolution_forward::primitive_desc hint(forward_desc(dnnl::prop_kind::forward_training, x, w, y, geo),
                                                     engine());
-    dnnl::convolution_backward_weights::desc d(algorithm(), any(x), any(w), any(y),
+    dnnl::convolution_backward_weights::desc d(algorithm(x, w, y), any(x), any(w), any(y),
                                                geo.strides, geo.dilates, geo.pad_l, geo.pad_r);
     dnnl::convolution_backward_weights::primitive_desc pd(d, shareable(), engine(), hint);
     return std::make_shared<WeightsPlan>(WeightsPlan{pd, dnnl::convolution_backward_weights(pd)});

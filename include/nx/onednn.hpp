@@ -24,10 +24,10 @@ void set_primitive_cache_limit(size_t per_kind);
 // How many primitives the caches hold now, all kinds together.
 int64_t cached_primitive_count();
 
-// Convolutions (forward and both gradients) may use Winograd's algorithm where oneDNN
-// finds it faster than the direct one (3x3 windows, unit strides, enough channels): on
-// AVX-512 about 1.8x the speed, with about twice the direct algorithm's rounding error
-// (both near 1e-6 relative in f32). On by default; NX_ONEDNN_WINOGRAD=0 or
+// Convolutions (forward and both gradients) of 32 or more channels in and out (per group)
+// may use Winograd's algorithm where oneDNN finds it faster than the direct one (3x3
+// windows, unit strides, batches of 16 or more): on AVX-512 up to 2x the speed, with
+// about twice the direct algorithm's rounding error (both near 1e-6 relative in f32). On by default; NX_ONEDNN_WINOGRAD=0 or
 // set_allow_winograd(false) keeps every convolution direct (exact to summation order),
 // for runs compared bit for bit.
 void set_allow_winograd(bool allow);
