@@ -41,8 +41,8 @@ void gflops(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-// path: "onednn", or a micro-kernel of the own GEMM.
-void BM_Gemm(benchmark::State& state, const std::string& path) {
+// path: "onednn", or a micro-kernel of the own GEMM; operands and result of `dtype`.
+void BM_Gemm(benchmark::State& state, const std::string& path, nx::DType dtype = nx::f32) {
   int64_t m = state.range(0), k = state.range(1), n = state.range(2);
   bool ta = state.range(3) != 0, tb = state.range(4) != 0;
   std::vector<std::string> have = nx::llvm_jit::gemm_kernels();
@@ -50,8 +50,8 @@ void BM_Gemm(benchmark::State& state, const std::string& path) {
     state.SkipWithError("this CPU lacks the micro-kernel");
     return;
   }
-  nx::Tensor a = nx::random::normal(nx::random::key(1), ta ? nx::Shape{k, m} : nx::Shape{m, k});
-  nx::Tensor b = nx::random::normal(nx::random::key(2), tb ? nx::Shape{n, k} : nx::Shape{k, n});
+  nx::Tensor a = nx::as_type(nx::random::normal(nx::random::key(1), ta ? nx::Shape{k, m} : nx::Shape{m, k}), dtype);
+  nx::Tensor b = nx::as_type(nx::random::normal(nx::random::key(2), tb ? nx::Shape{n, k} : nx::Shape{k, n}), dtype);
   auto f = nx::jit([ta, tb](const nx::Tensor& x, const nx::Tensor& y) {
     return nx::dot_general(x, y, {.contract_a = {ta ? 0 : 1}, .contract_b = {tb ? 1 : 0}});
   }, {.backend = "llvm"});
@@ -68,6 +68,12 @@ void BM_Gemm(benchmark::State& state, const std::string& path) {
 BENCHMARK_CAPTURE(BM_Gemm, avx512, "avx512")->Apply(shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, avx2, "avx2")->Apply(shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Gemm, onednn, "onednn")->Apply(shapes)->UseRealTime()->Unit(benchmark::kMillisecond);
+// bf16 in and out (f32 accumulation), squares only.
+void squares(benchmark::internal::Benchmark* b) {
+  for (int64_t n : {256, 1024, 2048}) b->Args({n, n, n, 0, 0});
+}
+BENCHMARK_CAPTURE(BM_Gemm, avx512_bf16, "avx512", nx::bf16)->Apply(squares)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Gemm, onednn_bf16, "onednn", nx::bf16)->Apply(squares)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 #if NX_BENCH_DNNL
 void BM_RawDnnlSgemm(benchmark::State& state) {

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "nx/dtype.hpp"
 #include "nx/error.hpp"
 #include "thread_pool.hpp"
 
@@ -219,39 +220,50 @@ template <class T> T* scratch(size_t count) {
   return reinterpret_cast<T*>((at + 63) / 64 * 64);
 }
 
+// `count` values widened to T (a copy when the types agree).
+template <class T, class In> void widen(const In* from, int64_t count, T* to) {
+  if constexpr (std::is_same_v<T, In>) std::copy_n(from, count, to);
+  else
+    for (int64_t i = 0; i < count; ++i) to[i] = static_cast<T>(static_cast<float>(from[i]));
+}
+template <class T, class In> T widened(const In& v) {
+  if constexpr (std::is_same_v<T, In>) return v;
+  else return static_cast<T>(static_cast<float>(v));
+}
+
 // Packs A's rows [i0, i0 + rows) (rows <= mr) x columns [p0, p0 + kc) into one sliver:
 // mr values per p, zero past `rows`. Contiguous runs of A are read as runs.
-template <class T>
-void pack_a(const T* a, int64_t row, int64_t col, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int64_t mr, T* out) {
+template <class T, class In>
+void pack_a(const In* a, int64_t row, int64_t col, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int64_t mr, T* out) {
   if (rows < mr) std::fill(out, out + kc * mr, T(0));
   if (row == 1) {  // A stored transposed: a sliver's column is contiguous
-    for (int64_t p = 0; p < kc; ++p) std::copy_n(a + i0 + (p0 + p) * col, rows, out + p * mr);
+    for (int64_t p = 0; p < kc; ++p) widen(a + i0 + (p0 + p) * col, rows, out + p * mr);
     return;
   }
   for (int64_t i = 0; i < rows; ++i) {
-    const T* from = a + (i0 + i) * row + p0 * col;
+    const In* from = a + (i0 + i) * row + p0 * col;
     if (col == 1)
-      for (int64_t p = 0; p < kc; ++p) out[p * mr + i] = from[p];
+      for (int64_t p = 0; p < kc; ++p) out[p * mr + i] = widened<T>(from[p]);
     else
-      for (int64_t p = 0; p < kc; ++p) out[p * mr + i] = from[p * col];
+      for (int64_t p = 0; p < kc; ++p) out[p * mr + i] = widened<T>(from[p * col]);
   }
 }
 
 // Packs B's rows [p0, p0 + kc) x columns [j0, j0 + cols) (cols <= nr) into one sliver:
 // nr values per p, zero past `cols`.
-template <class T>
-void pack_b(const T* b, int64_t row, int64_t col, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, T* out) {
+template <class T, class In>
+void pack_b(const In* b, int64_t row, int64_t col, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int64_t nr, T* out) {
   if (cols < nr) std::fill(out, out + kc * nr, T(0));
   if (col == 1) {  // a sliver's row is contiguous
-    for (int64_t p = 0; p < kc; ++p) std::copy_n(b + (p0 + p) * row + j0, cols, out + p * nr);
+    for (int64_t p = 0; p < kc; ++p) widen(b + (p0 + p) * row + j0, cols, out + p * nr);
     return;
   }
   // A transposed B (row == 1) is transposed 16 rows of the sliver at a time, so the
   // lines being written stay in L1 while every column is read.
   for (int64_t q0 = 0; q0 < kc; q0 += 16)
     for (int64_t j = 0; j < cols; ++j) {
-      const T* from = b + (j0 + j) * col + (p0 + q0) * row;
-      for (int64_t p = 0; p < std::min<int64_t>(16, kc - q0); ++p) out[(q0 + p) * nr + j] = from[p * row];
+      const In* from = b + (j0 + j) * col + (p0 + q0) * row;
+      for (int64_t p = 0; p < std::min<int64_t>(16, kc - q0); ++p) out[(q0 + p) * nr + j] = widened<T>(from[p * row]);
     }
 }
 
@@ -268,8 +280,8 @@ std::string gemm_kernel() { return kernel_in_use<float>().name; }
 
 void set_gemm_kernel(const std::string& name, Where where) { selected() = index_of(name, where); }
 
-template <class T>
-void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<T> a, Strided<T> b, T* c, int threads) {
+template <class T, class In>
+void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<In> a, Strided<In> b, T* c, int threads) {
   const Kernel<T>& kern = kernel_in_use<T>();
   const int64_t mr = kern.mr, nr = kern.nr;
   if (k == 0) {
@@ -284,8 +296,8 @@ void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<T> a, Stride
   T* packed_a = scratch<T>(static_cast<size_t>((a_cap + b_cap) * std::min(k, blk.group * blk.kc)));
   T* packed_b = packed_a + a_cap * std::min(k, blk.group * blk.kc);
   for (int64_t bt = 0; bt < batches; ++bt) {
-    const T* ab = a.data + bt * a.batch;
-    const T* bb = b.data + bt * b.batch;
+    const In* ab = a.data + bt * a.batch;
+    const In* bb = b.data + bt * b.batch;
     T* cb = c + bt * m * n;
     // Groups of depth blocks, packed at once: A's rows [i0, i0 + mc) and B's columns
     // [j0, j0 + nc), depth block after depth block (each a run of slivers). Small products
@@ -348,5 +360,9 @@ void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<T> a, Stride
 
 template void gemm<float>(int64_t, int64_t, int64_t, int64_t, Strided<float>, Strided<float>, float*, int);
 template void gemm<double>(int64_t, int64_t, int64_t, int64_t, Strided<double>, Strided<double>, double*, int);
+template void gemm<float, bfloat16_t>(int64_t, int64_t, int64_t, int64_t, Strided<bfloat16_t>, Strided<bfloat16_t>, float*,
+                                      int);
+template void gemm<float, float16_t>(int64_t, int64_t, int64_t, int64_t, Strided<float16_t>, Strided<float16_t>, float*,
+                                     int);
 
 }  // namespace nx::llvm_backend

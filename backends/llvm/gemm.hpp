@@ -20,8 +20,10 @@ template <class T> struct Strided {
 };
 
 // c[b][i][j] = sum_k a[b](i, k) * b[b](k, j), for b < batches; c is contiguous (B, M, N).
-template <class T>
-void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<T> a, Strided<T> b, T* c, int threads);
+// Operands of a narrower type `In` (bfloat16_t, float16_t, with T = float) are widened
+// exactly while packed, so the f32 micro-kernels run them.
+template <class T, class In = T>
+void gemm(int64_t batches, int64_t m, int64_t n, int64_t k, Strided<In> a, Strided<In> b, T* c, int threads);
 
 // The micro-kernels this CPU runs ("avx512", "avx2", "portable"), widest first.
 std::vector<std::string> gemm_kernels();

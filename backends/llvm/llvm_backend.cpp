@@ -2,7 +2,9 @@
 // node runs on the oneDNN backend when it is built (matmul, convolutions, pooling), else
 // dot_general on our blocked GEMM and the rest on interp, one node at a time.
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -61,11 +63,54 @@ Backend& interp() {
 }
 Backend& runner_for(const Node& n, std::span<const Operand> in) { return small(n, in) ? interp() : fallback(); }
 
+// Whether our GEMM (bf16/f16 operands widened to f32 while packed) beats oneDNN's
+// products of `t` on this CPU: measured once per process and dtype, a 256^3 product each
+// way (best of 3, after one that builds the primitive). oneDNN multiplies half types with
+// the CPU's own instructions, which range from AMX (far faster than f32 FMAs) to
+// AVX512_BF16's dot product at half the f32 FMA rate (the Xeon in docs/PERFORMANCE.md).
+bool own_half_faster(DType t) {
+  static std::atomic<int> known[2] = {-1, -1};  // bf16, f16: -1 unmeasured, else 0/1
+  std::atomic<int>& k = known[t == DType::bf16 ? 0 : 1];
+  if (int v = k.load(); v >= 0) return v == 1;
+  constexpr int64_t kSide = 256;
+  Node n{.op = Op::DotGeneral, .attrs = {}, .inputs = {}, .outputs = {TensorType{t, Shape{kSide, kSide}}}};
+  n.attrs.lhs_contract = {1};
+  n.attrs.rhs_contract = {0};
+  Backend& host = interp();
+  BufferPtr zeros = host.allocate(kSide * kSide * 2);
+  std::fill_n(static_cast<std::byte*>(zeros->data()), kSide * kSide * 2, std::byte{0});
+  std::array<Operand, 2> ops{Operand{n.outputs[0], zeros}, Operand{n.outputs[0], zeros}};
+  auto best = [&](auto&& run) {
+    run();
+    double b = 1e30;
+    for (int r = 0; r < 3; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      run();
+      b = std::min(b, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return b;
+  };
+  bool own = false;
+  try {
+    double theirs = best([&] { onednn()->execute(n, ops); });
+    own = best([&] { run_own(n, ops, host, 0); }) < theirs;
+  } catch (const std::exception&) {
+    own = true;  // oneDNN cannot run it here
+  }
+  k = own ? 1 : 0;
+  return own;
+}
+
 // Which of oneDNN and our own kernels runs a product, by shape class (the table in
 // docs/PERFORMANCE.md, "Own GEMM"): oneDNN's f32 products were faster on every shape
-// measured (square, the training steps' transposed ones); it has no f64 products, ours do.
+// measured (square, the training steps' transposed ones); it has no f64 products, ours
+// do; bf16/f16 ones go to whichever own_half_faster() measured faster.
 bool own_first(const Node& n) {
-  return !(onednn() && onednn_wanted) || ((n.op == Op::DotGeneral || n.op == Op::Conv) && n.outputs[0].dtype == DType::f64);
+  if (!(onednn() && onednn_wanted)) return true;
+  DType t = n.outputs[0].dtype;
+  if (n.op != Op::DotGeneral && n.op != Op::Conv) return false;
+  if (t == DType::f64) return true;
+  return n.op == Op::DotGeneral && (t == DType::bf16 || t == DType::f16) && own_half_faster(t);
 }
 
 // A node outside kernels: small ones on interp, dot_general on oneDNN or our GEMM, the

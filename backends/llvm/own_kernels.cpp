@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "gemm.hpp"
+#include "nx/detail/core.hpp"
 #include "nx/detail/dot_axes.hpp"
 #include "thread_pool.hpp"
 
@@ -25,15 +26,23 @@ std::optional<std::vector<BufferPtr>> own_dot(const Node& n, std::span<const Ope
        bk = merge_axes(sb, tb, a.rhs_contract);
   if (!ab || !am || !ak || !bb || !bn || !bk) return std::nullopt;
   BufferPtr out = be.allocate(n.outputs[0].bytes());
-  auto run = [&](auto zero) {
+  auto run = [&](auto zero, auto operand, void* c) {
     using T = decltype(zero);
-    gemm<T>(ab->size, am->size, bn->size, ak->size,
-            Strided<T>{static_cast<const T*>(in[0].buffer->data()), ab->stride, am->stride, ak->stride},
-            Strided<T>{static_cast<const T*>(in[1].buffer->data()), bb->stride, bk->stride, bn->stride},
-            static_cast<T*>(out->data()), threads);
+    using In = decltype(operand);
+    gemm<T, In>(ab->size, am->size, bn->size, ak->size,
+                Strided<In>{static_cast<const In*>(in[0].buffer->data()), ab->stride, am->stride, ak->stride},
+                Strided<In>{static_cast<const In*>(in[1].buffer->data()), bb->stride, bk->stride, bn->stride},
+                static_cast<T*>(c), threads);
   };
-  if (t == DType::f32) run(0.0f);
-  else run(0.0);
+  if (t == DType::f32) run(0.0f, 0.0f, out->data());
+  else if (t == DType::f64) run(0.0, 0.0, out->data());
+  else {  // bf16, f16: summed in f32, rounded once (as interp does)
+    int64_t count = n.outputs[0].shape.size();
+    BufferPtr sums = be.allocate(static_cast<size_t>(count) * sizeof(float));
+    if (t == DType::bf16) run(0.0f, bfloat16_t(), sums->data());
+    else run(0.0f, float16_t(), sums->data());
+    detail::convert(sums->data(), DType::f32, out->data(), t, count);
+  }
   return std::vector<BufferPtr>{out};
 }
 
@@ -101,9 +110,11 @@ std::optional<std::vector<BufferPtr>> own_conv(const Node& n, std::span<const Op
 
 std::optional<std::vector<BufferPtr>> run_own(const Node& n, std::span<const Operand> in, Backend& be, int threads) {
   DType t = n.outputs[0].dtype;
-  if ((t != DType::f32 && t != DType::f64) || in.size() != 2 || in[0].type.dtype != t || in[1].type.dtype != t)
+  bool half = t == DType::bf16 || t == DType::f16;
+  if ((t != DType::f32 && t != DType::f64 && !half) || in.size() != 2 || in[0].type.dtype != t || in[1].type.dtype != t)
     return std::nullopt;
   if (n.op == Op::DotGeneral) return own_dot(n, in, be, threads);
+  if (half) return std::nullopt;  // convolutions of half types: oneDNN or interp
   if (n.op == Op::Conv) return own_conv(n, in, be, threads);
   return std::nullopt;
 }
