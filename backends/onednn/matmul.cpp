@@ -58,10 +58,12 @@ std::optional<HeldValues> matmul(const Node& n, std::span<const Input> in, Backe
   if (!batch_a || !batch_b || !k_a || !k_b || !m || !nn) return std::nullopt;
   int64_t B = batch_a->size, M = m->size, N = nn->size, K = k_a->size;
   if (B == 0 || M == 0 || N == 0 || K == 0) return std::nullopt;  // nothing to multiply: interp
-  // Without batch dims, the batch stride is that of a plain layout: oneDNN's brgemm
+  // Half types without batch dims get the batch stride of a plain layout: oneDNN's brgemm
   // kernels (bf16 on AVX512_BF16: 3x the speed of its fallback) take only such layouts.
-  dims a_dims{B, M, K}, a_str{B == 1 ? M * K : batch_a->stride, m->stride, k_a->stride};
-  dims b_dims{B, K, N}, b_str{B == 1 ? K * N : batch_b->stride, k_b->stride, nn->stride};
+  // f32 keeps the merged stride, which leads oneDNN to its sgemm (15% faster than brgemm here).
+  bool plain_batch = B == 1 && ta.dtype != DType::f32;
+  dims a_dims{B, M, K}, a_str{plain_batch ? M * K : batch_a->stride, m->stride, k_a->stride};
+  dims b_dims{B, K, N}, b_str{plain_batch ? K * N : batch_b->stride, k_b->stride, nn->stride};
   dims c_dims{B, M, N}, c_str{M * N, N, 1};
   auto addend = addend_view(post, n.outputs[0], c_dims, *dt);
   if (!addend) return std::nullopt;

@@ -31,15 +31,16 @@ Written with numpy 2.4, torch 2.15 (CPU) and scikit-learn 1.9; a rerun writes th
   python3 -m venv .venv && .venv/bin/pip install numpy torch scikit-learn
   .venv/bin/python tests/golden/gen_losses.py
 """
-import io
 import os
 import warnings
-import zipfile
 
 import numpy as np
 import sklearn.metrics as skm
+
 import torch
 import torch.nn.functional as F
+
+from npz_writer import save_npz
 
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "losses")
@@ -322,17 +323,6 @@ r_pred = f32(r_true + rng.normal(scale=0.7, size=(20, 3)))
 metrics["mae/y_true"] = r_true
 metrics["mae/y_pred"] = r_pred
 metrics["mae/mean_absolute_error"] = skm.mean_absolute_error(r_true, r_pred)
-
-def save_npz(path, named):
-    """numpy.savez_compressed with fixed member timestamps, so a rerun writes the same bytes."""
-    with zipfile.ZipFile(path, "w") as z:
-        for key in sorted(named):
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.asarray(named[key], order="C"), allow_pickle=False)
-            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, buf.getvalue())
-
 
 os.makedirs(OUT, exist_ok=True)
 save_npz(os.path.join(OUT, "losses.npz"), arrays)

@@ -1,0 +1,5 @@
+// nx::ml: classic machine learning from nx's ops (nxpp::ml): preprocessing and linear
+// models so far, checked against scikit-learn.
+#pragma once
+#include "nx/ml/linear.hpp"
+#include "nx/ml/preprocessing.hpp"

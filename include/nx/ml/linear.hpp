@@ -1,0 +1,51 @@
+// Linear models fitted in closed form, as scikit-learn's LinearRegression and Ridge (same
+// coef_ and intercept_ to rounding): least squares through the SVD (minimum norm, so
+// collinear features work), ridge through a Cholesky solve of the normal equations.
+//
+//   auto model = nx::ml::Ridge::fit(x, y, {.alpha = 0.5});   // x [samples, features]
+//   nx::Tensor y_hat = model.predict(x_test);
+//
+// y is [samples] (one target: coef [features], intercept a scalar) or [samples, targets]
+// (coef [targets, features], intercept [targets]). x is read as for the scalers
+// (nx/ml/preprocessing.hpp); y in x's dtype. sample_weight, when given, is [samples] of
+// non-negative weights. Bad shapes, NaN, or a negative weight raise nx::ValueError naming
+// the estimator.
+#pragma once
+#include "nx/tensor.hpp"
+#include "nx/tree.hpp"
+
+namespace nx::ml {
+
+struct LinearRegressionOpts {
+  detail::NamedFieldsOnly named_fields_only;
+  bool fit_intercept = true;
+  Tensor sample_weight;  // [samples]; undefined: all 1
+};
+struct LinearRegression {
+  Tensor coef, intercept;  // intercept 0 without fit_intercept
+  static LinearRegression fit(const Tensor& x, const Tensor& y, LinearRegressionOpts opts = {},
+                              Where where = Where::current());
+  Tensor predict(const Tensor& x, Where where = Where::current()) const;
+};
+NX_TREE(LinearRegression, coef, intercept)
+
+struct RidgeOpts {
+  detail::NamedFieldsOnly named_fields_only;
+  double alpha = 1.0;  // the L2 penalty alpha * |coef|^2, >= 0
+  bool fit_intercept = true;
+  Tensor sample_weight;
+};
+struct Ridge {
+  Tensor coef, intercept;
+  static Ridge fit(const Tensor& x, const Tensor& y, RidgeOpts opts = {}, Where where = Where::current());
+  Tensor predict(const Tensor& x, Where where = Where::current()) const;
+};
+NX_TREE(Ridge, coef, intercept)
+
+// Regression scores (scikit-learn's mean_squared_error, r2_score): y_true and y_pred of
+// one shape, [samples] or [samples, targets] (targets averaged uniformly). f64 for f64
+// inputs, else f32.
+Tensor mean_squared_error(const Tensor& y_true, const Tensor& y_pred, Where where = Where::current());
+Tensor r2_score(const Tensor& y_true, const Tensor& y_pred, Where where = Where::current());
+
+}  // namespace nx::ml

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Golden values for tests/ml_test.cpp: scikit-learn's data sets and its estimators' fitted
+state and outputs on them, so the C++ tests compare nx::ml against scikit-learn without
+Python.
+
+ml/<name>.npz for iris, wine, breast_cancer, diabetes and digits (shipped with
+scikit-learn; data no one here wrote):
+  x, y            the data (x f64; y int64 class ids, f64 for diabetes)
+  train, test     row indices of scikit-learn's train_test_split(test_size=0.25,
+                  random_state=0), the split shared/TARGETS.md's reference scores use
+and, fitted on x[train] and applied to x[test]:
+  standard/{mean,var,scale,out}         StandardScaler()
+  standard_no_mean/{scale,out}          StandardScaler(with_mean=False)
+  minmax/{min,max,out}                  MinMaxScaler()
+  minmax_range/out                      MinMaxScaler(feature_range=(-1, 2))
+  maxabs/{max_abs,out}                  MaxAbsScaler()
+  robust/{center,scale,out}             RobustScaler()
+  robust_10_90/{center,scale,out}       RobustScaler(quantile_range=(10, 90))
+  normalizer_{l1,l2,max}/out            Normalizer(norm)
+Regression (diabetes), on x[train] standardized as above, scored on x[test]:
+  linear/{coef,intercept,pred,r2,mse,mae}            LinearRegression()
+  linear_no_intercept/{coef,pred}                    LinearRegression(fit_intercept=False)
+  linear_weighted/{weights,coef,intercept,pred}      LinearRegression() with sample weights
+  ridge/{coef,intercept,pred,r2}                     Ridge(alpha=1.0)
+  ridge_no_intercept/{coef,pred}                     Ridge(alpha=1.0, fit_intercept=False)
+  ridge_weighted/{coef,intercept,pred}               Ridge(alpha=1.0) with the same weights
+  ridge_multi/{y,coef,intercept,pred}                Ridge(alpha=10.0) on two targets
+
+Written with numpy 2.4 and scikit-learn 1.9; a rerun writes the same bytes:
+  python3 -m venv .venv && .venv/bin/pip install numpy scikit-learn
+  .venv/bin/python tests/golden/gen_ml.py
+"""
+import os
+
+import numpy as np
+import sklearn
+from sklearn import datasets, linear_model, metrics, model_selection, preprocessing
+
+from npz_writer import save_npz
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ml")
+
+
+def split(n):
+    train, test = model_selection.train_test_split(np.arange(n), test_size=0.25, random_state=0)
+    return np.asarray(train, np.int64), np.asarray(test, np.int64)
+
+
+def scalers(out, xtr, xte):
+    s = preprocessing.StandardScaler().fit(xtr)
+    out.update({"standard/mean": s.mean_, "standard/var": s.var_, "standard/scale": s.scale_,
+                "standard/out": s.transform(xte)})
+    s = preprocessing.StandardScaler(with_mean=False).fit(xtr)
+    out.update({"standard_no_mean/scale": s.scale_, "standard_no_mean/out": s.transform(xte)})
+    s = preprocessing.MinMaxScaler().fit(xtr)
+    out.update({"minmax/min": s.data_min_, "minmax/max": s.data_max_, "minmax/out": s.transform(xte)})
+    out["minmax_range/out"] = preprocessing.MinMaxScaler(feature_range=(-1, 2)).fit(xtr).transform(xte)
+    s = preprocessing.MaxAbsScaler().fit(xtr)
+    out.update({"maxabs/max_abs": s.max_abs_, "maxabs/out": s.transform(xte)})
+    for name, q in (("robust", (25.0, 75.0)), ("robust_10_90", (10.0, 90.0))):
+        s = preprocessing.RobustScaler(quantile_range=q).fit(xtr)
+        out.update({f"{name}/center": s.center_, f"{name}/scale": s.scale_, f"{name}/out": s.transform(xte)})
+    for norm in ("l1", "l2", "max"):
+        out[f"normalizer_{norm}/out"] = preprocessing.Normalizer(norm=norm).fit(xtr).transform(xte)
+
+
+def regression(out, xtr, ytr, xte, yte):
+    scaler = preprocessing.StandardScaler().fit(xtr)
+    xtr, xte = scaler.transform(xtr), scaler.transform(xte)
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=len(xtr))
+    out["linear_weighted/weights"] = weights
+    m = linear_model.LinearRegression().fit(xtr, ytr)
+    pred = m.predict(xte)
+    out.update({"linear/coef": m.coef_, "linear/intercept": m.intercept_, "linear/pred": pred,
+                "linear/r2": metrics.r2_score(yte, pred), "linear/mse": metrics.mean_squared_error(yte, pred),
+                "linear/mae": metrics.mean_absolute_error(yte, pred)})
+    m = linear_model.LinearRegression(fit_intercept=False).fit(xtr, ytr)
+    out.update({"linear_no_intercept/coef": m.coef_, "linear_no_intercept/pred": m.predict(xte)})
+    m = linear_model.LinearRegression().fit(xtr, ytr, sample_weight=weights)
+    out.update({"linear_weighted/coef": m.coef_, "linear_weighted/intercept": m.intercept_,
+                "linear_weighted/pred": m.predict(xte)})
+    m = linear_model.Ridge(alpha=1.0).fit(xtr, ytr)
+    pred = m.predict(xte)
+    out.update({"ridge/coef": m.coef_, "ridge/intercept": m.intercept_, "ridge/pred": pred,
+                "ridge/r2": metrics.r2_score(yte, pred)})
+    m = linear_model.Ridge(alpha=1.0, fit_intercept=False).fit(xtr, ytr)
+    out.update({"ridge_no_intercept/coef": m.coef_, "ridge_no_intercept/pred": m.predict(xte)})
+    m = linear_model.Ridge(alpha=1.0).fit(xtr, ytr, sample_weight=weights)
+    out.update({"ridge_weighted/coef": m.coef_, "ridge_weighted/intercept": m.intercept_,
+                "ridge_weighted/pred": m.predict(xte)})
+    y2 = np.stack([ytr, np.log(ytr)], axis=1)
+    m = linear_model.Ridge(alpha=10.0).fit(xtr, y2)
+    out.update({"ridge_multi/y": y2, "ridge_multi/coef": m.coef_, "ridge_multi/intercept": m.intercept_,
+                "ridge_multi/pred": m.predict(xte)})
+
+
+os.makedirs(OUT, exist_ok=True)
+loaders = {"iris": datasets.load_iris, "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer,
+           "diabetes": datasets.load_diabetes, "digits": datasets.load_digits}
+for name, load in loaders.items():
+    d = load()
+    x = np.asarray(d.data, np.float64)
+    y = np.asarray(d.target, np.float64 if name == "diabetes" else np.int64)
+    train, test = split(len(x))
+    out = {"x": x, "y": y, "train": train, "test": test}
+    scalers(out, x[train], x[test])
+    if name == "diabetes":
+        regression(out, x[train], y[train], x[test], y[test])
+    out = {k: np.asarray(v, np.float64) if np.ndim(v) == 0 else np.asarray(v) for k, v in out.items()}
+    path = os.path.join(OUT, f"{name}.npz")
+    save_npz(path, out)
+    print(f"{name}: {x.shape}, {len(out)} arrays, {os.path.getsize(path)} bytes")
+print("scikit-learn", sklearn.__version__, "numpy", np.__version__)

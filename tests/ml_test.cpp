@@ -1,0 +1,183 @@
+// nx::ml against scikit-learn on its own data sets (tests/golden/gen_ml.py): the fitted
+// state and the outputs of each scaler on iris, wine, breast_cancer, diabetes and digits
+// (fitted on the train split, applied to the test split), and of the linear models on
+// diabetes; then the errors for bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "nx/io/npz.hpp"
+#include "nx/io/state_dict.hpp"
+#include "nx/ml.hpp"
+#include "nx/train/metrics.hpp"
+#include "nx/nx.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+nx::io::TensorDict load(const std::string& name) {
+  return nx::io::load_npz(std::string(NX_TEST_DATA_DIR) + "/ml/" + name + ".npz");
+}
+
+// |got - want| <= tol * max(1, max|want|), elementwise, as f64.
+void expect_near(const nx::Tensor& got, const nx::Tensor& want, double tol, const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  auto g = got.to_vector<double>(), w = want.to_vector<double>();
+  double scale = 1;
+  for (double v : w) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], tol * scale) << what << " at " << i;
+}
+
+struct Split {
+  nx::Tensor train, test;
+};
+Split split(const nx::io::TensorDict& d, const std::string& key = "x") {
+  nx::Tensor x = d.at(key);
+  return {nx::take(x, d.at("train"), 0), nx::take(x, d.at("test"), 0)};
+}
+
+const char* kDatasets[] = {"iris", "wine", "breast_cancer", "diabetes", "digits"};
+
+TEST(MlScalers, MatchScikitLearnOnItsDataSets) {
+  for (const char* name : kDatasets) {
+    SCOPED_TRACE(name);
+    auto d = load(name);
+    auto [train, test] = split(d);
+    auto s = nx::ml::StandardScaler::fit(train);
+    expect_near(s.mean, d.at("standard/mean"), 1e-12, "standard mean");
+    expect_near(s.var, d.at("standard/var"), 1e-12, "standard var");
+    expect_near(s.scale, d.at("standard/scale"), 1e-12, "standard scale");
+    expect_near(s.transform(test), d.at("standard/out"), 1e-12, "standard out");
+    expect_near(s.inverse_transform(s.transform(test)), test, 1e-12, "standard round trip");
+    auto s2 = nx::ml::StandardScaler::fit(train, {.with_mean = false});
+    expect_near(s2.scale, d.at("standard_no_mean/scale"), 1e-12, "standard_no_mean scale");
+    expect_near(s2.transform(test), d.at("standard_no_mean/out"), 1e-12, "standard_no_mean out");
+
+    auto m = nx::ml::MinMaxScaler::fit(train);
+    expect_near(m.data_min, d.at("minmax/min"), 0, "minmax min");
+    expect_near(m.data_max, d.at("minmax/max"), 0, "minmax max");
+    expect_near(m.transform(test), d.at("minmax/out"), 1e-12, "minmax out");
+    expect_near(m.inverse_transform(m.transform(test)), test, 1e-12, "minmax round trip");
+    auto m2 = nx::ml::MinMaxScaler::fit(train, {.feature_min = -1, .feature_max = 2});
+    expect_near(m2.transform(test), d.at("minmax_range/out"), 1e-12, "minmax_range out");
+    nx::Tensor clipped = nx::ml::MinMaxScaler::fit(train, {.clip = true}).transform(test);
+    EXPECT_GE(nx::reduce_min(clipped).item<double>(), 0.0);
+    EXPECT_LE(nx::reduce_max(clipped).item<double>(), 1.0);
+
+    auto a = nx::ml::MaxAbsScaler::fit(train);
+    expect_near(a.max_abs, d.at("maxabs/max_abs"), 0, "maxabs max_abs");
+    expect_near(a.transform(test), d.at("maxabs/out"), 1e-12, "maxabs out");
+
+    auto r = nx::ml::RobustScaler::fit(train);
+    expect_near(r.center, d.at("robust/center"), 1e-12, "robust center");
+    expect_near(r.scale, d.at("robust/scale"), 1e-12, "robust scale");
+    expect_near(r.transform(test), d.at("robust/out"), 1e-12, "robust out");
+    auto r2 = nx::ml::RobustScaler::fit(train, {.q_min = 10, .q_max = 90});
+    expect_near(r2.scale, d.at("robust_10_90/scale"), 1e-12, "robust_10_90 scale");
+    expect_near(r2.transform(test), d.at("robust_10_90/out"), 1e-12, "robust_10_90 out");
+
+    expect_near(nx::ml::normalize(test, nx::ml::Norm::l1), d.at("normalizer_l1/out"), 1e-12, "l1");
+    expect_near(nx::ml::normalize(test, nx::ml::Norm::l2), d.at("normalizer_l2/out"), 1e-12, "l2");
+    expect_near(nx::ml::normalize(test, nx::ml::Norm::max), d.at("normalizer_max/out"), 1e-12, "max");
+  }
+}
+
+// In f32 the same estimators agree to f32 rounding; an f64-fitted scaler applied to f32
+// data gives f32.
+TEST(MlScalers, WorkInF32) {
+  auto d = load("wine");
+  auto [train, test] = split(d);
+  nx::Tensor train32 = nx::as_type(train, nx::f32), test32 = nx::as_type(test, nx::f32);
+  auto s = nx::ml::StandardScaler::fit(train32);
+  EXPECT_EQ(s.mean.dtype(), nx::f32);
+  expect_near(s.transform(test32), d.at("standard/out"), 2e-5, "f32 standard");
+  nx::Tensor mixed = nx::ml::StandardScaler::fit(train).transform(test32);
+  EXPECT_EQ(mixed.dtype(), nx::f32);
+  expect_near(mixed, d.at("standard/out"), 2e-5, "f64 state, f32 data");
+  expect_near(nx::ml::RobustScaler::fit(train32).transform(test32), d.at("robust/out"), 2e-5, "f32 robust");
+}
+
+// Fitted state is a tree: it saves to a state dict and comes back equal.
+TEST(MlScalers, StateRoundTripsThroughAStateDict) {
+  auto d = load("iris");
+  auto [train, test] = split(d);
+  auto s = nx::ml::StandardScaler::fit(train, {.with_mean = false});
+  nx::io::TensorDict sd = nx::io::to_state_dict(s);
+  auto back = nx::io::from_state_dict(nx::ml::StandardScaler::fit(train, {.with_mean = false}), sd);
+  expect_near(back.transform(test), s.transform(test), 0, "state dict");
+  EXPECT_FALSE(back.with_mean);
+}
+
+TEST(MlLinear, LinearRegressionAndRidgeMatchScikitLearnOnDiabetes) {
+  auto d = load("diabetes");
+  auto [train, test] = split(d);
+  auto [ytr, yte] = split(d, "y");
+  auto scaler = nx::ml::StandardScaler::fit(train);
+  nx::Tensor xtr = scaler.transform(train), xte = scaler.transform(test);
+  nx::Tensor w = d.at("linear_weighted/weights");
+
+  auto lr = nx::ml::LinearRegression::fit(xtr, ytr);
+  expect_near(lr.coef, d.at("linear/coef"), 1e-10, "linear coef");
+  expect_near(lr.intercept, d.at("linear/intercept"), 1e-10, "linear intercept");
+  nx::Tensor pred = lr.predict(xte);
+  expect_near(pred, d.at("linear/pred"), 1e-10, "linear pred");
+  expect_near(nx::ml::r2_score(yte, pred), d.at("linear/r2"), 1e-10, "r2");
+  expect_near(nx::ml::mean_squared_error(yte, pred), d.at("linear/mse"), 1e-10, "mse");
+  expect_near(nx::metrics::mean_absolute_error(yte, pred), d.at("linear/mae"), 1e-6, "mae");
+  auto lr0 = nx::ml::LinearRegression::fit(xtr, ytr, {.fit_intercept = false});
+  expect_near(lr0.coef, d.at("linear_no_intercept/coef"), 1e-10, "no intercept coef");
+  expect_near(lr0.predict(xte), d.at("linear_no_intercept/pred"), 1e-10, "no intercept pred");
+  auto lrw = nx::ml::LinearRegression::fit(xtr, ytr, {.sample_weight = w});
+  expect_near(lrw.coef, d.at("linear_weighted/coef"), 1e-10, "weighted coef");
+  expect_near(lrw.intercept, d.at("linear_weighted/intercept"), 1e-10, "weighted intercept");
+
+  auto ridge = nx::ml::Ridge::fit(xtr, ytr);
+  expect_near(ridge.coef, d.at("ridge/coef"), 1e-10, "ridge coef");
+  expect_near(ridge.intercept, d.at("ridge/intercept"), 1e-10, "ridge intercept");
+  expect_near(nx::ml::r2_score(yte, ridge.predict(xte)), d.at("ridge/r2"), 1e-10, "ridge r2");
+  auto ridge0 = nx::ml::Ridge::fit(xtr, ytr, {.fit_intercept = false});
+  expect_near(ridge0.coef, d.at("ridge_no_intercept/coef"), 1e-10, "ridge no intercept");
+  auto ridgew = nx::ml::Ridge::fit(xtr, ytr, {.sample_weight = w});
+  expect_near(ridgew.coef, d.at("ridge_weighted/coef"), 1e-10, "ridge weighted coef");
+  expect_near(ridgew.intercept, d.at("ridge_weighted/intercept"), 1e-10, "ridge weighted intercept");
+  auto multi = nx::ml::Ridge::fit(xtr, d.at("ridge_multi/y"), {.alpha = 10.0});
+  expect_near(multi.coef, d.at("ridge_multi/coef"), 1e-10, "multi coef");
+  expect_near(multi.intercept, d.at("ridge_multi/intercept"), 1e-10, "multi intercept");
+  expect_near(multi.predict(xte), d.at("ridge_multi/pred"), 1e-10, "multi pred");
+  // Collinear features: the minimum-norm least-squares solution still predicts.
+  nx::Tensor twice = nx::concatenate({xtr, xtr}, 1);
+  auto collinear = nx::ml::LinearRegression::fit(twice, ytr);
+  expect_near(collinear.predict(nx::concatenate({xte, xte}, 1)), d.at("linear/pred"), 1e-8, "collinear");
+}
+
+TEST(MlErrors, BadInputNamesTheEstimatorAndTheProblem) {
+  nx::Tensor x = nx::iota({6, 2}, nx::f64);
+  nx::Tensor with_nan = nx::from_vector(std::vector<double>{1, NAN, 3, 4}, {2, 2});
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::StandardScaler::fit(with_nan); }, "StandardScaler.fit",
+                                        "NaN");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::StandardScaler::fit(nx::iota({6}, nx::f64)); },
+                                        "StandardScaler.fit", "[samples, features]");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::MinMaxScaler::fit(nx::zeros({0, 3})); }, "MinMaxScaler.fit",
+                                        "no samples");
+  auto s = nx::ml::StandardScaler::fit(x);
+  nx_test::expect_op_error<nx::ValueError>([&] { s.transform(nx::ones({2, 3})); }, "StandardScaler.transform",
+                                        "expects 2 features");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::MinMaxScaler::fit(x, {.feature_min = 1, .feature_max = 0}); },
+                                        "MinMaxScaler.fit", "feature_min");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::RobustScaler::fit(x, {.q_min = 80, .q_max = 20}); },
+                                        "RobustScaler.fit", "q_min");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::LinearRegression::fit(x, nx::ones({5})); },
+                                        "LinearRegression.fit", "targets");
+  nx_test::expect_op_error<nx::ValueError>(
+      [&] { nx::ml::Ridge::fit(x, nx::ones({6}), {.sample_weight = -nx::ones({6})}); }, "Ridge.fit", "non-negative");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::Ridge::fit(x, nx::ones({6}), {.alpha = -1}); }, "Ridge.fit",
+                                        "alpha");
+  auto lr = nx::ml::LinearRegression::fit(x, nx::ones({6}));
+  nx_test::expect_op_error<nx::ValueError>([&] { lr.predict(nx::ones({2, 5})); }, "LinearRegression.predict",
+                                        "expects 2 features");
+  nx_test::expect_op_error<nx::ShapeError>([&] { nx::ml::r2_score(nx::ones({3}), nx::ones({4})); }, "r2_score",
+                                        "one shape");
+}
+
+}  // namespace
