@@ -1,10 +1,10 @@
-# The layers above the core (nn, optim, train) use only nx's public API: none of their
+# The layers above the core (nn, optim, train, ml) use only nx's public API: none of their
 # files includes a backend header or names a backend, and no backend includes them.
 # Run: cmake -DROOT=<source dir> -P layering.cmake
 file(GLOB_RECURSE layer_files
-     ${ROOT}/include/nx/nn.hpp ${ROOT}/include/nx/optim.hpp ${ROOT}/include/nx/train.hpp
-     ${ROOT}/include/nx/nn/* ${ROOT}/include/nx/optim/* ${ROOT}/include/nx/train/*
-     ${ROOT}/src/nn/* ${ROOT}/src/optim/* ${ROOT}/src/train/*)
+     ${ROOT}/include/nx/nn.hpp ${ROOT}/include/nx/optim.hpp ${ROOT}/include/nx/train.hpp ${ROOT}/include/nx/ml.hpp
+     ${ROOT}/include/nx/nn/* ${ROOT}/include/nx/optim/* ${ROOT}/include/nx/train/* ${ROOT}/include/nx/ml/*
+     ${ROOT}/src/nn/* ${ROOT}/src/optim/* ${ROOT}/src/train/* ${ROOT}/src/ml/*)
 set(bad "")
 foreach(f ${layer_files})
   file(READ ${f} text)
@@ -17,7 +17,7 @@ endforeach()
 file(GLOB_RECURSE backend_files ${ROOT}/backends/*)
 foreach(f ${backend_files})
   file(READ ${f} text)
-  string(REGEX MATCH "#include [<\"]nx/(nn|optim|train)[./]" inc "${text}")
+  string(REGEX MATCH "#include [<\"]nx/(nn|optim|train|ml)[./]" inc "${text}")
   if(inc)
     list(APPEND bad "${f}: ${inc}")
   endif()
