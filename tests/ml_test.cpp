@@ -83,6 +83,38 @@ TEST(MlScalers, MatchScikitLearnOnItsDataSets) {
   }
 }
 
+TEST(MlPca, MatchesScikitLearnsFullSvdPca) {
+  for (const char* name : kDatasets) {
+    SCOPED_TRACE(name);
+    auto d = load(name);
+    auto [train, test] = split(d);
+    int64_t k = d.at("pca/components").dim(0);
+    auto p = nx::ml::PCA::fit(train, {.components = k});
+    expect_near(p.mean, d.at("pca/mean"), 1e-12, "mean");
+    expect_near(p.components, d.at("pca/components"), 1e-9, "components");
+    expect_near(p.explained_variance, d.at("pca/explained_variance"), 1e-10, "explained variance");
+    expect_near(p.explained_variance_ratio, d.at("pca/explained_variance_ratio"), 1e-10, "ratio");
+    expect_near(p.singular_values, d.at("pca/singular_values"), 1e-10, "singular values");
+    expect_near(p.transform(test), d.at("pca/out"), 1e-9, "transform");
+    auto w = nx::ml::PCA::fit(train, {.components = k, .whiten = true});
+    expect_near(w.transform(test), d.at("pca_whiten/out"), 1e-9, "whitened");
+    expect_near(w.inverse_transform(w.transform(test)), p.inverse_transform(p.transform(test)), 1e-9, "inverse");
+  }
+  // All components: the inverse transform gives the data back.
+  auto d = load("iris");
+  auto [train, test] = split(d);
+  auto full = nx::ml::PCA::fit(train);
+  EXPECT_EQ(full.components.shape(), nx::Shape({4, 4}));
+  expect_near(full.inverse_transform(full.transform(test)), test, 1e-12, "round trip");
+  auto iris2 = nx::ml::PCA::fit(d.at("x"), {.components = 2});  // shared/TARGETS.md: 0.92462, 0.05307
+  EXPECT_NEAR(iris2.explained_variance_ratio.to_vector<double>()[0], 0.92462, 5e-6);
+  EXPECT_NEAR(iris2.explained_variance_ratio.to_vector<double>()[1], 0.05307, 5e-6);
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::PCA::fit(train, {.components = 5}); }, "PCA.fit",
+                                           "between 1 and");
+  nx_test::expect_op_error<nx::ValueError>([&] { full.transform(nx::ones({2, 3}, nx::f64)); }, "PCA.transform",
+                                           "expects 4 features");
+}
+
 // In f32 the same estimators agree to f32 rounding; an f64-fitted scaler applied to f32
 // data gives f32.
 TEST(MlScalers, WorkInF32) {

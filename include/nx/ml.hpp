@@ -1,5 +1,6 @@
 // nx::ml: classic machine learning from nx's ops (nxpp::ml): preprocessing and linear
-// models so far, checked against scikit-learn.
+// models and PCA so far, checked against scikit-learn.
 #pragma once
+#include "nx/ml/decomposition.hpp"
 #include "nx/ml/linear.hpp"
 #include "nx/ml/preprocessing.hpp"

@@ -17,6 +17,10 @@ and, fitted on x[train] and applied to x[test]:
   robust/{center,scale,out}             RobustScaler()
   robust_10_90/{center,scale,out}       RobustScaler(quantile_range=(10, 90))
   normalizer_{l1,l2,max}/out            Normalizer(norm)
+  pca/{components,explained_variance,explained_variance_ratio,singular_values,mean,out}
+                                        PCA(k, svd_solver="full"): k 2 for iris, 10 for
+                                        digits, else 5
+  pca_whiten/out                        the same with whiten=True
 Regression (diabetes), on x[train] standardized as above, scored on x[test]:
   linear/{coef,intercept,pred,r2,mse,mae}            LinearRegression()
   linear_no_intercept/{coef,pred}                    LinearRegression(fit_intercept=False)
@@ -34,7 +38,7 @@ import os
 
 import numpy as np
 import sklearn
-from sklearn import datasets, linear_model, metrics, model_selection, preprocessing
+from sklearn import datasets, decomposition, linear_model, metrics, model_selection, preprocessing
 
 from npz_writer import save_npz
 
@@ -62,6 +66,15 @@ def scalers(out, xtr, xte):
         out.update({f"{name}/center": s.center_, f"{name}/scale": s.scale_, f"{name}/out": s.transform(xte)})
     for norm in ("l1", "l2", "max"):
         out[f"normalizer_{norm}/out"] = preprocessing.Normalizer(norm=norm).fit(xtr).transform(xte)
+
+
+def pca(out, k, xtr, xte):
+    p = decomposition.PCA(n_components=k, svd_solver="full").fit(xtr)
+    out.update({"pca/components": p.components_, "pca/explained_variance": p.explained_variance_,
+                "pca/explained_variance_ratio": p.explained_variance_ratio_, "pca/singular_values": p.singular_values_,
+                "pca/mean": p.mean_, "pca/out": p.transform(xte)})
+    p = decomposition.PCA(n_components=k, svd_solver="full", whiten=True).fit(xtr)
+    out["pca_whiten/out"] = p.transform(xte)
 
 
 def regression(out, xtr, ytr, xte, yte):
@@ -104,6 +117,7 @@ for name, load in loaders.items():
     train, test = split(len(x))
     out = {"x": x, "y": y, "train": train, "test": test}
     scalers(out, x[train], x[test])
+    pca(out, {"iris": 2, "digits": 10}.get(name, 5), x[train], x[test])
     if name == "diabetes":
         regression(out, x[train], y[train], x[test], y[test])
     out = {k: np.asarray(v, np.float64) if np.ndim(v) == 0 else np.asarray(v) for k, v in out.items()}
