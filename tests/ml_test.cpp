@@ -115,6 +115,45 @@ TEST(MlPca, MatchesScikitLearnsFullSvdPca) {
                                            "expects 4 features");
 }
 
+// Labels equal up to a renaming of the clusters: the fraction of samples whose label maps
+// to the other's under the best one-to-one renaming (greedy over the confusion counts).
+double agreement(const nx::Tensor& a, const nx::Tensor& b, int64_t k) {
+  auto x = a.to_vector<int64_t>(), y = b.to_vector<int64_t>();
+  std::vector<std::vector<int64_t>> counts(static_cast<size_t>(k), std::vector<int64_t>(static_cast<size_t>(k)));
+  for (size_t i = 0; i < x.size(); ++i) ++counts[static_cast<size_t>(x[i])][static_cast<size_t>(y[i])];
+  int64_t matched = 0;
+  std::vector<bool> used_a(static_cast<size_t>(k)), used_b(static_cast<size_t>(k));
+  for (int64_t round = 0; round < k; ++round) {
+    int64_t best = -1;
+    size_t bi = 0, bj = 0;
+    for (size_t i = 0; i < static_cast<size_t>(k); ++i)
+      for (size_t j = 0; j < static_cast<size_t>(k); ++j)
+        if (!used_a[i] && !used_b[j] && counts[i][j] > best) best = counts[i][j], bi = i, bj = j;
+    used_a[bi] = used_b[bj] = true;
+    matched += best;
+  }
+  return double(matched) / double(x.size());
+}
+
+TEST(MlKMeans, FindsScikitLearnsClusteringOnIrisAndDigits) {
+  for (const char* name : {"iris", "digits"}) {
+    SCOPED_TRACE(name);
+    auto d = load(name);
+    int64_t k = d.at("kmeans/centers").dim(0);
+    auto km = nx::ml::KMeans::fit(d.at("x"), {.clusters = k, .n_init = 10, .seed = 0});
+    double want = d.at("kmeans/inertia").item<double>();
+    EXPECT_NEAR(km.inertia.item<double>(), want, 1e-3 * want);  // shared/TARGETS.md: within 0.1%
+    EXPECT_GE(agreement(km.predict(d.at("x")), d.at("kmeans/labels"), k), 0.98);
+    EXPECT_EQ(km.transform(d.at("x")).shape(), nx::Shape({d.at("x").dim(0), k}));
+    EXPECT_GT(km.iterations.item<int64_t>(), 0);
+  }
+  auto iris = load("iris").at("x");
+  auto random_init = nx::ml::KMeans::fit(iris, {.clusters = 3, .init = nx::ml::KMeansInit::random, .n_init = 10});
+  EXPECT_NEAR(random_init.inertia.item<double>(), 78.851441426146, 1e-3 * 78.85);
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::KMeans::fit(nx::ones({4, 2}), {.clusters = 5}); }, "KMeans.fit",
+                                           "clusters must be between 1 and the number of samples");
+}
+
 // In f32 the same estimators agree to f32 rounding; an f64-fitted scaler applied to f32
 // data gives f32.
 TEST(MlScalers, WorkInF32) {

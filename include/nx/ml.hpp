@@ -1,6 +1,7 @@
 // nx::ml: classic machine learning from nx's ops (nxpp::ml): preprocessing and linear
-// models and PCA so far, checked against scikit-learn.
+// models, PCA and k-means so far, checked against scikit-learn.
 #pragma once
+#include "nx/ml/cluster.hpp"
 #include "nx/ml/decomposition.hpp"
 #include "nx/ml/linear.hpp"
 #include "nx/ml/preprocessing.hpp"

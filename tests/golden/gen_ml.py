@@ -21,6 +21,8 @@ and, fitted on x[train] and applied to x[test]:
                                         PCA(k, svd_solver="full"): k 2 for iris, 10 for
                                         digits, else 5
   pca_whiten/out                        the same with whiten=True
+  kmeans/{centers,labels,inertia}       KMeans(k, n_init=10, random_state=0) on all of x,
+                                        k 3 for iris, 10 for digits (those two only)
 Regression (diabetes), on x[train] standardized as above, scored on x[test]:
   linear/{coef,intercept,pred,r2,mse,mae}            LinearRegression()
   linear_no_intercept/{coef,pred}                    LinearRegression(fit_intercept=False)
@@ -38,7 +40,7 @@ import os
 
 import numpy as np
 import sklearn
-from sklearn import datasets, decomposition, linear_model, metrics, model_selection, preprocessing
+from sklearn import cluster, datasets, decomposition, linear_model, metrics, model_selection, preprocessing
 
 from npz_writer import save_npz
 
@@ -118,6 +120,10 @@ for name, load in loaders.items():
     out = {"x": x, "y": y, "train": train, "test": test}
     scalers(out, x[train], x[test])
     pca(out, {"iris": 2, "digits": 10}.get(name, 5), x[train], x[test])
+    if name in ("iris", "digits"):
+        km = cluster.KMeans(n_clusters=3 if name == "iris" else 10, n_init=10, random_state=0).fit(x)
+        out.update({"kmeans/centers": km.cluster_centers_, "kmeans/labels": np.asarray(km.labels_, np.int64),
+                    "kmeans/inertia": km.inertia_})
     if name == "diabetes":
         regression(out, x[train], y[train], x[test], y[test])
     out = {k: np.asarray(v, np.float64) if np.ndim(v) == 0 else np.asarray(v) for k, v in out.items()}
