@@ -154,6 +154,36 @@ TEST(MlKMeans, FindsScikitLearnsClusteringOnIrisAndDigits) {
                                            "clusters must be between 1 and the number of samples");
 }
 
+// The optimum of the penalised loss against scikit-learn's lbfgs run with tol 1e-12. Its
+// relative-decrease stop leaves about 1e-6 in the loss's flat directions (an independent
+// Newton solve in numpy agrees with nx++ to 1e-9 there), hence 1e-5. With default
+// settings, TARGETS' accuracies on the test split.
+TEST(MlLogistic, MatchesScikitLearnOnFourClassificationSets) {
+  for (const char* name : {"iris", "wine", "breast_cancer", "digits"}) {
+    SCOPED_TRACE(name);
+    auto d = load(name);
+    auto [train, test] = split(d);
+    auto [ytr, yte] = split(d, "y");
+    auto scaler = nx::ml::StandardScaler::fit(train);
+    nx::Tensor xtr = scaler.transform(train), xte = scaler.transform(test);
+    auto m = nx::ml::LogisticRegression::fit(xtr, ytr);
+    expect_near(m.coef, d.at("logistic/coef"), 1e-5, "coef");
+    expect_near(m.intercept, d.at("logistic/intercept"), 1e-5, "intercept");
+    expect_near(m.predict_proba(xte), d.at("logistic/proba"), 1e-5, "proba");
+    double accuracy = nx::mean(nx::as_type(nx::equal(m.predict(xte), yte), nx::f64)).item<double>();
+    EXPECT_NEAR(accuracy, d.at("logistic/accuracy").item<double>(), 1e-12);
+    EXPECT_LT(m.iterations.item<int64_t>(), 100);
+    auto m01 = nx::ml::LogisticRegression::fit(xtr, ytr, {.c = 0.1});
+    expect_near(m01.coef, d.at("logistic_c01/coef"), 1e-5, "coef C=0.1");
+    expect_near(m01.intercept, d.at("logistic_c01/intercept"), 1e-5, "intercept C=0.1");
+  }
+  nx::Tensor x = nx::iota({6, 2}, nx::f64);
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::LogisticRegression::fit(x, nx::ones({6}, nx::i64)); },
+                                           "LogisticRegression.fit", "at least 2 classes");
+  nx_test::expect_op_error<nx::ValueError>(
+      [&] { nx::ml::LogisticRegression::fit(x, nx::full({6}, 0.5, nx::f64)); }, "LogisticRegression.fit", "whole numbers");
+}
+
 // In f32 the same estimators agree to f32 rounding; an f64-fitted scaler applied to f32
 // data gives f32.
 TEST(MlScalers, WorkInF32) {

@@ -20,7 +20,7 @@ namespace nx::ml {
 
 enum class KMeansInit { kmeans_plus_plus, random };
 struct KMeansOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   int64_t clusters = 8;
   KMeansInit init = KMeansInit::kmeans_plus_plus;
   int64_t n_init = 1;       // runs from different seeds; the lowest inertia wins

@@ -17,7 +17,7 @@
 namespace nx::ml {
 
 struct PCAOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   int64_t components = 0;  // 0: min(samples, features)
   bool whiten = false;     // transformed components scaled to unit variance
 };

@@ -17,7 +17,7 @@
 namespace nx::ml {
 
 struct LinearRegressionOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   bool fit_intercept = true;
   Tensor sample_weight;  // [samples]; undefined: all 1
 };
@@ -30,7 +30,7 @@ struct LinearRegression {
 NX_TREE(LinearRegression, coef, intercept)
 
 struct RidgeOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   double alpha = 1.0;  // the L2 penalty alpha * |coef|^2, >= 0
   bool fit_intercept = true;
   Tensor sample_weight;
@@ -41,6 +41,33 @@ struct Ridge {
   Tensor predict(const Tensor& x, Where where = Where::current()) const;
 };
 NX_TREE(Ridge, coef, intercept)
+
+struct LogisticRegressionOpts {
+  nx::detail::NamedFieldsOnly named_fields_only;
+  double c = 1.0;  // scikit-learn's C: the penalty is |coef|^2 / (2 C), summed losses
+  bool fit_intercept = true;
+  int64_t max_iter = 100;  // Newton steps
+  double tol = 1e-10;      // stop when the largest step, relative to the largest coef, is below
+  Tensor sample_weight;
+};
+// Logistic regression with an L2 penalty, as scikit-learn's LogisticRegression: one
+// logistic for two classes (coef [1, features]), the multinomial (softmax) model for more
+// (coef [classes, features], intercepts summing to 0). Solved by Newton's method with a
+// backtracking line search inside one compiled while_loop, to the exact optimum (which
+// scikit-learn's default tol only nears). The Hessian is (classes x features)^2: for
+// thousands of features an L-BFGS solver would serve better (not yet). y holds class
+// labels (any integers); `classes` keeps them sorted, and predict returns them.
+struct LogisticRegression {
+  Tensor coef, intercept;
+  Tensor classes;     // i64 [classes], ascending
+  Tensor iterations;  // i64 scalar: Newton steps taken
+  static LogisticRegression fit(const Tensor& x, const Tensor& y, LogisticRegressionOpts opts = {},
+                                Where where = Where::current());
+  Tensor decision_function(const Tensor& x, Where where = Where::current()) const;  // [samples] or [samples, classes]
+  Tensor predict_proba(const Tensor& x, Where where = Where::current()) const;      // [samples, classes]
+  Tensor predict(const Tensor& x, Where where = Where::current()) const;            // labels
+};
+NX_TREE(LogisticRegression, coef, intercept, classes, iterations)
 
 // Regression scores (scikit-learn's mean_squared_error, r2_score): y_true and y_pred of
 // one shape, [samples] or [samples, targets] (targets averaged uniformly). f64 for f64

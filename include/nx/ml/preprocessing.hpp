@@ -19,7 +19,7 @@
 namespace nx::ml {
 
 struct StandardScalerOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   bool with_mean = true;  // subtract the mean
   bool with_std = true;   // divide by the standard deviation
 };
@@ -36,7 +36,7 @@ struct StandardScaler {
 NX_TREE(StandardScaler, with_mean, with_std, mean, var, scale)
 
 struct MinMaxScalerOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   double feature_min = 0, feature_max = 1;  // scikit-learn's feature_range
   bool clip = false;  // clip transformed values to [feature_min, feature_max]
 };
@@ -64,7 +64,7 @@ struct MaxAbsScaler {
 NX_TREE(MaxAbsScaler, max_abs, scale)
 
 struct RobustScalerOpts {
-  detail::NamedFieldsOnly named_fields_only;
+  nx::detail::NamedFieldsOnly named_fields_only;
   bool with_centering = true;   // subtract the median
   bool with_scaling = true;     // divide by the quantile range
   double q_min = 25, q_max = 75;  // percentiles, 0 < q_min < q_max < 100
