@@ -184,6 +184,31 @@ TEST(MlLogistic, MatchesScikitLearnOnFourClassificationSets) {
       [&] { nx::ml::LogisticRegression::fit(x, nx::full({6}, 0.5, nx::f64)); }, "LogisticRegression.fit", "whole numbers");
 }
 
+// The scores themselves, on scikit-learn's own predictions.
+TEST(MlMetrics, LogLossRocAucAndSilhouetteMatchScikitLearn) {
+  for (const char* name : {"iris", "wine", "breast_cancer", "digits"}) {
+    SCOPED_TRACE(name);
+    auto d = load(name);
+    nx::Tensor yte = nx::take(d.at("y"), d.at("test"), 0), proba = d.at("logistic/proba");
+    expect_near(nx::ml::log_loss(yte, proba), d.at("metrics/log_loss"), 1e-12, "log_loss");
+    nx::Tensor scores = proba.dim(1) == 2 ? nx::slice(proba, {0, 1}, {proba.dim(0), 1}).reshape({proba.dim(0)}) : proba;
+    expect_near(nx::ml::roc_auc(yte, scores), d.at("metrics/roc_auc"), 1e-12, "roc_auc");
+  }
+  for (const char* name : {"iris", "digits"}) {
+    auto d = load(name);
+    expect_near(nx::ml::silhouette_score(d.at("x"), d.at("kmeans/labels")), d.at("metrics/silhouette"), 1e-9,
+                std::string("silhouette ") + name);
+  }
+  // Ties count half: scores all equal give 0.5.
+  EXPECT_EQ(nx::ml::roc_auc(nx::tensor({0, 1, 0, 1}), nx::full({4}, 0.3)).item<double>(), 0.5);
+  nx_test::expect_op_error<nx::ValueError>([] { nx::ml::roc_auc(nx::tensor({1, 1}), nx::tensor({0.2, 0.4})); },
+                                           "roc_auc", "both classes");
+  nx_test::expect_op_error<nx::ShapeError>([] { nx::ml::log_loss(nx::tensor({0, 1}), nx::ones({3, 2})); }, "log_loss",
+                                           "expects labels [3]");
+  nx_test::expect_op_error<nx::ValueError>(
+      [] { nx::ml::silhouette_score(nx::ones({4, 2}), nx::zeros({4}, nx::i64)); }, "silhouette_score", "clusters");
+}
+
 // In f32 the same estimators agree to f32 rounding; an f64-fitted scaler applied to f32
 // data gives f32.
 TEST(MlScalers, WorkInF32) {

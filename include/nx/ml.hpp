@@ -4,4 +4,5 @@
 #include "nx/ml/cluster.hpp"
 #include "nx/ml/decomposition.hpp"
 #include "nx/ml/linear.hpp"
+#include "nx/ml/metrics.hpp"
 #include "nx/ml/preprocessing.hpp"

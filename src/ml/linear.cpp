@@ -72,32 +72,4 @@ Ridge Ridge::fit(const Tensor& x, const Tensor& y, RidgeOpts opts, Where where) 
 
 Tensor Ridge::predict(const Tensor& x, Where where) const { return ml::predict(coef, intercept, x, "Ridge.predict", where); }
 
-namespace {
-// y_true and y_pred of one shape, [samples] or [samples, targets], in f64 if either is, else f32.
-std::pair<Tensor, Tensor> regression_pair(const Tensor& y_true, const Tensor& y_pred, const char* who, Where where) {
-  if (!y_true.defined() || !y_pred.defined() || y_true.shape() != y_pred.shape() || y_true.rank() < 1 || y_true.rank() > 2)
-    throw ShapeError(who, "expects y_true and y_pred of one shape, [samples] or [samples, targets], got " +
-                              (y_true.defined() ? y_true.shape().str() : "undefined") + " and " +
-                              (y_pred.defined() ? y_pred.shape().str() : "undefined"),
-                     where);
-  DType t = y_true.dtype() == DType::f64 || y_pred.dtype() == DType::f64 ? DType::f64 : DType::f32;
-  return {as_type(y_true, t), as_type(y_pred, t)};
-}
-}  // namespace
-
-Tensor mean_squared_error(const Tensor& y_true, const Tensor& y_pred, Where where) {
-  auto [yt, yp] = regression_pair(y_true, y_pred, "mean_squared_error", where);
-  return mean((yt - yp) * (yt - yp));
-}
-
-Tensor r2_score(const Tensor& y_true, const Tensor& y_pred, Where where) {
-  auto [yt, yp] = regression_pair(y_true, y_pred, "r2_score", where);
-  // Per target 1 - SS_res / SS_tot (1 where both are 0, 0 where only SS_tot is), then the mean.
-  Tensor res = sum((yt - yp) * (yt - yp), {.axes = {0}});
-  Tensor dev = yt - mean(yt, {.axes = {0}});
-  Tensor tot = sum(dev * dev, {.axes = {0}});
-  Tensor constant = nx::where(res > 0.0, zeros_like(res), ones_like(res));
-  return mean(nx::where(tot > 0.0, 1.0 - res / nx::where(tot > 0.0, tot, ones_like(tot)), constant));
-}
-
 }  // namespace nx::ml

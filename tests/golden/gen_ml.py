@@ -29,6 +29,11 @@ Classification (iris, wine, breast_cancer, digits), on x[train] standardized as 
                                              leaves ~1e-6 in flat directions); proba
                                              and accuracy on x[test]
   logistic_c01/{coef,intercept}              the same with C=0.1
+  metrics/{log_loss,roc_auc}                 log_loss(y[test], proba) and roc_auc_score
+                                             (binary: the positive class's probability;
+                                             else multi_class="ovr", macro)
+  metrics/silhouette                         silhouette_score(x, kmeans labels) (iris,
+                                             digits)
 Regression (diabetes), on x[train] standardized as above, scored on x[test]:
   linear/{coef,intercept,pred,r2,mse,mae}            LinearRegression()
   linear_no_intercept/{coef,pred}                    LinearRegression(fit_intercept=False)
@@ -92,7 +97,11 @@ def classification(out, xtr, ytr, xte, yte):
         m = linear_model.LogisticRegression(C=c, tol=1e-12, max_iter=100000).fit(xtr, ytr)
         out.update({f"{key}/coef": m.coef_, f"{key}/intercept": m.intercept_})
         if key == "logistic":
-            out.update({"logistic/proba": m.predict_proba(xte), "logistic/accuracy": m.score(xte, yte)})
+            proba = m.predict_proba(xte)
+            out.update({"logistic/proba": proba, "logistic/accuracy": m.score(xte, yte),
+                        "metrics/log_loss": metrics.log_loss(yte, proba),
+                        "metrics/roc_auc": metrics.roc_auc_score(yte, proba[:, 1]) if proba.shape[1] == 2
+                        else metrics.roc_auc_score(yte, proba, multi_class="ovr")})
 
 
 def regression(out, xtr, ytr, xte, yte):
@@ -139,7 +148,7 @@ for name, load in loaders.items():
     if name in ("iris", "digits"):
         km = cluster.KMeans(n_clusters=3 if name == "iris" else 10, n_init=10, random_state=0).fit(x)
         out.update({"kmeans/centers": km.cluster_centers_, "kmeans/labels": np.asarray(km.labels_, np.int64),
-                    "kmeans/inertia": km.inertia_})
+                    "kmeans/inertia": km.inertia_, "metrics/silhouette": metrics.silhouette_score(x, km.labels_)})
     if name != "diabetes":
         classification(out, x[train], y[train], x[test], y[test])
     if name == "diabetes":

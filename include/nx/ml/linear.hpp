@@ -69,10 +69,4 @@ struct LogisticRegression {
 };
 NX_TREE(LogisticRegression, coef, intercept, classes, iterations)
 
-// Regression scores (scikit-learn's mean_squared_error, r2_score): y_true and y_pred of
-// one shape, [samples] or [samples, targets] (targets averaged uniformly). f64 for f64
-// inputs, else f32.
-Tensor mean_squared_error(const Tensor& y_true, const Tensor& y_pred, Where where = Where::current());
-Tensor r2_score(const Tensor& y_true, const Tensor& y_pred, Where where = Where::current());
-
 }  // namespace nx::ml
