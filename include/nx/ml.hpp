@@ -5,4 +5,5 @@
 #include "nx/ml/decomposition.hpp"
 #include "nx/ml/linear.hpp"
 #include "nx/ml/metrics.hpp"
+#include "nx/ml/neighbors_bayes.hpp"
 #include "nx/ml/preprocessing.hpp"

@@ -1,6 +1,9 @@
 #include "ml/check.hpp"
 
 #include <limits>
+#include <map>
+#include <set>
+#include <vector>
 
 #include "nx/nx.hpp"
 
@@ -48,6 +51,24 @@ Tensor weights(const Tensor& w, int64_t samples, DType dtype, const std::string&
     if (!any(t > 0.0).item<bool>()) throw ValueError(who, "sample_weight is zero everywhere", where);
   }
   return t;
+}
+
+ClassIds class_ids(const Tensor& y, int64_t samples, const std::string& who, Where where) {
+  if (!y.defined() || y.rank() != 1 || y.dim(0) != samples)
+    throw ValueError(who, "expects labels [" + std::to_string(samples) + "], got " +
+                              (y.defined() ? y.shape().str() : "undefined"),
+                     where);
+  if (is_float(y.dtype()) && any(not_equal(y, floor(y))).item<bool>())
+    throw ValueError(who, "labels must be whole numbers (class ids)", where);
+  std::vector<int64_t> labels = as_type(y, DType::i64).to_vector<int64_t>();
+  std::set<int64_t> distinct(labels.begin(), labels.end());
+  if (distinct.size() < 2) throw ValueError(who, "needs at least 2 classes, got " + std::to_string(distinct.size()), where);
+  std::vector<int64_t> classes(distinct.begin(), distinct.end());
+  std::map<int64_t, int64_t> index;
+  for (size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<int64_t>(i);
+  for (int64_t& l : labels) l = index.at(l);
+  int64_t k = static_cast<int64_t>(classes.size());
+  return {from_vector(labels, {samples}), from_vector(classes, {k}), k};
 }
 
 Tensor nonzero_scale(const Tensor& scale) {

@@ -17,6 +17,14 @@ Tensor targets(const Tensor& y, int64_t samples, DType dtype, const std::string&
 // Sample weights for `samples` samples in `dtype`: ones when undefined; else [samples],
 // non-negative, not all zero.
 Tensor weights(const Tensor& w, int64_t samples, DType dtype, const std::string& who, Where where);
+// Class labels (integers, or floats holding whole numbers) [samples] as ids 0 .. k-1 into
+// `classes` (i64, ascending); ValueError naming `who` for another shape, fractions, or
+// fewer than 2 classes.
+struct ClassIds {
+  Tensor ids, classes;
+  int64_t count;
+};
+ClassIds class_ids(const Tensor& y, int64_t samples, const std::string& who, Where where);
 // 1 where |scale| is below 10 machine epsilons of its dtype (scikit-learn's
 // _handle_zeros_in_scale): a constant feature is left as it is.
 Tensor nonzero_scale(const Tensor& scale);

@@ -1,6 +1,4 @@
 #include <algorithm>
-#include <map>
-#include <set>
 #include <tuple>
 
 #include "ml/check.hpp"
@@ -118,32 +116,20 @@ LogisticRegression LogisticRegression::fit(const Tensor& x, const Tensor& y, Log
   if (opts.max_iter < 1 || !(opts.tol >= 0)) throw ValueError(who, "needs max_iter >= 1 and tol >= 0", where);
   Tensor f = detail::features(x, who, where);
   int64_t n = f.dim(0), d = f.dim(1);
-  if (!y.defined() || y.rank() != 1 || y.dim(0) != n)
-    throw ValueError(who, "expects labels [" + std::to_string(n) + "], got " + (y.defined() ? y.shape().str() : "undefined"),
-                     where);
-  if (is_float(y.dtype()) && !y.is_traced() && any(not_equal(y, floor(y))).item<bool>())
-    throw ValueError(who, "labels must be whole numbers (class ids)", where);
-  std::vector<int64_t> labels = as_type(y, DType::i64).to_vector<int64_t>();
-  std::set<int64_t> distinct(labels.begin(), labels.end());
-  if (distinct.size() < 2)
-    throw ValueError(who, "needs at least 2 classes, got " + std::to_string(distinct.size()), where);
-  std::vector<int64_t> classes(distinct.begin(), distinct.end());
-  std::map<int64_t, int64_t> index;
-  for (size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<int64_t>(i);
-  for (int64_t& l : labels) l = index.at(l);
-  int64_t k = static_cast<int64_t>(classes.size());
+  detail::ClassIds labels = detail::class_ids(y, n, who, where);
+  int64_t k = labels.count;
   Tensor w = detail::weights(opts.sample_weight, n, f.dtype(), who, where);
   static const auto compiled = jit([](const Tensor& v, const Tensor& ids, const Tensor& sw, int64_t kk, bool intercept,
                                       double c, int64_t max_iter, double tol) {
     return solve_logistic(v, ids, sw, kk, intercept, c, max_iter, tol);
   });
   auto [theta, iterations] =
-      compiled(f, from_vector(labels, {n}), w, k, opts.fit_intercept, opts.c, opts.max_iter, opts.tol);
+      compiled(f, labels.ids, w, k, opts.fit_intercept, opts.c, opts.max_iter, opts.tol);
   int64_t rows = k == 2 ? 1 : k, d1 = d + (opts.fit_intercept ? 1 : 0);
   Tensor t = reshape(theta, {rows, d1});
   return {.coef = slice(t, {0, 0}, {rows, d}),
           .intercept = opts.fit_intercept ? reshape(slice(t, {0, d}, {rows, 1}), {rows}) : zeros({rows}, f.dtype()),
-          .classes = from_vector(classes, {k}),
+          .classes = labels.classes,
           .iterations = iterations};
 }
 

@@ -34,6 +34,9 @@ Classification (iris, wine, breast_cancer, digits), on x[train] standardized as 
                                              else multi_class="ovr", macro)
   metrics/silhouette                         silhouette_score(x, kmeans labels) (iris,
                                              digits)
+  knn/{pred,proba,accuracy}                  KNeighborsClassifier(5) on x[test]
+  gnb/{mean,var,pred,proba,accuracy}         GaussianNB() on x[test]
+  (diabetes) knn_regressor/pred              KNeighborsRegressor(5) on x[test]
 Regression (diabetes), on x[train] standardized as above, scored on x[test]:
   linear/{coef,intercept,pred,r2,mse,mae}            LinearRegression()
   linear_no_intercept/{coef,pred}                    LinearRegression(fit_intercept=False)
@@ -51,7 +54,8 @@ import os
 
 import numpy as np
 import sklearn
-from sklearn import cluster, datasets, decomposition, linear_model, metrics, model_selection, preprocessing
+from sklearn import (cluster, datasets, decomposition, linear_model, metrics, model_selection, naive_bayes, neighbors,
+                     preprocessing)
 
 from npz_writer import save_npz
 
@@ -93,6 +97,12 @@ def pca(out, k, xtr, xte):
 def classification(out, xtr, ytr, xte, yte):
     scaler = preprocessing.StandardScaler().fit(xtr)
     xtr, xte = scaler.transform(xtr), scaler.transform(xte)
+    knn = neighbors.KNeighborsClassifier(5).fit(xtr, ytr)
+    out.update({"knn/pred": np.asarray(knn.predict(xte), np.int64), "knn/proba": knn.predict_proba(xte),
+                "knn/accuracy": knn.score(xte, yte)})
+    gnb = naive_bayes.GaussianNB().fit(xtr, ytr)
+    out.update({"gnb/mean": gnb.theta_, "gnb/var": gnb.var_, "gnb/pred": np.asarray(gnb.predict(xte), np.int64),
+                "gnb/proba": gnb.predict_proba(xte), "gnb/accuracy": gnb.score(xte, yte)})
     for key, c in (("logistic", 1.0), ("logistic_c01", 0.1)):
         m = linear_model.LogisticRegression(C=c, tol=1e-12, max_iter=100000).fit(xtr, ytr)
         out.update({f"{key}/coef": m.coef_, f"{key}/intercept": m.intercept_})
@@ -107,6 +117,7 @@ def classification(out, xtr, ytr, xte, yte):
 def regression(out, xtr, ytr, xte, yte):
     scaler = preprocessing.StandardScaler().fit(xtr)
     xtr, xte = scaler.transform(xtr), scaler.transform(xte)
+    out["knn_regressor/pred"] = neighbors.KNeighborsRegressor(5).fit(xtr, ytr).predict(xte)
     weights = np.random.default_rng(0).uniform(0.5, 2.0, size=len(xtr))
     out["linear_weighted/weights"] = weights
     m = linear_model.LinearRegression().fit(xtr, ytr)

@@ -1,0 +1,91 @@
+#include <cmath>
+#include <numbers>
+
+#include "ml/check.hpp"
+#include "nx/ml/neighbors_bayes.hpp"
+#include "nx/nx.hpp"
+
+namespace nx::ml {
+namespace {
+
+// Indices [queries, k] of the k nearest training rows (Euclidean), nearest first:
+// |q|^2 - 2 q.x + |x|^2 through one product; |q|^2 is the same for a query's candidates.
+Tensor nearest(const Tensor& train, const Tensor& queries, int64_t k) {
+  Tensor xx = sum(train * train, {.axes = {1}});
+  Tensor score = 2.0 * dot(queries, transpose(train)) - xx;  // larger: nearer
+  return top_k(score, k).second;
+}
+
+int64_t check_neighbors(int64_t k, int64_t samples, const std::string& who, Where where) {
+  if (k < 1 || k > samples)
+    throw ValueError(who, "neighbors must be between 1 and the training samples (" + std::to_string(samples) + "), got " +
+                              std::to_string(k),
+                     where);
+  return k;
+}
+
+}  // namespace
+
+KNeighborsClassifier KNeighborsClassifier::fit(const Tensor& x, const Tensor& y, KNeighborsOpts opts, Where where) {
+  const std::string who = "KNeighborsClassifier.fit";
+  Tensor f = detail::features(x, who, where);
+  check_neighbors(opts.neighbors, f.dim(0), who, where);
+  detail::ClassIds ids = detail::class_ids(y, f.dim(0), who, where);
+  return {.x = f, .y = ids.ids, .classes = ids.classes, .neighbors = opts.neighbors};
+}
+
+Tensor KNeighborsClassifier::predict_proba(const Tensor& q, Where where) const {
+  Tensor f = detail::features(q, x.dim(1), "KNeighborsClassifier.predict_proba", where);
+  Tensor near = take(y, nearest(as_type(x, f.dtype()), f, neighbors), 0);  // [queries, k] class ids
+  return mean(one_hot(near, classes.dim(0), {.dtype = f.dtype()}), {.axes = {1}});
+}
+
+Tensor KNeighborsClassifier::predict(const Tensor& q, Where where) const {
+  // argmax takes the first maximum: the smallest label among tied votes, as scikit-learn.
+  return take(classes, argmax(predict_proba(q, where), {.axis = 1}), 0);
+}
+
+KNeighborsRegressor KNeighborsRegressor::fit(const Tensor& x, const Tensor& y, KNeighborsOpts opts, Where where) {
+  const std::string who = "KNeighborsRegressor.fit";
+  Tensor f = detail::features(x, who, where);
+  check_neighbors(opts.neighbors, f.dim(0), who, where);
+  return {.x = f, .y = detail::targets(y, f.dim(0), f.dtype(), who, where), .neighbors = opts.neighbors};
+}
+
+Tensor KNeighborsRegressor::predict(const Tensor& q, Where where) const {
+  Tensor f = detail::features(q, x.dim(1), "KNeighborsRegressor.predict", where);
+  Tensor near = take(as_type(y, f.dtype()), nearest(as_type(x, f.dtype()), f, neighbors), 0);  // [queries, k(, t)]
+  return mean(near, {.axes = {1}});
+}
+
+GaussianNB GaussianNB::fit(const Tensor& x, const Tensor& y, GaussianNBOpts opts, Where where) {
+  const std::string who = "GaussianNB.fit";
+  if (!(opts.var_smoothing >= 0)) throw ValueError(who, "var_smoothing must be >= 0", where);
+  Tensor f = detail::features(x, who, where);
+  detail::ClassIds ids = detail::class_ids(y, f.dim(0), who, where);
+  Tensor member = one_hot(ids.ids, ids.count, {.dtype = f.dtype()});  // [n, k]
+  Tensor counts = sum(member, {.axes = {0}});                          // [k]
+  Tensor mean = dot(transpose(member), f) / expand_dims(counts, 1);    // [k, d]
+  Tensor centered = f - dot(member, mean);                             // each sample minus its class mean
+  Tensor var = dot(transpose(member), centered * centered) / expand_dims(counts, 1);
+  Tensor all = f - nx::mean(f, {.axes = {0}});
+  Tensor epsilon = opts.var_smoothing * reduce_max(nx::mean(all * all, {.axes = {0}}));
+  return {.classes = ids.classes, .prior = counts / static_cast<double>(f.dim(0)), .mean = mean, .var = var + epsilon};
+}
+
+Tensor GaussianNB::joint_log_likelihood(const Tensor& x, Where where) const {
+  Tensor f = detail::features(x, mean.dim(1), "GaussianNB.joint_log_likelihood", where);
+  Tensor m = as_type(mean, f.dtype()), v = as_type(var, f.dtype());
+  // log prior - 1/2 sum log(2 pi var) - 1/2 sum (x - mean)^2 / var, per class.
+  Tensor constant = log(as_type(prior, f.dtype())) - 0.5 * sum(log(2.0 * std::numbers::pi * v), {.axes = {1}});
+  Tensor diff = expand_dims(f, 1) - expand_dims(m, 0);  // [n, k, d]
+  return constant - 0.5 * sum(diff * diff / expand_dims(v, 0), {.axes = {2}});
+}
+
+Tensor GaussianNB::predict_proba(const Tensor& x, Where where) const { return softmax(joint_log_likelihood(x, where), 1); }
+
+Tensor GaussianNB::predict(const Tensor& x, Where where) const {
+  return take(classes, argmax(joint_log_likelihood(x, where), {.axis = 1}), 0);
+}
+
+}  // namespace nx::ml
