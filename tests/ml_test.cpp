@@ -37,6 +37,17 @@ Split split(const nx::io::TensorDict& d, const std::string& key = "x") {
   return {nx::take(x, d.at("train"), 0), nx::take(x, d.at("test"), 0)};
 }
 
+// The split, x standardized on its train part (as TARGETS' reference scores).
+struct Standardized {
+  nx::Tensor xtr, xte, ytr, yte;
+};
+Standardized standardized(const nx::io::TensorDict& d) {
+  auto [train, test] = split(d);
+  auto [ytr, yte] = split(d, "y");
+  auto scaler = nx::ml::StandardScaler::fit(train);
+  return {scaler.transform(train), scaler.transform(test), ytr, yte};
+}
+
 const char* kDatasets[] = {"iris", "wine", "breast_cancer", "diabetes", "digits"};
 
 TEST(MlScalers, MatchScikitLearnOnItsDataSets) {
@@ -109,7 +120,7 @@ TEST(MlPca, MatchesScikitLearnsFullSvdPca) {
   auto iris2 = nx::ml::PCA::fit(d.at("x"), {.components = 2});  // shared/TARGETS.md: 0.92462, 0.05307
   EXPECT_NEAR(iris2.explained_variance_ratio.to_vector<double>()[0], 0.92462, 5e-6);
   EXPECT_NEAR(iris2.explained_variance_ratio.to_vector<double>()[1], 0.05307, 5e-6);
-  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::PCA::fit(train, {.components = 5}); }, "PCA.fit",
+  nx_test::expect_op_error<nx::ValueError>([&x = train] { nx::ml::PCA::fit(x, {.components = 5}); }, "PCA.fit",
                                            "between 1 and");
   nx_test::expect_op_error<nx::ValueError>([&] { full.transform(nx::ones({2, 3}, nx::f64)); }, "PCA.transform",
                                            "expects 4 features");
@@ -162,10 +173,7 @@ TEST(MlLogistic, MatchesScikitLearnOnFourClassificationSets) {
   for (const char* name : {"iris", "wine", "breast_cancer", "digits"}) {
     SCOPED_TRACE(name);
     auto d = load(name);
-    auto [train, test] = split(d);
-    auto [ytr, yte] = split(d, "y");
-    auto scaler = nx::ml::StandardScaler::fit(train);
-    nx::Tensor xtr = scaler.transform(train), xte = scaler.transform(test);
+    auto [xtr, xte, ytr, yte] = standardized(d);
     auto m = nx::ml::LogisticRegression::fit(xtr, ytr);
     expect_near(m.coef, d.at("logistic/coef"), 1e-5, "coef");
     expect_near(m.intercept, d.at("logistic/intercept"), 1e-5, "intercept");
@@ -215,12 +223,9 @@ TEST(MlNeighborsBayes, KnnAndGaussianNaiveBayesMatchScikitLearn) {
   for (const char* name : {"iris", "wine", "breast_cancer", "digits"}) {
     SCOPED_TRACE(name);
     auto d = load(name);
-    auto [train, test] = split(d);
-    auto [ytr, yte] = split(d, "y");
-    auto scaler = nx::ml::StandardScaler::fit(train);
-    nx::Tensor xtr = scaler.transform(train), xte = scaler.transform(test);
-    auto accuracy = [&](const nx::Tensor& pred) {
-      return nx::mean(nx::as_type(nx::equal(pred, yte), nx::f64)).item<double>();
+    auto [xtr, xte, ytr, yte] = standardized(d);
+    auto accuracy = [&truth = yte](const nx::Tensor& pred) {
+      return nx::mean(nx::as_type(nx::equal(pred, truth), nx::f64)).item<double>();
     };
     auto knn = nx::ml::KNeighborsClassifier::fit(xtr, ytr, {.neighbors = 5});
     expect_near(knn.predict_proba(xte), d.at("knn/proba"), 1e-12, "knn proba");
@@ -233,11 +238,9 @@ TEST(MlNeighborsBayes, KnnAndGaussianNaiveBayesMatchScikitLearn) {
     EXPECT_EQ(gnb.predict(xte).to_vector<int64_t>(), d.at("gnb/pred").to_vector<int64_t>());
   }
   auto d = load("diabetes");
-  auto [train, test] = split(d);
-  auto [ytr, yte] = split(d, "y");
-  auto scaler = nx::ml::StandardScaler::fit(train);
-  auto reg = nx::ml::KNeighborsRegressor::fit(scaler.transform(train), ytr, {.neighbors = 5});
-  expect_near(reg.predict(scaler.transform(test)), d.at("knn_regressor/pred"), 1e-12, "knn regressor");
+  auto [xtr, xte, ytr, yte] = standardized(d);
+  auto reg = nx::ml::KNeighborsRegressor::fit(xtr, ytr, {.neighbors = 5});
+  expect_near(reg.predict(xte), d.at("knn_regressor/pred"), 1e-12, "knn regressor");
   nx_test::expect_op_error<nx::ValueError>(
       [&] { nx::ml::KNeighborsClassifier::fit(nx::ones({4, 2}), nx::tensor({0, 1, 0, 1}), {.neighbors = 5}); },
       "KNeighborsClassifier.fit", "neighbors must be between 1 and the training samples");
@@ -273,10 +276,7 @@ TEST(MlScalers, StateRoundTripsThroughAStateDict) {
 
 TEST(MlLinear, LinearRegressionAndRidgeMatchScikitLearnOnDiabetes) {
   auto d = load("diabetes");
-  auto [train, test] = split(d);
-  auto [ytr, yte] = split(d, "y");
-  auto scaler = nx::ml::StandardScaler::fit(train);
-  nx::Tensor xtr = scaler.transform(train), xte = scaler.transform(test);
+  auto [xtr, xte, ytr, yte] = standardized(d);
   nx::Tensor w = d.at("linear_weighted/weights");
 
   auto lr = nx::ml::LinearRegression::fit(xtr, ytr);
