@@ -248,6 +248,28 @@ TEST(MlNeighborsBayes, KnnAndGaussianNaiveBayesMatchScikitLearn) {
                                            "GaussianNB.fit", "at least 2 classes");
 }
 
+TEST(MlImputer, MatchesScikitLearnsSimpleImputer) {
+  for (const char* name : kDatasets) {
+    SCOPED_TRACE(name);
+    auto d = load(name);
+    nx::Tensor x = d.at("imputer/x_nan");
+    nx::Tensor train = nx::take(x, d.at("train"), 0), test = nx::take(x, d.at("test"), 0);
+    using S = nx::ml::ImputeStrategy;
+    for (auto [strategy, key] : {std::pair{S::mean, "mean"}, {S::median, "median"}, {S::most_frequent, "most_frequent"}}) {
+      auto imp = nx::ml::SimpleImputer::fit(train, {.strategy = strategy});
+      expect_near(imp.statistics, d.at(std::string("imputer_") + key + "/statistics"), 1e-12, key);
+      expect_near(imp.transform(test), d.at(std::string("imputer_") + key + "/out"), 1e-12, key);
+    }
+    nx::Tensor filled = nx::ml::SimpleImputer::fit(train, {.strategy = S::constant, .fill_value = -1}).transform(test);
+    EXPECT_FALSE(nx::any(nx::is_nan(filled)).item<bool>());
+    // The imputed data then fits where the raw data is refused.
+    nx_test::expect_op_error<nx::ValueError>([&x = train] { nx::ml::StandardScaler::fit(x); }, "StandardScaler.fit", "NaN");
+  }
+  nx::Tensor empty = nx::from_vector(std::vector<double>{1, NAN, 2, NAN}, {2, 2});
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::SimpleImputer::fit(empty); }, "SimpleImputer.fit",
+                                           "feature 1 has no value");
+}
+
 // In f32 the same estimators agree to f32 rounding; an f64-fitted scaler applied to f32
 // data gives f32.
 TEST(MlScalers, WorkInF32) {

@@ -20,8 +20,8 @@ Tensor features(const Tensor& x, const std::string& who, Where where, bool nan_o
   return f;
 }
 
-Tensor features(const Tensor& x, int64_t count, const std::string& who, Where where) {
-  Tensor f = features(x, who, where);
+Tensor features(const Tensor& x, int64_t count, const std::string& who, Where where, bool nan_ok) {
+  Tensor f = features(x, who, where, nan_ok);
   if (f.dim(1) != count)
     throw ValueError(who, "expects " + std::to_string(count) + " features (as fitted), got " +
                               std::to_string(f.dim(1)) + " (shape " + x.shape().str() + ")", where);

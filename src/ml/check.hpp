@@ -11,7 +11,7 @@ namespace nx::ml::detail {
 // only when x is concrete) a NaN.
 Tensor features(const Tensor& x, const std::string& who, Where where, bool nan_ok = false);
 // features(), and `features` columns as the fitted estimator expects.
-Tensor features(const Tensor& x, int64_t features, const std::string& who, Where where);
+Tensor features(const Tensor& x, int64_t features, const std::string& who, Where where, bool nan_ok = false);
 // y for x's samples: [samples] or [samples, targets], in `dtype`; no NaN.
 Tensor targets(const Tensor& y, int64_t samples, DType dtype, const std::string& who, Where where);
 // Sample weights for `samples` samples in `dtype`: ones when undefined; else [samples],

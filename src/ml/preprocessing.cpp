@@ -1,5 +1,10 @@
 #include "nx/ml/preprocessing.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
 #include "ml/check.hpp"
 #include "nx/nx.hpp"
 
@@ -118,6 +123,44 @@ Tensor RobustScaler::transform(const Tensor& x, Where where) const {
 Tensor RobustScaler::inverse_transform(const Tensor& x, Where where) const {
   Tensor f = features(x, scale.dim(0), "RobustScaler.inverse_transform", where);
   return scale_shift(f, like(f, scale), like(f, center));
+}
+
+SimpleImputer SimpleImputer::fit(const Tensor& x, SimpleImputerOpts opts, Where where) {
+  Tensor f = features(x, "SimpleImputer.fit", where, /*nan_ok=*/true);
+  int64_t n = f.dim(0), d = f.dim(1);
+  if (opts.strategy == ImputeStrategy::constant) return {full({d}, opts.fill_value, f.dtype())};
+  // Per feature, its present values, sorted (on the host: medians and modes of columns
+  // with different counts of NaN).
+  std::vector<double> values = f.to_vector<double>(), stats(static_cast<size_t>(d));
+  std::vector<double> column;
+  for (int64_t j = 0; j < d; ++j) {
+    column.clear();
+    for (int64_t i = 0; i < n; ++i)
+      if (double v = values[static_cast<size_t>(i * d + j)]; !std::isnan(v)) column.push_back(v);
+    if (column.empty())
+      throw ValueError("SimpleImputer.fit", "feature " + std::to_string(j) + " has no value that is not NaN", where);
+    std::sort(column.begin(), column.end());
+    size_t m = column.size();
+    double& out = stats[static_cast<size_t>(j)];
+    if (opts.strategy == ImputeStrategy::mean) out = std::accumulate(column.begin(), column.end(), 0.0) / double(m);
+    else if (opts.strategy == ImputeStrategy::median) out = (column[(m - 1) / 2] + column[m / 2]) / 2;
+    else {  // the longest run of equal values; the first (smallest) on ties
+      size_t best = 0, best_len = 0;
+      for (size_t i = 0; i < m;) {
+        size_t k = i;
+        while (k < m && column[k] == column[i]) ++k;
+        if (k - i > best_len) best = i, best_len = k - i;
+        i = k;
+      }
+      out = column[best];
+    }
+  }
+  return {as_type(from_vector(stats, {d}), f.dtype())};
+}
+
+Tensor SimpleImputer::transform(const Tensor& x, Where where) const {
+  Tensor f = features(x, statistics.dim(0), "SimpleImputer.transform", where, /*nan_ok=*/true);
+  return nx::where(is_nan(f), as_type(statistics, f.dtype()), f);
 }
 
 Tensor normalize(const Tensor& x, Norm norm, Where where) {

@@ -17,6 +17,10 @@ and, fitted on x[train] and applied to x[test]:
   robust/{center,scale,out}             RobustScaler()
   robust_10_90/{center,scale,out}       RobustScaler(quantile_range=(10, 90))
   normalizer_{l1,l2,max}/out            Normalizer(norm)
+  imputer/x_nan                         x with 10% of its entries NaN (rng seed 0)
+  imputer_{mean,median,most_frequent}/{statistics,out}
+                                        SimpleImputer(strategy) fitted on x_nan[train],
+                                        applied to x_nan[test]
   pca/{components,explained_variance,explained_variance_ratio,singular_values,mean,out}
                                         PCA(k, svd_solver="full"): k 2 for iris, 10 for
                                         digits, else 5
@@ -54,7 +58,7 @@ import os
 
 import numpy as np
 import sklearn
-from sklearn import (cluster, datasets, decomposition, linear_model, metrics, model_selection, naive_bayes, neighbors,
+from sklearn import (cluster, datasets, decomposition, impute, linear_model, metrics, model_selection, naive_bayes, neighbors,
                      preprocessing)
 
 from npz_writer import save_npz
@@ -155,6 +159,12 @@ for name, load in loaders.items():
     train, test = split(len(x))
     out = {"x": x, "y": y, "train": train, "test": test}
     scalers(out, x[train], x[test])
+    x_nan = x.copy()
+    x_nan[np.random.default_rng(0).random(x.shape) < 0.1] = np.nan
+    out["imputer/x_nan"] = x_nan
+    for strategy in ("mean", "median", "most_frequent"):
+        imp = impute.SimpleImputer(strategy=strategy).fit(x_nan[train])
+        out.update({f"imputer_{strategy}/statistics": imp.statistics_, f"imputer_{strategy}/out": imp.transform(x_nan[test])})
     pca(out, {"iris": 2, "digits": 10}.get(name, 5), x[train], x[test])
     if name in ("iris", "digits"):
         km = cluster.KMeans(n_clusters=3 if name == "iris" else 10, n_init=10, random_state=0).fit(x)

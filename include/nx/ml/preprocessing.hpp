@@ -81,6 +81,23 @@ struct RobustScaler {
 };
 NX_TREE(RobustScaler, with_centering, with_scaling, center, scale)
 
+// Missing values (NaN, as nx::io's CSV reader writes them) replaced per feature by a
+// statistic of the fit data's present values, as scikit-learn's SimpleImputer: the mean,
+// the median, the most frequent value (the smallest on ties), or a constant. A feature
+// with no present value in fit is a ValueError (scikit-learn drops it).
+enum class ImputeStrategy { mean, median, most_frequent, constant };
+struct SimpleImputerOpts {
+  nx::detail::NamedFieldsOnly named_fields_only;
+  ImputeStrategy strategy = ImputeStrategy::mean;
+  double fill_value = 0;  // for constant
+};
+struct SimpleImputer {
+  Tensor statistics;  // [features]: what replaces a NaN in each
+  static SimpleImputer fit(const Tensor& x, SimpleImputerOpts opts = {}, Where where = Where::current());
+  Tensor transform(const Tensor& x, Where where = Where::current()) const;
+};
+NX_TREE(SimpleImputer, statistics)
+
 // Each sample (row) divided by its norm; all-zero rows stay zero. Stateless.
 enum class Norm { l1, l2, max };
 Tensor normalize(const Tensor& x, Norm norm = Norm::l2, Where where = Where::current());
