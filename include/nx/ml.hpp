@@ -1,5 +1,5 @@
-// nx::ml: classic machine learning from nx's ops (nxpp::ml): preprocessing and linear
-// models, PCA and k-means so far, checked against scikit-learn.
+// nx::ml: classic machine learning from nx's ops (nxpp::ml), scikit-learn's estimators as
+// values (docs/API.md lists them), checked against scikit-learn on its data sets.
 #pragma once
 #include "nx/ml/cluster.hpp"
 #include "nx/ml/decomposition.hpp"
