@@ -223,9 +223,16 @@ std::vector<Tensor> apply(Op op, Attrs attrs, std::span<const Tensor> inputs,
   return results;
 }
 
+namespace {
+// Whether `be` reads `b` where it lies (its own, or host memory on a host backend).
+bool readable_by(const Buffer& b, const Backend& be) {
+  return b.owner() == &be || (be.host_accessible() && b.owner()->host_accessible());
+}
+}  // namespace
+
 BufferPtr buffer_on(const Tensor& t, Backend& be) {
   const BufferPtr& b = t.buffer();  // raises for a donated tensor
-  if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible())) return b;
+  if (readable_by(*b, be)) return b;
   std::vector<std::byte> host(b->bytes());
   b->owner()->to_host(*b, host.data(), host.size());
   return be.from_host(host.data(), host.size());
@@ -245,8 +252,7 @@ namespace {
 // tenth of a 1-element op). A buffer moved to another backend is owned.
 Operand borrowed_operand(const Tensor& t, Backend& be) {
   const BufferPtr& b = t.buffer();  // raises for a donated tensor
-  if (b->owner() == &be || (be.host_accessible() && b->owner()->host_accessible()))
-    return {t.impl()->type, BufferPtr(BufferPtr(), b.get())};
+  if (readable_by(*b, be)) return {t.impl()->type, BufferPtr(BufferPtr(), b.get())};
   return {t.impl()->type, buffer_on(t, be)};
 }
 

@@ -213,6 +213,12 @@ TEST(MlMetrics, LogLossRocAucAndSilhouetteMatchScikitLearn) {
                                            "roc_auc", "both classes");
   nx_test::expect_op_error<nx::ShapeError>([] { nx::ml::log_loss(nx::tensor({0, 1}), nx::ones({3, 2})); }, "log_loss",
                                            "expects labels [3]");
+  nx_test::expect_op_error<nx::ValueError>([] { nx::ml::log_loss(nx::tensor({0, 2}), nx::full({2, 2}, 0.5)); },
+                                           "log_loss", "class ids in [0, 2)");
+  nx_test::expect_op_error<nx::ValueError>([] { nx::ml::roc_auc(nx::tensor({0, 1}), nx::tensor({0.2, double(NAN)})); },
+                                           "roc_auc", "NaN");
+  nx_test::expect_op_error<nx::ValueError>(
+      [] { nx::ml::silhouette_score(nx::ones({3, 2}), nx::tensor({0, -1, 1})); }, "silhouette_score", "class ids");
   nx_test::expect_op_error<nx::ValueError>(
       [] { nx::ml::silhouette_score(nx::ones({4, 2}), nx::zeros({4}, nx::i64)); }, "silhouette_score", "clusters");
 }

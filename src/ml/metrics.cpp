@@ -1,6 +1,7 @@
 #include "nx/ml/metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -22,12 +23,17 @@ std::pair<Tensor, Tensor> regression_pair(const Tensor& y_true, const Tensor& y_
   return {as_type(y_true, t), as_type(y_pred, t)};
 }
 
-// Labels [samples] as class ids 0 .. classes-1 for `classes` columns.
-void check_ids(const Tensor& y, int64_t samples, const char* who, Where where) {
+// Labels [samples]; with `classes` > 0, class ids in [0, classes) (checked when concrete).
+void check_ids(const Tensor& y, int64_t samples, const char* who, Where where, int64_t classes = 0) {
   if (!y.defined() || y.rank() != 1 || y.dim(0) != samples)
     throw ShapeError(who, "expects labels [" + std::to_string(samples) + "], got " +
                               (y.defined() ? y.shape().str() : "undefined"),
                      where);
+  if (classes > 0 && !y.is_traced() && samples > 0) {
+    Tensor ids = as_type(y, DType::i64);
+    if (reduce_min(ids).item<int64_t>() < 0 || reduce_max(ids).item<int64_t>() >= classes)
+      throw ValueError(who, "labels must be class ids in [0, " + std::to_string(classes) + ")", where);
+  }
 }
 
 // The binary AUC of scores against 0/1 labels, ties counting half (the rank-sum form).
@@ -72,7 +78,7 @@ Tensor log_loss(const Tensor& y_true, const Tensor& proba, Where where) {
     throw ShapeError("log_loss", "expects probabilities [samples, classes], got " +
                                      (proba.defined() ? proba.shape().str() : "undefined"),
                      where);
-  check_ids(y_true, proba.dim(0), "log_loss", where);
+  check_ids(y_true, proba.dim(0), "log_loss", where, proba.dim(1));
   Tensor p = is_float(proba.dtype()) ? proba : as_type(proba, DType::f32);
   double eps = p.dtype() == DType::f64 ? std::numeric_limits<double>::epsilon() : std::numeric_limits<float>::epsilon();
   Tensor picked = take_along_axis(p, expand_dims(as_type(y_true, DType::i64), 1), 1);
@@ -87,6 +93,8 @@ Tensor roc_auc(const Tensor& y_true, const Tensor& scores, Where where) {
   check_ids(y_true, scores.dim(0), "roc_auc", where);
   std::vector<int64_t> y = as_type(y_true, DType::i64).to_vector<int64_t>();
   std::vector<double> s = scores.to_vector<double>();
+  if (std::any_of(s.begin(), s.end(), [](double v) { return std::isnan(v); }))
+    throw ValueError("roc_auc", "the scores hold NaN", where);  // they cannot be ranked
   if (scores.rank() == 1) {
     std::vector<bool> positive(y.size());
     for (size_t i = 0; i < y.size(); ++i) positive[i] = y[i] == 1;
@@ -108,10 +116,10 @@ Tensor silhouette_score(const Tensor& x, const Tensor& labels, Where where) {
   if (!x.defined() || x.rank() != 2)
     throw ShapeError("silhouette_score", "expects x [samples, features], got " + (x.defined() ? x.shape().str() : "undefined"),
                      where);
-  check_ids(labels, x.dim(0), "silhouette_score", where);
+  check_ids(labels, x.dim(0), "silhouette_score", where, x.dim(0));
   Tensor f = is_float(x.dtype()) ? x : as_type(x, DType::f32);
   Tensor ids = as_type(labels, DType::i64);
-  int64_t k = reduce_max(ids).item<int64_t>() + 1;
+  int64_t k = x.dim(0) == 0 ? 0 : reduce_max(ids).item<int64_t>() + 1;
   if (k < 2 || k > x.dim(0) - 1)
     throw ValueError("silhouette_score", "needs 2 to samples - 1 clusters, got " + std::to_string(k), where);
   Tensor sq = sum(f * f, {.axes = {1}, .keep_axes = true});

@@ -1,6 +1,6 @@
 // Linear models fitted in closed form, as scikit-learn's LinearRegression and Ridge (same
 // coef_ and intercept_ to rounding): least squares through the SVD (minimum norm, so
-// collinear features work), ridge through a Cholesky solve of the normal equations.
+// collinear features work), ridge by solving its normal equations (X^T X + alpha I).
 //
 //   auto model = nx::ml::Ridge::fit(x, y, {.alpha = 0.5});   // x [samples, features]
 //   nx::Tensor y_hat = model.predict(x_test);
