@@ -9,6 +9,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <unordered_map>
 #include <vector>
@@ -100,24 +101,28 @@ BENCHMARK(BM_NxConv2dOnednn)
 // The raw primitives, range(1) = 0: on operands already in the blocked layouts they
 // prefer (the floor); 1: from and to row-major NCHW/OIHW buffers, reordering as a oneDNN
 // user with such tensors must (the like-for-like comparison with nx).
-void BM_RawDnnlConv2d(benchmark::State& state) {
+// The primitives of a 3x3, padding-1 conv2d (n, c -> k channels, hw x hw) as raw oneDNN
+// runs them; pass as above, from_plain: reorders from and to NCHW included, winograd: as
+// BM_RawDnnlConv2d's range(2).
+void raw_conv(benchmark::State& state, int64_t n, int64_t c, int64_t k, int64_t hw, int64_t pass_index, bool from_nchw,
+              bool wino) {
   using namespace dnnl;
   using tag = memory::format_tag;
   engine eng(engine::kind::cpu, 0);
   stream s(eng);
-  memory::dims xd{kN, kC, kHW, kHW}, kd{kK, kC, 3, 3}, yd{kN, kK, kHW, kHW}, one{1, 1}, zero{0, 0};
+  memory::dims xd{n, c, hw, hw}, kd{k, c, 3, 3}, yd{n, k, hw, hw}, one{1, 1}, zero{0, 0};
   auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
   auto plain = [&](const memory::dims& d) { return memory(memory::desc(d, memory::data_type::f32, tag::abcd), eng); };
   // range(2) = 1: oneDNN's own choice of algorithm (Winograd on AVX-512 for this shape;
   // only forward_training takes it), as nx does by default.
-  bool winograd = state.range(2) == 1;
+  bool winograd = wino;
   algorithm alg = winograd ? algorithm::convolution_auto : algorithm::convolution_direct;
   auto fwd = [&](prop_kind prop) {
     return convolution_forward::primitive_desc(convolution_forward::desc(prop, alg, any(xd), any(kd), any(yd), one, zero, one, one),
                                                eng);
   };
   auto hint = fwd(prop_kind::forward_training);
-  bool from_plain = state.range(1) == 1;
+  bool from_plain = from_nchw;
   // Each operand: (argument, its blocked memory, its plain memory, true for inputs).
   struct Operand {
     int arg;
@@ -126,13 +131,13 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
   };
   std::vector<Operand> ops;
   primitive prim;
-  if (state.range(0) == 0) {
+  if (pass_index == 0) {
     auto pd = fwd(winograd ? prop_kind::forward_training : prop_kind::forward_inference);
     prim = convolution_forward(pd);
     ops = {{DNNL_ARG_SRC, memory(pd.src_desc(), eng), plain(xd), true},
            {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), eng), plain(kd), true},
            {DNNL_ARG_DST, memory(pd.dst_desc(), eng), plain(yd), false}};
-  } else if (state.range(0) == 1) {
+  } else if (pass_index == 1) {
     convolution_backward_data::primitive_desc pd(
         convolution_backward_data::desc(alg, any(xd), any(kd), any(yd), one, zero, one, one), eng,
         hint);
@@ -169,11 +174,33 @@ void BM_RawDnnlConv2d(benchmark::State& state) {
         if (!o.input) reorder(o.blocked, o.plain).execute(s, o.blocked, o.plain);
     s.wait();
   }
-  conv_flops(state);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n * k * hw * hw * c * 9), benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+void BM_RawDnnlConv2d(benchmark::State& state) {
+  raw_conv(state, kN, kC, kK, kHW, state.range(0), state.range(1) == 1, state.range(2) == 1);
 }
 BENCHMARK(BM_RawDnnlConv2d)
     ->ArgsProduct({{0, 1, 2}, {0, 1}, {0, 1}})
     ->ArgNames({"pass", "from_nchw", "winograd"})
+    ->Unit(benchmark::kMillisecond);
+
+// Direct against Winograd (oneDNN's choice) on preblocked operands, per shape: the table
+// behind the 32-channel rule (docs/PERFORMANCE.md). Args: n, c, k, hw, pass, winograd.
+void BM_RawDnnlConvAlgorithms(benchmark::State& state) {
+  raw_conv(state, state.range(0), state.range(1), state.range(2), state.range(3), state.range(4), false,
+           state.range(5) == 1);
+}
+void conv_shapes(benchmark::internal::Benchmark* b) {
+  for (auto [n, c, k, hw] : std::vector<std::array<int64_t, 4>>{
+           {128, 1, 32, 28}, {64, 16, 16, 56}, {64, 16, 32, 28}, {128, 32, 64, 14}, {64, 64, 64, 28}, {32, 64, 64, 56}, {64, 128, 128, 7}})
+    for (int64_t pass : {0, 1, 2})
+      for (int64_t wino : {0, 1})
+        if (pass != 1 || c >= 16) b->Args({n, c, k, hw, pass, wino});  // oneDNN's direct backward data of 1 channel takes seconds
+}
+BENCHMARK(BM_RawDnnlConvAlgorithms)
+    ->Apply(conv_shapes)
+    ->ArgNames({"n", "c", "k", "hw", "pass", "winograd"})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
