@@ -12,41 +12,12 @@
 #include "nx/ml.hpp"
 #include "nx/train/metrics.hpp"
 #include "nx/nx.hpp"
+#include "ml_support.hpp"
 #include "test_support.hpp"
 
 namespace {
 
-nx::io::TensorDict load(const std::string& name) {
-  return nx::io::load_npz(std::string(NX_TEST_DATA_DIR) + "/ml/" + name + ".npz");
-}
-
-// |got - want| <= tol * max(1, max|want|), elementwise, as f64.
-void expect_near(const nx::Tensor& got, const nx::Tensor& want, double tol, const std::string& what) {
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  auto g = got.to_vector<double>(), w = want.to_vector<double>();
-  double scale = 1;
-  for (double v : w) scale = std::max(scale, std::abs(v));
-  for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], tol * scale) << what << " at " << i;
-}
-
-struct Split {
-  nx::Tensor train, test;
-};
-Split split(const nx::io::TensorDict& d, const std::string& key = "x") {
-  nx::Tensor x = d.at(key);
-  return {nx::take(x, d.at("train"), 0), nx::take(x, d.at("test"), 0)};
-}
-
-// The split, x standardized on its train part (as TARGETS' reference scores).
-struct Standardized {
-  nx::Tensor xtr, xte, ytr, yte;
-};
-Standardized standardized(const nx::io::TensorDict& d) {
-  auto [train, test] = split(d);
-  auto [ytr, yte] = split(d, "y");
-  auto scaler = nx::ml::StandardScaler::fit(train);
-  return {scaler.transform(train), scaler.transform(test), ytr, yte};
-}
+using namespace nx_ml_test;
 
 const char* kDatasets[] = {"iris", "wine", "breast_cancer", "diabetes", "digits"};
 

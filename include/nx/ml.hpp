@@ -3,7 +3,11 @@
 #pragma once
 #include "nx/ml/cluster.hpp"
 #include "nx/ml/decomposition.hpp"
+#include "nx/ml/encoders.hpp"
 #include "nx/ml/linear.hpp"
 #include "nx/ml/metrics.hpp"
+#include "nx/ml/model_selection.hpp"
 #include "nx/ml/neighbors_bayes.hpp"
+#include "nx/ml/polynomial.hpp"
 #include "nx/ml/preprocessing.hpp"
+#include "nx/ml/tree.hpp"

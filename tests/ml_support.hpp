@@ -1,0 +1,49 @@
+// What the nx::ml tests share: scikit-learn's data sets and reference outputs from
+// tests/golden/ml/*.npz (written by tests/golden/gen_ml*.py), the 75/25 split, and an
+// elementwise comparison.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "nx/io/npz.hpp"
+#include "nx/ml/preprocessing.hpp"
+#include "nx/nx.hpp"
+
+namespace nx_ml_test {
+
+inline nx::io::TensorDict load(const std::string& name) {
+  return nx::io::load_npz(std::string(NX_TEST_DATA_DIR) + "/ml/" + name + ".npz");
+}
+
+// |got - want| <= tol * max(1, max|want|), elementwise, as f64.
+inline void expect_near(const nx::Tensor& got, const nx::Tensor& want, double tol, const std::string& what) {
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  auto g = got.to_vector<double>(), w = want.to_vector<double>();
+  double scale = 1;
+  for (double v : w) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < g.size(); ++i) ASSERT_NEAR(g[i], w[i], tol * scale) << what << " at " << i;
+}
+
+struct Split {
+  nx::Tensor train, test;
+};
+inline Split split(const nx::io::TensorDict& d, const std::string& key = "x") {
+  nx::Tensor x = d.at(key);
+  return {nx::take(x, d.at("train"), 0), nx::take(x, d.at("test"), 0)};
+}
+
+// The split, x standardized on its train part (as TARGETS' reference scores).
+struct Standardized {
+  nx::Tensor xtr, xte, ytr, yte;
+};
+inline Standardized standardized(const nx::io::TensorDict& d) {
+  auto [train, test] = split(d);
+  auto [ytr, yte] = split(d, "y");
+  auto scaler = nx::ml::StandardScaler::fit(train);
+  return {scaler.transform(train), scaler.transform(test), ytr, yte};
+}
+
+}  // namespace nx_ml_test
