@@ -155,6 +155,11 @@ TEST(MlLogistic, MatchesScikitLearnOnFourClassificationSets) {
     auto m01 = nx::ml::LogisticRegression::fit(xtr, ytr, {.c = 0.1});
     expect_near(m01.coef, d.at("logistic_c01/coef"), 1e-5, "coef C=0.1");
     expect_near(m01.intercept, d.at("logistic_c01/intercept"), 1e-5, "intercept C=0.1");
+    // L-BFGS reaches Newton's optimum.
+    auto lb = nx::ml::LogisticRegression::fit(xtr, ytr, {.max_iter = 2000, .solver = nx::ml::LogisticSolver::lbfgs});
+    expect_near(lb.coef, m.coef, 1e-6, "lbfgs coef");
+    expect_near(lb.intercept, m.intercept, 1e-6, "lbfgs intercept");
+    EXPECT_LT(lb.iterations.item<int64_t>(), 2000);
   }
   nx::Tensor x = nx::iota({6, 2}, nx::f64);
   nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::LogisticRegression::fit(x, nx::ones({6}, nx::i64)); },

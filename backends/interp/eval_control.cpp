@@ -1,8 +1,34 @@
 // while and cond (and custom_grad, an identity forward): compile the body subgraphs with this backend and run them.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+
 #include "kernels.hpp"
 
 namespace nx::interp {
 namespace {
+
+// Compiled bodies by (backend, body graph): a loop nested in another loop's body runs once
+// per outer step, and compiling its bodies each time cost more than running them (an
+// L-BFGS fit: three inner loops per step). An entry holds the graph weakly: a freed graph
+// (whose address a new one may take) is a miss, and is purged.
+std::shared_ptr<Executable> compiled_body(Backend& be, const std::shared_ptr<const Graph>& g) {
+  static std::mutex mu;
+  static std::map<std::pair<const Backend*, const Graph*>, std::pair<std::weak_ptr<const Graph>, std::shared_ptr<Executable>>>
+      cache;
+  std::pair<const Backend*, const Graph*> key{&be, g.get()};
+  {
+    std::lock_guard lock(mu);
+    auto it = cache.find(key);
+    if (it != cache.end() && it->second.first.lock() == g) return it->second.second;
+  }
+  std::shared_ptr<Executable> exe = be.compile(*g, {});
+  std::lock_guard lock(mu);
+  std::erase_if(cache, [](const auto& e) { return e.second.first.expired(); });
+  cache[key] = {g, exe};
+  return exe;
+}
 
 std::vector<BufferPtr> buffers(std::span<const Operand> in) {
   std::vector<BufferPtr> b;
@@ -17,13 +43,13 @@ bool truth(const BufferPtr& b) { return *static_cast<const bool*>(b->data()); }
 
 NX_KERNEL(eval_control) {
   if (n.op == Op::CustomGrad) return {in[0].buffer};  // forward: the value; the body is the backward
-  const Graph& first = *n.attrs.bodies[0];
-  const Graph& second = *n.attrs.bodies[1];
+  const auto& first = n.attrs.bodies[0];
+  const auto& second = n.attrs.bodies[1];
   auto c0 = static_cast<size_t>(n.attrs.k);
   if (n.op == Op::Cond) {
     std::vector<BufferPtr> all = buffers(in);
     bool p = truth(all[0]);
-    auto exe = be.compile(p ? first : second, {});
+    auto exe = compiled_body(be, p ? first : second);
     auto begin = all.begin() + 1 + (p ? 0 : static_cast<std::ptrdiff_t>(c0));
     auto end = p ? begin + static_cast<std::ptrdiff_t>(c0) : all.end();
     return exe->run(std::vector<BufferPtr>(begin, end));
@@ -35,8 +61,8 @@ NX_KERNEL(eval_control) {
   std::vector<BufferPtr> cond_caps(all.begin() + static_cast<std::ptrdiff_t>(ns),
                                    all.begin() + static_cast<std::ptrdiff_t>(ns + c0));
   std::vector<BufferPtr> body_caps(all.begin() + static_cast<std::ptrdiff_t>(ns + c0), all.end());
-  auto cond = be.compile(first, {});
-  auto body = be.compile(second, {});
+  auto cond = compiled_body(be, first);
+  auto body = compiled_body(be, second);
   auto with = [](std::vector<BufferPtr> s, const std::vector<BufferPtr>& caps) {
     s.insert(s.end(), caps.begin(), caps.end());
     return s;

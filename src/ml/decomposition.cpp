@@ -6,29 +6,103 @@
 #include "nx/nx.hpp"
 
 namespace nx::ml {
+namespace {
+
+// svd_flip(u_based_decision=False): each row of vt's largest-magnitude entry positive (the
+// first of equal ones, as numpy's argmax), u's matching column with it.
+std::pair<Tensor, Tensor> flip_by_vt(const Tensor& u, const Tensor& vt) {
+  Tensor at = argmax(abs(vt), {.axis = 1, .keep_axes = true});
+  Tensor sign = nx::sign(take_along_axis(vt, at, 1));
+  sign = nx::where(sign == 0.0, ones_like(sign), sign);  // [k, 1]; a zero row stays as it is
+  return {u * transpose(sign), vt * sign};
+}
+
+// randomized_svd without the checks (k, p, iters valid; a a float matrix).
+std::tuple<Tensor, Tensor, Tensor> sketch_svd(const Tensor& a, int64_t k, int64_t p, int64_t iters, uint64_t seed) {
+  // The sketch multiplies by the smaller side: on a^T when a is wide, as scikit-learn.
+  bool wide = a.dim(0) < a.dim(1);
+  Tensor m = wide ? transpose(a) : a;
+  if (iters < 0) iters = 10 * k < std::min(m.dim(0), m.dim(1)) ? 7 : 4;
+  Tensor q = random::normal(random::key(static_cast<int64_t>(seed)), {m.dim(1), k + p}, {.dtype = m.dtype()});
+  // Power iterations sharpen the sketch toward the top singular vectors; QR between the
+  // products keeps the small ones from drowning in rounding.
+  for (int64_t i = 0; i < iters; ++i) {
+    q = linalg::qr(dot(m, q)).first;
+    q = linalg::qr(dot(transpose(m), q)).first;
+  }
+  q = linalg::qr(dot(m, q)).first;  // an orthonormal basis of m's approximate range
+  auto [uhat, s, vt] = linalg::svd(dot(transpose(q), m), {.full_matrices = false});
+  Tensor u = slice(dot(q, uhat), {0, 0}, {m.dim(0), k});
+  vt = slice(vt, {0, 0}, {k, m.dim(1)});
+  s = slice(s, {0}, {k});
+  if (wide) std::tie(u, vt) = std::pair{transpose(vt), transpose(u)};
+  auto [fu, fvt] = flip_by_vt(u, vt);
+  return {fu, s, fvt};
+}
+
+void check_sketch(int64_t iters, int64_t oversamples, int64_t least_oversamples, const std::string& who, Where where) {
+  if (iters < -1) throw ValueError(who, "n_iter must be >= 0 (or -1 for automatic), got " + std::to_string(iters), where);
+  if (oversamples < least_oversamples)
+    throw ValueError(who, "n_oversamples must be >= " + std::to_string(least_oversamples) + ", got " +
+                              std::to_string(oversamples),
+                     where);
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor, Tensor> randomized_svd(const Tensor& a, int64_t components, RandomizedSvdOpts opts,
+                                                  Where where) {
+  const std::string who = "randomized_svd";
+  Tensor f = detail::features(a, who, where);
+  int64_t most = std::min(f.dim(0), f.dim(1));
+  if (components < 1 || components > most)
+    throw ValueError(who, "components must be between 1 and min(rows, columns) = " + std::to_string(most) + ", got " +
+                              std::to_string(components),
+                     where);
+  check_sketch(opts.n_iter, opts.n_oversamples, 0, who, where);
+  return sketch_svd(f, components, opts.n_oversamples, opts.n_iter, opts.seed);
+}
 
 PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
-  Tensor f = detail::features(x, "PCA.fit", where);
+  const std::string who = "PCA.fit";
+  Tensor f = detail::features(x, who, where);
   int64_t n = f.dim(0), d = f.dim(1), most = std::min(n, d);
   int64_t k = opts.components == 0 ? most : opts.components;
   if (k < 1 || k > most)
-    throw ValueError("PCA.fit", "components must be between 1 and min(samples, features) = " + std::to_string(most) +
-                                    ", got " + std::to_string(opts.components),
+    throw ValueError(who, "components must be between 1 and min(samples, features) = " + std::to_string(most) +
+                              ", got " + std::to_string(opts.components),
                      where);
-  if (n < 2) throw ValueError("PCA.fit", "needs at least 2 samples, got 1", where);
+  if (n < 2) throw ValueError(who, "needs at least 2 samples, got 1", where);
+  check_sketch(opts.n_iter, opts.n_oversamples, 1, who, where);
+  PCASolver solver = opts.solver;
+  if (solver == PCASolver::auto_) {
+    bool tall = d <= 1000 && n >= 10 * d, small = std::max(n, d) <= 500;
+    solver = !tall && !small && 5 * k < 4 * most ? PCASolver::randomized : PCASolver::full;
+  }
   Tensor mean = nx::mean(f, {.axes = {0}});
-  auto [u, s, vt] = linalg::svd(f - mean, {.full_matrices = false});
-  // svd_flip on vt: the largest-magnitude loading of each component positive.
-  Tensor at = argmax(abs(vt), {.axis = 1, .keep_axes = true});
-  Tensor sign = nx::sign(take_along_axis(vt, at, 1));
-  vt = vt * nx::where(sign == 0.0, ones_like(sign), sign);
+  Tensor centered = f - mean;
+  if (solver == PCASolver::randomized) {
+    auto [u, s, vt] = sketch_svd(centered, k, opts.n_oversamples, opts.n_iter, opts.seed);
+    Tensor var = s * s / static_cast<double>(n - 1);
+    // The sketch sees only k directions: the total variance comes from the data itself.
+    Tensor total = sum(centered * centered) / static_cast<double>(n - 1);
+    return {.whiten = opts.whiten,
+            .solver = solver,
+            .mean = mean,
+            .components = vt,
+            .explained_variance = var,
+            .explained_variance_ratio = var / total,
+            .singular_values = s};
+  }
+  auto [u, s, vt] = linalg::svd(centered, {.full_matrices = false});
+  vt = flip_by_vt(u, vt).second;
   Tensor var = s * s / static_cast<double>(n - 1);
   Tensor ratio = var / sum(var);
-  Tensor keep = slice(var, {0}, {k});
   return {.whiten = opts.whiten,
+          .solver = solver,
           .mean = mean,
           .components = slice(vt, {0, 0}, {k, d}),
-          .explained_variance = keep,
+          .explained_variance = slice(var, {0}, {k}),
           .explained_variance_ratio = slice(ratio, {0}, {k}),
           .singular_values = slice(s, {0}, {k})};
 }

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 #include "ml/check.hpp"
 #include "nx/ml/neighbors_bayes.hpp"
@@ -24,6 +25,36 @@ int64_t check_neighbors(int64_t k, int64_t samples, const std::string& who, Wher
   return k;
 }
 
+// The algorithm fit settles on (auto_ as scikit-learn: a tree pays off in few dimensions
+// and for few neighbours) and the tree it needs: for brute, zero-sized arrays, so the
+// fitted state stays a tree of defined tensors that saves and loads.
+std::pair<KNeighborsAlgorithm, KDTree> index_for(const Tensor& x, const KNeighborsOpts& opts, const std::string& who,
+                                                 Where where) {
+  if (opts.leaf_size < 1) throw ValueError(who, "leaf_size must be >= 1, got " + std::to_string(opts.leaf_size), where);
+  int64_t n = x.dim(0), d = x.dim(1);
+  KNeighborsAlgorithm a = opts.algorithm;
+  if (a == KNeighborsAlgorithm::auto_)
+    a = d <= 15 && opts.neighbors < n / 2 && !x.is_traced() ? KNeighborsAlgorithm::kd_tree : KNeighborsAlgorithm::brute;
+  if (a == KNeighborsAlgorithm::brute)
+    return {a,
+            {.data = zeros({0, d}, x.dtype()),
+             .order = zeros({0}, DType::i64),
+             .nodes = zeros({0, 2}, DType::i64),
+             .bounds = zeros({0, 2, d}, x.dtype()),
+             .leaf_size = opts.leaf_size}};
+  if (x.is_traced()) throw ValueError(who, "algorithm kd_tree builds on the host: x must not be traced by jit", where);
+  return {a, KDTree::build(x, {.leaf_size = opts.leaf_size}, where)};
+}
+
+// The k nearest training rows of each query: from the tree when there is one and the
+// values are concrete, else brute force; the same rows either way.
+Tensor neighbours(const Tensor& train, KNeighborsAlgorithm a, const KDTree& tree, const Tensor& queries, int64_t k,
+                  Where where) {
+  if (a == KNeighborsAlgorithm::kd_tree && !queries.is_traced() && !tree.data.is_traced())
+    return tree.query(queries, k, where).second;
+  return nearest(as_type(train, queries.dtype()), queries, k);
+}
+
 }  // namespace
 
 KNeighborsClassifier KNeighborsClassifier::fit(const Tensor& x, const Tensor& y, KNeighborsOpts opts, Where where) {
@@ -31,12 +62,18 @@ KNeighborsClassifier KNeighborsClassifier::fit(const Tensor& x, const Tensor& y,
   Tensor f = detail::features(x, who, where);
   check_neighbors(opts.neighbors, f.dim(0), who, where);
   detail::ClassIds ids = detail::class_ids(y, f.dim(0), who, where);
-  return {.x = f, .y = ids.ids, .classes = ids.classes, .neighbors = opts.neighbors};
+  auto [algorithm, tree] = index_for(f, opts, who, where);
+  return {.x = f,
+          .y = ids.ids,
+          .classes = ids.classes,
+          .neighbors = opts.neighbors,
+          .algorithm = algorithm,
+          .tree = std::move(tree)};
 }
 
 Tensor KNeighborsClassifier::predict_proba(const Tensor& q, Where where) const {
   Tensor f = detail::features(q, x.dim(1), "KNeighborsClassifier.predict_proba", where);
-  Tensor near = take(y, nearest(as_type(x, f.dtype()), f, neighbors), 0);  // [queries, k] class ids
+  Tensor near = take(y, neighbours(x, algorithm, tree, f, neighbors, where), 0);  // [queries, k] class ids
   return mean(one_hot(near, classes.dim(0), {.dtype = f.dtype()}), {.axes = {1}});
 }
 
@@ -49,12 +86,14 @@ KNeighborsRegressor KNeighborsRegressor::fit(const Tensor& x, const Tensor& y, K
   const std::string who = "KNeighborsRegressor.fit";
   Tensor f = detail::features(x, who, where);
   check_neighbors(opts.neighbors, f.dim(0), who, where);
-  return {.x = f, .y = detail::targets(y, f.dim(0), f.dtype(), who, where), .neighbors = opts.neighbors};
+  Tensor t = detail::targets(y, f.dim(0), f.dtype(), who, where);
+  auto [algorithm, tree] = index_for(f, opts, who, where);
+  return {.x = f, .y = t, .neighbors = opts.neighbors, .algorithm = algorithm, .tree = std::move(tree)};
 }
 
 Tensor KNeighborsRegressor::predict(const Tensor& q, Where where) const {
   Tensor f = detail::features(q, x.dim(1), "KNeighborsRegressor.predict", where);
-  Tensor near = take(as_type(y, f.dtype()), nearest(as_type(x, f.dtype()), f, neighbors), 0);  // [queries, k(, t)]
+  Tensor near = take(as_type(y, f.dtype()), neighbours(x, algorithm, tree, f, neighbors, where), 0);  // [queries, k(, t)]
   return mean(near, {.axes = {1}});
 }
 

@@ -58,17 +58,13 @@ import os
 
 import numpy as np
 import sklearn
-from sklearn import (cluster, datasets, decomposition, impute, linear_model, metrics, model_selection, naive_bayes, neighbors,
+from sklearn import (cluster, decomposition, impute, linear_model, metrics, naive_bayes, neighbors,
                      preprocessing)
 
+import ml_datasets
 from npz_writer import save_npz
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ml")
-
-
-def split(n):
-    train, test = model_selection.train_test_split(np.arange(n), test_size=0.25, random_state=0)
-    return np.asarray(train, np.int64), np.asarray(test, np.int64)
 
 
 def scalers(out, xtr, xte):
@@ -150,13 +146,8 @@ def regression(out, xtr, ytr, xte, yte):
 
 
 os.makedirs(OUT, exist_ok=True)
-loaders = {"iris": datasets.load_iris, "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer,
-           "diabetes": datasets.load_diabetes, "digits": datasets.load_digits}
-for name, load in loaders.items():
-    d = load()
-    x = np.asarray(d.data, np.float64)
-    y = np.asarray(d.target, np.float64 if name == "diabetes" else np.int64)
-    train, test = split(len(x))
+for name in ml_datasets.NAMES:
+    x, y, train, test = ml_datasets.load(name)
     out = {"x": x, "y": y, "train": train, "test": test}
     scalers(out, x[train], x[test])
     x_nan = x.copy()

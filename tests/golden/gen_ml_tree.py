@@ -47,19 +47,13 @@ Written with numpy 2.4 and scikit-learn 1.9; a rerun writes the same bytes:
 import os
 
 import numpy as np
-from sklearn import datasets, ensemble, linear_model, model_selection, pipeline, preprocessing, tree
+from sklearn import ensemble, linear_model, model_selection, pipeline, preprocessing, tree
 
+import ml_datasets
 from npz_writer import save_npz
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ml", "tree.npz")
-LOADERS = {"iris": datasets.load_iris, "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer,
-           "digits": datasets.load_digits, "diabetes": datasets.load_diabetes}
-
-
-def data(name):
-    x, y = LOADERS[name](return_X_y=True)
-    train, test = model_selection.train_test_split(np.arange(len(x)), test_size=0.25, random_state=0)
-    return x.astype(np.float64), y, train, test
+data = ml_datasets.load
 
 
 def tree_arrays(out, key, t, with_values=True):

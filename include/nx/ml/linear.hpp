@@ -42,21 +42,25 @@ struct Ridge {
 };
 NX_TREE(Ridge, coef, intercept)
 
+// automatic: newton up to 2000 parameters ((classes or 1) x (features + 1)), else lbfgs.
+enum class LogisticSolver { automatic, newton, lbfgs };
 struct LogisticRegressionOpts {
   nx::detail::NamedFieldsOnly named_fields_only;
   double c = 1.0;  // scikit-learn's C: the penalty is |coef|^2 / (2 C), summed losses
   bool fit_intercept = true;
-  int64_t max_iter = 100;  // Newton steps
+  int64_t max_iter = 100;  // Newton steps or L-BFGS iterations
   double tol = 1e-10;      // stop when the largest step, relative to the largest coef, is below
   Tensor sample_weight;
+  LogisticSolver solver = LogisticSolver::automatic;
 };
 // Logistic regression with an L2 penalty, as scikit-learn's LogisticRegression: one
 // logistic for two classes (coef [1, features]), the multinomial (softmax) model for more
-// (coef [classes, features], intercepts summing to 0). Solved by Newton's method with a
-// backtracking line search inside one compiled while_loop, to the exact optimum (which
-// scikit-learn's default tol only nears). The Hessian is (classes x features)^2: for
-// thousands of features an L-BFGS solver would serve better (not yet). y holds class
-// labels (any integers); `classes` keeps them sorted, and predict returns them.
+// (coef [classes, features], intercepts summing to 0). Solved inside one compiled
+// while_loop by Newton's method (to the exact optimum, which scikit-learn's default tol only
+// nears; its Hessian is (classes x features)^2) or by L-BFGS (10 pairs of history: for
+// many features, as Fashion-MNIST's 784 x 10 classes), each with a backtracking line
+// search. y holds class labels (any integers); `classes` keeps them sorted, and predict
+// returns them.
 struct LogisticRegression {
   Tensor coef, intercept;
   Tensor classes;     // i64 [classes], ascending
