@@ -103,17 +103,21 @@ TEST(MlRandomizedPca, MatchesScikitLearnWithinTheSketchError) {
   expect_near(qw.transform(bc_test), bc.at("pca_whiten/out"), 1e-9, "breast_cancer whitened");
 }
 
-// solver auto_ follows scikit-learn's rule: the tall training sets go full (exactly the
-// values MlPca checks), a wide matrix (digits' train split transposed, [64, 1347]) goes
+// solver auto_ follows scikit-learn's rule: the tall training sets go covariance_eigh (the
+// values MlPca checks), all components of a small one full, a wide matrix (digits' train split transposed, [64, 1347]) goes
 // randomized, through the sketch on its transpose (over seeds 0..19: explained variances
 // within 1.2e-4 relative, the 5 leading components within 4e-5).
 TEST(MlRandomizedPca, AutoSolverPicksAsScikitLearnDoes) {
   auto d = load("digits");
   auto [train, test] = split(d);
   auto tall = nx::ml::PCA::fit(train, {.components = 10});
-  EXPECT_EQ(tall.solver, nx::ml::PCASolver::full);
-  expect_near(tall.explained_variance, d.at("pca/explained_variance"), 1e-10, "tall: full");
-  EXPECT_EQ(nx::ml::PCA::fit(train).solver, nx::ml::PCASolver::full);  // all components
+  EXPECT_EQ(tall.solver, nx::ml::PCASolver::covariance_eigh);
+  expect_near(tall.explained_variance, d.at("pca/explained_variance"), 1e-10, "tall: covariance_eigh");
+  auto full = nx::ml::PCA::fit(train, {.components = 10, .solver = nx::ml::PCASolver::full});
+  expect_near(full.explained_variance, d.at("pca/explained_variance"), 1e-10, "full");
+  expect_near(full.components, tall.components, 1e-9, "full and covariance_eigh components");
+  auto iris = load("iris");
+  EXPECT_EQ(nx::ml::PCA::fit(iris.at("x")).solver, nx::ml::PCASolver::full);  // small
   nx::Tensor wide = nx::transpose(train);
   auto p = nx::ml::PCA::fit(wide, {.components = 10});
   EXPECT_EQ(p.solver, nx::ml::PCASolver::randomized);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "nx/io/npz.hpp"
 #include "nx/ml/preprocessing.hpp"
@@ -44,6 +45,26 @@ inline Standardized standardized(const nx::io::TensorDict& d) {
   auto [ytr, yte] = split(d, "y");
   auto scaler = nx::ml::StandardScaler::fit(train);
   return {scaler.transform(train), scaler.transform(test), ytr, yte};
+}
+
+// Labels equal up to a renaming of the clusters: the fraction of samples whose label maps
+// to the other's under the best one-to-one renaming (greedy over the confusion counts).
+inline double agreement(const nx::Tensor& a, const nx::Tensor& b, int64_t k) {
+  auto x = a.to_vector<int64_t>(), y = b.to_vector<int64_t>();
+  std::vector<std::vector<int64_t>> counts(static_cast<size_t>(k), std::vector<int64_t>(static_cast<size_t>(k)));
+  for (size_t i = 0; i < x.size(); ++i) ++counts[static_cast<size_t>(x[i])][static_cast<size_t>(y[i])];
+  int64_t matched = 0;
+  std::vector<bool> used_a(static_cast<size_t>(k)), used_b(static_cast<size_t>(k));
+  for (int64_t round = 0; round < k; ++round) {
+    int64_t best = -1;
+    size_t bi = 0, bj = 0;
+    for (size_t i = 0; i < static_cast<size_t>(k); ++i)
+      for (size_t j = 0; j < static_cast<size_t>(k); ++j)
+        if (!used_a[i] && !used_b[j] && counts[i][j] > best) best = counts[i][j], bi = i, bj = j;
+    used_a[bi] = used_b[bj] = true;
+    matched += best;
+  }
+  return double(matched) / double(x.size());
 }
 
 }  // namespace nx_ml_test

@@ -250,7 +250,9 @@ Outputs svd(const Node& n, std::span<const Operand> in, Backend& be) {
       continue;
     }
     unsigned opts = full ? Eigen::ComputeFullU | Eigen::ComputeFullV : Eigen::ComputeThinU | Eigen::ComputeThinV;
-    Eigen::JacobiSVD<Mat> svd(a, opts);
+    // Divide and conquer: Jacobi's sweeps took 4 s on a 2000 x 784 matrix (BDCSVD hands
+    // blocks below 16 columns to Jacobi itself).
+    Eigen::BDCSVD<Mat> svd(a, opts);
     Mat u = svd.matrixU();
     Mat vt = svd.matrixV().transpose();
     normalize_signs(u, &vt, k);

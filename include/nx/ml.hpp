@@ -5,6 +5,7 @@
 #include "nx/ml/decomposition.hpp"
 #include "nx/ml/encoders.hpp"
 #include "nx/ml/kd_tree.hpp"
+#include "nx/ml/mixture.hpp"
 #include "nx/ml/linear.hpp"
 #include "nx/ml/metrics.hpp"
 #include "nx/ml/model_selection.hpp"

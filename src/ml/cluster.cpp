@@ -1,7 +1,9 @@
 #include "nx/ml/cluster.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <tuple>
 
 #include "ml/check.hpp"
@@ -74,6 +76,108 @@ std::tuple<Tensor, Tensor, Tensor> run(const Tensor& x, const Tensor& key, int64
   return {centers, sum(diff * diff), iterations};
 }
 
+// The fixed settings of a mini-batch run: a static argument of the compiled graph.
+struct MiniBatchSettings {
+  int64_t k, batch, init_size, n_init, steps, max_no_improvement;
+  double tol, ratio;
+  bool plus;
+  bool operator==(const MiniBatchSettings&) const = default;
+};
+
+// One MiniBatchKMeans fit as scikit-learn's (the centres, the inertia of x, the steps
+// taken). Sample indices are drawn with replacement, as its batches are.
+std::tuple<Tensor, Tensor, Tensor> minibatch_run(const Tensor& x, const Tensor& key, const MiniBatchSettings& s) {
+  int64_t n = x.dim(0), d = x.dim(1), k = s.k, b = s.batch;
+  DType dt = x.dtype();
+  const double inf = std::numeric_limits<double>::infinity();
+  Tensor zero = scalar(int64_t{0}, DType::i64), one = scalar(int64_t{1}, DType::i64);
+  Tensor keys = random::split(key, 3);
+  // The seedings, each on its own random subset, judged by the inertia of one shared
+  // validation subset (scikit-learn draws that once, before them).
+  Tensor valid = take(x, random::randint(keys[0], {s.init_size}, 0, n), 0);
+  auto seeded = fori_loop(0, s.n_init, std::tuple{zeros({k, d}, dt), full({}, inf, dt), keys[1]},
+                          [&](const Tensor& r, const auto& st) {
+    auto [best, lowest, kk] = st;
+    Tensor ks = random::split(kk, 3);
+    Tensor subset = take(x, random::randint(ks[0], {s.init_size}, 0, n), 0);
+    Tensor c = s.plus ? plus_plus(subset, k, ks[1]) : random_rows(subset, k, ks[1]);
+    Tensor inertia = sum(reduce_min(sq_distances(valid, c), {.axes = {1}}));
+    Tensor better = logical_or(equal(r, zero), inertia < lowest);
+    return std::tuple{nx::where(better, c, best), nx::where(better, inertia, lowest), ks[2]};
+  });
+  Tensor init = std::get<0>(seeded);
+
+  Tensor centered = x - mean(x, {.axes = {0}});
+  Tensor tol_abs = s.tol * mean(mean(centered * centered, {.axes = {0}}));
+  Tensor classes = iota({1, k}, DType::i64, 1);
+  // The smoothing of the batch inertia: scikit-learn's exponentially weighted average.
+  double alpha = std::min(2.0 * static_cast<double>(b) / static_cast<double>(n + 1), 1.0);
+  int64_t cap = static_cast<int64_t>(0.5 * static_cast<double>(b));  // reassigned per step, at most
+  // State: centres, counts, key, step, smoothed inertia, its minimum, steps without a new
+  // minimum, samples since the last reassignment, stop.
+  auto state = std::tuple{init, zeros({k}, dt), keys[2], zero, zeros({}, dt), full({}, inf, dt), zero, zero,
+                          full({}, false, DType::bool_)};
+  auto out = while_loop(
+      state, [&](const auto& st) { return logical_and(std::get<3>(st) < s.steps, logical_not(std::get<8>(st))); },
+      [&](const auto& st) {
+        auto [c, counts, kk, i, ewa, ewa_min, stale, since, stop] = st;
+        Tensor ks = random::split(kk, 3);
+        Tensor xb = take(x, random::randint(ks[0], {b}, 0, n), 0);
+        // Reassignment is decided before the step, on the counts so far: when a centre has
+        // none yet, or every 10 * clusters samples.
+        Tensor since_b = since + b;
+        Tensor reassign = logical_or(any(equal(counts, 0.0)), since_b >= 10 * k);
+        Tensor since_next = nx::where(reassign, zero, since_b);
+
+        Tensor dist = sq_distances(xb, c);
+        Tensor batch_inertia = sum(reduce_min(dist, {.axes = {1}}));
+        Tensor labels = argmin(dist, {.axis = 1, .keep_axes = true});             // [b, 1]
+        Tensor onehot = as_type(equal(labels, classes), dt);                       // [b, k]
+        Tensor got = sum(onehot, {.axes = {0}});                                   // [k]
+        Tensor total = counts + got;
+        // Each centre: the mean of all its samples so far (the old centre weighs its count).
+        Tensor merged = (c * expand_dims(counts, 1) + dot(transpose(onehot), xb)) /
+                        expand_dims(nx::where(total > 0.0, total, 1.0), 1);
+        Tensor moved = nx::where(expand_dims(got > 0.0, 1), merged, c);
+        Tensor next_counts = total;
+        if (s.ratio > 0) {
+          // Centres with under ratio times the largest count move to distinct random batch
+          // samples (at most half a batch of them, those of the lowest counts); their counts
+          // become the smallest of the others', so that they are not moved again at once.
+          Tensor low = logical_and(reassign, total < s.ratio * reduce_max(total));
+          Tensor rank = argsort(argsort(total));
+          Tensor over = sum(as_type(low, DType::i64)) > cap;
+          low = logical_and(low, logical_or(logical_not(over), rank < cap));
+          Tensor order = argsort(random::uniform(ks[1], {b}));
+          Tensor slot = max(cumulative_sum(as_type(low, DType::i64)) - int64_t{1}, zero);
+          Tensor fresh = take(xb, take(order, slot, 0), 0);
+          moved = nx::where(expand_dims(low, 1), fresh, moved);
+          Tensor rest = reduce_min(nx::where(low, full({}, inf, dt), total));
+          next_counts = nx::where(low, rest, total);
+        }
+        // scikit-learn's early stops; its first step is not judged (its inertia is the
+        // seeding's).
+        Tensor judged = i > zero;
+        Tensor mean_inertia = batch_inertia / static_cast<double>(b);
+        Tensor ewa_next = nx::where(equal(i, one), mean_inertia, ewa * (1.0 - alpha) + mean_inertia * alpha);
+        ewa_next = nx::where(judged, ewa_next, ewa);
+        Tensor improved = ewa_next < ewa_min;
+        Tensor ewa_min_next = nx::where(logical_and(judged, improved), ewa_next, ewa_min);
+        Tensor stale_next = nx::where(judged, nx::where(improved, zero, stale + int64_t{1}), stale);
+        Tensor halt = full({}, false, DType::bool_);
+        if (s.tol > 0) {
+          Tensor step = moved - c;
+          halt = logical_and(tol_abs > 0.0, sum(step * step) <= tol_abs);
+        }
+        if (s.max_no_improvement >= 0) halt = logical_or(halt, stale_next >= s.max_no_improvement);
+        return std::tuple{moved,       next_counts,  ks[2],      i + int64_t{1}, ewa_next, ewa_min_next,
+                          stale_next, since_next, logical_and(judged, halt)};
+      });
+  Tensor centers = std::get<0>(out);
+  Tensor inertia = sum(reduce_min(sq_distances(x, centers), {.axes = {1}}));
+  return {centers, inertia, std::get<3>(out)};
+}
+
 }  // namespace
 
 KMeans KMeans::fit(const Tensor& x, KMeansOpts opts, Where where) {
@@ -109,6 +213,56 @@ Tensor KMeans::predict(const Tensor& x, Where where) const {
 
 Tensor KMeans::transform(const Tensor& x, Where where) const {
   Tensor f = detail::features(x, centers.dim(1), "KMeans.transform", where);
+  return sqrt(sq_distances(f, as_type(centers, f.dtype())));
+}
+
+MiniBatchKMeans MiniBatchKMeans::fit(const Tensor& x, MiniBatchKMeansOpts opts, Where where) {
+  const std::string who = "MiniBatchKMeans.fit";
+  Tensor f = detail::features(x, who, where);
+  int64_t n = f.dim(0);
+  if (opts.clusters < 1 || opts.clusters > n)
+    throw ValueError(who, "clusters must be between 1 and the number of samples (" + std::to_string(n) + "), got " +
+                              std::to_string(opts.clusters),
+                     where);
+  if (opts.n_init < 1 || opts.max_iter < 1 || opts.batch_size < 1 || !(opts.tol >= 0) || opts.max_no_improvement < -1)
+    throw ValueError(who, "needs n_init >= 1, max_iter >= 1, batch_size >= 1, tol >= 0 and max_no_improvement >= -1",
+                     where);
+  // A ratio of 1 or more would reassign every centre (scikit-learn then fails on an empty min).
+  if (!(opts.reassignment_ratio >= 0 && opts.reassignment_ratio < 1))
+    throw ValueError(who, "reassignment_ratio must be in [0, 1), got " + std::to_string(opts.reassignment_ratio),
+                     where);
+  if (opts.init_size != 0 && opts.init_size < opts.clusters)
+    throw ValueError(who, "init_size must be 0 (the default) or at least clusters (" +
+                              std::to_string(opts.clusters) + "), got " + std::to_string(opts.init_size),
+                     where);
+  int64_t batch = std::min(opts.batch_size, n);
+  int64_t init_size = opts.init_size != 0 ? opts.init_size : std::max(3 * batch, 3 * opts.clusters);
+  MiniBatchSettings settings{.k = opts.clusters,
+                             .batch = batch,
+                             .init_size = std::min(init_size, n),
+                             .n_init = opts.n_init,
+                             .steps = opts.max_iter * n / batch,
+                             .max_no_improvement = opts.max_no_improvement,
+                             .tol = opts.tol,
+                             .ratio = opts.reassignment_ratio,
+                             .plus = opts.init == KMeansInit::kmeans_plus_plus};
+  static const auto compiled = jit(
+      [](const Tensor& v, const Tensor& key, const MiniBatchSettings& st) { return minibatch_run(v, key, st); });
+  auto [centers, inertia, steps] = compiled(f, random::key(static_cast<int64_t>(opts.seed)), settings);
+  int64_t taken = steps.item<int64_t>();
+  return {.centers = centers,
+          .inertia = inertia,
+          .iterations = scalar((taken * batch + n - 1) / n, DType::i64),
+          .steps = steps};
+}
+
+Tensor MiniBatchKMeans::predict(const Tensor& x, Where where) const {
+  Tensor f = detail::features(x, centers.dim(1), "MiniBatchKMeans.predict", where);
+  return argmin(sq_distances(f, as_type(centers, f.dtype())), {.axis = 1});
+}
+
+Tensor MiniBatchKMeans::transform(const Tensor& x, Where where) const {
+  Tensor f = detail::features(x, centers.dim(1), "MiniBatchKMeans.transform", where);
   return sqrt(sq_distances(f, as_type(centers, f.dtype())));
 }
 

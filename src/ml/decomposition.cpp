@@ -8,12 +8,16 @@
 namespace nx::ml {
 namespace {
 
-// svd_flip(u_based_decision=False): each row of vt's largest-magnitude entry positive (the
-// first of equal ones, as numpy's argmax), u's matching column with it.
-std::pair<Tensor, Tensor> flip_by_vt(const Tensor& u, const Tensor& vt) {
+// svd_flip(u_based_decision=False)'s signs [k, 1]: each row of vt's largest-magnitude
+// entry positive (the first of equal ones, as numpy's argmax); a zero row stays as it is.
+Tensor flip_signs(const Tensor& vt) {
   Tensor at = argmax(abs(vt), {.axis = 1, .keep_axes = true});
   Tensor sign = nx::sign(take_along_axis(vt, at, 1));
-  sign = nx::where(sign == 0.0, ones_like(sign), sign);  // [k, 1]; a zero row stays as it is
+  return nx::where(sign == 0.0, ones_like(sign), sign);
+}
+// vt's rows so flipped, u's matching columns with them.
+std::pair<Tensor, Tensor> flip_by_vt(const Tensor& u, const Tensor& vt) {
+  Tensor sign = flip_signs(vt);
   return {u * transpose(sign), vt * sign};
 }
 
@@ -77,7 +81,10 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
   PCASolver solver = opts.solver;
   if (solver == PCASolver::auto_) {
     bool tall = d <= 1000 && n >= 10 * d, small = std::max(n, d) <= 500;
-    solver = !tall && !small && 5 * k < 4 * most ? PCASolver::randomized : PCASolver::full;
+    solver = small                 ? PCASolver::full
+             : tall                ? PCASolver::covariance_eigh
+             : 5 * k < 4 * most    ? PCASolver::randomized
+                                   : PCASolver::full;
   }
   Tensor mean = nx::mean(f, {.axes = {0}});
   Tensor centered = f - mean;
@@ -93,6 +100,21 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
             .explained_variance = var,
             .explained_variance_ratio = var / total,
             .singular_values = s};
+  }
+  if (solver == PCASolver::covariance_eigh) {
+    // Eigenvalues of centered^T centered are the squared singular values (ascending).
+    auto [w, v] = linalg::eigh(dot(transpose(centered), centered));
+    Tensor s2 = max(reverse(w, {0}), 0.0);
+    Tensor vt = transpose(reverse(v, {1}));
+    vt = vt * flip_signs(vt);
+    Tensor var = s2 / static_cast<double>(n - 1);
+    return {.whiten = opts.whiten,
+            .solver = solver,
+            .mean = mean,
+            .components = slice(vt, {0, 0}, {k, d}),
+            .explained_variance = slice(var, {0}, {k}),
+            .explained_variance_ratio = slice(var / sum(var), {0}, {k}),
+            .singular_values = slice(sqrt(s2), {0}, {k})};
   }
   auto [u, s, vt] = linalg::svd(centered, {.full_matrices = false});
   vt = flip_by_vt(u, vt).second;

@@ -135,7 +135,7 @@ Tensor lbfgs_direction(const Tensor& g, const Tensor& s, const Tensor& y, const 
   Tensor sn = take(s, newest, 0), yn = take(y, newest, 0);
   Tensor yy = sum(yn * yn);
   Tensor gamma = where(stored > int64_t{0}, sum(sn * yn) / max(yy, 1e-300), 1.0 / max(sqrt(sum(g * g)), 1.0));
-  return fori_loop(0, kHistory, gamma * q, [&](const Tensor& j, const Tensor& r) {
+  return fori_loop(0, kHistory, gamma * q, [&, &alpha = alpha](const Tensor& j, const Tensor& r) {
     Tensor age = (kHistory - 1) - j;  // oldest first
     Tensor i = slot(age);
     Tensor b = take(rho, i, 0) * sum(take(y, i, 0) * r);
