@@ -8,7 +8,7 @@
 //   auto cv = nx::ml::cross_validate(x, y, folds, [](const nx::Tensor& xtr, const nx::Tensor& ytr,
 //                                                    const nx::Tensor& xte, const nx::Tensor& yte) {
 //     auto model = nx::ml::LogisticRegression::fit(xtr, ytr);
-//     return nx::metrics::accuracy(model.predict(xte), yte).item<double>();
+//     return nx::metrics::accuracy(yte, model.predict(xte)).item<double>();
 //   });
 //   cv.mean;   // of cv.scores, one per fold
 //
