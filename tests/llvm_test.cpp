@@ -513,6 +513,25 @@ TEST(Llvm, SumsAndMaximaReduceRowsColumnsAndEverything) {
   expect_same_on_one_thread(middle, x, b);
 }
 
+TEST(Llvm, ColumnReductionsOverManyRowsRunInRowBlocks) {
+  // 5000 rows: blocks of 512 rows, each over every column into partial results, folded in
+  // block order; inputs read whole and per column ([77]).
+  Fn f = [](const nx::Tensor& x, const nx::Tensor& b) {
+    nx::Tensor y = x * 2.0f + b;
+    return std::vector{nx::sum(y, {.axes = {0}}), nx::reduce_max(y, {.axes = {0}}), nx::reduce_min(x, {.axes = {0}}),
+                       nx::sum(x * x, {.axes = {0}, .keep_axes = true})};
+  };
+  nx::Tensor x = nx::random::normal(nx::random::key(17), {5000, 77}), r = nx::random::uniform(nx::random::key(18), {77});
+  std::string rep = report(f, x, r);
+  EXPECT_NE(rep.find("reducing columns"), std::string::npos) << rep;
+  expect_bitwise(f, x, r, 2e-5);
+  expect_bitwise(f, nx::as_type(x, nx::f64), nx::as_type(r, nx::f64), 1e-13);
+  expect_same_on_one_thread(f, x, r);
+  std::vector<float> v = x.to_vector<float>();
+  v[4321 * 77 + 5] = NAN;  // in the last block: column 5's sum, max and min are NaN
+  expect_bitwise(f, nx::from_vector(v, {5000, 77}), r, 2e-5);
+}
+
 TEST(Llvm, ReductionsAreBitwiseTheSameOnOneAndTwoThreads) {
   // Sizes that give several blocks of a total, several chunks of rows and columns.
   Fn f = [](const nx::Tensor& x, const nx::Tensor& y) {

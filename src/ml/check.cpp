@@ -8,6 +8,16 @@
 #include "nx/nx.hpp"
 
 namespace nx::ml::detail {
+namespace {
+
+// One fused pass: a count, as the llvm backend fuses sums but not `any` (eager is_nan and
+// any took 100 ms of a 60000 x 784 scaler fit's 150; exact enough: only > 0 matters).
+bool holds_nan(const Tensor& x) {
+  static const auto f = jit([](const Tensor& v) { return sum(as_type(is_nan(v), DType::f32)); });
+  return f(x).item<double>() > 0;
+}
+
+}  // namespace
 
 Tensor features(const Tensor& x, const std::string& who, Where where, bool nan_ok) {
   if (!x.defined()) throw ValueError(who, "the input tensor is undefined", where);
@@ -15,9 +25,15 @@ Tensor features(const Tensor& x, const std::string& who, Where where, bool nan_o
     throw ValueError(who, "expects [samples, features], got shape " + x.shape().str(), where);
   if (x.dim(0) == 0) throw ValueError(who, "got no samples (shape " + x.shape().str() + ")", where);
   Tensor f = is_float(x.dtype()) ? x : as_type(x, DType::f32, where);
-  if (!nan_ok && !f.is_traced() && any(is_nan(f)).item<bool>())
+  if (!nan_ok && !f.is_traced() && holds_nan(f))
     throw ValueError(who, "the input holds NaN (impute missing values first)", where);
   return f;
+}
+
+void check_finite(const std::vector<Tensor>& statistics, const std::string& who, Where where) {
+  for (const Tensor& s : statistics)
+    if (!s.is_traced() && any(is_nan(s) | is_infinity(s)).item<bool>())
+      throw ValueError(who, "the input holds NaN or infinity (impute missing values first)", where);
 }
 
 Tensor features(const Tensor& x, int64_t count, const std::string& who, Where where, bool nan_ok) {
@@ -35,7 +51,7 @@ Tensor targets(const Tensor& y, int64_t samples, DType dtype, const std::string&
                               ", targets] for " + std::to_string(samples) + " samples, got shape " + y.shape().str(),
                      where);
   Tensor t = as_type(y, dtype, where);
-  if (!t.is_traced() && any(is_nan(t)).item<bool>()) throw ValueError(who, "the targets hold NaN", where);
+  if (!t.is_traced() && holds_nan(t)) throw ValueError(who, "the targets hold NaN", where);
   return t;
 }
 

@@ -1,6 +1,7 @@
 // What every estimator checks of its inputs, with errors naming the estimator.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "nx/tensor.hpp"
 
@@ -10,6 +11,10 @@ namespace nx::ml::detail {
 // f32). ValueError naming `who` for another rank, no samples, or (unless `nan_ok`, and
 // only when x is concrete) a NaN.
 Tensor features(const Tensor& x, const std::string& who, Where where, bool nan_ok = false);
+// ValueError naming `who` unless every statistic computed from concrete x is finite: NaN
+// or infinity in x reaches its column means, so checking those spares a pass over x
+// (call features() with nan_ok, then this).
+void check_finite(const std::vector<Tensor>& statistics, const std::string& who, Where where);
 // features(), and `features` columns as the fitted estimator expects.
 Tensor features(const Tensor& x, int64_t features, const std::string& who, Where where, bool nan_ok = false);
 // y for x's samples: [samples] or [samples, targets], in `dtype`; no NaN.

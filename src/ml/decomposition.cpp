@@ -69,7 +69,7 @@ std::tuple<Tensor, Tensor, Tensor> randomized_svd(const Tensor& a, int64_t compo
 
 PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
   const std::string who = "PCA.fit";
-  Tensor f = detail::features(x, who, where);
+  Tensor f = detail::features(x, who, where, /*nan_ok=*/true);  // checked through the mean below
   int64_t n = f.dim(0), d = f.dim(1), most = std::min(n, d);
   int64_t k = opts.components == 0 ? most : opts.components;
   if (k < 1 || k > most)
@@ -87,6 +87,7 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
                                    : PCASolver::full;
   }
   Tensor mean = nx::mean(f, {.axes = {0}});
+  detail::check_finite({mean}, who, where);
   Tensor centered = f - mean;
   if (solver == PCASolver::randomized) {
     auto [u, s, vt] = sketch_svd(centered, k, opts.n_oversamples, opts.n_iter, opts.seed);
@@ -102,8 +103,10 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
             .singular_values = s};
   }
   if (solver == PCASolver::covariance_eigh) {
-    // Eigenvalues of centered^T centered are the squared singular values (ascending).
-    auto [w, v] = linalg::eigh(dot(transpose(centered), centered));
+    // Eigenvalues of centered^T centered are the squared singular values (ascending). The
+    // product contracts the samples axis of both in place (an explicit transpose would copy
+    // the data first).
+    auto [w, v] = linalg::eigh(dot(centered, {0}, centered, {0}));
     Tensor s2 = max(reverse(w, {0}), 0.0);
     Tensor vt = transpose(reverse(v, {1}));
     vt = vt * flip_signs(vt);

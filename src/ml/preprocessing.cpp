@@ -38,19 +38,22 @@ Tensor like(const Tensor& x, const Tensor& state) { return as_type(state, x.dtyp
 }  // namespace
 
 StandardScaler StandardScaler::fit(const Tensor& x, StandardScalerOpts opts, Where where) {
-  Tensor f = features(x, "StandardScaler.fit", where);
+  // NaN in x makes its column's mean NaN, infinity its variance: checking the moments
+  // spares features() a pass over x.
+  Tensor f = features(x, "StandardScaler.fit", where, /*nan_ok=*/true);
   auto [mean, var] = standard_moments(f);
+  detail::check_finite({mean, var}, "StandardScaler.fit", where);
   Tensor scale = opts.with_std ? nonzero_scale(sqrt(var)) : ones_like(var);
   return {.with_mean = opts.with_mean, .with_std = opts.with_std, .mean = mean, .var = var, .scale = scale};
 }
 
 Tensor StandardScaler::transform(const Tensor& x, Where where) const {
-  Tensor f = features(x, mean.dim(0), "StandardScaler.transform", where);
+  Tensor f = features(x, mean.dim(0), "StandardScaler.transform", where, /*nan_ok=*/true);
   return shift_scale(f, like(f, with_mean ? mean : zeros_like(mean)), like(f, scale));
 }
 
 Tensor StandardScaler::inverse_transform(const Tensor& x, Where where) const {
-  Tensor f = features(x, mean.dim(0), "StandardScaler.inverse_transform", where);
+  Tensor f = features(x, mean.dim(0), "StandardScaler.inverse_transform", where, /*nan_ok=*/true);
   return scale_shift(f, like(f, scale), like(f, with_mean ? mean : zeros_like(mean)));
 }
 

@@ -24,6 +24,7 @@ struct StandardScalerOpts {
   bool with_std = true;   // divide by the standard deviation
 };
 // (x - mean) / scale, scale the population standard deviation (1 for a constant feature).
+// fit refuses NaN and infinity; transform passes NaN through, as scikit-learn's.
 struct StandardScaler {
   bool with_mean = true, with_std = true;
   Tensor mean;   // [features]
