@@ -5,8 +5,10 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "ml/check.hpp"
+#include "ml/legacy_random.hpp"
 #include "nx/nx.hpp"
 
 namespace nx::ml {
@@ -20,60 +22,123 @@ Tensor sq_distances(const Tensor& x, const Tensor& c) {
   return max(xx - 2.0 * dot(x, transpose(c)) + cc, 0.0);
 }
 
-// Greedy k-means++ (scikit-learn's _kmeans_plusplus): a first centre drawn uniformly, then
-// each next one the best, by the sum of squared distances it leaves, of 2 + floor(ln k)
-// candidates drawn with probability proportional to the squared distance to the nearest
-// centre so far.
-Tensor plus_plus(const Tensor& x, int64_t k, const Tensor& key) {
+// Rows `pick` [runs] of m [runs, rows, cols]: one row per run, [runs, cols].
+Tensor row_per_run(const Tensor& m, const Tensor& pick) {
+  int64_t runs = m.dim(0), rows = m.dim(1);
+  Tensor flat = reshape(m, {runs * rows, m.dim(2)});
+  return take(flat, pick + iota({runs}, DType::i64) * rows, 0);
+}
+
+// Greedy k-means++ (scikit-learn's _kmeans_plusplus) for `runs` independent starts at
+// once ([runs, k, d]; one graph whose ops are runs times larger, not runs graphs): a
+// first centre drawn uniformly, then each next one the best, by the sum of squared
+// distances it leaves, of 2 + floor(ln k) candidates drawn with probability proportional
+// to the squared distance to the nearest centre so far.
+Tensor plus_plus(const Tensor& x, int64_t k, const Tensor& key, int64_t runs) {
   int64_t n = x.dim(0), d = x.dim(1);
   int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  Tensor xx = sum(x * x, {.axes = {1}});  // [n]
+  // Squared distances [..., n] from points [..., d] to every sample.
+  auto to_all = [&](const Tensor& points) {
+    Tensor pp = expand_dims(sum(points * points, {.axes = {points.rank() - 1}}), points.rank() - 1);
+    return max(xx - 2.0 * dot(points, {points.rank() - 1}, x, {1}) + pp, 0.0);
+  };
+  Tensor zero = scalar(int64_t{0}, DType::i64);
   Tensor keys = random::split(key, 2);
-  Tensor first = random::categorical(keys[0], zeros({n}, x.dtype()));
-  Tensor centers = dynamic_update_slice(zeros({k, d}, x.dtype()), take(x, reshape(first, {1}), 0),
-                                        {scalar(int64_t{0}, DType::i64), scalar(int64_t{0}, DType::i64)});
-  Tensor closest = reshape(sq_distances(x, take(x, reshape(first, {1}), 0)), {n});
-  auto out = fori_loop(1, k, std::tuple{centers, closest, keys[1]}, [&](const Tensor& i, const auto& s) {
-    auto [cs, near, kk] = s;
+  Tensor first = take(x, random::categorical(keys[0], zeros({runs, n}, x.dtype())), 0);  // [runs, d]
+  Tensor centers = dynamic_update_slice(zeros({runs, k, d}, x.dtype()), reshape(first, {runs, 1, d}), {zero, zero, zero});
+  auto out = fori_loop(1, k, std::tuple{centers, to_all(first), keys[1]}, [&](const Tensor& i, const auto& s) {
+    auto [cs, near, kk] = s;                                                 // near [runs, n]
     Tensor ks = random::split(kk, 2);
-    Tensor candidates = random::categorical(ks[0], log(near), {.shape = Shape{trials}});
-    Tensor points = take(x, candidates, 0);                              // [trials, d]
-    Tensor left = min(transpose(sq_distances(x, points)), near);         // [trials, n]
-    Tensor best = argmin(sum(left, {.axes = {1}}));
-    Tensor row = take(points, reshape(best, {1}), 0);
-    return std::tuple{dynamic_update_slice(cs, row, {i, scalar(int64_t{0}, DType::i64)}), take(left, best, 0), ks[1]};
+    Tensor candidates = random::categorical(ks[0], log(near), {.shape = Shape{trials, runs}});  // [trials, runs]
+    Tensor points = take(x, candidates, 0);                                  // [trials, runs, d]
+    Tensor left = min(to_all(points), near);                                 // [trials, runs, n]
+    Tensor best = argmin(sum(left, {.axes = {2}}), {.axis = 0});             // [runs]
+    Tensor row = row_per_run(transpose(points, {1, 0, 2}), best);           // [runs, d]
+    Tensor nearest = row_per_run(transpose(left, {1, 0, 2}), best);         // [runs, n]
+    return std::tuple{dynamic_update_slice(cs, reshape(row, {runs, 1, d}), {zero, i, zero}), nearest, ks[1]};
   });
   return std::get<0>(out);
 }
 
-// k distinct samples in random order (scikit-learn's init="random").
-Tensor random_rows(const Tensor& x, int64_t k, const Tensor& key) {
-  Tensor order = argsort(random::uniform(key, {x.dim(0)}));
-  return take(x, slice(order, {0}, {k}), 0);
+// k distinct samples in random order (scikit-learn's init="random"), per run.
+Tensor random_rows(const Tensor& x, int64_t k, const Tensor& key, int64_t runs) {
+  Tensor order = argsort(random::uniform(key, {runs, x.dim(0)}), {.axis = 1});
+  return take(x, slice(order, {0, 0}, {runs, k}), 0);  // [runs, k, d]
 }
 
-// One run: seeding, then Lloyd's iterations until the centres move less than tol (the
-// squared shift summed) or max_iter; the inertia of the final centres, summed exactly.
-std::tuple<Tensor, Tensor, Tensor> run(const Tensor& x, const Tensor& key, int64_t k, int64_t max_iter, double tol,
-                                       bool plus) {
-  Tensor init = plus ? plus_plus(x, k, key) : random_rows(x, k, key);
-  Tensor centered = x - mean(x, {.axes = {0}});
-  Tensor tol_abs = tol * mean(mean(centered * centered, {.axes = {0}}));
-  Tensor classes = iota({1, k}, DType::i64, 1);
+// One start's centres [k, d].
+Tensor seed_centers(const Tensor& x, int64_t k, const Tensor& key, bool plus) {
+  Tensor c = plus ? plus_plus(x, k, key, 1) : random_rows(x, k, key, 1);
+  return reshape(c, {k, x.dim(1)});
+}
+
+// k-means++ from scikit-learn's own draws (see KMeans::fit): `first` [runs] the first
+// centres, `uniforms` [runs, k - 1, trials] the numbers each later step scales by the
+// potential and looks up in the cumulative squared distances (numpy's searchsorted), so
+// each run picks the centres scikit-learn's picks for the same random_state. x centred.
+Tensor plus_plus_drawn(const Tensor& x, const Tensor& first, const Tensor& uniforms) {
+  int64_t n = x.dim(0), d = x.dim(1), runs = first.dim(0), k = uniforms.dim(1) + 1;
+  Tensor xx = sum(x * x, {.axes = {1}});
+  auto to_all = [&](const Tensor& points) {  // squared distances [..., n] of points [..., d]
+    Tensor pp = expand_dims(sum(points * points, {.axes = {points.rank() - 1}}), points.rank() - 1);
+    return max(xx - 2.0 * dot(points, {points.rank() - 1}, x, {1}) + pp, 0.0);
+  };
+  Tensor zero = scalar(int64_t{0}, DType::i64);
+  Tensor rows = take(x, first, 0);  // [runs, d]
+  Tensor centers = dynamic_update_slice(zeros({runs, k, d}, x.dtype()), reshape(rows, {runs, 1, d}), {zero, zero, zero});
+  if (k == 1) return centers;  // (the loop's body is traced even for no trips)
+  Tensor closest = to_all(rows);  // [runs, n]
+  auto out = fori_loop(1, k, std::tuple{centers, closest, sum(closest, {.axes = {1}})}, [&](const Tensor& i, const auto& s) {
+    auto [cs, near, pot] = s;
+    Tensor u = reshape(dynamic_slice(uniforms, {zero, i - int64_t{1}, zero}, {runs, 1, uniforms.dim(2)}), {runs, -1});
+    Tensor wanted = u * expand_dims(pot, 1);                                         // [runs, trials]
+    Tensor cumulative = expand_dims(cumulative_sum(near, {.axis = 1}), 1);            // [runs, 1, n]
+    Tensor ids = sum(as_type(cumulative < expand_dims(wanted, 2), DType::i64), {.axes = {2}});  // searchsorted, left
+    Tensor points = take(x, min(ids, n - 1), 0);                                     // [runs, trials, d]
+    Tensor left = min(to_all(points), expand_dims(near, 1));                         // [runs, trials, n]
+    Tensor potentials = sum(left, {.axes = {2}});                                    // [runs, trials]
+    Tensor best = argmin(potentials, {.axis = 1});                                   // [runs]
+    return std::tuple{dynamic_update_slice(cs, reshape(row_per_run(points, best), {runs, 1, d}), {zero, i, zero}),
+                      row_per_run(left, best), reshape(row_per_run(expand_dims(potentials, 2), best), {runs})};
+  });
+  return std::get<0>(out);
+}
+
+// n_init runs at once on centred x from their initial centres [runs, k, d]: Lloyd's
+// iterations in one while_loop until every run has moved its centres less than tol (the
+// squared shift summed) or reached max_iter; a finished run's centres stay as they are,
+// so each run ends as it would alone. Returns centres [runs, k, d], inertias [runs]
+// (summed exactly from the differences) and iterations [runs].
+std::tuple<Tensor, Tensor, Tensor> lloyd_runs(const Tensor& x, const Tensor& init, int64_t max_iter, double tol) {
+  int64_t n = x.dim(0), d = x.dim(1), runs = init.dim(0), k = init.dim(1);
+  Tensor tol_abs = tol * mean(mean(x * x, {.axes = {0}}));
+  Tensor xx = reshape(sum(x * x, {.axes = {1}}), {n, 1, 1});
+  auto distances = [&](const Tensor& c) {  // [n, runs, k]
+    return max(xx - 2.0 * dot(x, {1}, c, {2}) + expand_dims(sum(c * c, {.axes = {2}}), 0), 0.0);
+  };
+  Tensor classes = iota({1, 1, k}, DType::i64, 2);
+  Tensor inf = full({runs}, std::numeric_limits<double>::infinity(), x.dtype());
+  auto active = [&](const auto& s) { return logical_and(std::get<2>(s) < max_iter, std::get<1>(s) > tol_abs); };
   auto [centers, shift, iterations] = while_loop(
-      std::tuple{init, full({}, std::numeric_limits<double>::infinity(), x.dtype()), scalar(int64_t{0}, DType::i64)},
-      [&](const auto& s) { return logical_and(std::get<2>(s) < max_iter, std::get<1>(s) > tol_abs); },
+      std::tuple{init, inf, zeros({runs}, DType::i64)}, [&](const auto& s) { return any(active(s)); },
       [&](const auto& s) {
         const Tensor& c = std::get<0>(s);
-        Tensor labels = argmin(sq_distances(x, c), {.axis = 1, .keep_axes = true});  // [n, 1]
-        Tensor onehot = as_type(equal(labels, classes), x.dtype());                   // [n, k]
-        Tensor counts = expand_dims(sum(onehot, {.axes = {0}}), 1);                    // [k, 1]
-        Tensor moved = nx::where(counts > 0.0, dot(transpose(onehot), x) / max(counts, 1.0), c);  // empty: stays
+        Tensor labels = argmin(distances(c), {.axis = 2, .keep_axes = true});  // [n, runs, 1]
+        Tensor onehot = as_type(equal(labels, classes), x.dtype());            // [n, runs, k]
+        Tensor counts = expand_dims(sum(onehot, {.axes = {0}}), 2);             // [runs, k, 1]
+        Tensor sums = dot(onehot, {0}, x, {0});                                 // [runs, k, d]
+        Tensor moved = nx::where(counts > 0.0, sums / max(counts, 1.0), c);     // empty: stays
         Tensor step = moved - c;
-        return std::tuple{moved, sum(step * step), std::get<2>(s) + int64_t{1}};
+        Tensor on = active(s);
+        return std::tuple{nx::where(reshape(on, {runs, 1, 1}), moved, c),
+                          nx::where(on, sum(step * step, {.axes = {1, 2}}), std::get<1>(s)),
+                          std::get<2>(s) + as_type(on, DType::i64)};
       });
-  Tensor labels = argmin(sq_distances(x, centers), {.axis = 1});
-  Tensor diff = x - take(centers, labels, 0);
-  return {centers, sum(diff * diff), iterations};
+  Tensor labels = argmin(distances(centers), {.axis = 2});  // [n, runs]
+  Tensor assigned = take(reshape(centers, {runs * k, d}), labels + iota({1, runs}, DType::i64, 1) * k, 0);  // [n, runs, d]
+  Tensor diff = expand_dims(x, 1) - assigned;
+  return {centers, sum(diff * diff, {.axes = {0, 2}}), iterations};
 }
 
 // The fixed settings of a mini-batch run: a static argument of the compiled graph.
@@ -100,7 +165,7 @@ std::tuple<Tensor, Tensor, Tensor> minibatch_run(const Tensor& x, const Tensor& 
     auto [best, lowest, kk] = st;
     Tensor ks = random::split(kk, 3);
     Tensor subset = take(x, random::randint(ks[0], {s.init_size}, 0, n), 0);
-    Tensor c = s.plus ? plus_plus(subset, k, ks[1]) : random_rows(subset, k, ks[1]);
+    Tensor c = seed_centers(subset, k, ks[1], s.plus);
     Tensor inertia = sum(reduce_min(sq_distances(valid, c), {.axes = {1}}));
     Tensor better = logical_or(equal(r, zero), inertia < lowest);
     return std::tuple{nx::where(better, c, best), nx::where(better, inertia, lowest), ks[2]};
@@ -189,21 +254,39 @@ KMeans KMeans::fit(const Tensor& x, KMeansOpts opts, Where where) {
                      where);
   if (opts.n_init < 1 || opts.max_iter < 1 || !(opts.tol >= 0))
     throw ValueError(who, "needs n_init >= 1, max_iter >= 1 and tol >= 0", where);
-  static const auto compiled = jit([](const Tensor& v, const Tensor& key, int64_t k, int64_t max_iter, double tol,
-                                      bool plus) { return run(v, key, k, max_iter, tol, plus); });
-  Tensor keys = random::split(random::key(static_cast<int64_t>(opts.seed)), opts.n_init);
-  KMeans best;
-  double lowest = std::numeric_limits<double>::infinity();
-  for (int64_t r = 0; r < opts.n_init; ++r) {
-    auto [centers, inertia, iterations] =
-        compiled(f, keys[r], opts.clusters, opts.max_iter, opts.tol, opts.init == KMeansInit::kmeans_plus_plus);
-    double value = inertia.item<double>();
-    if (value < lowest || r == 0) {
-      lowest = value;
-      best = {centers, inertia, iterations};
+  // The starts come from scikit-learn's own stream (numpy's MT19937 seeded with seed, drawn
+  // in its order on the host: they are data-independent numbers), so each run starts, and
+  // ends, where scikit-learn's does for the same random_state.
+  int64_t n = f.dim(0), k = opts.clusters, runs = opts.n_init;
+  int64_t trials = 2 + static_cast<int64_t>(std::log(static_cast<double>(k)));
+  detail::LegacyRandomState rng(detail::legacy_seed(opts.seed, who, where));
+  bool plus = opts.init == KMeansInit::kmeans_plus_plus;
+  std::vector<int64_t> picks;
+  std::vector<double> uniforms;
+  std::vector<double> ones(static_cast<size_t>(n), 1.0);
+  for (int64_t r = 0; r < runs; ++r) {
+    if (plus) {
+      picks.push_back(rng.weighted_choice(ones, 1)[0]);  // choice(n, p=weights / sum)
+      for (int64_t u = 0; u < (k - 1) * trials; ++u) uniforms.push_back(rng.random_sample());
+    } else {
+      std::vector<int64_t> order = rng.permutation(n);  // choice(n, k, replace=False)
+      picks.insert(picks.end(), order.begin(), order.begin() + k);
     }
   }
-  return best;
+  static const auto compiled = jit([](const Tensor& v, const Tensor& chosen, const Tensor& draws, int64_t max_iter,
+                                      double tol, bool plus_plus) {
+    Tensor offset = mean(v, {.axes = {0}});
+    Tensor centered = v - offset;  // as scikit-learn: distances of centred data round less
+    Tensor init = plus_plus ? plus_plus_drawn(centered, chosen, draws) : take(centered, chosen, 0);
+    auto [c, inertia, iterations] = lloyd_runs(centered, init, max_iter, tol);
+    return std::tuple{c + offset, inertia, iterations};
+  });
+  Tensor chosen = plus ? from_vector(picks, {runs}) : from_vector(picks, {runs, k});
+  Tensor draws = as_type(from_vector(uniforms, {runs, plus ? k - 1 : 0, plus ? trials : 0}), f.dtype());
+  auto [centers, inertia, iterations] = compiled(f, chosen, draws, opts.max_iter, opts.tol, plus);
+  // The lowest inertia wins (the first on ties).
+  Tensor best = argmin(inertia);
+  return {take(centers, best, 0), take(inertia, best, 0), take(iterations, best, 0)};
 }
 
 Tensor KMeans::predict(const Tensor& x, Where where) const {

@@ -231,8 +231,7 @@ Tensor first_responsibilities(const Tensor& x, int64_t k, GaussianMixtureInit in
   int64_t n = x.dim(0);
   switch (init) {
     case GaussianMixtureInit::kmeans: {
-      std::vector<uint32_t> b = random::bits(key, {2}).to_vector<uint32_t>();
-      uint64_t seed = (uint64_t{b[0]} << 32 | b[1]) >> 1;  // a non-negative seed for KMeans
+      uint64_t seed = random::bits(key, {1}).to_vector<uint32_t>()[0];  // KMeans takes 32-bit seeds
       Tensor labels = KMeans::fit(x, {.clusters = k, .n_init = 1, .seed = seed}).predict(x);
       return one_hot(labels, k, {.dtype = x.dtype()});
     }

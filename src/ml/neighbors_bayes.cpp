@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <utility>
+#include <vector>
 
 #include "ml/check.hpp"
 #include "nx/ml/neighbors_bayes.hpp"
@@ -11,10 +13,22 @@ namespace {
 
 // Indices [queries, k] of the k nearest training rows (Euclidean), nearest first:
 // |q|^2 - 2 q.x + |x|^2 through one product; |q|^2 is the same for a query's candidates.
+// Queries go in chunks whose score matrix stays near 64 MB (10000 queries against 60000
+// rows would be 2.4 GB at once), each one compiled graph.
 Tensor nearest(const Tensor& train, const Tensor& queries, int64_t k) {
   Tensor xx = sum(train * train, {.axes = {1}});
-  Tensor score = 2.0 * dot(queries, transpose(train)) - xx;  // larger: nearer
-  return top_k(score, k).second;
+  auto chunk = [k, &train, &xx](const Tensor& q) {
+    static const auto f = jit([](const Tensor& qq, const Tensor& t, const Tensor& norms, int64_t kk) {
+      return top_k(2.0 * dot(qq, {1}, t, {1}) - norms, kk).second;  // larger: nearer
+    });
+    return q.is_traced() ? top_k(2.0 * dot(q, {1}, train, {1}) - xx, k).second : f(q, train, xx, k);
+  };
+  int64_t n = queries.dim(0), rows = std::max<int64_t>(64, (int64_t{16} << 20) / std::max<int64_t>(train.dim(0), 1));
+  if (n <= rows || queries.is_traced()) return chunk(queries);
+  std::vector<Tensor> parts;
+  for (int64_t start = 0; start < n; start += rows)
+    parts.push_back(chunk(slice(queries, {start, 0}, {std::min(rows, n - start), queries.dim(1)})));
+  return concatenate(parts, 0);
 }
 
 int64_t check_neighbors(int64_t k, int64_t samples, const std::string& who, Where where) {

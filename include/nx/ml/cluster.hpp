@@ -1,15 +1,19 @@
 // Clustering, as scikit-learn's KMeans, MiniBatchKMeans and DBSCAN.
 //
 // KMeans: Lloyd's algorithm after greedy k-means++ seeding, the best of n_init runs by
-// inertia. Each run is one compiled graph: the seeding a fori_loop, the iterations a
-// while_loop, nothing on the host per step.
+// inertia. All runs are one compiled graph (their ops n_init times wider): the seeding a
+// fori_loop, the iterations a while_loop, nothing on the host per step. The seeding's
+// random numbers are scikit-learn's (numpy's MT19937 for random_state = seed, drawn on
+// the host in its order), so on f64 data the runs start, and end, where scikit-learn's do:
+// the same centres and labels, the inertia to rounding (on f32 data, where it computes
+// distances in f64, a near tie may go another way).
 //
 //   auto km = nx::ml::KMeans::fit(x, {.clusters = 10, .n_init = 10, .seed = 0});
 //   nx::Tensor labels = km.predict(x);      // i64 [samples]
 //   double inertia = km.inertia.item<double>();
 //
-// Random streams differ from scikit-learn's, so centres and labels agree with its up to
-// a permutation of the clusters, and inertia to the local optimum found. x is read as for
+// MiniBatchKMeans draws from nx::random: it agrees with scikit-learn's up to a permutation
+// of the clusters and the local optimum found. x is read as for
 // the scalers (nx/ml/preprocessing.hpp); more clusters than samples, or a bad option,
 // raise nx::ValueError naming the estimator (KMeans.fit, MiniBatchKMeans.fit, DBSCAN.fit).
 #pragma once
