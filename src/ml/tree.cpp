@@ -66,6 +66,8 @@ template <class Opts>
 Prepared prepare(bool classification, const Tensor& x, const Tensor& y, const Opts& o, bool forest,
                  const std::string& who, Where where) {
   Tensor f = detail::features(x, who, where);
+  if (f.dim(0) >= (int64_t{1} << 32))  // the builder packs sample indices into 32 bits
+    throw ValueError(who, "grows trees on at most 2^32 - 1 samples, got " + std::to_string(f.dim(0)), where);
   int64_t max_features = o.max_features;
   if (forest && max_features == 0 && classification) max_features = std::max<int64_t>(1, int64_t(std::sqrt(double(f.dim(1)))));
   Prepared p{spec_of(classification, o, max_features, f.dim(1), who, where), {}, {}, true};

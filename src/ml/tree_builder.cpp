@@ -1,9 +1,11 @@
 #include "ml/tree_builder.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "ml/legacy_random.hpp"
 #include "nx/nx.hpp"
@@ -234,13 +236,23 @@ class Splitter {
 
  private:
   float x(int64_t sample, int64_t feature) const { return d_.x[sample * d_.features + feature]; }
+  // Sorts samples [start, end) by their value of `feature`, ties by sample index: as one
+  // integer key per sample, the value's bits made to order as the value (-0 as +0) above
+  // the index. Comparing through x's rows cost a cache miss per comparison.
   void sort_by(int64_t feature, int64_t start, int64_t end) {
-    auto first = samples_.begin() + start, last = samples_.begin() + end;
-    std::sort(first, last, [&](int64_t a, int64_t b) {
-      float va = x(a, feature), vb = x(b, feature);
-      return va < vb || (va == vb && a < b);
-    });
-    for (int64_t p = start; p < end; ++p) values_[size_t(p)] = x(samples_[size_t(p)], feature);
+    keys_.clear();
+    for (int64_t p = start; p < end; ++p) {
+      float v = x(samples_[size_t(p)], feature);
+      uint32_t bits = std::bit_cast<uint32_t>(v == 0.0f ? 0.0f : v);
+      bits = (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
+      keys_.push_back(uint64_t{bits} << 32 | static_cast<uint32_t>(samples_[size_t(p)]));
+    }
+    std::sort(keys_.begin(), keys_.end());
+    for (int64_t p = start; p < end; ++p) {
+      auto sample = static_cast<int64_t>(keys_[size_t(p - start)] & 0xffffffffu);
+      samples_[size_t(p)] = sample;
+      values_[size_t(p)] = x(sample, feature);
+    }
   }
   void partition(const Split& s, int64_t start, int64_t end) {
     int64_t p = start, stop = end;
@@ -257,6 +269,7 @@ class Splitter {
   TreeRandom rng_;
   std::vector<int64_t> features_, constant_;
   std::vector<float> values_;
+  std::vector<uint64_t> keys_;
 };
 
 struct Pending {
