@@ -94,7 +94,8 @@ Tensor plus_plus_drawn(const Tensor& x, const Tensor& first, const Tensor& unifo
     Tensor u = reshape(dynamic_slice(uniforms, {zero, i - int64_t{1}, zero}, {runs, 1, uniforms.dim(2)}), {runs, -1});
     Tensor wanted = u * expand_dims(pot, 1);                                         // [runs, trials]
     Tensor cumulative = expand_dims(cumulative_sum(near, {.axis = 1}), 1);            // [runs, 1, n]
-    Tensor ids = sum(as_type(cumulative < expand_dims(wanted, 2), DType::i64), {.axes = {2}});  // searchsorted, left
+    // searchsorted (left): the entries below; counted in floats, which the llvm backend fuses
+    Tensor ids = as_type(sum(as_type(cumulative < expand_dims(wanted, 2), x.dtype()), {.axes = {2}}), DType::i64);
     Tensor points = take(x, min(ids, n - 1), 0);                                     // [runs, trials, d]
     Tensor left = min(to_all(points), expand_dims(near, 1));                         // [runs, trials, n]
     Tensor potentials = sum(left, {.axes = {2}});                                    // [runs, trials]
@@ -117,15 +118,21 @@ std::tuple<Tensor, Tensor, Tensor> lloyd_runs(const Tensor& x, const Tensor& ini
   auto distances = [&](const Tensor& c) {  // [n, runs, k]
     return max(xx - 2.0 * dot(x, {1}, c, {2}) + expand_dims(sum(c * c, {.axes = {2}}), 0), 0.0);
   };
-  Tensor classes = iota({1, 1, k}, DType::i64, 2);
+  // Labels as floats: the nearest centre's index, the first of equal ones (argmin's), from a
+  // min, a compare and a min over the same row, which the llvm backend fuses into one
+  // kernel (argmin and integer compares run node by node: 40% of a digits fit).
+  Tensor classes = iota({1, 1, k}, x.dtype(), 2);
+  auto nearest = [&](const Tensor& dist) {  // [n, runs, 1]
+    Tensor closest = reduce_min(dist, {.axes = {2}, .keep_axes = true});
+    return reduce_min(nx::where(equal(dist, closest), classes, static_cast<double>(k)), {.axes = {2}, .keep_axes = true});
+  };
   Tensor inf = full({runs}, std::numeric_limits<double>::infinity(), x.dtype());
   auto active = [&](const auto& s) { return logical_and(std::get<2>(s) < max_iter, std::get<1>(s) > tol_abs); };
   auto [centers, shift, iterations] = while_loop(
       std::tuple{init, inf, zeros({runs}, DType::i64)}, [&](const auto& s) { return any(active(s)); },
       [&](const auto& s) {
         const Tensor& c = std::get<0>(s);
-        Tensor labels = argmin(distances(c), {.axis = 2, .keep_axes = true});  // [n, runs, 1]
-        Tensor onehot = as_type(equal(labels, classes), x.dtype());            // [n, runs, k]
+        Tensor onehot = as_type(equal(nearest(distances(c)), classes), x.dtype());  // [n, runs, k]
         Tensor counts = expand_dims(sum(onehot, {.axes = {0}}), 2);             // [runs, k, 1]
         Tensor sums = dot(onehot, {0}, x, {0});                                 // [runs, k, d]
         Tensor moved = nx::where(counts > 0.0, sums / max(counts, 1.0), c);     // empty: stays
@@ -135,7 +142,7 @@ std::tuple<Tensor, Tensor, Tensor> lloyd_runs(const Tensor& x, const Tensor& ini
                           nx::where(on, sum(step * step, {.axes = {1, 2}}), std::get<1>(s)),
                           std::get<2>(s) + as_type(on, DType::i64)};
       });
-  Tensor labels = argmin(distances(centers), {.axis = 2});  // [n, runs]
+  Tensor labels = as_type(reshape(nearest(distances(centers)), {n, runs}), DType::i64);
   Tensor assigned = take(reshape(centers, {runs * k, d}), labels + iota({1, runs}, DType::i64, 1) * k, 0);  // [n, runs, d]
   Tensor diff = expand_dims(x, 1) - assigned;
   return {centers, sum(diff * diff, {.axes = {0, 2}}), iterations};

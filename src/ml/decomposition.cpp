@@ -88,6 +88,24 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
   }
   Tensor mean = nx::mean(f, {.axes = {0}});
   detail::check_finite({mean}, who, where);
+  if (solver == PCASolver::covariance_eigh) {
+    // Eigenvalues of centered^T centered are the squared singular values (ascending). As
+    // scikit-learn, from x^T x - n mean mean^T: no centred copy of x, and the product
+    // contracts the samples axis of x with itself in place (a transpose would copy it).
+    Tensor gram = dot(f, {0}, f, {0}) - static_cast<double>(n) * (expand_dims(mean, 1) * expand_dims(mean, 0));
+    auto [w, v] = linalg::eigh(gram);
+    Tensor s2 = max(reverse(w, {0}), 0.0);
+    Tensor vt = transpose(reverse(v, {1}));
+    vt = vt * flip_signs(vt);
+    Tensor var = s2 / static_cast<double>(n - 1);
+    return {.whiten = opts.whiten,
+            .solver = solver,
+            .mean = mean,
+            .components = slice(vt, {0, 0}, {k, d}),
+            .explained_variance = slice(var, {0}, {k}),
+            .explained_variance_ratio = slice(var / sum(var), {0}, {k}),
+            .singular_values = slice(sqrt(s2), {0}, {k})};
+  }
   Tensor centered = f - mean;
   if (solver == PCASolver::randomized) {
     auto [u, s, vt] = sketch_svd(centered, k, opts.n_oversamples, opts.n_iter, opts.seed);
@@ -101,23 +119,6 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
             .explained_variance = var,
             .explained_variance_ratio = var / total,
             .singular_values = s};
-  }
-  if (solver == PCASolver::covariance_eigh) {
-    // Eigenvalues of centered^T centered are the squared singular values (ascending). The
-    // product contracts the samples axis of both in place (an explicit transpose would copy
-    // the data first).
-    auto [w, v] = linalg::eigh(dot(centered, {0}, centered, {0}));
-    Tensor s2 = max(reverse(w, {0}), 0.0);
-    Tensor vt = transpose(reverse(v, {1}));
-    vt = vt * flip_signs(vt);
-    Tensor var = s2 / static_cast<double>(n - 1);
-    return {.whiten = opts.whiten,
-            .solver = solver,
-            .mean = mean,
-            .components = slice(vt, {0, 0}, {k, d}),
-            .explained_variance = slice(var, {0}, {k}),
-            .explained_variance_ratio = slice(var / sum(var), {0}, {k}),
-            .singular_values = slice(sqrt(s2), {0}, {k})};
   }
   auto [u, s, vt] = linalg::svd(centered, {.full_matrices = false});
   vt = flip_by_vt(u, vt).second;
