@@ -10,7 +10,7 @@
 namespace nx::ml::detail {
 namespace {
 
-// One fused pass: a count, as the llvm backend fuses sums but not `any` (eager is_nan and
+// One fused pass: a count, as fusing backends take sums but not `any` (eager is_nan and
 // any took 100 ms of a 60000 x 784 scaler fit's 150; exact enough: only > 0 matters).
 bool holds_nan(const Tensor& x) {
   static const auto f = jit([](const Tensor& v) { return sum(as_type(is_nan(v), DType::f32)); });

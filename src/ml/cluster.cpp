@@ -94,7 +94,7 @@ Tensor plus_plus_drawn(const Tensor& x, const Tensor& first, const Tensor& unifo
     Tensor u = reshape(dynamic_slice(uniforms, {zero, i - int64_t{1}, zero}, {runs, 1, uniforms.dim(2)}), {runs, -1});
     Tensor wanted = u * expand_dims(pot, 1);                                         // [runs, trials]
     Tensor cumulative = expand_dims(cumulative_sum(near, {.axis = 1}), 1);            // [runs, 1, n]
-    // searchsorted (left): the entries below; counted in floats, which the llvm backend fuses
+    // searchsorted (left): the entries below; counted in floats, which fused kernels take
     Tensor ids = as_type(sum(as_type(cumulative < expand_dims(wanted, 2), x.dtype()), {.axes = {2}}), DType::i64);
     Tensor points = take(x, min(ids, n - 1), 0);                                     // [runs, trials, d]
     Tensor left = min(to_all(points), expand_dims(near, 1));                         // [runs, trials, n]
@@ -119,7 +119,7 @@ std::tuple<Tensor, Tensor, Tensor> lloyd_runs(const Tensor& x, const Tensor& ini
     return max(xx - 2.0 * dot(x, {1}, c, {2}) + expand_dims(sum(c * c, {.axes = {2}}), 0), 0.0);
   };
   // Labels as floats: the nearest centre's index, the first of equal ones (argmin's), from a
-  // min, a compare and a min over the same row, which the llvm backend fuses into one
+  // min, a compare and a min over the same row, which a fusing backend makes one
   // kernel (argmin and integer compares run node by node: 40% of a digits fit).
   Tensor classes = iota({1, 1, k}, x.dtype(), 2);
   auto nearest = [&](const Tensor& dist) {  // [n, runs, 1]
