@@ -253,6 +253,19 @@ TEST(Onednn, MatmulReadsTransposesAsStrides) {
   EXPECT_GE(counts["transpose_view"], 2);
 }
 
+TEST(Onednn, GramProductsComputeTheLowerBlocksAndMirrorThem) {
+  // x^T x (one buffer both sides, odd sizes: blocks of 150 and 151) and x x^T.
+  Fn3 f = [](const nx::Tensor& a, const nx::Tensor& b, const nx::Tensor&) {
+    return std::vector{nx::dot(a, {0}, a, {0}), nx::dot(b, {1}, b, {1}), nx::dot(a, {0}, b, {1})};
+  };
+  nx::Tensor a = uniform(11, {700, 301}), b = uniform(12, {301, 700});
+  auto counts = compare(f, a, b, a, "gram");
+  EXPECT_EQ(counts["matmul_gram"], 2);
+  EXPECT_EQ(counts["matmul"], 1);  // a^T b^T: two buffers, an ordinary product
+  nx::Tensor g = nx::jit(f, {.backend = "onednn"})(a, b, a)[0];
+  expect_close(g, nx::transpose(g), "symmetric");
+}
+
 TEST(Onednn, OtherDtypesAndEmptyShapesFallBack) {
   auto f = [](const nx::Tensor& a, const nx::Tensor& b) { return nx::dot(nx::transpose(a), b); };
   nx::Tensor a = nx::iota({3, 2}), b = nx::iota({3, 4});
