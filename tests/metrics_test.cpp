@@ -302,8 +302,14 @@ TEST(MetricErrors, Options) {
   nx::Tensor ids = nx::zeros({4}, nx::i64);
   nx_test::expect_op_error<nx::ValueError>([&] { M::precision(ids, scores); }, "metrics::precision",
                                            "average binary needs 2 classes but y_pred of shape (4, 3) has 3; use micro");
-  nx_test::expect_op_error<nx::ValueError>([&] { M::f1(ids, ids, {.average = Average::macro}); }, "metrics::f1",
-                                           "give .num_classes");
+  // Class ids: the classes come from the labels (as scikit-learn's), or, inside a trace
+  // where the values are unknown, from .num_classes.
+  nx::Tensor truth = nx::from_vector(std::vector<int64_t>{0, 2, 1, 2}, {4}), guess = nx::from_vector(std::vector<int64_t>{0, 1, 1, 2}, {4});
+  EXPECT_EQ(M::f1(truth, guess, {.average = Average::macro}).item<float>(),
+            M::f1(truth, guess, {.average = Average::macro, .num_classes = 3}).item<float>());
+  nx_test::expect_op_error<nx::ValueError>(
+      [&] { nx::jit([](const nx::Tensor& a) { return M::f1(a, a, {.average = Average::macro}); })(ids); }, "metrics::f1",
+      "give .num_classes");
   nx_test::expect_op_error<nx::ValueError>([&] { M::top_k_accuracy(ids, scores, 0); }, "metrics::top_k_accuracy",
                                            "k must be at least 1");
   nx_test::expect_op_error<nx::ValueError>([&] { M::confusion_matrix(ids, ids, 0); }, "metrics::confusion_matrix",

@@ -2,6 +2,7 @@
 // is its Metric's result of its Metric's statistics, so the two cannot disagree.
 #include "nx/train/metrics.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -142,9 +143,12 @@ Tensor class_statistics(Kind kind, const Tensor& y_true, const Tensor& y_pred, c
   if (classes == 0) {
     if (o.num_classes > 0) classes = o.num_classes;
     else if (o.average == Average::binary) classes = 2;
+    else if (!l.truth.is_traced() && !l.pred.is_traced() && l.truth.size() > 0)  // as scikit-learn: from the labels
+      classes = std::max<int64_t>(2, std::max(reduce_max(l.truth, ReduceOpts{}, w).item<int64_t>(),
+                                              reduce_max(l.pred, ReduceOpts{}, w).item<int64_t>()) + 1);
     else
       throw ValueError(op_name(metric), "y_pred holds class ids (shape " + y_pred.shape().str() +
-                                            "): give .num_classes for a multiclass average", w);
+                                            ") inside a trace: give .num_classes for a multiclass average", w);
   } else if (o.num_classes > 0 && o.num_classes != classes) {
     throw ShapeError(op_name(metric), "num_classes is " + std::to_string(o.num_classes) + " but y_pred of shape " +
                                           y_pred.shape().str() + " has " + std::to_string(classes) + " classes",

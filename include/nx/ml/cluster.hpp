@@ -33,7 +33,7 @@ struct KMeansOpts {
   int64_t max_iter = 300;
   double tol = 1e-4;        // stop when the centres move less (squared, summed) than
                             // tol times the mean variance of the features
-  uint64_t seed = 0;
+  uint64_t seed = 0;        // scikit-learn's random_state (below 2^32): its starts
 };
 struct KMeans {
   Tensor centers;     // [clusters, features]

@@ -36,7 +36,7 @@ struct TrainTestSplitOpts {
   nx::detail::NamedFieldsOnly named_fields_only;
   double test_size = 0.25;  // a fraction in (0, 1), or a sample count when >= 1
   bool shuffle = true;      // false: the first rows train, the last test
-  uint64_t seed = 0;        // scikit-learn's random_state
+  uint64_t seed = 0;        // scikit-learn's random_state (below 2^32)
   Tensor stratify;          // labels: each class in the same proportion on both sides
 };
 Fold train_test_indices(int64_t samples, TrainTestSplitOpts opts = {}, Where where = Where::current());
@@ -50,7 +50,7 @@ struct KFoldOpts {
   nx::detail::NamedFieldsOnly named_fields_only;
   int64_t splits = 5;
   bool shuffle = false;  // shuffle before cutting (within each class for the stratified folds)
-  uint64_t seed = 0;
+  uint64_t seed = 0;     // scikit-learn's random_state (below 2^32)
 };
 // Consecutive test blocks; the first samples % splits folds hold one more sample.
 std::vector<Fold> k_fold(int64_t samples, KFoldOpts opts = {}, Where where = Where::current());

@@ -33,7 +33,7 @@ struct DecisionTreeOpts {
   int64_t min_samples_leaf = 1;      // each child keeps at least this many
   double min_impurity_decrease = 0;  // split only if the weighted impurity drops this much
   int64_t max_features = 0;          // features drawn per split; 0: all
-  uint64_t seed = 0;                 // scikit-learn's random_state: which feature wins ties
+  uint64_t seed = 0;                 // scikit-learn's random_state (below 2^32): which feature wins ties
   Tensor sample_weight;              // [samples], non-negative; undefined: all 1
 };
 
@@ -84,7 +84,7 @@ struct RandomForestOpts {
   double min_impurity_decrease = 0;
   int64_t max_features = 0;  // 0: floor(sqrt(features)) for classifiers, all for regressors
   bool bootstrap = true;     // each tree on a bootstrap sample (as weights); false: all samples
-  uint64_t seed = 0;
+  uint64_t seed = 0;         // scikit-learn's random_state (below 2^32): bootstraps and feature draws
   Tensor sample_weight;
 };
 

@@ -48,7 +48,8 @@ struct ClassificationOpts {
   nx::detail::NamedFieldsOnly named_fields_only;
   Average average = Average::binary;
   // The number of classes when y_pred holds class ids (scores give it as their last dim;
-  // binary predictions have 2). 0: not given.
+  // binary predictions have 2). 0: the largest label in y_true or y_pred plus 1 (inside a
+  // trace, where the labels are unknown, it must be given).
   int64_t num_classes = 0;
   double threshold = 0.5;
   bool from_logits = false;
