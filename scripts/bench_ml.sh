@@ -13,7 +13,7 @@ source scripts/bench_common.sh
 bench_build nx_bench_ml
 bench_venv numpy
 "$venv/bin/python" -c "import sklearn" 2>/dev/null || "$venv/bin/pip" install -q scikit-learn
-python=$(realpath "$venv/bin/python")
+python="$(cd "$venv" && pwd)/bin/python"
 out=build/bench-ml
 mkdir -p "$out"
 ./build/release/benchmarks/nx_bench_ml --benchmark_format=json >"$out/ml.json"

@@ -2,7 +2,7 @@
 // and the results are rounded to the output dtype. The front ends (src/linalg.cpp) have
 // already checked shapes, converted to a float dtype and broadcast the batch dims.
 // LU is our own (LAPACK getf2's pivot choice, rectangular inputs); eigh is LAPACK's
-// divide and conquer where the build found a LAPACK (NX_HAVE_LAPACK), the rest is Eigen.
+// divide and conquer where OpenBLAS can be loaded (nx/detail/blas.hpp), the rest is Eigen.
 #include <Eigen/Dense>
 #include <cmath>
 #include <limits>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "nx/detail/blas.hpp"
 
 namespace nx::interp {
 namespace {
@@ -22,26 +23,14 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 int64_t dim(const Shape& s, int from_end) { return s[s.rank() - from_end]; }
 
-#if NX_HAVE_LAPACK
-}  // namespace
-}  // namespace nx::interp
-// gfortran's ABI: the lengths of the character arguments follow the others.
-extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
-                        double* work, const int* lwork, int* iwork, const int* liwork, int* info, size_t jobz_len,
-                        size_t uplo_len);
-extern "C" void ssyevd_(const char* jobz, const char* uplo, const int* n, float* a, const int* lda, float* w,
-                        float* work, const int* lwork, int* iwork, const int* liwork, int* info, size_t jobz_len,
-                        size_t uplo_len);
-namespace nx::interp {
-namespace {
-
 // LAPACK's syevd (as numpy's and scipy's eigh), in the input's precision as theirs: Eigen's
-// tridiagonal QR in f64 took 380 ms on a 784 x 784 matrix (a PCA's covariance), dsyevd
-// 140, ssyevd 70. a (symmetric, finite) becomes the eigenvectors.
-template <class T> bool lapack_eigh(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a, Eigen::Matrix<T, Eigen::Dynamic, 1>& w) {
-  auto syevd = [](auto*... args) {
-    if constexpr (std::is_same_v<T, float>) ssyevd_(args..., 1, 1);
-    else dsyevd_(args..., 1, 1);
+// tridiagonal QR in f64 took 380 ms on a 784 x 784 matrix (a PCA's covariance), ssyevd
+// 65 with Prescott kernels. a (symmetric, finite) becomes the eigenvectors.
+template <class T> bool lapack_eigh(const detail::Blas& lib, Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a,
+                                    Eigen::Matrix<T, Eigen::Dynamic, 1>& w) {
+  auto syevd = [&lib](auto*... args) {
+    if constexpr (std::is_same_v<T, float>) lib.ssyevd(args..., 1, 1);
+    else lib.dsyevd(args..., 1, 1);
   };
   int n = static_cast<int>(a.rows()), info = 0, query = -1, iwork_size = 0;
   T work_size = 0;
@@ -55,18 +44,19 @@ template <class T> bool lapack_eigh(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dyna
   return info == 0;
 }
 
-// eigh through LAPACK, in f32 for f32 and narrower inputs; false when it cannot serve.
+// eigh through LAPACK where OpenBLAS is there (nx/detail/blas.hpp), in f32 for f32 and
+// narrower inputs; false when it cannot serve.
 bool lapack_eigh(Mat& a, Eigen::VectorXd& w, DType dt) {
-  if (a.rows() < 32 || !a.allFinite()) return false;  // small: Eigen is as fast
-  if (dt == DType::f64) return lapack_eigh<double>(a, w);
+  const detail::Blas* lib = detail::blas();
+  if (!lib || !lib->ssyevd || !lib->dsyevd || a.rows() < 32 || !a.allFinite()) return false;  // small: Eigen is as fast
+  if (dt == DType::f64) return lapack_eigh<double>(*lib, a, w);
   Eigen::MatrixXf af = a.cast<float>();
   Eigen::VectorXf wf(a.rows());
-  if (!lapack_eigh<float>(af, wf)) return false;
+  if (!lapack_eigh<float>(*lib, af, wf)) return false;
   a = af.cast<double>();
   w = wf.cast<double>();
   return true;
 }
-#endif
 
 // The number of matrices (or vectors, for `trailing` == 1) in a batch of shape `s`.
 int64_t batch_count(const Shape& s, int trailing) {
@@ -262,7 +252,6 @@ Outputs eigh(const Node& n, std::span<const Operand> in, Backend& be) {
   DType dt = n.outputs[0].dtype;
   Outputs o{alloc(be, n.outputs[0]), alloc(be, n.outputs[1])};
   for (int64_t b = 0; b < batch_count(in[0].type.shape, 2); ++b) {
-#if NX_HAVE_LAPACK
     if (Mat a = read(in[0], b, m, m); true) {
       Eigen::VectorXd w(m);
       if (lapack_eigh(a, w, dt)) {
@@ -272,7 +261,6 @@ Outputs eigh(const Node& n, std::span<const Operand> in, Backend& be) {
         continue;
       }
     }
-#endif
     Eigen::SelfAdjointEigenSolver<Mat> es(read(in[0], b, m, m));
     if (es.info() != Eigen::Success) {  // NaN/Inf input
       write(o[0], dt, b, Mat::Constant(1, m, kNaN));
