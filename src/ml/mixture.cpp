@@ -3,11 +3,13 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "ml/check.hpp"
+#include "ml/legacy_random.hpp"
 #include "nx/ml/cluster.hpp"
 #include "nx/nx.hpp"
 
@@ -226,12 +228,16 @@ Given check_given(const GaussianMixtureOpts& o, int64_t d, DType dt, const std::
   return g;
 }
 
-// The first responsibilities of a start [n, k], as scikit-learn's init_params.
-Tensor first_responsibilities(const Tensor& x, int64_t k, GaussianMixtureInit init, const Tensor& key) {
+// The first responsibilities of a start [n, k], as scikit-learn's init_params. The first
+// start's k-means takes the mixture's own seed: scikit-learn hands its RandomState to
+// KMeans before drawing anything else, and KMeans draws as scikit-learn's
+// (nx/ml/cluster.hpp), so a one-start fit starts, and ends, where scikit-learn's does.
+Tensor first_responsibilities(const Tensor& x, int64_t k, GaussianMixtureInit init, const Tensor& key,
+                              std::optional<uint64_t> kmeans_seed) {
   int64_t n = x.dim(0);
   switch (init) {
     case GaussianMixtureInit::kmeans: {
-      uint64_t seed = random::bits(key, {1}).to_vector<uint32_t>()[0];  // KMeans takes 32-bit seeds
+      uint64_t seed = kmeans_seed ? *kmeans_seed : random::bits(key, {1}).to_vector<uint32_t>()[0];  // 32-bit seeds
       Tensor labels = KMeans::fit(x, {.clusters = k, .n_init = 1, .seed = seed}).predict(x);
       return one_hot(labels, k, {.dtype = x.dtype()});
     }
@@ -274,13 +280,15 @@ GaussianMixture GaussianMixture::fit(const Tensor& x, GaussianMixtureOpts opts, 
   bool all_given = settings.given_weights && settings.given_means && settings.given_precisions;
   static const auto compiled = jit([](const Tensor& v, const Tensor& resp, const Tensor& w, const Tensor& m,
                                       const Tensor& p, const EmSettings& s) { return em(v, resp, w, m, p, s); });
+  if (opts.init == GaussianMixtureInit::kmeans) detail::legacy_seed(opts.seed, who, where);  // KMeans's: below 2^32
   Tensor keys = random::split(random::key(static_cast<int64_t>(opts.seed)), opts.n_init);
   GaussianMixture best{.covariance_type = opts.covariance_type};
   double highest = -std::numeric_limits<double>::infinity();
   for (int64_t r = 0; r < opts.n_init; ++r) {
     // With every parameter given the responsibilities are not read: no k-means run.
     Tensor resp = all_given ? full({n, k}, 1.0 / static_cast<double>(k), f.dtype())
-                            : first_responsibilities(f, k, opts.init, keys[r]);
+                            : first_responsibilities(f, k, opts.init, keys[r],
+                                                     r == 0 ? std::optional<uint64_t>(opts.seed) : std::nullopt);
     auto [weights, means, cov, pc, bound, iterations, converged] = compiled(f, resp, w0, m0, p0, settings);
     double value = bound.item<double>();
     if (std::isnan(value) || any(is_nan(pc)).item<bool>())

@@ -10,8 +10,10 @@
 //   double bic = gm.bic(x).item<double>();
 //
 // From the same start, the fitted state equals scikit-learn's to rounding (about 1e-13 on
-// iris, wine and digits, tests/ml_cluster_test.cpp); the k-means start differs from its
-// by the random streams, so the optimum found may. x is read as for the scalers
+// iris, wine and digits, tests/ml_cluster_test.cpp). The first start's k-means draws
+// scikit-learn's numbers for the seed (nx/ml/cluster.hpp), so a one-start fit with the
+// default k-means start equals scikit-learn's for that random_state; later starts and the
+// random inits draw from nx::random. x is read as for the scalers
 // (nx/ml/preprocessing.hpp); more components than samples, a bad option or initial value,
 // or a component whose covariance is not positive definite (singleton or collapsed
 // samples: raise reg_covar) raise nx::ValueError naming GaussianMixture.fit.
@@ -48,7 +50,7 @@ struct GaussianMixtureOpts {
   // 1; means [components, features]; precisions (inverse covariances) shaped as
   // `covariances` for the covariance_type.
   Tensor weights_init, means_init, precisions_init;
-  uint64_t seed = 0;
+  uint64_t seed = 0;  // scikit-learn's random_state for the first k-means start (below 2^32)
 };
 
 struct GaussianMixture {
