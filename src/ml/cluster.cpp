@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -106,46 +107,61 @@ Tensor plus_plus_drawn(const Tensor& x, const Tensor& first, const Tensor& unifo
   return std::get<0>(out);
 }
 
-// n_init runs at once on centred x from their initial centres [runs, k, d]: Lloyd's
-// iterations in one while_loop until every run has moved its centres less than tol (the
-// squared shift summed) or reached max_iter; a finished run's centres stay as they are,
-// so each run ends as it would alone. Returns centres [runs, k, d], inertias [runs]
-// (summed exactly from the differences) and iterations [runs].
-std::tuple<Tensor, Tensor, Tensor> lloyd_runs(const Tensor& x, const Tensor& init, int64_t max_iter, double tol) {
-  int64_t n = x.dim(0), d = x.dim(1), runs = init.dim(0), k = init.dim(1);
-  Tensor tol_abs = tol * mean(mean(x * x, {.axes = {0}}));
-  Tensor xx = reshape(sum(x * x, {.axes = {1}}), {n, 1, 1});
-  auto distances = [&](const Tensor& c) {  // [n, runs, k]
+// Lloyd's iterations for several runs at once on centred x (centres [runs, k, d]), in one
+// while_loop, until at most `stop_at` runs are still moving: a run stops when its centres
+// moved less than tol_abs (the squared shift summed) or it reached max_iter, and its
+// centres then stay as they are, so each run ends as it would alone. Returns the centres,
+// the last shifts and the iterations, each per run.
+struct Lloyd {
+  const Tensor& x;
+  int64_t k;
+  Tensor xx, classes;
+  explicit Lloyd(const Tensor& v, int64_t clusters)
+      : x(v), k(clusters), xx(reshape(sum(v * v, {.axes = {1}}), {v.dim(0), 1, 1})),
+        classes(iota({1, 1, clusters}, v.dtype(), 2)) {}
+  Tensor distances(const Tensor& c) const {  // [n, runs, k]
     return max(xx - 2.0 * dot(x, {1}, c, {2}) + expand_dims(sum(c * c, {.axes = {2}}), 0), 0.0);
-  };
-  // Labels as floats: the nearest centre's index, the first of equal ones (argmin's), from a
-  // min, a compare and a min over the same row, which a fusing backend makes one
-  // kernel (argmin and integer compares run node by node: 40% of a digits fit).
-  Tensor classes = iota({1, 1, k}, x.dtype(), 2);
-  auto nearest = [&](const Tensor& dist) {  // [n, runs, 1]
+  }
+  // Labels as floats: the nearest centre's index, the first of equal ones (argmin's), from
+  // a min, a compare and a min over the same row, which a fusing backend makes one kernel
+  // (argmin and integer compares run node by node: 40% of a digits fit). [n, runs, 1]
+  Tensor nearest(const Tensor& dist) const {
     Tensor closest = reduce_min(dist, {.axes = {2}, .keep_axes = true});
     return reduce_min(nx::where(equal(dist, closest), classes, static_cast<double>(k)), {.axes = {2}, .keep_axes = true});
-  };
-  Tensor inf = full({runs}, std::numeric_limits<double>::infinity(), x.dtype());
+  }
+};
+
+std::tuple<Tensor, Tensor, Tensor> lloyd_phase(const Tensor& x, const Tensor& centers0, const Tensor& shift0,
+                                               const Tensor& iterations0, const Tensor& tol_abs, int64_t max_iter,
+                                               int64_t stop_at) {
+  int64_t runs = centers0.dim(0);
+  Lloyd l(x, centers0.dim(1));
   auto active = [&](const auto& s) { return logical_and(std::get<2>(s) < max_iter, std::get<1>(s) > tol_abs); };
-  auto [centers, shift, iterations] = while_loop(
-      std::tuple{init, inf, zeros({runs}, DType::i64)}, [&](const auto& s) { return any(active(s)); },
+  return while_loop(
+      std::tuple{centers0, shift0, iterations0},
+      [&](const auto& s) { return sum(as_type(active(s), DType::i64)) > stop_at; },
       [&](const auto& s) {
         const Tensor& c = std::get<0>(s);
-        Tensor onehot = as_type(equal(nearest(distances(c)), classes), x.dtype());  // [n, runs, k]
-        Tensor counts = expand_dims(sum(onehot, {.axes = {0}}), 2);             // [runs, k, 1]
-        Tensor sums = dot(onehot, {0}, x, {0});                                 // [runs, k, d]
-        Tensor moved = nx::where(counts > 0.0, sums / max(counts, 1.0), c);     // empty: stays
+        Tensor onehot = as_type(equal(l.nearest(l.distances(c)), l.classes), x.dtype());  // [n, runs, k]
+        Tensor counts = expand_dims(sum(onehot, {.axes = {0}}), 2);                     // [runs, k, 1]
+        Tensor sums = dot(onehot, {0}, x, {0});                                         // [runs, k, d]
+        Tensor moved = nx::where(counts > 0.0, sums / max(counts, 1.0), c);             // empty: stays
         Tensor step = moved - c;
         Tensor on = active(s);
         return std::tuple{nx::where(reshape(on, {runs, 1, 1}), moved, c),
                           nx::where(on, sum(step * step, {.axes = {1, 2}}), std::get<1>(s)),
                           std::get<2>(s) + as_type(on, DType::i64)};
       });
-  Tensor labels = as_type(reshape(nearest(distances(centers)), {n, runs}), DType::i64);
+}
+
+// The inertia [runs] of each run's centres, summed exactly from the differences.
+Tensor inertias(const Tensor& x, const Tensor& centers) {
+  int64_t n = x.dim(0), d = x.dim(1), runs = centers.dim(0), k = centers.dim(1);
+  Lloyd l(x, k);
+  Tensor labels = as_type(reshape(l.nearest(l.distances(centers)), {n, runs}), DType::i64);
   Tensor assigned = take(reshape(centers, {runs * k, d}), labels + iota({1, runs}, DType::i64, 1) * k, 0);  // [n, runs, d]
   Tensor diff = expand_dims(x, 1) - assigned;
-  return {centers, sum(diff * diff, {.axes = {0, 2}}), iterations};
+  return sum(diff * diff, {.axes = {0, 2}});
 }
 
 // The fixed settings of a mini-batch run: a static argument of the compiled graph.
@@ -280,20 +296,57 @@ KMeans KMeans::fit(const Tensor& x, KMeansOpts opts, Where where) {
       picks.insert(picks.end(), order.begin(), order.begin() + k);
     }
   }
-  static const auto compiled = jit([](const Tensor& v, const Tensor& chosen, const Tensor& draws, int64_t max_iter,
-                                      double tol, bool plus_plus) {
+  static const auto seeded = jit([](const Tensor& v, const Tensor& chosen, const Tensor& draws, double tol, bool plus_plus) {
     Tensor offset = mean(v, {.axes = {0}});
     Tensor centered = v - offset;  // as scikit-learn: distances of centred data round less
     Tensor init = plus_plus ? plus_plus_drawn(centered, chosen, draws) : take(centered, chosen, 0);
-    auto [c, inertia, iterations] = lloyd_runs(centered, init, max_iter, tol);
-    return std::tuple{c + offset, inertia, iterations};
+    return std::tuple{centered, offset, init, tol * mean(mean(centered * centered, {.axes = {0}}))};
   });
+  static const auto phase = jit(lloyd_phase);
+  static const auto final_inertias = jit(inertias);
   Tensor chosen = plus ? from_vector(picks, {runs}) : from_vector(picks, {runs, k});
   Tensor draws = as_type(from_vector(uniforms, {runs, plus ? k - 1 : 0, plus ? trials : 0}), f.dtype());
-  auto [centers, inertia, iterations] = compiled(f, chosen, draws, opts.max_iter, opts.tol, plus);
+  auto [centered, offset, init, tol_abs] = seeded(f, chosen, draws, opts.tol, plus);
+  // The runs go in phases, each until at most half of its runs are still moving; the next
+  // phase takes only those: a batched loop would otherwise carry every run to the slowest
+  // one's iteration count (digits' runs take 9 to 36).
+  std::vector<Tensor> done_centers(static_cast<size_t>(runs)), done_iterations(static_cast<size_t>(runs));
+  std::vector<int64_t> slots(static_cast<size_t>(runs));
+  std::iota(slots.begin(), slots.end(), int64_t{0});
+  Tensor c = init, shift = full({runs}, std::numeric_limits<double>::infinity(), f.dtype()),
+         its = zeros({runs}, DType::i64);
+  double limit = tol_abs.item<double>();
+  bool to_the_end = false;  // set should a phase leave as many moving as it got
+  while (!slots.empty()) {
+    auto live = static_cast<int64_t>(slots.size());
+    std::tie(c, shift, its) = phase(centered, c, shift, its, tol_abs, opts.max_iter, to_the_end ? 0 : live / 2);
+    std::vector<double> shifts = as_type(shift, DType::f64).to_vector<double>();
+    std::vector<int64_t> counts = its.to_vector<int64_t>(), still, rows;
+    for (int64_t j = 0; j < live; ++j) {
+      if (counts[size_t(j)] < opts.max_iter && shifts[size_t(j)] > limit) {
+        still.push_back(slots[size_t(j)]);
+        rows.push_back(j);
+        continue;
+      }
+      done_centers[size_t(slots[size_t(j)])] = take(c, j, 0);
+      done_iterations[size_t(slots[size_t(j)])] = take(its, j, 0);
+    }
+    if (still.size() == slots.size()) {  // (a phase ends with at most half moving)
+      to_the_end = true;
+      continue;
+    }
+    slots = still;
+    if (slots.empty()) break;
+    Tensor pick = from_vector(rows, {static_cast<int64_t>(rows.size())});
+    c = take(c, pick, 0);
+    shift = take(shift, pick, 0);
+    its = take(its, pick, 0);
+  }
+  Tensor centers = stack(done_centers, 0);
+  Tensor inertia = final_inertias(centered, centers);
   // The lowest inertia wins (the first on ties).
   Tensor best = argmin(inertia);
-  return {take(centers, best, 0), take(inertia, best, 0), take(iterations, best, 0)};
+  return {take(centers, best, 0) + offset, take(inertia, best, 0), take(stack(done_iterations, 0), best, 0)};
 }
 
 Tensor KMeans::predict(const Tensor& x, Where where) const {
