@@ -501,6 +501,9 @@ Grads linalg_vjp(const Node& n, const std::vector<Tensor>& in, const std::vector
       return {concatenate({gx, matmul(q, gry, w)}, -1, w)};
     }
     case Op::Eigh: {
+      if (n.attrs.k != 0)
+        throw Error("eigh", "has no gradient when only the largest eigenpairs are computed (EighOpts.largest)",
+                    n.where);
       // a = v diag(e) v^T: v (diag(ge) + F o (v^T gv)) v^T, folded onto the lower triangle
       // that eigh reads. Repeated eigenvalues make F infinite: no gradient there.
       const Tensor &e = outs[0], &v = outs[1];

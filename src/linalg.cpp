@@ -145,12 +145,21 @@ std::pair<Tensor, Tensor> qr(const Tensor& a, QrOpts opts, Where where) {
   return {r[0], r[1]};
 }
 
-std::pair<Tensor, Tensor> eigh(const Tensor& a, Where where) {
+std::pair<Tensor, Tensor> eigh(const Tensor& a, Where where) { return eigh(a, EighOpts{}, where); }
+
+std::pair<Tensor, Tensor> eigh(const Tensor& a, EighOpts opts, Where where) {
   Tensor x = matrix_input(a, "eigh", true, where);
   int64_t n = x.dim(-1);
+  if (opts.largest < 0 || opts.largest > n)
+    throw ValueError("eigh", "largest must be between 0 (all) and n = " + std::to_string(n) + ", got " +
+                                 std::to_string(opts.largest),
+                     where);
+  int64_t k = opts.largest == 0 ? n : opts.largest;
   Shape batch = batch_of(x.shape(), 2);
-  auto r = apply(Op::Eigh, {}, std::vector{x},
-                 {TensorType{x.dtype(), with_tail(batch, {n})}, TensorType{x.dtype(), x.shape()}}, where);
+  Attrs at;
+  at.k = k == n ? 0 : k;  // 0: every eigenpair
+  auto r = apply(Op::Eigh, std::move(at), std::vector{x},
+                 {TensorType{x.dtype(), with_tail(batch, {k})}, TensorType{x.dtype(), with_tail(batch, {n, k})}}, where);
   return {r[0], r[1]};
 }
 

@@ -174,6 +174,30 @@ TEST(Linalg, EighAscendingWithSignConvention) {
   EXPECT_GT(vv[1], 0);
 }
 
+TEST(Linalg, EighOfTheLargestOnlyEqualsTheFullOnesTail) {
+  // 64 x 64 (LAPACK's partial path where OpenBLAS loads; else the full one, sliced), batched.
+  nx::Tensor r = nx::random::normal(nx::random::key(3), {2, 64, 64}, {.dtype = nx::f64});
+  nx::Tensor a = nx::matmul(r, mT(r)) + 0.5 * nx::eye(64, nx::f64);
+  for (nx::DType t : {nx::f64, nx::f32}) {
+    SCOPED_TRACE(std::string(nx::name(t)));
+    nx::Tensor at = nx::as_type(a, t);
+    auto [w, v] = la::eigh(at);
+    auto [wk, vk] = la::eigh(at, {.largest = 5});
+    ASSERT_EQ(wk.shape(), nx::Shape({2, 5}));
+    ASSERT_EQ(vk.shape(), nx::Shape({2, 64, 5}));
+    double tol = t == nx::f64 ? 1e-9 : 2e-3;
+    EXPECT_EQ(wk.dtype(), t);
+    expect_close(wk, nx::slice(w, {0, 59}, {2, 5}), tol);
+    expect_close(vk, nx::slice(v, {0, 0, 59}, {2, 64, 5}), t == nx::f64 ? 1e-9 : 1e-2);
+  }
+  auto [w_all, v_all] = la::eigh(a, {.largest = 64});  // all: the full decomposition
+  EXPECT_EQ(v_all.shape(), nx::Shape({2, 64, 64}));
+  nx_test::expect_op_error<nx::ValueError>([&] { la::eigh(a, {.largest = 65}); }, "eigh", "largest must be between");
+  nx_test::expect_error<nx::Error>(
+      [&] { nx::grad([](const nx::Tensor& x) { return nx::sum(la::eigh(x, {.largest = 2}).first); })(a); },
+      "no gradient when only the largest");
+}
+
 TEST(Linalg, SvdFullAndThin) {
   nx::Tensor a = T(svd_a);
   struct Case {

@@ -44,6 +44,46 @@ template <class T> bool lapack_eigh(const detail::Blas& lib, Eigen::Matrix<T, Ei
   return info == 0;
 }
 
+// The k largest eigenpairs through LAPACK's syevr (MRRR: the others are never computed):
+// w ascending [k], z [n, k]. a (symmetric, finite) is overwritten.
+template <class T> bool lapack_eigh_top(const detail::Blas& lib, Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a,
+                                        int64_t k, Eigen::Matrix<T, Eigen::Dynamic, 1>& w,
+                                        Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& z) {
+  auto syevr = [&lib](auto*... args) {
+    if constexpr (std::is_same_v<T, float>) lib.ssyevr(args..., 1, 1, 1);
+    else lib.dsyevr(args..., 1, 1, 1);
+  };
+  int n = static_cast<int>(a.rows()), il = n - static_cast<int>(k) + 1, iu = n, found = 0, info = 0, query = -1,
+      iwork_size = 0;
+  T bound = 0, abstol = 0, work_size = 0;
+  w.resize(n);
+  z.resize(n, k);
+  std::vector<int> support(static_cast<size_t>(2 * k));
+  const char *v = "V", *range = "I", *l = "L";
+  syevr(v, range, l, &n, a.data(), &n, &bound, &bound, &il, &iu, &abstol, &found, w.data(), z.data(), &n,
+        support.data(), &work_size, &query, &iwork_size, &query, &info);
+  if (info != 0) return false;
+  int lwork = static_cast<int>(work_size), liwork = iwork_size;
+  std::vector<T> work(static_cast<size_t>(lwork));
+  std::vector<int> iwork(static_cast<size_t>(liwork));
+  syevr(v, range, l, &n, a.data(), &n, &bound, &bound, &il, &iu, &abstol, &found, w.data(), z.data(), &n,
+        support.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  w.conservativeResize(k);
+  return info == 0 && found == k;
+}
+
+bool lapack_eigh_top(Mat& a, int64_t k, Eigen::VectorXd& w, Mat& v, DType dt) {
+  const detail::Blas* lib = detail::blas();
+  if (!lib || !lib->ssyevr || !lib->dsyevr || a.rows() < 32 || !a.allFinite()) return false;
+  if (dt == DType::f64) return lapack_eigh_top<double>(*lib, a, k, w, v);
+  Eigen::MatrixXf af = a.cast<float>(), vf;
+  Eigen::VectorXf wf;
+  if (!lapack_eigh_top<float>(*lib, af, k, wf, vf)) return false;
+  v = vf.cast<double>();
+  w = wf.cast<double>();
+  return true;
+}
+
 // eigh through LAPACK where OpenBLAS is there (nx/detail/blas.hpp), in f32 for f32 and
 // narrower inputs; false when it cannot serve.
 bool lapack_eigh(Mat& a, Eigen::VectorXd& w, DType dt) {
@@ -246,31 +286,38 @@ Outputs qr(const Node& n, std::span<const Operand> in, Backend& be) {
   return o;
 }
 
-// Outputs eigenvalues (ascending), eigenvectors (columns).
+// Outputs eigenvalues (ascending), eigenvectors (columns); attrs.k > 0: only the k largest.
 Outputs eigh(const Node& n, std::span<const Operand> in, Backend& be) {
-  int64_t m = dim(in[0].type.shape, 1);
+  int64_t m = dim(in[0].type.shape, 1), k = n.attrs.k > 0 ? n.attrs.k : m;
   DType dt = n.outputs[0].dtype;
   Outputs o{alloc(be, n.outputs[0]), alloc(be, n.outputs[1])};
+  auto put = [&](int64_t b, const Eigen::VectorXd& w, Mat v) {  // the last k of ascending pairs
+    Mat kept = v.rightCols(k);
+    normalize_signs(kept, nullptr, 0);
+    write(o[0], dt, b, w.tail(k).transpose());
+    write(o[1], dt, b, kept);
+  };
   for (int64_t b = 0; b < batch_count(in[0].type.shape, 2); ++b) {
+    Eigen::VectorXd w;
+    Mat v;
+    if (Mat a = read(in[0], b, m, m); k < m && lapack_eigh_top(a, k, w, v, dt)) {
+      put(b, w, v);
+      continue;
+    }
     if (Mat a = read(in[0], b, m, m); true) {
-      Eigen::VectorXd w(m);
+      w.resize(m);
       if (lapack_eigh(a, w, dt)) {
-        normalize_signs(a, nullptr, 0);
-        write(o[0], dt, b, w.transpose());
-        write(o[1], dt, b, a);
+        put(b, w, a);
         continue;
       }
     }
     Eigen::SelfAdjointEigenSolver<Mat> es(read(in[0], b, m, m));
     if (es.info() != Eigen::Success) {  // NaN/Inf input
-      write(o[0], dt, b, Mat::Constant(1, m, kNaN));
-      write(o[1], dt, b, Mat::Constant(m, m, kNaN));
+      write(o[0], dt, b, Mat::Constant(1, k, kNaN));
+      write(o[1], dt, b, Mat::Constant(m, k, kNaN));
       continue;
     }
-    Mat v = es.eigenvectors();
-    normalize_signs(v, nullptr, 0);
-    write(o[0], dt, b, es.eigenvalues().transpose());
-    write(o[1], dt, b, v);
+    put(b, es.eigenvalues(), es.eigenvectors());
   }
   return o;
 }

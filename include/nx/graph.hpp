@@ -42,7 +42,7 @@ struct Attrs {
   std::vector<int64_t> window;      // window dimensions
   std::vector<int64_t> lhs_dilation, rhs_dilation;  // conv/window dilations
   std::vector<int64_t> lhs_contract, rhs_contract, lhs_batch, rhs_batch;  // dot_general
-  int64_t k = 0;                    // top_k k; conv feature groups; iota axis
+  int64_t k = 0;                    // top_k k; conv feature groups; iota axis; eigh: the largest kept (0: all)
   int64_t k2 = 0;                   // conv batch groups
   bool keep_axes = false;
   bool flag = false;                // reverse (cumulative), descending (sort), last index on ties

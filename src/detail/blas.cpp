@@ -37,6 +37,8 @@ Blas* load() {
   bind(lib, "cblas_dsyrk", b->dsyrk);
   bind(lib, "ssyevd_", b->ssyevd);
   bind(lib, "dsyevd_", b->dsyevd);
+  bind(lib, "ssyevr_", b->ssyevr);
+  bind(lib, "dsyevr_", b->dsyevr);
   return b;
 #else
   return nullptr;

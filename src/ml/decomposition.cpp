@@ -93,18 +93,21 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
     // scikit-learn, from x^T x - n mean mean^T: no centred copy of x, and the product
     // contracts the samples axis of x with itself in place (a transpose would copy it).
     Tensor gram = dot(f, {0}, f, {0}) - static_cast<double>(n) * (expand_dims(mean, 1) * expand_dims(mean, 0));
-    auto [w, v] = linalg::eigh(gram);
+    // Only the k largest eigenpairs (LAPACK skips the rest: 25 against 46 ms for 50 of
+    // 784); the total variance is the trace.
+    auto [w, v] = linalg::eigh(gram, {.largest = k});
     Tensor s2 = max(reverse(w, {0}), 0.0);
     Tensor vt = transpose(reverse(v, {1}));
     vt = vt * flip_signs(vt);
     Tensor var = s2 / static_cast<double>(n - 1);
+    Tensor total = sum(gram * eye(d, gram.dtype())) / static_cast<double>(n - 1);
     return {.whiten = opts.whiten,
             .solver = solver,
             .mean = mean,
-            .components = slice(vt, {0, 0}, {k, d}),
-            .explained_variance = slice(var, {0}, {k}),
-            .explained_variance_ratio = slice(var / sum(var), {0}, {k}),
-            .singular_values = slice(sqrt(s2), {0}, {k})};
+            .components = vt,
+            .explained_variance = var,
+            .explained_variance_ratio = var / total,
+            .singular_values = sqrt(s2)};
   }
   Tensor centered = f - mean;
   if (solver == PCASolver::randomized) {

@@ -20,6 +20,14 @@ struct Blas {
                  const int*, int*, size_t, size_t) = nullptr;
   void (*dsyevd)(const char*, const char*, const int*, double*, const int*, double*, double*, const int*, int*,
                  const int*, int*, size_t, size_t) = nullptr;
+  // ?syevr_(jobz, range, uplo, n, a, lda, vl, vu, il, iu, abstol, m, w, z, ldz, isuppz,
+  // work, lwork, iwork, liwork, info, lengths): some eigenpairs (MRRR).
+  void (*ssyevr)(const char*, const char*, const char*, const int*, float*, const int*, const float*, const float*,
+                 const int*, const int*, const float*, int*, float*, float*, const int*, int*, float*, const int*,
+                 int*, const int*, int*, size_t, size_t, size_t) = nullptr;
+  void (*dsyevr)(const char*, const char*, const char*, const int*, double*, const int*, const double*,
+                 const double*, const int*, const int*, const double*, int*, double*, double*, const int*, int*,
+                 double*, const int*, int*, const int*, int*, size_t, size_t, size_t) = nullptr;
 };
 
 // The loaded library's routines, or nullptr when none could be loaded (or NX_BLAS=0).
