@@ -45,8 +45,9 @@ import warnings
 import numpy as np
 import sklearn
 from scipy.spatial.distance import cdist
-from sklearn import cluster, datasets, mixture, preprocessing
+from sklearn import cluster, mixture, preprocessing
 
+import ml_datasets
 from npz_writer import save_npz
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ml", "cluster.npz")
@@ -71,8 +72,7 @@ GMM_CASES = {  # name: (data, k, covariance_type, tol)
 
 
 def load(name):
-    base = name.removesuffix("_std")
-    x = np.asarray(getattr(datasets, "load_" + base)().data, np.float64)
+    x = ml_datasets.load(name.removesuffix("_std"))[0]
     return preprocessing.StandardScaler().fit_transform(x) if name.endswith("_std") else x
 
 

@@ -50,7 +50,8 @@ random_state=0)):
                               (digits: no mnb_alpha/proba, mnb_prior/proba, for size)
 
 Written with numpy 2.4 and scikit-learn 1.9; a rerun writes the same bytes:
-  /work/venv-gen/bin/python tests/golden/gen_ml_decomposition.py
+  python3 -m venv .venv && .venv/bin/pip install numpy scikit-learn
+  .venv/bin/python tests/golden/gen_ml_decomposition.py
 """
 import os
 
