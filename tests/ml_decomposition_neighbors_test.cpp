@@ -319,9 +319,7 @@ TEST(MlKdTree, KNeighborsAlgorithmsAgreeWithEachOtherAndScikitLearn) {
     }
   }
   // Raw digits: integer pixels, many exactly tied distances.
-  auto d = load("digits");
-  auto [train, test] = split(d);
-  auto [ytr, yte] = split(d, "y");
+  auto [train, test, ytr, yte] = train_test(load("digits"));
   auto brute = nx::ml::KNeighborsClassifier::fit(train, ytr, {.algorithm = A::brute});
   auto kd = nx::ml::KNeighborsClassifier::fit(train, ytr, {.algorithm = A::kd_tree, .leaf_size = 10});
   for (const auto* m : {&brute, &kd}) {
@@ -372,9 +370,7 @@ TEST(MlKdTree, KNeighborsAlgorithmsAgreeWithEachOtherAndScikitLearn) {
 TEST(MlMultinomialNb, MatchesScikitLearn) {
   for (const char* name : {"iris", "wine", "digits"}) {
     SCOPED_TRACE(name);
-    auto d = load(name);
-    auto [train, test] = split(d);
-    auto [ytr, yte] = split(d, "y");
+    auto [train, test, ytr, yte] = train_test(load(name));
     std::string at = std::string(name) + "/mnb";
     auto m = nx::ml::MultinomialNB::fit(train, ytr);
     expect_near(m.class_count, gold(at + "/class_count"), 0, "class_count");

@@ -36,15 +36,21 @@ inline Split split(const nx::io::TensorDict& d, const std::string& key = "x") {
   return {nx::take(x, d.at("train"), 0), nx::take(x, d.at("test"), 0)};
 }
 
-// The split, x standardized on its train part (as TARGETS' reference scores).
-struct Standardized {
+// x and y split as the data set's train and test rows.
+struct TrainTest {
   nx::Tensor xtr, xte, ytr, yte;
 };
-inline Standardized standardized(const nx::io::TensorDict& d) {
-  auto [train, test] = split(d);
+inline TrainTest train_test(const nx::io::TensorDict& d) {
+  auto [xtr, xte] = split(d);
   auto [ytr, yte] = split(d, "y");
-  auto scaler = nx::ml::StandardScaler::fit(train);
-  return {scaler.transform(train), scaler.transform(test), ytr, yte};
+  return {xtr, xte, ytr, yte};
+}
+
+// The split, x standardized on its train part (as TARGETS' reference scores).
+inline TrainTest standardized(const nx::io::TensorDict& d) {
+  TrainTest t = train_test(d);
+  auto scaler = nx::ml::StandardScaler::fit(t.xtr);
+  return {scaler.transform(t.xtr), scaler.transform(t.xte), t.ytr, t.yte};
 }
 
 // Labels equal up to a renaming of the clusters: the fraction of samples whose label maps

@@ -42,9 +42,7 @@ const char* kClassification[] = {"iris", "wine", "breast_cancer", "digits"};
 TEST(MlDecisionTree, ClassifierGrowsScikitLearnsTreeNodeForNode) {
   for (const char* name : kClassification) {
     SCOPED_TRACE(name);
-    auto d = load(name);
-    auto [xtr, xte] = split(d);
-    auto [ytr, yte] = split(d, "y");
+    auto [xtr, xte, ytr, yte] = train_test(load(name));
     std::string key = std::string(name) + "/dtc";
     auto t = nx::ml::DecisionTreeClassifier::fit(xtr, ytr);
     expect_nodes(t.tree, key);
@@ -66,9 +64,7 @@ TEST(MlDecisionTree, ClassifierGrowsScikitLearnsTreeNodeForNode) {
 }
 
 TEST(MlDecisionTree, RegressorMatchesScikitLearnOnDiabetes) {
-  auto d = load("diabetes");
-  auto [xtr, xte] = split(d);
-  auto [ytr, yte] = split(d, "y");
+  auto [xtr, xte, ytr, yte] = train_test(load("diabetes"));
   auto t = nx::ml::DecisionTreeRegressor::fit(xtr, ytr);
   // Real-valued targets: sums in another order could move a tie, so structure is checked
   // through the predictions and the first levels.
@@ -88,38 +84,29 @@ TEST(MlRandomForest, MatchesScikitLearnsForestsTreeForTree) {
   for (const char* name : kClassification) {
     SCOPED_TRACE(name);
     auto d = load(name);
-    auto [xtr, xte] = split(d);
-    auto [ytr, yte] = split(d, "y");
+    auto [xtr, xte, ytr, yte] = train_test(d);
     auto f = nx::ml::RandomForestClassifier::fit(xtr, ytr, {.estimators = 20});
     EXPECT_EQ(f.trees.feature.dim(0), 20);
     expect_near(f.predict_proba(xte), want(std::string(name) + "/rfc/proba"), 1e-12, "proba");
     expect_near(f.feature_importances, want(std::string(name) + "/rfc/importances"), 1e-10, "importances");
   }
-  auto d = load("breast_cancer");
-  auto [xtr, xte] = split(d);
-  auto [ytr, yte] = split(d, "y");
+  auto [xtr, xte, ytr, yte] = train_test(load("breast_cancer"));
   nx::Tensor w = 1.0 + nx::as_type(nx::remainder(nx::iota({xtr.dim(0)}, nx::i64), int64_t{3}), nx::f64);
   auto weighted = nx::ml::RandomForestClassifier::fit(xtr, ytr, {.estimators = 10, .max_depth = 6, .seed = 3,
                                                                  .sample_weight = w});
   expect_near(weighted.predict_proba(xte), want("breast_cancer/rfc_weighted/proba"), 1e-12, "weighted");
-  auto dg = load("digits");
-  auto [gtr, gte] = split(dg);
-  auto [gytr, gyte] = split(dg, "y");
+  auto [gtr, gte, gytr, gyte] = train_test(load("digits"));
   auto all = nx::ml::RandomForestClassifier::fit(gtr, gytr, {.estimators = 5, .max_features = 64, .bootstrap = false,
                                                              .seed = 7});
   expect_near(all.predict_proba(gte), want("digits/rfc_sqrt_off/proba"), 1e-12, "no bootstrap");
 
-  auto db = load("diabetes");
-  auto [rtr, rte] = split(db);
-  auto [rytr, ryte] = split(db, "y");
+  auto [rtr, rte, rytr, ryte] = train_test(load("diabetes"));
   auto r = nx::ml::RandomForestRegressor::fit(rtr, rytr, {.estimators = 10});
   expect_near(r.predict(rte), want("diabetes/rfr/pred"), 1e-12, "regressor");
 }
 
 TEST(MlRandomForest, StateRoundTripsThroughAStateDict) {
-  auto d = load("iris");
-  auto [xtr, xte] = split(d);
-  auto [ytr, yte] = split(d, "y");
+  auto [xtr, xte, ytr, yte] = train_test(load("iris"));
   auto f = nx::ml::RandomForestClassifier::fit(xtr, ytr, {.estimators = 5});
   auto back = nx::io::from_state_dict(f, nx::io::to_state_dict(f));
   expect_near(back.predict_proba(xte), f.predict_proba(xte), 0, "round trip");
@@ -250,9 +237,7 @@ TEST(MlPolynomial, FeaturesAndRegressionMatchScikitLearn) {
   EXPECT_EQ(nobias.powers.shape(), nx::Shape({14, 4}));
   expect_near(nobias.transform(x), want("poly/deg2_nobias/out"), 1e-14, "no bias");
 
-  auto d = load("diabetes");
-  auto [xtr, xte] = split(d);
-  auto [ytr, yte] = split(d, "y");
+  auto [xtr, xte, ytr, yte] = train_test(load("diabetes"));
   auto quad = nx::ml::PolynomialRegression::fit(xtr, ytr);
   expect_near(quad.predict(xte), want("diabetes/poly2/pred"), 1e-9, "degree 2 least squares");
   auto four = [](const nx::Tensor& t) { return nx::slice(t, {0, 0}, {t.dim(0), 4}); };

@@ -23,6 +23,13 @@ Tensor sq_distances(const Tensor& x, const Tensor& c) {
   return max(xx - 2.0 * dot(x, transpose(c)) + cc, 0.0);
 }
 
+// Squared distances [samples, clusters] from x, read as the fitted estimator expects, to
+// its centres.
+Tensor to_centers(const Tensor& centers, const Tensor& x, const char* who, Where where) {
+  Tensor f = detail::features(x, centers.dim(1), who, where);
+  return sq_distances(f, as_type(centers, f.dtype()));
+}
+
 // Rows `pick` [runs] of m [runs, rows, cols]: one row per run, [runs, cols].
 Tensor row_per_run(const Tensor& m, const Tensor& pick) {
   int64_t runs = m.dim(0), rows = m.dim(1);
@@ -350,13 +357,11 @@ KMeans KMeans::fit(const Tensor& x, KMeansOpts opts, Where where) {
 }
 
 Tensor KMeans::predict(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, centers.dim(1), "KMeans.predict", where);
-  return argmin(sq_distances(f, as_type(centers, f.dtype())), {.axis = 1});
+  return argmin(to_centers(centers, x, "KMeans.predict", where), {.axis = 1});
 }
 
 Tensor KMeans::transform(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, centers.dim(1), "KMeans.transform", where);
-  return sqrt(sq_distances(f, as_type(centers, f.dtype())));
+  return sqrt(to_centers(centers, x, "KMeans.transform", where));
 }
 
 MiniBatchKMeans MiniBatchKMeans::fit(const Tensor& x, MiniBatchKMeansOpts opts, Where where) {
@@ -400,13 +405,11 @@ MiniBatchKMeans MiniBatchKMeans::fit(const Tensor& x, MiniBatchKMeansOpts opts, 
 }
 
 Tensor MiniBatchKMeans::predict(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, centers.dim(1), "MiniBatchKMeans.predict", where);
-  return argmin(sq_distances(f, as_type(centers, f.dtype())), {.axis = 1});
+  return argmin(to_centers(centers, x, "MiniBatchKMeans.predict", where), {.axis = 1});
 }
 
 Tensor MiniBatchKMeans::transform(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, centers.dim(1), "MiniBatchKMeans.transform", where);
-  return sqrt(sq_distances(f, as_type(centers, f.dtype())));
+  return sqrt(to_centers(centers, x, "MiniBatchKMeans.transform", where));
 }
 
 }  // namespace nx::ml

@@ -88,6 +88,18 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
   }
   Tensor mean = nx::mean(f, {.axes = {0}});
   detail::check_finite({mean}, who, where);
+  // The fitted state from the components' squared singular values and the total sum of
+  // squares of the centred data (the variances divide both by n - 1).
+  auto fitted = [&](const Tensor& components, const Tensor& s2, const Tensor& total) {
+    Tensor var = s2 / static_cast<double>(n - 1);
+    return PCA{.whiten = opts.whiten,
+               .solver = solver,
+               .mean = mean,
+               .components = components,
+               .explained_variance = var,
+               .explained_variance_ratio = var / (total / static_cast<double>(n - 1)),
+               .singular_values = sqrt(s2)};
+  };
   if (solver == PCASolver::covariance_eigh) {
     // Eigenvalues of centered^T centered are the squared singular values (ascending). As
     // scikit-learn, from x^T x - n mean mean^T: no centred copy of x, and the product
@@ -96,44 +108,19 @@ PCA PCA::fit(const Tensor& x, PCAOpts opts, Where where) {
     // Only the k largest eigenpairs (LAPACK skips the rest: 25 against 46 ms for 50 of
     // 784); the total variance is the trace.
     auto [w, v] = linalg::eigh(gram, {.largest = k});
-    Tensor s2 = max(reverse(w, {0}), 0.0);
     Tensor vt = transpose(reverse(v, {1}));
-    vt = vt * flip_signs(vt);
-    Tensor var = s2 / static_cast<double>(n - 1);
-    Tensor total = sum(gram * eye(d, gram.dtype())) / static_cast<double>(n - 1);
-    return {.whiten = opts.whiten,
-            .solver = solver,
-            .mean = mean,
-            .components = vt,
-            .explained_variance = var,
-            .explained_variance_ratio = var / total,
-            .singular_values = sqrt(s2)};
+    return fitted(vt * flip_signs(vt), max(reverse(w, {0}), 0.0), sum(gram * eye(d, gram.dtype())));
   }
   Tensor centered = f - mean;
   if (solver == PCASolver::randomized) {
     auto [u, s, vt] = sketch_svd(centered, k, opts.n_oversamples, opts.n_iter, opts.seed);
-    Tensor var = s * s / static_cast<double>(n - 1);
     // The sketch sees only k directions: the total variance comes from the data itself.
-    Tensor total = sum(centered * centered) / static_cast<double>(n - 1);
-    return {.whiten = opts.whiten,
-            .solver = solver,
-            .mean = mean,
-            .components = vt,
-            .explained_variance = var,
-            .explained_variance_ratio = var / total,
-            .singular_values = s};
+    return fitted(vt, s * s, sum(centered * centered));
   }
   auto [u, s, vt] = linalg::svd(centered, {.full_matrices = false});
   vt = flip_by_vt(u, vt).second;
-  Tensor var = s * s / static_cast<double>(n - 1);
-  Tensor ratio = var / sum(var);
-  return {.whiten = opts.whiten,
-          .solver = solver,
-          .mean = mean,
-          .components = slice(vt, {0, 0}, {k, d}),
-          .explained_variance = slice(var, {0}, {k}),
-          .explained_variance_ratio = slice(ratio, {0}, {k}),
-          .singular_values = slice(s, {0}, {k})};
+  Tensor s2 = s * s;
+  return fitted(slice(vt, {0, 0}, {k, d}), slice(s2, {0}, {k}), sum(s2));
 }
 
 Tensor PCA::transform(const Tensor& x, Where where) const {

@@ -139,6 +139,16 @@ Tensor tree_mean(const Tensor& x, const TreeNodes& t) {
   return total / static_cast<double>(values.dim(0));
 }
 
+// tree_mean of x as the fitted estimator reads it (its feature count from importances).
+Tensor mean_at(const TreeNodes& t, const Tensor& importances, const Tensor& x, const char* who, Where where) {
+  return tree_mean(detail::features(x, importances.dim(0), who, where), t);
+}
+
+// One tree grown with the splitter seed scikit-learn's tree draws from random_state.
+std::vector<GrownTree> grow_one(const Prepared& p, uint64_t seed, const std::string& who, Where where) {
+  return {detail::grow_tree(p.data.view(p.data.w), p.spec, splitter_seed(detail::legacy_seed(seed, who, where)))};
+}
+
 Tensor regression_output(const Tensor& out, bool single) { return single ? reshape(out, {out.dim(0)}) : out; }
 
 void check_forest(const RandomForestOpts& o, const std::string& who, Where where) {
@@ -150,19 +160,17 @@ void check_forest(const RandomForestOpts& o, const std::string& who, Where where
 DecisionTreeClassifier DecisionTreeClassifier::fit(const Tensor& x, const Tensor& y, DecisionTreeOpts opts, Where where) {
   const std::string who = "DecisionTreeClassifier.fit";
   Prepared p = prepare(true, x, y, opts, false, who, where);
-  std::vector<GrownTree> grown{
-      detail::grow_tree(p.data.view(p.data.w), p.spec, splitter_seed(detail::legacy_seed(opts.seed, who, where)))};
+  std::vector<GrownTree> grown = grow_one(p, opts.seed, who, where);
   return {p.classes, detail::to_nodes(grown, p.spec.outputs, false), importances_of(grown, p.data.features)};
 }
 
 Tensor DecisionTreeClassifier::predict_proba(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, feature_importances.dim(0), "DecisionTreeClassifier.predict_proba", where);
-  return tree_mean(f, tree);
+  return mean_at(tree, feature_importances, x, "DecisionTreeClassifier.predict_proba", where);
 }
 
 Tensor DecisionTreeClassifier::predict(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, feature_importances.dim(0), "DecisionTreeClassifier.predict", where);
-  return take(classes, argmax(tree_mean(f, tree), {.axis = 1}), 0);
+  Tensor proba = mean_at(tree, feature_importances, x, "DecisionTreeClassifier.predict", where);
+  return take(classes, argmax(proba, {.axis = 1}), 0);
 }
 
 Tensor DecisionTreeClassifier::apply(const Tensor& x, Where where) const {
@@ -173,14 +181,12 @@ Tensor DecisionTreeClassifier::apply(const Tensor& x, Where where) const {
 DecisionTreeRegressor DecisionTreeRegressor::fit(const Tensor& x, const Tensor& y, DecisionTreeOpts opts, Where where) {
   const std::string who = "DecisionTreeRegressor.fit";
   Prepared p = prepare(false, x, y, opts, false, who, where);
-  std::vector<GrownTree> grown{
-      detail::grow_tree(p.data.view(p.data.w), p.spec, splitter_seed(detail::legacy_seed(opts.seed, who, where)))};
+  std::vector<GrownTree> grown = grow_one(p, opts.seed, who, where);
   return {detail::to_nodes(grown, p.spec.outputs, false), importances_of(grown, p.data.features), p.single_target};
 }
 
 Tensor DecisionTreeRegressor::predict(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, feature_importances.dim(0), "DecisionTreeRegressor.predict", where);
-  return regression_output(tree_mean(f, tree), single_target);
+  return regression_output(mean_at(tree, feature_importances, x, "DecisionTreeRegressor.predict", where), single_target);
 }
 
 Tensor DecisionTreeRegressor::apply(const Tensor& x, Where where) const {
@@ -197,13 +203,12 @@ RandomForestClassifier RandomForestClassifier::fit(const Tensor& x, const Tensor
 }
 
 Tensor RandomForestClassifier::predict_proba(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, feature_importances.dim(0), "RandomForestClassifier.predict_proba", where);
-  return tree_mean(f, trees);
+  return mean_at(trees, feature_importances, x, "RandomForestClassifier.predict_proba", where);
 }
 
 Tensor RandomForestClassifier::predict(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, feature_importances.dim(0), "RandomForestClassifier.predict", where);
-  return take(classes, argmax(tree_mean(f, trees), {.axis = 1}), 0);
+  Tensor proba = mean_at(trees, feature_importances, x, "RandomForestClassifier.predict", where);
+  return take(classes, argmax(proba, {.axis = 1}), 0);
 }
 
 RandomForestRegressor RandomForestRegressor::fit(const Tensor& x, const Tensor& y, RandomForestOpts opts, Where where) {
@@ -215,8 +220,7 @@ RandomForestRegressor RandomForestRegressor::fit(const Tensor& x, const Tensor& 
 }
 
 Tensor RandomForestRegressor::predict(const Tensor& x, Where where) const {
-  Tensor f = detail::features(x, feature_importances.dim(0), "RandomForestRegressor.predict", where);
-  return regression_output(tree_mean(f, trees), single_target);
+  return regression_output(mean_at(trees, feature_importances, x, "RandomForestRegressor.predict", where), single_target);
 }
 
 }  // namespace nx::ml
