@@ -275,7 +275,15 @@ TEST(MlErrors, TreesSplitsAndEncodersNameTheProblem) {
                                            "PolynomialFeatures.fit", "degree");
   nx_test::expect_op_error<nx::ValueError>(
       [&] { nx::ml::cross_validate(x, y, {{nx::iota({3}), nx::iota({1}) + int64_t{9}}}, nullptr); }, "cross_validate",
-      "within the 6 samples");
+      "fit_score is empty");
+  nx_test::expect_op_error<nx::ValueError>(
+      [&] {
+        nx::ml::cross_validate(x, y, {{nx::iota({3}), nx::iota({1}) + int64_t{9}}},
+                               [](const nx::Tensor&, const nx::Tensor&, const nx::Tensor&, const nx::Tensor&) { return 0.0; });
+      },
+      "cross_validate", "within the 6 samples");
+  nx_test::expect_op_error<nx::ValueError>([&] { nx::ml::grid_search({}, x, y, nx::ml::k_fold(6, {.splits = 2}), nullptr); },
+                                           "grid_search", "fit_score is empty");
 }
 
 }  // namespace

@@ -298,20 +298,20 @@ Outputs eigh(const Node& n, std::span<const Operand> in, Backend& be) {
     write(o[1], dt, b, kept);
   };
   for (int64_t b = 0; b < batch_count(in[0].type.shape, 2); ++b) {
-    Eigen::VectorXd w;
-    Mat v;
-    if (Mat a = read(in[0], b, m, m); k < m && lapack_eigh_top(a, k, w, v, dt)) {
+    const Mat a = read(in[0], b, m, m);
+    Eigen::VectorXd w(m);
+    Mat work = a, v;  // LAPACK overwrites its input
+    if (k < m && lapack_eigh_top(work, k, w, v, dt)) {
       put(b, w, v);
       continue;
     }
-    if (Mat a = read(in[0], b, m, m); true) {
-      w.resize(m);
-      if (lapack_eigh(a, w, dt)) {
-        put(b, w, a);
-        continue;
-      }
+    work = a;
+    w.resize(m);
+    if (lapack_eigh(work, w, dt)) {
+      put(b, w, work);
+      continue;
     }
-    Eigen::SelfAdjointEigenSolver<Mat> es(read(in[0], b, m, m));
+    Eigen::SelfAdjointEigenSolver<Mat> es(a);
     if (es.info() != Eigen::Success) {  // NaN/Inf input
       write(o[0], dt, b, Mat::Constant(1, k, kNaN));
       write(o[1], dt, b, Mat::Constant(m, k, kNaN));

@@ -199,6 +199,7 @@ CrossValidation cross_validate(const Tensor& x, const Tensor& y, const std::vect
                                const FitScore& fit_score, Where where) {
   const std::string who = "cross_validate";
   if (folds.empty()) throw ValueError(who, "needs at least one fold", where);
+  if (!fit_score) throw ValueError(who, "fit_score is empty: give a function that fits and scores", where);
   if (!x.defined() || x.rank() < 1) throw ValueError(who, "x must have a samples axis", where);
   if (!y.defined() || y.rank() < 1 || y.dim(0) != x.dim(0))
     throw ValueError(who, "x has " + std::to_string(x.dim(0)) + " samples but y has shape " +
@@ -251,6 +252,7 @@ std::string Params::str() const {
 GridSearch grid_search(const ParamGrid& grid, const Tensor& x, const Tensor& y, const std::vector<Fold>& folds,
                        const ParamFitScore& fit_score, Where where) {
   const std::string who = "grid_search";
+  if (!fit_score) throw ValueError(who, "fit_score is empty: give a function that fits and scores", where);
   for (const auto& [name, options] : grid)
     if (options.empty()) throw ValueError(who, "parameter '" + name + "' has no values to try", where);
   GridSearch search;
