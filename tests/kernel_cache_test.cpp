@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "../backends/llvm/kernel_cache.hpp"
-#include "../backends/llvm/partition.hpp"
+#include "nx/detail/fusion/partition.hpp"
 #include "nx/llvm.hpp"
 #include "nx/nx.hpp"
 
@@ -73,7 +73,7 @@ std::vector<float> run_interp(const Fn& f) {
 // The spec key of f's single kernel, without compiling it.
 std::string kernel_key(const Fn& f) {
   nx::Tensor x = input();
-  nx::llvm_backend::Partition part = nx::llvm_backend::partition(nx::jit(f).graph(x, x));
+  nx::fusion::Partition part = nx::fusion::partition(nx::jit(f).graph(x, x));
   EXPECT_EQ(part.groups.size(), 1u);
   return part.groups.at(0).spec.key();
 }

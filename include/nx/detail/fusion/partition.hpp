@@ -1,4 +1,4 @@
-// Fusion groups for the LLVM backend: elementwise nodes over one iteration space (the
+// Fusion groups for the compiling backends (llvm, cuda): elementwise nodes over one iteration space (the
 // same result shape) merged into one kernel, with the reductions of that space over its
 // trailing axes (per row: softmax's max and sum, and what follows them), its leading
 // axes (per column: a bias gradient) or all of it. Inputs from outside may be scalars,
@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "kernel.hpp"
+#include "nx/detail/fusion/kernel_spec.hpp"
 #include "nx/graph.hpp"
 
-namespace nx::llvm_backend {
+namespace nx::fusion {
 
 // A value by its producer's position in Graph::nodes and its output index.
 struct ValueRef {
@@ -55,4 +55,4 @@ inline bool is_view_op(Op op) {
          op == Op::Reverse || op == Op::Iota;
 }
 
-}  // namespace nx::llvm_backend
+}  // namespace nx::fusion

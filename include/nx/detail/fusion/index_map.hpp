@@ -6,10 +6,10 @@
 #pragma once
 #include <string>
 
-#include "kernel.hpp"
+#include "nx/detail/fusion/kernel_spec.hpp"
 #include "nx/shape.hpp"
 
-namespace nx::llvm_backend {
+namespace nx::fusion {
 
 // The identity over `shape`: a contiguous array read in order.
 IndexMap contiguous(const Shape& shape);
@@ -29,4 +29,4 @@ IndexMap simplified(IndexMap m);
 bool is_identity(const IndexMap& m);
 std::string map_key(const IndexMap& m);
 
-}  // namespace nx::llvm_backend
+}  // namespace nx::fusion

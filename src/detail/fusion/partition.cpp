@@ -1,4 +1,4 @@
-#include "partition.hpp"
+#include "nx/detail/fusion/partition.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -8,9 +8,9 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "index_map.hpp"
+#include "nx/detail/fusion/index_map.hpp"
 
-namespace nx::llvm_backend {
+namespace nx::fusion {
 namespace {
 
 // Why node n cannot be part of any kernel, or "" when it can.
@@ -616,4 +616,4 @@ std::string Partition::describe(const Graph& g) const {
   return s;
 }
 
-}  // namespace nx::llvm_backend
+}  // namespace nx::fusion

@@ -1,8 +1,8 @@
-#include "index_map.hpp"
+#include "nx/detail/fusion/index_map.hpp"
 
 #include <algorithm>
 
-namespace nx::llvm_backend {
+namespace nx::fusion {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }  // b > 0
@@ -185,4 +185,4 @@ std::string map_key(const IndexMap& m) {
   return k;
 }
 
-}  // namespace nx::llvm_backend
+}  // namespace nx::fusion
