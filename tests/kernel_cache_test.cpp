@@ -1,4 +1,4 @@
-// The llvm backend's disk cache of compiled kernels (backends/llvm/kernel_cache.cpp):
+// The llvm backend's disk cache of compiled kernels (src/detail/kernel_cache.cpp):
 // it runs code it reads, so it refuses directories and files another user could write
 // or plant a link in, writes through unpredictable temporary files, never leaves a
 // partly written file in place, heals entries that do not link, and stays under its
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "../backends/llvm/kernel_cache.hpp"
+#include "nx/detail/kernel_cache.hpp"
 #include "nx/detail/fusion/partition.hpp"
 #include "nx/llvm.hpp"
 #include "nx/nx.hpp"
@@ -33,9 +33,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using nx::llvm_backend::cache_file;
-using nx::llvm_backend::cache_object;
-using nx::llvm_backend::cache_path;
+using nx::detail::cache_file;
+using nx::detail::cache_object;
+using nx::detail::cache_path;
 using Fn = std::function<std::vector<nx::Tensor>(const nx::Tensor&, const nx::Tensor&)>;
 
 // A fresh directory for the test (base) with the disk cache at base/cache; the previous
@@ -48,7 +48,7 @@ struct TempCache {
     fs::remove_all(base);
     fs::create_directories(base);
     nx::llvm_jit::set_disk_cache(root.string());
-    nx::llvm_backend::cache_rearm_warning();
+    nx::detail::cache_rearm_warning();
   }
   ~TempCache() {
     nx::llvm_jit::set_disk_cache(before);
@@ -224,9 +224,9 @@ TEST(KernelCache, StoresDoNotFollowLinksAtPredictableNames) {
   std::string final_path = cache_path(dir.string(), key);
   for (int serial = 0; serial < 4096; ++serial)
     fs::create_symlink(victim, final_path + ".tmp" + std::to_string(getpid()) + "." + std::to_string(serial));
-  nx::llvm_backend::cache_store(dir.string(), key, std::string(3000, 'o'));
+  nx::detail::cache_store(dir.string(), key, std::string(3000, 'o'));
   EXPECT_EQ(read(victim), "precious");
-  EXPECT_EQ(nx::llvm_backend::cache_load(dir.string(), key), std::string(3000, 'o'));
+  EXPECT_EQ(nx::detail::cache_load(dir.string(), key), std::string(3000, 'o'));
 }
 
 // A write that fails part way (a full disk; here the file size limit, which fails
@@ -242,13 +242,13 @@ TEST(KernelCache, FailedWritesLeaveNoFile) {
   tiny.rlim_cur = 200;
   auto old_handler = ::signal(SIGXFSZ, SIG_IGN);  // write(2) fails with EFBIG instead
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
-  nx::llvm_backend::cache_store(dir.string(), key, object);
+  nx::detail::cache_store(dir.string(), key, object);
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old_limit), 0);
   ::signal(SIGXFSZ, old_handler);
   EXPECT_FALSE(fs::exists(fs::symlink_status(cache_path(dir.string(), key))));
   EXPECT_EQ(files_under(dir).size(), files);
-  nx::llvm_backend::cache_store(dir.string(), key, object);  // room again: it stores
-  EXPECT_EQ(nx::llvm_backend::cache_load(dir.string(), key), object);
+  nx::detail::cache_store(dir.string(), key, object);  // room again: it stores
+  EXPECT_EQ(nx::detail::cache_load(dir.string(), key), object);
 }
 
 // An intact file (its checksum holds) whose object does not link, garbage or another
@@ -308,14 +308,14 @@ TEST(KernelCache, TrimsTheLeastRecentlyUsedFilesToTheLimit) {
   std::vector<std::string> keys;
   for (int k = 0; k < 4; ++k) {
     keys.push_back("trim-key-" + std::to_string(k));
-    nx::llvm_backend::cache_store(dir.string(), keys.back(), std::string(1000, 'o'));
+    nx::detail::cache_store(dir.string(), keys.back(), std::string(1000, 'o'));
     set_mtime(cache_path(dir.string(), keys.back()), 1000 * (k + 1));
   }
-  ASSERT_TRUE(nx::llvm_backend::cache_load(dir.string(), keys[0]));  // now the most recently used
+  ASSERT_TRUE(nx::detail::cache_load(dir.string(), keys[0]));  // now the most recently used
   uint64_t file_size = fs::file_size(cache_path(dir.string(), keys[0]));
   size_t old_limit = nx::llvm_jit::disk_cache_limit();
   nx::llvm_jit::set_disk_cache_limit(file_size * 5 / 2);
-  nx::llvm_backend::cache_trim((cache.root / "llvm").string());
+  nx::detail::cache_trim((cache.root / "llvm").string());
   nx::llvm_jit::set_disk_cache_limit(old_limit);
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(cache_path(dir.string(), keys[0])));

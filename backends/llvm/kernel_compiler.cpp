@@ -1,7 +1,7 @@
 // KernelSpec -> LLVM IR (kernel_emit.cpp) -> O3 for the host CPU (the loop vectorizer
 // widens loops to AVX2/AVX-512 lanes) -> object code -> linked into the process by ORC
 // LLJIT. A graph's kernels compile in parallel, each in its own LLVM context; object
-// code is cached in memory by spec key and on disk (kernel_cache.cpp).
+// code is cached in memory by spec key and on disk (src/detail/kernel_cache.cpp).
 #include <llvm/Analysis/TargetLibraryInfo.h>
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Config/llvm-config.h>
@@ -30,14 +30,19 @@
 #include <unordered_map>
 
 #include "kernel.hpp"
-#include "kernel_cache.hpp"
-#include "nx/detail/fusion/index_map.hpp"
 #include "kernel_emit.hpp"
+#include "nx/detail/fusion/index_map.hpp"
+#include "nx/detail/kernel_cache.hpp"
 #include "nx/config.hpp"
 #include "nx/error.hpp"
 #include "thread_pool.hpp"
 
 namespace nx::llvm_backend {
+using detail::cache_load;
+using detail::cache_open_dir;
+using detail::cache_store;
+using detail::default_cache_root;
+using detail::fnv1a;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -284,7 +289,7 @@ std::vector<KernelFn> compile_kernels(std::span<const KernelSpec* const> specs) 
       }
     }
   }
-  std::string cache_dir = todo.empty() || cache_root.empty() ? "" : cache_open_dir(cache_root, e.stamp);
+  std::string cache_dir = todo.empty() || cache_root.empty() ? "" : cache_open_dir(cache_root, "llvm", e.stamp);
   // Kernels compile in parallel, one per worker (each with its own LLVM context).
   std::vector<std::string> errors(todo.size());
   parallel_for(static_cast<int64_t>(todo.size()), 1, 0, [&](int64_t begin, int64_t end) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "nx/detail/kernel_cache.hpp"
 #include "nx/interp.hpp"
 #include "nx/llvm.hpp"
 #include "gemm.hpp"
@@ -588,6 +589,8 @@ void llvm_jit::set_use_onednn(bool use) { llvm_backend::onednn_wanted = use; }
 std::vector<std::string> llvm_jit::gemm_kernels() { return llvm_backend::gemm_kernels(); }
 std::string llvm_jit::gemm_kernel() { return llvm_backend::gemm_kernel(); }
 void llvm_jit::set_gemm_kernel(const std::string& name, Where where) { llvm_backend::set_gemm_kernel(name, where); }
+void llvm_jit::set_disk_cache_limit(size_t bytes) { detail::set_cache_limit(bytes); }
+size_t llvm_jit::disk_cache_limit() { return static_cast<size_t>(detail::cache_limit()); }
 bool llvm_jit::use_onednn() { return llvm_backend::onednn_wanted && llvm_backend::onednn(); }
 
 }  // namespace nx

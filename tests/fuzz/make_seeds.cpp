@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel_cache.hpp"
+#include "nx/detail/kernel_cache.hpp"
 #include "nx/io/checkpoint.hpp"
 #include "nx/io/npz.hpp"
 #include "nx/io/safetensors.hpp"
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
                           {"step", nx::scalar(7, nx::i64)},
                           {"mask", nx::tensor({true, false})}};
   emit(out / "npy", "f32", nx::io::encode_npy(dict.at("weight")));
-  emit(out / "kernel_cache", "object", text(nx::llvm_backend::cache_file("fuzz-key", std::string(300, '\x7f') + "ELF")));
+  emit(out / "kernel_cache", "object", text(nx::detail::cache_file("fuzz-key", std::string(300, '\x7f') + "ELF")));
   emit(out / "npy", "bool", nx::io::encode_npy(dict.at("mask")));
   emit(out / "npz", "stored", nx::io::encode_npz(dict));
   emit(out / "npz", "deflated", nx::io::encode_npz(dict, {.compress = true}));

@@ -1,4 +1,4 @@
-#include "kernel_cache.hpp"
+#include "nx/detail/kernel_cache.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,9 +16,8 @@
 #include <mutex>
 #include <vector>
 
-#include "nx/llvm.hpp"
 
-namespace nx::llvm_backend {
+namespace nx::detail {
 namespace {
 
 namespace fs = std::filesystem;
@@ -120,16 +119,16 @@ std::atomic<uint64_t>& limit_bytes() {
 // shows at the next scan).
 void note_stored(const std::string& dir, uint64_t bytes) {
   static std::mutex mu;
-  static std::string scanned;  // the llvm directory last scanned
+  static std::string scanned;  // the backend directory last scanned
   static uint64_t total = 0, since_scan = 0;
-  std::string llvm_dir = fs::path(dir).parent_path().string();
+  std::string backend_dir = fs::path(dir).parent_path().string();
   uint64_t limit = limit_bytes();
   std::lock_guard lock(mu);
   total += bytes;
   since_scan += bytes;
-  if (scanned == llvm_dir && total <= limit && since_scan <= limit / 16) return;
-  scanned = llvm_dir;
-  total = cache_trim(llvm_dir);
+  if (scanned == backend_dir && total <= limit && since_scan <= limit / 16) return;
+  scanned = backend_dir;
+  total = cache_trim(backend_dir);
   since_scan = 0;
 }
 
@@ -169,15 +168,15 @@ std::optional<std::string> cache_object(std::string_view s, std::string_view key
   return std::string(s);
 }
 
-std::string cache_open_dir(const std::string& root, const std::string& version) {
-  std::string llvm_dir = root + "/llvm", dir = llvm_dir + "/" + version;
+std::string cache_open_dir(const std::string& root, const std::string& backend, const std::string& version) {
+  std::string backend_dir = root + "/" + backend, dir = backend_dir + "/" + version;
   if (!make_private_dirs(dir)) return "";  // a read-only disk, say: no cache, as with ""
   // The root may be a link (to another disk); the levels under it are the cache's own.
   struct Level {
     const std::string& path;
     bool follow_link;
   };
-  for (const Level& level : {Level{root, true}, Level{llvm_dir, false}, Level{dir, false}}) {
+  for (const Level& level : {Level{root, true}, Level{backend_dir, false}, Level{dir, false}}) {
     struct stat st {};
     if ((level.follow_link ? ::stat(level.path.c_str(), &st) : ::lstat(level.path.c_str(), &st)) != 0) return "";
     if (const char* why = untrusted(st, S_IFDIR)) {
@@ -226,7 +225,7 @@ void cache_store(const std::string& dir, const std::string& key, std::string_vie
   note_stored(dir, file.size());
 }
 
-uint64_t cache_trim(const std::string& llvm_dir) {
+uint64_t cache_trim(const std::string& backend_dir) {
   struct Entry {
     fs::path path;
     fs::file_time_type modified;
@@ -236,7 +235,7 @@ uint64_t cache_trim(const std::string& llvm_dir) {
   uint64_t total = 0;
   std::error_code ec;
   // Links are neither followed nor deleted: only what the cache made is counted.
-  for (fs::directory_iterator version(llvm_dir, ec), end; !ec && version != end; version.increment(ec)) {
+  for (fs::directory_iterator version(backend_dir, ec), end; !ec && version != end; version.increment(ec)) {
     std::error_code file_ec;
     if (version->symlink_status(file_ec).type() != fs::file_type::directory) continue;
     for (fs::directory_iterator file(version->path(), file_ec); !file_ec && file != end; file.increment(file_ec)) {
@@ -264,8 +263,8 @@ uint64_t cache_trim(const std::string& llvm_dir) {
 
 void cache_rearm_warning() { warned = false; }
 
-}  // namespace nx::llvm_backend
+void set_cache_limit(uint64_t bytes) { limit_bytes() = bytes; }
+uint64_t cache_limit() { return limit_bytes().load(); }
 
-// The limit lives with the cache (kernel_cache.cpp), which the fuzz targets build alone.
-void nx::llvm_jit::set_disk_cache_limit(size_t bytes) { nx::llvm_backend::limit_bytes() = bytes; }
-size_t nx::llvm_jit::disk_cache_limit() { return static_cast<size_t>(nx::llvm_backend::limit_bytes().load()); }
+}  // namespace nx::detail
+
