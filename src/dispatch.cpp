@@ -134,6 +134,20 @@ std::shared_ptr<Node> record(Node&& node, std::span<const Tensor> inputs) {
 // Runs `node` on the default backend now, with the operands of the common small counts
 // built straight into an array on the stack: the fixed cost of a small eager op is mostly
 // such bookkeeping. `Run` is Backend::execute or execute1.
+//
+// An op runs where an operand lives on a device (a backend whose memory the CPU cannot
+// read: the result stays there, as in PyTorch), else on the default backend.
+Backend* device_owner(const Tensor& t) {
+  const auto& impl = t.impl();
+  if (!impl || !impl->buffer) return nullptr;
+  Backend* owner = impl->buffer->owner();
+  return owner->host_accessible() ? nullptr : owner;
+}
+Backend& eager_backend(std::span<const Tensor> inputs) {
+  for (const Tensor& t : inputs)
+    if (Backend* b = device_owner(t)) return *b;
+  return default_backend();
+}
 template <size_t... I, class Run>
 auto run_few(Backend& be, const Node& node, std::span<const Tensor> in, std::index_sequence<I...>, Run run) {
   std::array<Operand, sizeof...(I)> operands{Operand{in[I].impl()->type, buffer_on(in[I], be)}...};
@@ -141,7 +155,7 @@ auto run_few(Backend& be, const Node& node, std::span<const Tensor> in, std::ind
 }
 template <class Run>
 auto run_now(const Node& node, std::span<const Tensor> inputs, Run run) {
-  Backend& be = default_backend();
+  Backend& be = eager_backend(inputs);
   switch (inputs.size()) {
     case 1: return run_few(be, node, inputs, std::make_index_sequence<1>(), run);
     case 2: return run_few(be, node, inputs, std::make_index_sequence<2>(), run);
@@ -266,7 +280,9 @@ Tensor elementwise(Op op, std::array<const Tensor*, sizeof...(I)> in, TensorType
     return apply1(op, {}, std::span<const Tensor>(copies), std::move(output), where, weak);
   }
   output.bytes(op_name(op).data(), where);
-  Backend& be = default_backend();
+  Backend* on_device = nullptr;
+  for (const Tensor* t : in) on_device = on_device ? on_device : device_owner(*t);
+  Backend& be = on_device ? *on_device : default_backend();
   std::array<Operand, sizeof...(I)> operands{borrowed_operand(*in[I], be)...};
   BufferPtr out;
   {
@@ -329,6 +345,7 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::map<std::string, BackendFactory, std::less<>> factories;
+  std::map<std::string, std::function<std::string()>, std::less<>> probes;
   std::map<std::string, std::unique_ptr<Backend>, std::less<>> instances;
   std::atomic<Backend*> default_backend{nullptr};
 };
@@ -338,9 +355,10 @@ Registry& registry() {
 }
 }  // namespace
 
-void register_backend(std::string name, BackendFactory factory) {
+void register_backend(std::string name, BackendFactory factory, std::function<std::string()> unavailable) {
   Registry& r = registry();
   std::lock_guard lock(r.mu);
+  if (unavailable) r.probes[name] = std::move(unavailable);
   r.factories[std::move(name)] = std::move(factory);
 }
 
@@ -354,6 +372,9 @@ Backend& backend(std::string_view name) {
     for (auto& [n, _] : r.factories) known += (known.empty() ? "" : ", ") + n;
     throw ValueError("backend", "unknown backend '" + std::string(name) + "' (known: " + known + ")");
   }
+  if (auto p = r.probes.find(name); p != r.probes.end())
+    if (std::string why = p->second(); !why.empty())
+      throw Error("backend", "the " + std::string(name) + " backend cannot run here: " + why);
   auto [it, _] = r.instances.emplace(std::string(name), f->second());
   return *it->second;
 }
@@ -362,7 +383,8 @@ std::vector<std::string> backend_names() {
   Registry& r = registry();
   std::lock_guard lock(r.mu);
   std::vector<std::string> names;
-  for (auto& [n, _] : r.factories) names.push_back(n);
+  for (auto& [n, _] : r.factories)
+    if (auto p = r.probes.find(n); p == r.probes.end() || p->second().empty()) names.push_back(n);
   return names;
 }
 
@@ -379,5 +401,18 @@ Backend& default_backend() {
 }
 
 void set_default_backend(std::string_view name) { registry().default_backend = &backend(name); }
+
+std::string device_of(const Tensor& t, Where where) {
+  if (!t.defined() || t.is_traced()) throw ValueError("device_of", "a traced or undefined tensor lies on no device", where);
+  if (t.impl()->donated) throw ValueError("device_of", "the tensor was donated to a jitted call", where);
+  return std::string(t.impl()->buffer->owner()->name());
+}
+
+Tensor to(const Tensor& t, std::string_view name, Where where) {
+  if (!t.defined() || t.is_traced()) throw ValueError("to", "a traced or undefined tensor cannot move between backends", where);
+  Backend& be = backend(name);
+  BufferPtr b = detail::buffer_on(t, be);
+  return detail::make_concrete(t.impl()->type, std::move(b), t.impl()->weak);
+}
 
 }  // namespace nx

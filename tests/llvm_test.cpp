@@ -30,15 +30,7 @@ using Fn = std::function<std::vector<nx::Tensor>(const nx::Tensor&, const nx::Te
 void expect_bitwise(const Fn& f, const nx::Tensor& a, const nx::Tensor& b, double rel = 0) {
   auto want = nx::jit(f, {.backend = "interp"})(a, b);
   auto got = nx::jit(f, {.backend = "llvm"})(a, b);
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t k = 0; k < got.size(); ++k) {
-    ASSERT_EQ(got[k].dtype(), want[k].dtype());
-    ASSERT_EQ(got[k].shape(), want[k].shape());
-    auto g = got[k].to_vector<double>(), w = want[k].to_vector<double>();
-    for (size_t i = 0; i < g.size(); ++i)
-      ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i])) || std::abs(g[i] - w[i]) <= rel * std::max(std::abs(w[i]), 1.0))
-          << "output " << k << " at " << i << ": " << g[i] << " vs " << w[i];
-  }
+  nx_test::expect_outputs_close(got, want, rel);
 }
 
 std::string report(const Fn& f, const nx::Tensor& a, const nx::Tensor& b) {

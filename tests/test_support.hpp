@@ -2,12 +2,16 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <limits>
 #include <string>
 #include <vector>
+
+#include "nx/tensor.hpp"
 
 namespace nx_test {
 
@@ -19,6 +23,20 @@ struct GoldenArray {
   std::vector<int64_t> shape;
   std::vector<double> data;
 };
+
+// A backend's outputs against the reference's, output by output: the same dtypes and
+// shapes, and each value equal, NaN in both, or within `rel` (relative; absolute below 1).
+inline void expect_outputs_close(const std::vector<nx::Tensor>& got, const std::vector<nx::Tensor>& want, double rel) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_EQ(got[k].dtype(), want[k].dtype());
+    ASSERT_EQ(got[k].shape(), want[k].shape());
+    auto g = got[k].to_vector<double>(), w = want[k].to_vector<double>();
+    for (size_t i = 0; i < g.size(); ++i)
+      ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i])) || std::abs(g[i] - w[i]) <= rel * std::max(std::abs(w[i]), 1.0))
+          << "output " << k << " at " << i << ": " << g[i] << " vs " << w[i];
+  }
+}
 
 // CRC-32 (zip, gzip) of bytes held in a string: for building archives by hand.
 inline uint32_t crc32(const std::string& s) {

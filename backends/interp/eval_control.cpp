@@ -37,7 +37,13 @@ std::vector<BufferPtr> buffers(std::span<const Operand> in) {
   return b;
 }
 
-bool truth(const BufferPtr& b) { return *static_cast<const bool*>(b->data()); }
+// The predicate, wherever it lies (a device backend's loop runs its bodies there).
+bool truth(const BufferPtr& b) {
+  if (b->owner()->host_accessible()) return *static_cast<const bool*>(b->data());
+  bool p = false;
+  b->owner()->to_host(*b, &p, 1);
+  return p;
+}
 
 }  // namespace
 

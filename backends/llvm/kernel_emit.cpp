@@ -184,8 +184,6 @@ llvm::Value* emit_op(llvm::IRBuilder<>& b, llvm::Module& m, Op op, DType result,
   }
 }
 
-enum class Space : uint8_t { scalar, row, full };  // one value per kernel, per row (or column), per element
-
 // Emits a kernel's body function. Each instruction has a space and a pass: the pass over
 // the row that can first compute it (a reduction's result is ready in the pass after its
 // operand's). Elementwise, cols and all kernels have one pass; rows kernels one pass per
@@ -197,35 +195,13 @@ class BodyEmitter {
       : spec_(spec), m_(m), c_(m.getContext()), b_(c_), fn_(fn), nin_(spec.inputs.size()),
         i64_(llvm::Type::getInt64Ty(c_)) {
     size_t n = spec.code.size();
-    space_.resize(n);
-    pass_.resize(n);
+    Passes p = passes_of(spec, "llvm");
+    space_ = std::move(p.space);
+    pass_ = std::move(p.pass);
+    passes_ = p.count;
     now_.assign(n, nullptr);
     slot_.assign(n, nullptr);
     in_output_.assign(n, false);
-    for (size_t i = 0; i < n; ++i) {
-      const KernelSpec::Instr& ins = spec.code[i];
-      if (ins.op == Op::Parameter && ins.map < 0) {
-        KernelSpec::Access a = spec.inputs[static_cast<size_t>(ins.input)].access;
-        space_[i] = a == KernelSpec::Access::scalar ? Space::scalar : a == KernelSpec::Access::row ? Space::row : Space::full;
-        continue;
-      }
-      int p = 0;
-      for (int o : ins.operands) p = std::max(p, pass_[static_cast<size_t>(o)]);
-      if (is_reduction(ins.op)) {
-        if (spec.mode == Mode::elementwise || space_[static_cast<size_t>(ins.operands[0])] != Space::full)
-          throw Error("llvm", "a reduction needs a reducing kernel over a full operand");
-        ++p;
-      }
-      space_[i] = is_reduction(ins.op) || ins.per_row ? Space::row : Space::full;
-      pass_[i] = p;
-    }
-    for (size_t i = 0; i < n; ++i)
-      if (space_[i] == Space::full) passes_ = std::max(passes_, pass_[i] + 1);
-    if (spec.mode == Mode::cols || spec.mode == Mode::all)
-      for (const KernelSpec::Instr& ins : spec.code)
-        for (int o : ins.operands)
-          if (is_reduction(spec.code[static_cast<size_t>(o)].op))
-            throw Error("llvm", "only a rows kernel may read its own reductions");
     for (size_t k = 0; k < spec.outputs.size(); ++k) output_of_[spec.outputs[k]] = k;
   }
 

@@ -311,28 +311,18 @@ class Compiled : public Executable {
         be_(be),
         threads_(opts.num_threads),
         viewed_(transposes_for_onednn(graph_)),
-        part_(partition(graph_, viewed_)) {
+        part_(partition(graph_, viewed_)),
+        sched_(graph_) {
     size_t count = graph_.nodes.size();
-    std::unordered_map<const Node*, size_t> slot;
-    for (size_t i = 0; i < count; ++i) slot[graph_.nodes[i].get()] = i;
-    auto ref = [&](const Value& v) { return ValueRef{slot.at(v.node.get()), static_cast<size_t>(v.index)}; };
-    for (const auto& n : graph_.nodes) {
-      std::vector<ValueRef> refs;
-      for (const Value& v : n->inputs) refs.push_back(ref(v));
-      inputs_.push_back(std::move(refs));
-    }
-    for (const Value& v : graph_.outputs) outputs_.push_back(ref(v));
-    first_.assign(count + 1, 0);
-    for (size_t i = 0; i < count; ++i) first_[i + 1] = first_[i] + graph_.nodes[i]->outputs.size();
     delegated_.resize(count);
     for (size_t i = 0; i < count; ++i) {
       if (graph_.nodes[i]->op != Op::Conv) continue;
       std::vector<const Node*> transposes;
-      for (const ValueRef& r : inputs_[i]) transposes.push_back(viewed_[r.node] ? graph_.nodes[r.node].get() : nullptr);
+      for (const ValueRef& r : sched_.inputs[i]) transposes.push_back(viewed_[r.node] ? graph_.nodes[r.node].get() : nullptr);
       if (std::none_of(transposes.begin(), transposes.end(), [](const Node* t) { return t != nullptr; })) continue;
       // The convolution reads the transposes' operands from now on.
-      for (ValueRef& r : inputs_[i])
-        if (viewed_[r.node]) r = inputs_[r.node][0];
+      for (ValueRef& r : sched_.inputs[i])
+        if (viewed_[r.node]) r = sched_.inputs[r.node][0];
       Graph sub = conv_through_views(*graph_.nodes[i], transposes);
       auto exe = onednn()->compile(sub, {});
       delegated_[i] = Delegated{std::move(sub), std::move(exe)};
@@ -340,41 +330,23 @@ class Compiled : public Executable {
     std::vector<const KernelSpec*> specs;
     for (const Group& grp : part_.groups) specs.push_back(&grp.spec);
     kernels_ = compile_kernels(specs);  // now, not on the first run
-    // A node outside kernels runs when a kernel, a node that runs or the caller reads it
-    // (shape ops that kernels read through do not run).
-    needed_.assign(count, false);
-    for (const ValueRef& r : outputs_) needed_[r.node] = true;
-    for (const Group& grp : part_.groups)
-      for (const ValueRef& r : grp.inputs) needed_[r.node] = true;
-    for (size_t i = count; i-- > 0;)
-      if (needed_[i] && part_.group_of[i] < 0)
-        for (const ValueRef& r : inputs_[i]) needed_[r.node] = true;
-    // A value is last needed by its last reader's step (a group's step is its last member).
-    last_use_.assign(count, 0);
-    for (size_t i = 0; i < count; ++i) {
-      int gi = part_.group_of[i];
-      if (gi < 0 && needed_[i])
-        for (const ValueRef& r : inputs_[i]) last_use_[r.node] = std::max(last_use_[r.node], i);
-    }
-    for (const Group& grp : part_.groups)
-      for (const ValueRef& r : grp.inputs) last_use_[r.node] = std::max(last_use_[r.node], grp.nodes.back());
-    for (const ValueRef& r : outputs_) last_use_[r.node] = count;
+    sched_.plan(part_);
     plan_in_place(opts.donate);
   }
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
     check_inputs(graph_, inputs);
-    // Every node's output buffers in one array (node i's from first_[i]): no allocation per node.
-    std::vector<BufferPtr> values(first_.back());
-    auto at = [&](const ValueRef& r) -> BufferPtr& { return values[first_[r.node] + r.index]; };
+    // Every node's output buffers in one array (node i's from sched_.first[i]): no allocation per node.
+    std::vector<BufferPtr> values(sched_.first.back());
+    auto at = [&](const ValueRef& r) -> BufferPtr& { return values[sched_.first[r.node] + r.index]; };
     auto set = [&](size_t node, std::vector<BufferPtr>&& outs) {
-      for (size_t k = 0; k < outs.size(); ++k) values[first_[node] + k] = std::move(outs[k]);
+      for (size_t k = 0; k < outs.size(); ++k) values[sched_.first[node] + k] = std::move(outs[k]);
     };
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
       const Node& n = *graph_.nodes[i];
       int gi = part_.group_of[i];
       if (n.op == Op::Parameter) {
-        values[first_[i]] = inputs[static_cast<size_t>(n.param_index)];
+        values[sched_.first[i]] = inputs[static_cast<size_t>(n.param_index)];
         continue;
       }
       if (gi >= 0) {
@@ -395,24 +367,19 @@ class Compiled : public Executable {
         for (const ValueRef& r : grp.inputs) in.push_back(at(r));
         StepTimer timer([&] { return group_label(grp); });
         std::vector<BufferPtr> outs = run_group(grp, kernels_[static_cast<size_t>(gi)], in, graph_, be_, threads_, std::move(given));
-        for (size_t k = 0; k < grp.outputs.size(); ++k) values[first_[grp.outputs[k]]] = std::move(outs[k]);
-        release(grp.inputs, i, values);
+        for (size_t k = 0; k < grp.outputs.size(); ++k) values[sched_.first[grp.outputs[k]]] = std::move(outs[k]);
+        sched_.release(grp.inputs, i, values);
         continue;
       }
-      if (!needed_[i]) continue;
-      std::vector<Operand> ops;
-      ops.reserve(inputs_[i].size());
-      for (const ValueRef& r : inputs_[i]) ops.push_back({graph_.nodes[r.node]->outputs[r.index], at(r)});
+      if (!sched_.needed[i]) continue;
+      std::vector<Operand> ops = sched_.operands(graph_, i, values);
       StepTimer timer([&] { return std::string(op_name(n.op)) + (delegated_[i] ? " (of views) " : " ") + n.outputs[0].str(); });
       if (delegated_[i]) set(i, run_delegated(*delegated_[i], ops));
-      else if (n.op == Op::Constant) values[first_[i]] = n.constant;
+      else if (n.op == Op::Constant) values[sched_.first[i]] = n.constant;
       else set(i, run_node(n, ops, be_, threads_));
-      release(inputs_[i], i, values);
+      sched_.release(sched_.inputs[i], i, values);
     }
-    std::vector<BufferPtr> out;
-    out.reserve(outputs_.size());
-    for (const ValueRef& r : outputs_) out.push_back(at(r));
-    return out;
+    return sched_.results(values);
   }
 
  private:
@@ -487,7 +454,7 @@ class Compiled : public Executable {
           bool mine = src.op != Op::Constant && (src.op != Op::Parameter || (static_cast<size_t>(src.param_index) < donate.size() &&
                                                                              donate[static_cast<size_t>(src.param_index)]));
           if (taken[j] || spec.inputs[j].access != KernelSpec::Access::full || !once || !mine ||
-              last_use_[r.node] != grp.nodes.back() ||
+              sched_.last_use[r.node] != grp.nodes.back() ||
               src.outputs[r.index].bytes() != graph_.nodes[grp.outputs[k]]->outputs[0].bytes())
             continue;
           taken[j] = true;
@@ -498,11 +465,6 @@ class Compiled : public Executable {
     }
   }
 
-  void release(std::span<const ValueRef> reads, size_t step, std::vector<BufferPtr>& values) const {
-    for (const ValueRef& r : reads)
-      if (last_use_[r.node] == step)
-        for (size_t k = first_[r.node]; k < first_[r.node + 1]; ++k) values[k].reset();
-  }
 
   Graph graph_;
   Backend& be_;
@@ -510,13 +472,9 @@ class Compiled : public Executable {
   std::vector<bool> viewed_;  // per node: a transpose oneDNN reads as a view (no copy)
   Partition part_;
   std::vector<KernelFn> kernels_;  // per group
-  std::vector<std::vector<ValueRef>> inputs_;
-  std::vector<ValueRef> outputs_;
+  Schedule sched_;  // where values come from and go; its inputs read transposes' operands for delegated convolutions
   std::vector<std::vector<std::pair<size_t, size_t>>> in_place_;  // per group: (output, input) sharing a buffer
   std::vector<std::optional<Delegated>> delegated_;  // per node: a convolution run with its transposes
-  std::vector<bool> needed_;      // per node outside kernels: it runs
-  std::vector<size_t> last_use_;
-  std::vector<size_t> first_;  // per node: where its outputs start in a run's values (and the total)
 };
 
 class LlvmBackend : public Backend {
@@ -529,23 +487,12 @@ class LlvmBackend : public Backend {
   // graph through the same path as compiled graphs.
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
     if (small(node, inputs) || is_view_op(node.op)) return runner_for(node, inputs).execute(node, inputs);
-    Graph g;
-    auto call = std::make_shared<Node>(node);
-    call->inputs.clear();
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      auto p = std::make_shared<Node>();
-      p->op = Op::Parameter;
-      p->param_index = static_cast<int>(k);
-      p->outputs = {inputs[k].type};
-      g.params.push_back(p);
-      call->inputs.push_back(Value{p, 0});
-    }
-    for (size_t k = 0; k < node.outputs.size(); ++k) g.outputs.push_back(Value{call, static_cast<int>(k)});
-    g.finalize();
+    std::vector<TensorType> types;
+    for (const Operand& o : inputs) types.push_back(o.type);
+    Graph g = single_node_graph(node, types);
     Partition part = partition(g);
-    int gi = part.group_of[static_cast<size_t>(std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) {
-                                                 return n.get() == call.get();
-                                               }) - g.nodes.begin())];
+    auto call = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) { return n == g.outputs[0].node; });
+    int gi = part.group_of[static_cast<size_t>(call - g.nodes.begin())];
     if (gi < 0) return run_node(node, inputs, *this, 0);
     std::vector<BufferPtr> in;
     for (const Operand& o : inputs) in.push_back(o.buffer);

@@ -103,11 +103,24 @@ class Backend {
 };
 
 using BackendFactory = std::function<std::unique_ptr<Backend>()>;
-void register_backend(std::string name, BackendFactory factory);
-Backend& backend(std::string_view name);  // throws nx::Error for unknown names
-std::vector<std::string> backend_names();
+// `unavailable`, when given, says why the backend cannot run in this process ("" when it
+// can): a device backend on a machine without its device. Such a backend is left out of
+// backend_names(), and backend() raises with the reason.
+void register_backend(std::string name, BackendFactory factory, std::function<std::string()> unavailable = {});
+Backend& backend(std::string_view name);  // throws nx::Error for unknown or unavailable names
+std::vector<std::string> backend_names();  // the backends that can run here
 // The backend eager ops run on: NX_BACKEND from the environment, else "interp".
 Backend& default_backend();
 void set_default_backend(std::string_view name);
+
+class Tensor;
+// The backend holding t's buffer ("interp", "llvm", "cuda", ...). Throws for a traced
+// or donated tensor.
+std::string device_of(const Tensor& t, Where where = Where::current());
+// t on `backend`: t itself when that backend reads its buffer where it lies (host
+// backends share host memory), else a copy there. Eager ops run on the backend of an
+// operand that lives on a device, so `nx::exp(nx::to(x, "cuda"))` runs on the GPU and
+// its result stays there.
+Tensor to(const Tensor& t, std::string_view backend, Where where = Where::current());
 
 }  // namespace nx

@@ -18,6 +18,9 @@
 #if NX_HAS_LLVM
 #include "nx/llvm.hpp"
 #endif
+#if NX_HAS_CUDA
+#include "nx/cuda.hpp"
+#endif
 #include "nx/ops.hpp"
 #include "nx/random.hpp"
 #include "nx/tensor.hpp"

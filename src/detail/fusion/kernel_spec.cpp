@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nx/detail/fusion/index_map.hpp"
+#include "nx/error.hpp"
 
 namespace nx::fusion {
 
@@ -23,6 +24,37 @@ std::string KernelSpec::key() const {
   k += '|';
   for (int o : outputs) k += std::to_string(o) + ',';
   return k;
+}
+
+Passes passes_of(const KernelSpec& spec, const char* backend) {
+  size_t n = spec.code.size();
+  Passes p;
+  p.space.resize(n);
+  p.pass.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const KernelSpec::Instr& ins = spec.code[i];
+    if (ins.op == Op::Parameter && ins.map < 0) {
+      KernelSpec::Access a = spec.inputs[static_cast<size_t>(ins.input)].access;
+      p.space[i] = a == KernelSpec::Access::scalar ? Space::scalar : a == KernelSpec::Access::row ? Space::row : Space::full;
+      continue;
+    }
+    int at = 0;
+    for (int o : ins.operands) at = std::max(at, p.pass[static_cast<size_t>(o)]);
+    if (is_reduction(ins.op)) {
+      if (spec.mode == Mode::elementwise || p.space[static_cast<size_t>(ins.operands[0])] != Space::full)
+        throw Error(backend, "a reduction needs a reducing kernel over a full operand");
+      ++at;
+    }
+    p.space[i] = is_reduction(ins.op) || ins.per_row ? Space::row : Space::full;
+    p.pass[i] = at;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (p.space[i] == Space::full) p.count = std::max(p.count, p.pass[i] + 1);
+  if (spec.mode != Mode::rows)
+    for (const KernelSpec::Instr& ins : spec.code)
+      for (int o : ins.operands)
+        if (is_reduction(spec.code[static_cast<size_t>(o)].op)) throw Error(backend, "only a rows kernel may read its own reductions");
+  return p;
 }
 
 bool kernel_supports(Op op, DType result, std::span<const DType> operands) {

@@ -602,6 +602,76 @@ Partition partition(const Graph& g, const std::vector<bool>& kept_out) {
   return p;
 }
 
+Schedule::Schedule(const Graph& g) {
+  size_t count = g.nodes.size();
+  std::unordered_map<const Node*, size_t> slot;
+  for (size_t i = 0; i < count; ++i) slot[g.nodes[i].get()] = i;
+  auto ref = [&](const Value& v) { return ValueRef{slot.at(v.node.get()), static_cast<size_t>(v.index)}; };
+  for (const auto& n : g.nodes) {
+    std::vector<ValueRef> refs;
+    for (const Value& v : n->inputs) refs.push_back(ref(v));
+    inputs.push_back(std::move(refs));
+  }
+  for (const Value& v : g.outputs) outputs.push_back(ref(v));
+  first.assign(count + 1, 0);
+  for (size_t i = 0; i < count; ++i) first[i + 1] = first[i] + g.nodes[i]->outputs.size();
+}
+
+void Schedule::plan(const Partition& p) {
+  size_t count = inputs.size();
+  needed.assign(count, false);
+  for (const ValueRef& r : outputs) needed[r.node] = true;
+  for (const Group& grp : p.groups)
+    for (const ValueRef& r : grp.inputs) needed[r.node] = true;
+  for (size_t i = count; i-- > 0;)
+    if (needed[i] && p.group_of[i] < 0)
+      for (const ValueRef& r : inputs[i]) needed[r.node] = true;
+  last_use.assign(count, 0);
+  for (size_t i = 0; i < count; ++i)
+    if (p.group_of[i] < 0 && needed[i])
+      for (const ValueRef& r : inputs[i]) last_use[r.node] = std::max(last_use[r.node], i);
+  for (const Group& grp : p.groups)
+    for (const ValueRef& r : grp.inputs) last_use[r.node] = std::max(last_use[r.node], grp.nodes.back());
+  for (const ValueRef& r : outputs) last_use[r.node] = count;
+}
+
+std::vector<Operand> Schedule::operands(const Graph& g, size_t node, const std::vector<BufferPtr>& values) const {
+  std::vector<Operand> ops;
+  ops.reserve(inputs[node].size());
+  for (const ValueRef& r : inputs[node]) ops.push_back({g.nodes[r.node]->outputs[r.index], values[first[r.node] + r.index]});
+  return ops;
+}
+
+void Schedule::release(std::span<const ValueRef> reads, size_t step, std::vector<BufferPtr>& values) const {
+  for (const ValueRef& r : reads)
+    if (last_use[r.node] == step)
+      for (size_t k = first[r.node]; k < first[r.node + 1]; ++k) values[k].reset();
+}
+
+std::vector<BufferPtr> Schedule::results(const std::vector<BufferPtr>& values) const {
+  std::vector<BufferPtr> out;
+  out.reserve(outputs.size());
+  for (const ValueRef& r : outputs) out.push_back(values[first[r.node] + r.index]);
+  return out;
+}
+
+Graph single_node_graph(const Node& node, std::span<const TensorType> inputs) {
+  Graph g;
+  auto call = std::make_shared<Node>(node);
+  call->inputs.clear();
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    auto p = std::make_shared<Node>();
+    p->op = Op::Parameter;
+    p->param_index = static_cast<int>(k);
+    p->outputs = {inputs[k]};
+    g.params.push_back(p);
+    call->inputs.push_back(Value{p, 0});
+  }
+  for (size_t k = 0; k < node.outputs.size(); ++k) g.outputs.push_back(Value{call, static_cast<int>(k)});
+  g.finalize();
+  return g;
+}
+
 std::string Partition::describe(const Graph& g) const {
   std::string s;
   for (size_t k = 0; k < groups.size(); ++k) {

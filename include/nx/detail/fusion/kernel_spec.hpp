@@ -77,6 +77,20 @@ struct KernelSpec {
   std::string key() const;
 };
 
+// Where each instruction of a spec lives and when it is computed: one value per kernel
+// (scalar inputs), per row (row inputs, reductions and what follows them) or per element;
+// and the pass over the row that first computes it (a reduction's result is ready in the
+// pass after its operand's). Elementwise, cols and all kernels have one pass, rows
+// kernels one per reduction depth. Throws nx::Error naming `backend` for a spec no
+// kernel can run.
+enum class Space : uint8_t { scalar, row, full };
+struct Passes {
+  std::vector<Space> space;
+  std::vector<int> pass;
+  int count = 1;  // passes over each row: the last full value's pass + 1
+};
+Passes passes_of(const KernelSpec& spec, const char* backend);
+
 // Whether kernels compute `op` with this result dtype and operand dtypes (every
 // compiling backend emits code for all of these).
 bool kernel_supports(Op op, DType result, std::span<const DType> operands);

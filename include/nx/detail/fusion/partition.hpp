@@ -6,9 +6,11 @@
 // reduction). Every node that is not fused gets a named reason, printable for debugging
 // (describe()).
 #pragma once
+#include <span>
 #include <string>
 #include <vector>
 
+#include "nx/backend.hpp"
 #include "nx/detail/fusion/kernel_spec.hpp"
 #include "nx/graph.hpp"
 
@@ -36,6 +38,29 @@ struct Partition {
   std::vector<std::string> refusal;  // per node not fused: why
   std::string describe(const Graph& g) const;
 };
+
+// How a backend runs a partitioned graph step by step (a group runs at its last member):
+// where each node's values come from, which nodes outside kernels run, and the last step
+// that reads each node's values (after it, their buffers can go).
+struct Schedule {
+  std::vector<std::vector<ValueRef>> inputs;  // per node: the values it reads
+  std::vector<ValueRef> outputs;               // the graph's
+  std::vector<size_t> first;      // per node: where its outputs start in a run's values (and the total)
+  std::vector<bool> needed;       // per node outside kernels: a kernel, a node that runs or the caller reads it
+  std::vector<size_t> last_use;   // per node: the last step reading it (nodes.size(): the caller)
+  explicit Schedule(const Graph& g);  // inputs, outputs, first
+  void plan(const Partition& p);      // needed, last_use: after any rewrite of `inputs`
+
+  // Over a run's values (node i's outputs from first[i]): node i's operands; dropping
+  // the values `reads` name whose last use is `step`; the graph's results.
+  std::vector<Operand> operands(const Graph& g, size_t node, const std::vector<BufferPtr>& values) const;
+  void release(std::span<const ValueRef> reads, size_t step, std::vector<BufferPtr>& values) const;
+  std::vector<BufferPtr> results(const std::vector<BufferPtr>& values) const;
+};
+
+// A graph of one node reading parameters of these types (the node is its last): how a
+// backend runs an eager op through the path compiled graphs take.
+Graph single_node_graph(const Node& node, std::span<const TensorType> inputs);
 
 // Caps the work one kernel does (and its compile time).
 constexpr size_t kMaxGroupNodes = 64;

@@ -1,0 +1,259 @@
+// The cuda backend: fusion groups (the core's partition, as the llvm backend uses) run
+// as NVRTC-compiled kernels, dot_general on cuBLASLt, loops and branches with their
+// bodies compiled here, reshapes as the same buffer; every other node on interp through
+// host copies. All work is queued on the device's one stream, so a run returns before
+// the device finishes and a read (to_host) waits for it.
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "blaslt.hpp"
+#include "device.hpp"
+#include "kernels.hpp"
+#include "nvrtc_compile.hpp"
+#include "nx/cuda.hpp"
+#include "nx/detail/fusion/partition.hpp"
+#include "nx/interp.hpp"
+
+namespace nx {
+namespace cuda_backend {
+namespace {
+
+Backend& interp() {
+  static Backend& b = backend("interp");
+  return b;
+}
+
+bool on_device(const Buffer& b, const Backend& be) { return b.owner() == &be; }
+
+// A node on interp: device operands copied to the host, the results back.
+std::vector<BufferPtr> on_host(const Node& n, std::span<const Operand> in, Backend& be) {
+  std::vector<Operand> host;
+  host.reserve(in.size());
+  for (const Operand& o : in) {
+    if (o.buffer->owner()->host_accessible()) {
+      host.push_back(o);
+      continue;
+    }
+    BufferPtr b = interp().allocate(o.buffer->bytes());
+    o.buffer->owner()->to_host(*o.buffer, b->data(), o.buffer->bytes());
+    host.push_back({o.type, std::move(b)});
+  }
+  std::vector<BufferPtr> outs = interp().execute(n, host);
+  for (BufferPtr& b : outs) b = be.from_host(b->data(), b->bytes());
+  return outs;
+}
+
+// A node outside kernels.
+std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be) {
+  if (n.op == Op::Reshape && on_device(*in[0].buffer, be)) return {in[0].buffer};  // the same bytes in the same order
+  if (n.op == Op::DotGeneral && lt_supports(n.outputs[0].dtype, in[0].type.dtype, in[1].type.dtype))
+    return {lt_dot(n, in, be)};
+  // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
+  if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
+  return on_host(n, in, be);
+}
+
+// The (rows, cols) a group's kernel runs over.
+std::pair<int64_t, int64_t> extent(const Group& grp) {
+  bool flat = grp.spec.mode == Mode::all || (grp.spec.mode == Mode::elementwise && !grp.spec.two_d);
+  return flat ? std::pair{int64_t{1}, grp.shape.size()} : std::pair{grp.rows, grp.cols};
+}
+
+std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const std::vector<BufferPtr>& inputs,
+                                 const Graph& g, Backend& be) {
+  std::vector<BufferPtr> outs;
+  std::vector<void*> in, out;
+  for (const BufferPtr& b : inputs) in.push_back(b->data());
+  for (size_t node : grp.outputs) {
+    outs.push_back(be.allocate(g.nodes[node]->outputs[0].bytes()));
+    out.push_back(outs.back()->data());
+  }
+  auto [rows, cols] = extent(grp);
+  run_kernel(k, in, out, rows, cols, be);
+  return outs;
+}
+
+class Compiled : public Executable {
+ public:
+  Compiled(const Graph& g, Backend& be)
+      : graph_(split_middle_reductions(g)), be_(be), part_(partition(graph_)), sched_(graph_) {
+    for (const Group& grp : part_.groups) kernels_.push_back(load_kernel(grp.spec));  // now, not on the first run
+    sched_.plan(part_);
+    size_t count = graph_.nodes.size();
+    // Constants go to the device once.
+    constants_.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      const Node& n = *graph_.nodes[i];
+      if (n.op != Op::Constant || !sched_.needed[i]) continue;
+      const BufferPtr& c = n.constant;
+      if (on_device(*c, be_)) constants_[i] = c;
+      else constants_[i] = be_.from_host(c->data(), c->bytes());
+    }
+  }
+
+  std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
+    check_inputs(graph_, inputs);
+    std::vector<BufferPtr> values(sched_.first.back());
+    auto at = [&](const ValueRef& r) -> BufferPtr& { return values[sched_.first[r.node] + r.index]; };
+    for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+      const Node& n = *graph_.nodes[i];
+      int gi = part_.group_of[i];
+      if (n.op == Op::Parameter) {
+        const BufferPtr& b = inputs[static_cast<size_t>(n.param_index)];
+        values[sched_.first[i]] = on_device(*b, be_) ? b : moved(*b);
+        continue;
+      }
+      if (gi >= 0) {
+        const Group& grp = part_.groups[static_cast<size_t>(gi)];
+        if (grp.nodes.back() != i) continue;  // a group runs at its last member
+        std::vector<BufferPtr> in;
+        in.reserve(grp.inputs.size());
+        for (const ValueRef& r : grp.inputs) in.push_back(at(r));
+        std::vector<BufferPtr> outs = run_group(grp, *kernels_[static_cast<size_t>(gi)], in, graph_, be_);
+        for (size_t k = 0; k < grp.outputs.size(); ++k) values[sched_.first[grp.outputs[k]]] = std::move(outs[k]);
+        sched_.release(grp.inputs, i, values);
+        continue;
+      }
+      if (!sched_.needed[i]) continue;
+      if (n.op == Op::Constant) {
+        values[sched_.first[i]] = constants_[i];
+        continue;
+      }
+      std::vector<Operand> ops = sched_.operands(graph_, i, values);
+      std::vector<BufferPtr> outs = run_node(n, ops, be_);
+      for (size_t k = 0; k < outs.size(); ++k) values[sched_.first[i] + k] = std::move(outs[k]);
+      sched_.release(sched_.inputs[i], i, values);
+    }
+    return sched_.results(values);
+  }
+
+ private:
+  // A buffer of another backend (a caller running the executable directly), copied here.
+  BufferPtr moved(const Buffer& b) const {
+    std::vector<std::byte> host(b.bytes());
+    b.owner()->to_host(b, host.data(), host.size());
+    return be_.from_host(host.data(), host.size());
+  }
+
+
+  Graph graph_;
+  Backend& be_;
+  Partition part_;
+  Schedule sched_;
+  std::vector<std::shared_ptr<const LoadedKernel>> kernels_;  // per group
+  std::vector<BufferPtr> constants_;  // per constant node: its value on the device
+};
+
+class CudaBackend : public Backend {
+ public:
+  std::string_view name() const override { return "cuda"; }
+  bool host_accessible() const override { return false; }
+  BufferPtr allocate(size_t bytes) override { return std::make_shared<DeviceBuffer>(this, bytes); }
+  BufferPtr from_host(const void* data, size_t bytes) override {
+    BufferPtr b = allocate(bytes);
+    // From pageable memory the call returns once the bytes are staged: `data` may go.
+    if (bytes) check(cudaMemcpyAsync(b->data(), data, bytes, cudaMemcpyHostToDevice, device()->stream), "cudaMemcpyAsync");
+    return b;
+  }
+  void to_host(const Buffer& buffer, void* out, size_t bytes) const override {
+    if (bytes > buffer.bytes())
+      throw ValueError("to_host", "asked for " + std::to_string(bytes) + " bytes from a buffer of " + std::to_string(buffer.bytes()));
+    if (!bytes) return;
+    if (buffer.owner()->host_accessible()) {
+      std::memcpy(out, buffer.data(), bytes);
+      return;
+    }
+    const Device& d = *device();
+    check(cudaMemcpyAsync(out, buffer.data(), bytes, cudaMemcpyDeviceToHost, d.stream), "cudaMemcpyAsync");
+    check(cudaStreamSynchronize(d.stream), "a kernel or copy on the device");
+  }
+  // One node (eager): as a one-node graph's fusion group when it has one, else as a
+  // node outside kernels.
+  std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
+    std::vector<TensorType> types;
+    for (const Operand& o : inputs) types.push_back(o.type);
+    Graph g = single_node_graph(node, types);
+    std::vector<Operand> here(inputs.begin(), inputs.end());
+    for (Operand& o : here)
+      if (!on_device(*o.buffer, *this)) {
+        std::vector<std::byte> host(o.buffer->bytes());
+        o.buffer->owner()->to_host(*o.buffer, host.data(), host.size());
+        o.buffer = from_host(host.data(), host.size());
+      }
+    Partition part = partition(g);
+    auto at = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) { return n == g.outputs[0].node; });
+    int gi = part.group_of[static_cast<size_t>(at - g.nodes.begin())];
+    if (gi < 0) return run_node(node, here, *this);
+    std::vector<BufferPtr> in;
+    for (const Operand& o : here) in.push_back(o.buffer);
+    const Group& grp = part.groups[static_cast<size_t>(gi)];
+    return run_group(grp, *load_kernel(grp.spec), in, g, *this);
+  }
+  std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
+    return std::make_unique<Compiled>(graph, *this);
+  }
+};
+
+const Device& need_device() {
+  const Device* d = device();
+  if (!d) throw Error("cuda", unavailable_reason());
+  return *d;
+}
+
+}  // namespace
+}  // namespace cuda_backend
+
+void register_cuda_backend() {
+  register_backend(
+      "cuda", [] { return std::make_unique<cuda_backend::CudaBackend>(); },
+      [] { return cuda_backend::device() ? std::string() : cuda_backend::unavailable_reason(); });
+}
+
+// Registered when the program starts, whatever headers it includes: nxpp::nxpp's link
+// options name this symbol (-u), so the linker keeps this object in every program.
+extern "C" const bool nx_cuda_backend_registered = (register_cuda_backend(), true);
+
+namespace cuda {
+bool available() { return cuda_backend::device() != nullptr; }
+std::string unavailable_reason() { return available() ? std::string() : cuda_backend::unavailable_reason(); }
+std::string device_name() { return cuda_backend::need_device().name; }
+int compute_capability() { return cuda_backend::need_device().arch; }
+void set_tf32(bool on) { cuda_backend::set_tf32(on); }
+bool tf32() { return cuda_backend::tf32(); }
+void set_memory_pool_limit(size_t bytes) { cuda_backend::set_pool_limit(bytes); }
+size_t memory_pool_limit() { return cuda_backend::pool_limit(); }
+size_t memory_pool_bytes() { return cuda_backend::pool_reserved_bytes(); }
+void trim_memory() { cuda_backend::trim_pool(); }
+void synchronize() {
+  cuda_backend::check(cudaStreamSynchronize(cuda_backend::need_device().stream), "a kernel or copy on the device");
+}
+
+std::string fusion_report(const Graph& graph) {
+  Graph g = split_middle_reductions(graph);
+  return fusion::partition(g).describe(g);
+}
+
+std::vector<std::string> kernel_sources(const Graph& graph) {
+  Graph g = split_middle_reductions(graph);
+  std::vector<std::string> out;
+  for (const fusion::Group& grp : fusion::partition(g).groups)
+    out.push_back(cuda_backend::emit_source(grp.spec, "nx_kernel_" + std::to_string(out.size())));
+  return out;
+}
+
+size_t compile_source(const std::string& source, int arch) { return cuda_backend::compile_cubin(source, arch).size(); }
+
+void set_disk_cache(const std::string& dir) { cuda_backend::set_cache_root(dir); }
+std::string disk_cache() { return cuda_backend::cache_root(); }
+CompileStats compile_stats() {
+  cuda_backend::NvrtcStats s = cuda_backend::nvrtc_stats();
+  return {s.compiled, s.loaded, s.compile_ms};
+}
+void clear_memory_cache() {
+  cuda_backend::forget_cubins();
+  cuda_backend::forget_loaded_kernels();
+}
+}  // namespace cuda
+
+}  // namespace nx

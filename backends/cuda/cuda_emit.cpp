@@ -1,0 +1,457 @@
+#include "cuda_emit.hpp"
+
+#include <sstream>
+#include <unordered_map>
+
+#include "nx/error.hpp"
+
+namespace nx::cuda_backend {
+namespace {
+
+// Device helpers every kernel's source starts with. nx's semantics: max/min propagate
+// NaN, comparisons with NaN are false except not_equal, bools are bytes 0/1, sigmoid is
+// stable on both tails. No header is included: NVRTC compiles it alone.
+constexpr const char* kPrelude = R"(typedef unsigned char nx_bool;
+template <class T, int V> struct alignas(sizeof(T) * V) nx_vec { T v[V]; };
+template <class T> __device__ __forceinline__ T nx_inf();
+template <> __device__ __forceinline__ float nx_inf<float>() { return __int_as_float(0x7f800000); }
+template <> __device__ __forceinline__ double nx_inf<double>() { return __longlong_as_double(0x7ff0000000000000ll); }
+template <class T> __device__ __forceinline__ T nx_max(T a, T b) { return a != a ? a : (a > b ? a : b); }
+template <class T> __device__ __forceinline__ T nx_min(T a, T b) { return a != a ? a : (a < b ? a : b); }
+template <class T> __device__ __forceinline__ T nx_sign(T x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x); }
+__device__ __forceinline__ float nx_sigmoid(float x) {
+  float e = expf(-fabsf(x)), d = 1.0f + e;
+  return x >= 0.0f ? 1.0f / d : e / d;
+}
+__device__ __forceinline__ double nx_sigmoid(double x) {
+  double e = exp(-fabs(x)), d = 1.0 + e;
+  return x >= 0.0 ? 1.0 / d : e / d;
+}
+template <class T> struct nx_sum {
+  static __device__ __forceinline__ T id() { return T(0); }
+  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+template <class T> struct nx_rmax {
+  static __device__ __forceinline__ T id() { return -nx_inf<T>(); }
+  __device__ __forceinline__ T operator()(T a, T b) const { return nx_max(a, b); }
+};
+template <class T> struct nx_rmin {
+  static __device__ __forceinline__ T id() { return nx_inf<T>(); }
+  __device__ __forceinline__ T operator()(T a, T b) const { return nx_min(a, b); }
+};
+// Every lane of the warp gets lane 0's result (the butterfly leaves -0 and +0 apart).
+template <class R, class T> __device__ __forceinline__ T nx_warp_reduce(T v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = R()(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return __shfl_sync(0xffffffffu, v, 0);
+}
+// Every thread of the block calls it and gets the result; blockDim.x is a multiple of 32.
+template <class R, class T> __device__ __forceinline__ T nx_block_reduce(T v) {
+  __shared__ T nx_partials[32];
+  v = nx_warp_reduce<R>(v);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  __syncthreads();  // an earlier reduction's partials have been read
+  if (lane == 0) nx_partials[warp] = v;
+  __syncthreads();
+  v = lane < (int)(blockDim.x >> 5) ? nx_partials[lane] : R::id();
+  return nx_warp_reduce<R>(v);
+}
+)";
+
+// Where full values are computed: per element of a grid-stride loop (elementwise, all),
+// per element of a row's pass (rows), per row of a column (cols).
+struct Loop {
+  bool rows_inline;  // row values are computed in the loop too (not hoisted out of it)
+  bool lanes;        // a lane of a vector step: unmapped full inputs come from L<k>.v[u]
+};
+
+std::string fmt_int(int64_t v) { return std::to_string(v) + "ll"; }
+
+class SourceEmitter {
+ public:
+  SourceEmitter(const KernelSpec& spec, std::string name) : spec_(spec), name_(std::move(name)) {
+    Passes p = passes_of(spec, "cuda");
+    space_ = std::move(p.space);
+    pass_ = std::move(p.pass);
+    passes_ = p.count;
+    for (size_t k = 0; k < spec.outputs.size(); ++k) output_of_[spec.outputs[k]] = k;
+  }
+
+  std::string emit() {
+    o_ << kPrelude;
+    for (size_t k = 0; k < spec_.maps.size(); ++k) emit_map(k);
+    switch (spec_.mode) {
+      case Mode::elementwise: emit_elementwise(); break;
+      case Mode::rows:
+        emit_rows(false);
+        emit_rows(true);
+        break;
+      case Mode::cols: emit_cols(); break;
+      case Mode::all: emit_all(); break;
+    }
+    if (spec_.mode == Mode::cols || spec_.mode == Mode::all)
+      for (size_t k = 0; k < spec_.outputs.size(); ++k)
+        if (is_reduction(instr(spec_.outputs[k]).op)) emit_fold(k);
+    return o_.str();
+  }
+
+ private:
+  const KernelSpec::Instr& instr(int i) const { return spec_.code[static_cast<size_t>(i)]; }
+  std::string type(size_t i) const { return c_type(spec_.code[i].dtype); }
+  std::string v(int i) const {
+    std::string s(1, 'v');  // not "v" + ...: g++ 12 warns falsely (-Wrestrict) on that
+    s += std::to_string(i);
+    return s;
+  }
+  bool is_output(size_t i) const { return output_of_.count(static_cast<int>(i)) > 0; }
+  std::string out(size_t i) const { return "out" + std::to_string(output_of_.at(static_cast<int>(i))); }
+  bool is_float(DType t) const { return t == DType::f32 || t == DType::f64; }
+
+  // maps[k] as a device function: the offset of the element, and whether it is in
+  // bounds (ok stays true, else becomes false). In 32-bit arithmetic when every index
+  // and offset fits, as the llvm backend does.
+  void emit_map(size_t k) {
+    const IndexMap& m = spec_.maps[k];
+    bool narrow = true;
+    for (const View& view : m) {
+      int64_t size = 1, reach = view.offset < 0 ? -view.offset : view.offset;
+      for (size_t d = 0; d < view.shape.size(); ++d)
+        size *= view.shape[d], reach += (view.shape[d] - 1) * (view.strides[d] < 0 ? -view.strides[d] : view.strides[d]);
+      narrow &= size < (int64_t{1} << 31) && reach < (int64_t{1} << 31);
+    }
+    const char* t = narrow ? "int" : "long long";
+    const char* u = narrow ? "unsigned" : "unsigned long long";
+    auto lit = [&](int64_t x) { return narrow ? std::to_string(x) : fmt_int(x); };
+    o_ << "__device__ __forceinline__ long long nx_map" << k << "(long long element, bool& ok) {\n";
+    o_ << "  " << t << " f = (" << t << ")element;\n";
+    for (const View& view : m) {
+      o_ << "  {\n    " << t << " off = " << lit(view.offset) << ";\n";
+      int64_t inner = 1;
+      for (size_t d = view.shape.size(); d-- > 0; inner *= view.shape[d]) {
+        bool masked = view.lo[d] > 0 || view.hi[d] < view.shape[d];
+        if (view.strides[d] == 0 && !masked) continue;
+        o_ << "    { " << t << " idx = f";
+        if (inner != 1) o_ << " / " << lit(inner);
+        o_ << ";";
+        if (d > 0) o_ << " idx %= " << lit(view.shape[d]) << ";";
+        if (view.strides[d] != 0) o_ << " off += idx * " << lit(view.strides[d]) << ";";
+        if (masked) {
+          if (view.hi[d] <= view.lo[d]) o_ << " ok = false;";
+          else
+            o_ << " ok = ok && (" << u << ")(idx - " << lit(view.lo[d]) << ") < (" << u << ")" << lit(view.hi[d] - view.lo[d])
+               << ";";
+        }
+        o_ << " }\n";
+      }
+      o_ << "    f = off;\n  }\n";
+    }
+    o_ << "  return (long long)f;\n}\n";
+  }
+
+  // The parameter list: inputs, outputs, then rows and cols (and extra).
+  std::string params(const std::string& extra = "") const {
+    std::string s;
+    for (size_t k = 0; k < spec_.inputs.size(); ++k)
+      s += std::string("const ") + c_type(spec_.inputs[k].dtype) + "* __restrict__ in" + std::to_string(k) + ", ";
+    for (size_t k = 0; k < spec_.outputs.size(); ++k)
+      s += std::string(c_type(instr(spec_.outputs[k]).dtype)) + "* __restrict__ out" + std::to_string(k) + ", ";
+    s += "long long rows, long long cols";
+    if (!extra.empty()) s += ", " + extra;
+    return s;
+  }
+  void begin_kernel(const std::string& name, const std::string& extra = "") {
+    o_ << "extern \"C\" __global__ void __launch_bounds__(" << kBlock << ") " << name << "(" << params(extra) << ") {\n";
+    // Scalar inputs, read once.
+    for (size_t i = 0; i < spec_.code.size(); ++i)
+      if (space_[i] == Space::scalar)
+        o_ << "  const " << type(i) << " " << v(static_cast<int>(i)) << " = in" << spec_.code[i].input << "[0];\n";
+  }
+
+  // The expression of elementwise op `ins` over its operands' values.
+  std::string expr(const KernelSpec::Instr& ins) const {
+    std::vector<std::string> a;
+    for (int op : ins.operands) a.push_back(v(op));
+    DType t = ins.dtype;
+    DType t0 = ins.operands.empty() ? t : instr(ins.operands[0]).dtype;
+    bool f32 = (is_float(t) ? t : t0) == DType::f32;
+    auto fn = [&](const char* f) { return std::string(f) + (f32 ? "f" : "") + "(" + a[0] + (a.size() > 1 ? ", " + a[1] : "") + ")"; };
+    auto bin = [&](const char* op) { return "(" + a[0] + " " + op + " " + a[1] + ")"; };
+    auto boolean = [&](const std::string& e) { return "(nx_bool)(" + e + ")"; };
+    std::string one = f32 ? "1.0f" : "1.0";
+    switch (ins.op) {
+      case Op::Add: return bin("+");
+      case Op::Subtract: return bin("-");
+      case Op::Multiply: return bin("*");
+      case Op::Divide: return bin("/");
+      case Op::Negate: return "(-" + a[0] + ")";
+      case Op::Abs: return fn("fabs");
+      case Op::Sqrt: return fn("sqrt");
+      case Op::Exp: return fn("exp");
+      case Op::Log: return fn("log");
+      case Op::Tanh: return fn("tanh");
+      case Op::Erf: return fn("erf");
+      case Op::Floor: return fn("floor");
+      case Op::Ceil: return fn("ceil");
+      case Op::Round: return fn("round");  // half away from zero
+      case Op::Rsqrt: return "(" + one + " / " + fn("sqrt") + ")";
+      case Op::Sign: return "nx_sign(" + a[0] + ")";
+      case Op::Sin: return fn("sin");
+      case Op::Cos: return fn("cos");
+      case Op::Log1p: return fn("log1p");
+      case Op::Expm1: return fn("expm1");
+      case Op::Pow: return fn("pow");
+      case Op::Sigmoid: return "nx_sigmoid(" + a[0] + ")";
+      case Op::Max: return "nx_max(" + a[0] + ", " + a[1] + ")";
+      case Op::Min: return "nx_min(" + a[0] + ", " + a[1] + ")";
+      case Op::Broadcast: return a[0];  // the input's access (a row, a column) does the broadcasting
+      case Op::LogicalNot: return boolean(a[0] + " == 0");
+      case Op::LogicalAnd: return boolean(a[0] + " != 0 && " + a[1] + " != 0");
+      case Op::LogicalOr: return boolean(a[0] + " != 0 || " + a[1] + " != 0");
+      case Op::LogicalXor: return boolean("(" + a[0] + " != 0) != (" + a[1] + " != 0)");
+      case Op::IsNan: return boolean(a[0] + " != " + a[0]);
+      case Op::IsInfinity: return boolean(fn("fabs") + " == nx_inf<" + c_type(t0) + ">()");
+      case Op::Equal: return boolean(a[0] + " == " + a[1]);
+      case Op::NotEqual: return boolean(a[0] + " != " + a[1]);
+      case Op::Less: return boolean(a[0] + " < " + a[1]);
+      case Op::LessEqual: return boolean(a[0] + " <= " + a[1]);
+      case Op::Greater: return boolean(a[0] + " > " + a[1]);
+      case Op::GreaterEqual: return boolean(a[0] + " >= " + a[1]);
+      case Op::Select: return "(" + a[0] + " != 0 ? " + a[1] + " : " + a[2] + ")";
+      case Op::AsType:
+        if (t == DType::bool_) return boolean(a[0] + " != 0");  // NaN is true
+        return "(" + std::string(c_type(t)) + ")" + a[0];
+      default: throw Error("cuda", std::string("no kernel code for ") + std::string(op_name(ins.op)));
+    }
+  }
+
+  // The reduction functor of instruction i.
+  std::string reducer(size_t i) const {
+    const char* f = spec_.code[i].op == Op::Sum ? "nx_sum" : spec_.code[i].op == Op::ReduceMax ? "nx_rmax" : "nx_rmin";
+    return std::string(f) + "<" + type(i) + ">";
+  }
+
+  // Marks what the stores and reductions of pass p need, computed in a loop body.
+  std::vector<bool> needed(int p, const Loop& loop) const {
+    size_t n = spec_.code.size();
+    std::vector<bool> need(n, false);
+    auto computed_here = [&](size_t i) {
+      return space_[i] == Space::full || (loop.rows_inline && space_[i] == Space::row && !is_reduction(spec_.code[i].op));
+    };
+    for (size_t i = n; i-- > 0;) {
+      const KernelSpec::Instr& ins = spec_.code[i];
+      bool root = computed_here(i) && space_[i] == Space::full && pass_[i] == p && is_output(i);
+      if (loop.rows_inline && computed_here(i) && is_output(i)) root = true;
+      if (is_reduction(ins.op) && pass_[static_cast<size_t>(ins.operands[0])] == p) root = true;
+      if (!root && !need[i]) continue;
+      need[i] = true;
+      for (int op : ins.operands)
+        if (computed_here(static_cast<size_t>(op))) need[static_cast<size_t>(op)] = true;
+    }
+    return need;
+  }
+
+  // The statements computing the needed values at element e (row r, column c), then
+  // the stores of this pass's outputs, then the reductions' accumulation.
+  void body(int p, const std::vector<bool>& need, const Loop& loop, const std::string& pad) {
+    for (size_t i = 0; i < spec_.code.size(); ++i) {
+      if (!need[i]) continue;
+      const KernelSpec::Instr& ins = spec_.code[i];
+      std::string name = v(static_cast<int>(i)), ty = type(i);
+      if (is_reduction(ins.op)) {
+        o_ << pad << "a" << i << " = " << reducer(i) << "()(a" << i << ", " << v(ins.operands[0]) << ");\n";
+        continue;
+      }
+      if (ins.map >= 0) {
+        o_ << pad << "bool ok" << i << " = true;\n";
+        o_ << pad << "const long long o" << i << " = nx_map" << ins.map << "(e, ok" << i << ");\n";
+        if (ins.op == Op::Parameter)
+          o_ << pad << "const " << ty << " " << name << " = in" << ins.input << "[ok" << i << " ? o" << i << " : 0];\n";
+        else if (ins.op == Op::Iota)
+          o_ << pad << "const " << ty << " " << name << " = (" << ty << ")o" << i << ";\n";
+        else  // Pad
+          o_ << pad << "const " << ty << " " << name << " = ok" << i << " ? " << v(ins.operands[0]) << " : " << v(ins.operands[1])
+             << ";\n";
+        continue;
+      }
+      if (ins.op == Op::Parameter) {
+        auto access = spec_.inputs[static_cast<size_t>(ins.input)].access;
+        std::string at = access == KernelSpec::Access::row ? "r" : access == KernelSpec::Access::col ? "c" : "e";
+        std::string load = loop.lanes && access == KernelSpec::Access::full ? "L" + std::to_string(ins.input) + ".v[u]"
+                                                                             : "in" + std::to_string(ins.input) + "[" + at + "]";
+        o_ << pad << "const " << ty << " " << name << " = " << load << ";\n";
+        continue;
+      }
+      o_ << pad << "const " << ty << " " << name << " = " << expr(ins) << ";\n";
+    }
+    for (size_t i = 0; i < spec_.code.size(); ++i) {
+      bool stored = need[i] && is_output(i) && !is_reduction(spec_.code[i].op) &&
+                    (space_[i] == Space::full ? pass_[i] == p : loop.rows_inline);
+      if (!stored) continue;
+      if (loop.lanes) o_ << pad << "S" << output_of_.at(static_cast<int>(i)) << ".v[u] = " << v(static_cast<int>(i)) << ";\n";
+      else o_ << pad << out(i) << (space_[i] == Space::row ? "[r] = " : "[e] = ") << v(static_cast<int>(i)) << ";\n";
+    }
+  }
+
+  // Row values (row inputs, per-row results) of pass p, hoisted to the row's scope.
+  void row_values(int p, const std::string& pad) {
+    for (size_t i = 0; i < spec_.code.size(); ++i) {
+      const KernelSpec::Instr& ins = spec_.code[i];
+      if (space_[i] != Space::row || pass_[i] != p || is_reduction(ins.op)) continue;
+      std::string rhs = ins.op == Op::Parameter ? "in" + std::to_string(ins.input) + "[r]" : expr(ins);
+      o_ << pad << "const " << type(i) << " " << v(static_cast<int>(i)) << " = " << rhs << ";\n";
+    }
+  }
+
+  void accumulators(const std::vector<bool>& need, const std::string& pad) {
+    for (size_t i = 0; i < spec_.code.size(); ++i)
+      if (need[i] && is_reduction(spec_.code[i].op)) o_ << pad << type(i) << " a" << i << " = " << reducer(i) << "::id();\n";
+  }
+
+  void emit_elementwise() {
+    begin_kernel(name_);
+    o_ << "  const long long n = rows * cols;\n";
+    o_ << "  const long long tid = blockIdx.x * (long long)blockDim.x + threadIdx.x, step = (long long)gridDim.x * blockDim.x;\n";
+    Loop scalar{.rows_inline = true, .lanes = false};
+    std::vector<bool> need = needed(0, scalar);
+    std::string first = "tid";
+    if (!spec_.two_d) {
+      // Vector steps: whole vectors of every unmapped input and output (buffers are
+      // 256-byte aligned, and each step starts at a multiple of kVector).
+      Loop lanes{.rows_inline = true, .lanes = true};
+      o_ << "  const long long steps = n / " << kVector << ";\n";
+      o_ << "  for (long long q = tid; q < steps; q += step) {\n";
+      o_ << "    const long long e0 = q * " << kVector << ";\n";
+      std::vector<bool> loaded(spec_.inputs.size());
+      for (size_t i = 0; i < spec_.code.size(); ++i) {
+        const KernelSpec::Instr& ins = spec_.code[i];
+        if (!need[i] || ins.op != Op::Parameter || ins.map >= 0) continue;
+        auto k = static_cast<size_t>(ins.input);
+        if (spec_.inputs[k].access != KernelSpec::Access::full || loaded[k]) continue;
+        loaded[k] = true;
+        std::string vt = "nx_vec<" + std::string(c_type(spec_.inputs[k].dtype)) + ", " + std::to_string(kVector) + ">";
+        o_ << "    const " << vt << " L" << k << " = *reinterpret_cast<const " << vt << "*>(in" << k << " + e0);\n";
+      }
+      for (size_t k = 0; k < spec_.outputs.size(); ++k)
+        o_ << "    nx_vec<" << c_type(instr(spec_.outputs[k]).dtype) << ", " << kVector << "> S" << k << ";\n";
+      o_ << "#pragma unroll\n    for (int u = 0; u < " << kVector << "; ++u) {\n";
+      o_ << "      const long long e = e0 + u;\n      (void)e;\n";
+      body(0, need, lanes, "      ");
+      o_ << "    }\n";
+      for (size_t k = 0; k < spec_.outputs.size(); ++k)
+        o_ << "    *reinterpret_cast<nx_vec<" << c_type(instr(spec_.outputs[k]).dtype) << ", " << kVector << ">*>(out" << k
+           << " + e0) = S" << k << ";\n";
+      o_ << "  }\n";
+      first = "steps * " + std::to_string(kVector) + " + tid";
+    }
+    o_ << "  for (long long e = " << first << "; e < n; e += step) {\n";
+    if (spec_.two_d) o_ << "    const long long r = e / cols, c = e - r * cols;\n    (void)r; (void)c;\n";
+    body(0, need, scalar, "    ");
+    o_ << "  }\n}\n";
+  }
+
+  // warp: a warp per row (rows up to a few hundred elements); else a block per row.
+  void emit_rows(bool warp) {
+    begin_kernel(warp ? name_ + "_warp" : name_);
+    const char* reduce = warp ? "nx_warp_reduce" : "nx_block_reduce";
+    if (warp) {
+      o_ << "  const int lane = threadIdx.x & 31, width = 32;\n";
+      o_ << "  const long long first = (blockIdx.x * (long long)blockDim.x + threadIdx.x) >> 5, "
+            "step = ((long long)gridDim.x * blockDim.x) >> 5;\n";
+    } else {
+      o_ << "  const int lane = threadIdx.x, width = blockDim.x;\n";
+      o_ << "  const long long first = blockIdx.x, step = gridDim.x;\n";
+    }
+    o_ << "  for (long long r = first; r < rows; r += step) {\n";
+    Loop loop{.rows_inline = false, .lanes = false};
+    for (int p = 0; p <= passes_; ++p) {
+      row_values(p, "    ");
+      if (p == passes_) break;
+      std::vector<bool> need = needed(p, loop);
+      accumulators(need, "    ");
+      o_ << "    for (long long j = lane; j < cols; j += width) {\n";
+      o_ << "      const long long e = r * cols + j, c = j;\n      (void)e; (void)c;\n";
+      body(p, need, loop, "      ");
+      o_ << "    }\n";
+      for (size_t i = 0; i < spec_.code.size(); ++i)
+        if (need[i] && is_reduction(spec_.code[i].op))
+          o_ << "    const " << type(i) << " " << v(static_cast<int>(i)) << " = " << reduce << "<" << reducer(i) << ">(a" << i
+             << ");\n";
+    }
+    for (size_t i = 0; i < spec_.code.size(); ++i)
+      if (space_[i] == Space::row && is_output(i)) o_ << "    if (lane == 0) " << out(i) << "[r] = " << v(static_cast<int>(i)) << ";\n";
+    o_ << "  }\n}\n";
+  }
+
+  // The loop of a reducing kernel (cols: over a chunk's rows; all: grid-stride over
+  // elements) with its accumulators; returns what it computes.
+  std::vector<bool> reducing_loop(const std::string& header, const std::string& index) {
+    Loop loop{.rows_inline = true, .lanes = false};
+    std::vector<bool> need = needed(0, loop);
+    accumulators(need, "  ");
+    o_ << "  " << header << " {\n    " << index << "\n";
+    body(0, need, loop, "    ");
+    o_ << "  }\n";
+    return need;
+  }
+
+  void emit_cols() {
+    begin_kernel(name_, "long long chunk");
+    o_ << "  const long long c = blockIdx.x * (long long)blockDim.x + threadIdx.x;\n";
+    o_ << "  if (c >= cols) return;\n";
+    o_ << "  const long long r0 = (long long)blockIdx.y * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;\n";
+    std::vector<bool> need = reducing_loop("for (long long r = r0; r < r1; ++r)", "const long long e = r * cols + c;\n    (void)e;");
+    for (size_t i = 0; i < spec_.code.size(); ++i)
+      if (need[i] && is_reduction(spec_.code[i].op) && is_output(i))
+        o_ << "  " << out(i) << "[(long long)blockIdx.y * cols + c] = a" << i << ";\n";
+    o_ << "}\n";
+  }
+
+  void emit_all() {
+    begin_kernel(name_);
+    o_ << "  const long long n = rows * cols;\n";
+    std::vector<bool> need = reducing_loop(
+        "for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x)",
+        "const long long r = 0, c = e;\n    (void)r; (void)c;");
+    for (size_t i = 0; i < spec_.code.size(); ++i) {
+      if (!need[i] || !is_reduction(spec_.code[i].op)) continue;
+      o_ << "  a" << i << " = nx_block_reduce<" << reducer(i) << ">(a" << i << ");\n";
+      if (is_output(i)) o_ << "  if (threadIdx.x == 0) " << out(i) << "[blockIdx.x] = a" << i << ";\n";
+    }
+    o_ << "}\n";
+  }
+
+  void emit_fold(size_t k) {
+    auto i = static_cast<size_t>(spec_.outputs[k]);
+    std::string t = type(i), r = reducer(i);
+    o_ << "extern \"C\" __global__ void __launch_bounds__(" << kBlock << ") " << name_ << "_fold" << k << "(const " << t
+       << "* __restrict__ part, " << t << "* __restrict__ out, long long parts, long long width) {\n";
+    o_ << "  for (long long j = blockIdx.x; j < width; j += gridDim.x) {\n";
+    o_ << "    " << t << " a = " << r << "::id();\n";
+    o_ << "    for (long long p = threadIdx.x; p < parts; p += blockDim.x) a = " << r << "()(a, part[p * width + j]);\n";
+    o_ << "    a = nx_block_reduce<" << r << ">(a);\n";
+    o_ << "    if (threadIdx.x == 0) out[j] = a;\n  }\n}\n";
+  }
+
+  const KernelSpec& spec_;
+  std::string name_;
+  std::vector<Space> space_;
+  std::vector<int> pass_;
+  int passes_ = 1;
+  std::unordered_map<int, size_t> output_of_;
+  std::ostringstream o_;
+};
+
+}  // namespace
+
+const char* c_type(DType t) {
+  switch (t) {
+    case DType::f32: return "float";
+    case DType::f64: return "double";
+    case DType::bool_: return "nx_bool";
+    default: throw Error("cuda", "no kernel code for " + std::string(name(t)));
+  }
+}
+
+std::string emit_source(const KernelSpec& spec, const std::string& name) { return SourceEmitter(spec, name).emit(); }
+
+}  // namespace nx::cuda_backend

@@ -1,0 +1,33 @@
+// Fused kernels on the device: a KernelSpec emitted (cuda_emit), compiled by NVRTC
+// (cached), loaded once per process, and launched over a group's (rows, cols) with the
+// grid its mode needs (cuda_emit.hpp describes the entry points).
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "cuda_emit.hpp"
+#include "device.hpp"
+
+namespace nx::cuda_backend {
+
+struct LoadedKernel {
+  KernelSpec spec;
+  std::shared_ptr<Module> module;
+  const void* main = nullptr;
+  const void* warp = nullptr;       // rows: a warp per row
+  std::vector<const void*> folds;   // cols, all: per output (null for non-reductions)
+};
+
+// The kernel for `spec` on this process's device: compiled or loaded once. Thread-safe.
+std::shared_ptr<const LoadedKernel> load_kernel(const KernelSpec& spec);
+// Forgets them (executables keep theirs): the next load compiles or reads the disk cache.
+void forget_loaded_kernels();
+
+// Runs it on the device's stream: `in` then `out` are device pointers (outputs
+// allocated by the caller, with the dtypes the spec gives them); (rows, cols) is the
+// group's view (1, size for flat and all kernels). Partial results of cols and all
+// kernels go to buffers from `be`, freed in stream order.
+void run_kernel(const LoadedKernel& k, const std::vector<void*>& in, const std::vector<void*>& out, int64_t rows,
+                int64_t cols, Backend& be);
+
+}  // namespace nx::cuda_backend

@@ -1,0 +1,62 @@
+// The CUDA backend (registered as "cuda" when nx++ is built with the CUDA toolkit; it
+// runs where a device is present): the llvm backend's fusion groups as CUDA C++ kernels
+// compiled by NVRTC, dot_general on cuBLASLt, every other node on interp through host
+// copies (docs/ARCHITECTURE.md lists which). Tensors move explicitly: nx::to(t, "cuda"),
+// nx::to(t, "llvm"); jit(f, {.backend = "cuda"}) moves its arguments itself.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nx {
+struct Graph;
+void register_cuda_backend();
+
+namespace cuda {
+// Whether a CUDA device can run work here, and if not, why ("" when it can).
+bool available();
+std::string unavailable_reason();
+// The device's name and compute capability (90 on Hopper); throw without a device.
+std::string device_name();
+int compute_capability();
+
+// TF32 tensor-core products for f32 dot_general: off by default (full f32 accuracy, as
+// on the CPU backends); the environment's NX_CUDA_TF32=1 turns it on at start-up.
+void set_tf32(bool on);
+bool tf32();
+
+// Device memory is stream-ordered and pooled: freed blocks are reused by later work. The
+// pool keeps at most `bytes` across synchronisations (default $NX_CUDA_POOL_MAX_BYTES,
+// else 1 GiB); trim_memory() gives everything it holds back to the driver.
+void set_memory_pool_limit(size_t bytes);
+size_t memory_pool_limit();
+size_t memory_pool_bytes();
+void trim_memory();
+// Waits until the device has finished the work queued so far (results are read with a
+// wait anyway; this is for timing).
+void synchronize();
+
+// The fusion groups of `graph` (as jit optimises it) and why other nodes are not fused;
+// the CUDA C++ each group becomes. Neither needs a device.
+std::string fusion_report(const Graph& graph);
+std::vector<std::string> kernel_sources(const Graph& graph);
+// Compiles CUDA C++ with NVRTC for sm_<arch> and returns the cubin's size: how the
+// tests check emitted source on machines without a GPU. Throws nx::Error with NVRTC's
+// log when it does not compile.
+size_t compile_source(const std::string& source, int arch);
+
+// Compiled kernels kept between processes (as the llvm backend's): <dir>/cuda/<nx++
+// version, NVRTC version, architecture>/. Default $NX_CACHE_DIR, else
+// $XDG_CACHE_HOME/nxpp, else $HOME/.cache/nxpp; "" turns it off.
+void set_disk_cache(const std::string& dir);
+std::string disk_cache();
+struct CompileStats {
+  int64_t compiled = 0, loaded = 0;  // by NVRTC, from the disk cache
+  double nvrtc_ms = 0;
+};
+CompileStats compile_stats();
+// Forgets the in-memory cache of compiled kernels, so the next compile is cold.
+void clear_memory_cache();
+}  // namespace cuda
+}  // namespace nx
