@@ -152,6 +152,10 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
   int64_t B = product(as, at.lhs_batch), M = product(as, fa), K = product(as, at.lhs_contract), N = product(bs, fb);
   BufferPtr result = be.allocate(out.bytes());
   if (B * M * N == 0) return result;
+  if (K == 0) {  // an empty sum
+    check(cudaMemsetAsync(result->data(), 0, out.bytes(), device()->stream), "cudaMemsetAsync");
+    return result;
+  }
   // Row-major C (M, N) = A (M, K) B (K, N) is column-major C^T = B^T A^T: cuBLASLt's
   // first operand is ours B, its second ours A.
   BufferPtr a_buf = in[0].buffer, b_buf = in[1].buffer;
@@ -163,12 +167,12 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
   std::optional<Matrix> ma = as_matrix(as, at.lhs_batch, fa, at.lhs_contract);  // (M, K): column-major (K, M)
   std::optional<Matrix> mb = as_matrix(bs, at.rhs_batch, at.rhs_contract, fb);  // (K, N): column-major (N, K)
   if (!ma) {
-    if (t != DType::f32 && t != DType::f64) throw Error("cuda", "cuBLASLt: a half-precision operand that is not a strided matrix");
+    if (t != DType::f32 && t != DType::f64) return nullptr;
     a_buf = gathered(in[0], join(at.lhs_batch, fa, at.lhs_contract), be);
     ma = Matrix{.rows = K, .cols = M, .ld = K, .batch_stride = B > 1 ? M * K : 0, .transposed = false};
   }
   if (!mb) {
-    if (t != DType::f32 && t != DType::f64) throw Error("cuda", "cuBLASLt: a half-precision operand that is not a strided matrix");
+    if (t != DType::f32 && t != DType::f64) return nullptr;
     b_buf = gathered(in[1], join(at.rhs_batch, at.rhs_contract, fb), be);
     mb = Matrix{.rows = N, .cols = K, .ld = N, .batch_stride = B > 1 ? K * N : 0, .transposed = false};
   }

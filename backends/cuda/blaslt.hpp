@@ -12,7 +12,9 @@ namespace nx::cuda_backend {
 // Whether cuBLASLt runs a dot_general of these dtypes (floats, operands of the result's).
 bool lt_supports(DType result, DType lhs, DType rhs);
 
-// The product, (batch..., lhs free..., rhs free...) row-major, in a buffer from `be`.
+// The product, (batch..., lhs free..., rhs free...) row-major, in a buffer from `be`;
+// null for a half-precision operand that is not a strided matrix (no gather kernel for
+// half types yet: the caller runs it elsewhere).
 BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be);
 
 void set_tf32(bool on);

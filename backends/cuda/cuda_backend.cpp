@@ -48,7 +48,7 @@ std::vector<BufferPtr> on_host(const Node& n, std::span<const Operand> in, Backe
 std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be) {
   if (n.op == Op::Reshape && on_device(*in[0].buffer, be)) return {in[0].buffer};  // the same bytes in the same order
   if (n.op == Op::DotGeneral && lt_supports(n.outputs[0].dtype, in[0].type.dtype, in[1].type.dtype))
-    return {lt_dot(n, in, be)};
+    if (BufferPtr product = lt_dot(n, in, be)) return {product};
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);

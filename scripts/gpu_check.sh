@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Every GPU check of the cuda backend in one command (on the lent GPU machine, within 8
+# minutes), logs under $OUT (default build/gpu_check):
+#   1. the machine: GPU, driver, compilers;
+#   2. builds the cuda preset (core + interp + cuda, GoogleTest from carried sources);
+#   3. the cuda tests, then the op-table, gradient and random suites with NX_BACKEND=cuda
+#      (every op against interp's golden values);
+#   4. trains the Fashion-MNIST MLP on the GPU and prints its test accuracy;
+#   5. the GPU benchmarks (benchmarks/cuda_bench.cpp) beside PyTorch on the same GPU
+#      (benchmarks/peers_cuda.py), as docs/PERFORMANCE.md's table (report_cuda.py).
+# Stages may be named to run fewer (the build always runs): gpu_check.sh tests bench
+# Here: bash scripts/gpu_pack.sh, then run this there with .gpu_deps carried:
+#   run(command="bash scripts/gpu_check.sh", carry=[".gpu_deps"], timeout_s=540)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-build/gpu_check}
+mkdir -p "$OUT"
+start=$SECONDS
+stages=" ${*:-tests train bench} "
+wants() { [[ $stages == *" $1 "* ]]; }
+step() { echo "== $* ($((SECONDS - start)) s)" | tee -a "$OUT/summary.txt"; }
+
+step "machine"
+{ nvidia-smi; nvcc --version; g++ --version; cmake --version; ninja --version; nproc; } >"$OUT/machine.txt" 2>&1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$OUT/summary.txt"
+
+# What the machine lacks, from .gpu_deps (scripts/gpu_pack.sh): headers and static
+# libraries under /usr/local, the data set where nx++ looks for it.
+if [[ -d .gpu_deps ]]; then
+  cp -rn .gpu_deps/include/. /usr/local/include/ 2>/dev/null
+  cp -n .gpu_deps/lib/*.a /usr/local/lib/ 2>/dev/null
+  export NX_FASHION_MNIST_DIR=$PWD/.gpu_deps/fashion-mnist
+fi
+
+step "build (cuda preset)"
+jobs=$(nproc)
+if ! { cmake --preset cuda -DNX_GTEST_SOURCE_DIR="$PWD/.gpu_deps/googletest" &&
+       cmake --build build/cuda -j "$jobs"; } >"$OUT/build.txt" 2>&1; then
+  tail -40 "$OUT/build.txt"
+  step "build FAILED"
+  exit 1
+fi
+
+failed=0
+suite() {  # name, environment, filter
+  local name=$1 env=$2 filter=$3
+  step "$name"
+  if env $env timeout 240 build/cuda/tests/nx_tests --gtest_filter="$filter" --gtest_brief=1 >"$OUT/$name.txt" 2>&1; then
+    tail -3 "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
+  else
+    failed=1
+    grep -E "FAILED|Failure|error" "$OUT/$name.txt" | head -30 | tee -a "$OUT/summary.txt"
+  fi
+}
+if wants tests; then
+  suite cuda_tests "NX_BACKEND=interp" "Cuda*"
+  suite ops_on_cuda "NX_BACKEND=cuda" "Ops/*:GradGolden*:Grad.*:Random*:Sort*"
+fi
+
+if wants train; then
+  step "Fashion-MNIST MLP on the GPU"
+  if NX_BACKEND=cuda timeout 180 build/cuda/examples/mlp >"$OUT/mlp.txt" 2>&1; then
+    grep -E "Test accuracy|error" "$OUT/mlp.txt" | tee -a "$OUT/summary.txt"
+  else
+    failed=1
+    tail -20 "$OUT/mlp.txt" | tee -a "$OUT/summary.txt"
+  fi
+fi
+
+if wants bench; then
+  # The CNN step waits for cuDNN: its convolutions run on the host for now.
+  step "benchmarks: nx++, then PyTorch, on this GPU"
+  timeout 150 build/cuda/benchmarks/nx_bench_cuda "copy chain matmul softmax mlp" >"$OUT/bench_nx.jsonl" 2>"$OUT/bench_nx.err" || failed=1
+  timeout 150 python3 benchmarks/peers_cuda.py >"$OUT/bench_torch.jsonl" 2>"$OUT/bench_torch.err" || failed=1
+  python3 benchmarks/report_cuda.py "$OUT/bench_nx.jsonl" "$OUT/bench_torch.jsonl" | tee "$OUT/bench_table.md"
+fi
+step "done (failed=$failed)"
+exit $failed
