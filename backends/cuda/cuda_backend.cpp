@@ -10,6 +10,7 @@
 #include "blaslt.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
+#include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
 #include "nx/cuda.hpp"
 #include "nx/detail/fusion/partition.hpp"
@@ -54,12 +55,6 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   return on_host(n, in, be);
 }
 
-// The (rows, cols) a group's kernel runs over.
-std::pair<int64_t, int64_t> extent(const Group& grp) {
-  bool flat = grp.spec.mode == Mode::all || (grp.spec.mode == Mode::elementwise && !grp.spec.two_d);
-  return flat ? std::pair{int64_t{1}, grp.shape.size()} : std::pair{grp.rows, grp.cols};
-}
-
 std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const std::vector<BufferPtr>& inputs,
                                  const Graph& g, Backend& be) {
   std::vector<BufferPtr> outs;
@@ -69,7 +64,7 @@ std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const 
     outs.push_back(be.allocate(g.nodes[node]->outputs[0].bytes()));
     out.push_back(outs.back()->data());
   }
-  auto [rows, cols] = extent(grp);
+  auto [rows, cols] = kernel_extent(grp);
   run_kernel(k, in, out, rows, cols, be);
   return outs;
 }

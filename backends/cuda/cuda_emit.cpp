@@ -315,24 +315,35 @@ class SourceEmitter {
     std::vector<bool> need = needed(0, scalar);
     std::string first = "tid";
     if (!spec_.two_d) {
-      // Vector steps: whole vectors of every unmapped input and output (buffers are
-      // 256-byte aligned, and each step starts at a multiple of kVector).
+      // Vector steps: whole vectors of every unmapped input and output, each step at a
+      // multiple of kVector; when a buffer is not aligned for them (nx++'s own are, at
+      // 256 bytes), everything runs one by one.
       Loop lanes{.rows_inline = true, .lanes = true};
-      o_ << "  const long long steps = n / " << kVector << ";\n";
-      o_ << "  for (long long q = tid; q < steps; q += step) {\n";
-      o_ << "    const long long e0 = q * " << kVector << ";\n";
       std::vector<bool> loaded(spec_.inputs.size());
+      std::vector<std::string> vec_type(spec_.inputs.size());
+      std::string aligned;
+      auto vec = [&](DType t) { return "nx_vec<" + std::string(c_type(t)) + ", " + std::to_string(kVector) + ">"; };
+      auto require = [&](const std::string& ptr, const std::string& vt) {
+        aligned += (aligned.empty() ? "" : " && ") + std::string("reinterpret_cast<unsigned long long>(") + ptr + ") % alignof(" + vt + ") == 0";
+      };
       for (size_t i = 0; i < spec_.code.size(); ++i) {
         const KernelSpec::Instr& ins = spec_.code[i];
         if (!need[i] || ins.op != Op::Parameter || ins.map >= 0) continue;
         auto k = static_cast<size_t>(ins.input);
         if (spec_.inputs[k].access != KernelSpec::Access::full || loaded[k]) continue;
         loaded[k] = true;
-        std::string vt = "nx_vec<" + std::string(c_type(spec_.inputs[k].dtype)) + ", " + std::to_string(kVector) + ">";
-        o_ << "    const " << vt << " L" << k << " = *reinterpret_cast<const " << vt << "*>(in" << k << " + e0);\n";
+        vec_type[k] = vec(spec_.inputs[k].dtype);
+        require("in" + std::to_string(k), vec_type[k]);
       }
-      for (size_t k = 0; k < spec_.outputs.size(); ++k)
-        o_ << "    nx_vec<" << c_type(instr(spec_.outputs[k]).dtype) << ", " << kVector << "> S" << k << ";\n";
+      for (size_t k = 0; k < spec_.outputs.size(); ++k) require("out" + std::to_string(k), vec(instr(spec_.outputs[k]).dtype));
+      o_ << "  const bool aligned = " << aligned << ";\n";
+      o_ << "  const long long steps = aligned ? n / " << kVector << " : 0;\n";
+      o_ << "  for (long long q = tid; q < steps; q += step) {\n";
+      o_ << "    const long long e0 = q * " << kVector << ";\n";
+      for (size_t k = 0; k < spec_.inputs.size(); ++k)
+        if (loaded[k])
+          o_ << "    const " << vec_type[k] << " L" << k << " = *reinterpret_cast<const " << vec_type[k] << "*>(in" << k << " + e0);\n";
+      for (size_t k = 0; k < spec_.outputs.size(); ++k) o_ << "    " << vec(instr(spec_.outputs[k]).dtype) << " S" << k << ";\n";
       o_ << "#pragma unroll\n    for (int u = 0; u < " << kVector << "; ++u) {\n";
       o_ << "      const long long e = e0 + u;\n      (void)e;\n";
       body(0, need, lanes, "      ");

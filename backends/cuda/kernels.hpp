@@ -3,6 +3,8 @@
 // grid its mode needs (cuda_emit.hpp describes the entry points).
 #pragma once
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cuda_emit.hpp"
@@ -13,9 +15,7 @@ namespace nx::cuda_backend {
 struct LoadedKernel {
   KernelSpec spec;
   std::shared_ptr<Module> module;
-  const void* main = nullptr;
-  const void* warp = nullptr;       // rows: a warp per row
-  std::vector<const void*> folds;   // cols, all: per output (null for non-reductions)
+  std::unordered_map<std::string, const void*> entries;  // by name suffix (launch_plan.hpp)
 };
 
 // The kernel for `spec` on this process's device: compiled or loaded once. Thread-safe.

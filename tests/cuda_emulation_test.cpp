@@ -1,0 +1,279 @@
+// The cuda backend's kernels run on the CPU: the CUDA C++ emitted for a fusion group,
+// compiled by the host compiler beside a small emulation of CUDA's execution model (a
+// thread per CUDA thread, blocks one after another, __syncthreads and warp shuffles as
+// barriers), launched as the backend's launch plan says (grids, partial results, folds),
+// and compared with interp. This checks what NVRTC's compile cannot: that the kernels
+// compute the right values (every mode, both rows variants, chunked columns, multi-block
+// reductions, index maps, NaN), on machines without a GPU. Skips without a host compiler.
+#include <gtest/gtest.h>
+
+#include <nx/config.hpp>
+
+#if NX_HAS_CUDA
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <string>
+
+#include "../backends/cuda/launch_plan.hpp"
+#include "nx/detail/core.hpp"
+#include "nx/nx.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nx::cuda_backend::Launch;
+using nx::cuda_backend::LaunchPlan;
+
+// CUDA's execution model on host threads, for kernels that use only what the emitter
+// emits: thread and block indices, __syncthreads, __shfl_xor_sync/__shfl_sync over full
+// warps, __shared__ arrays, a few bit casts and libm.
+constexpr const char* kShim = R"(#include <math.h>
+#include <barrier>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+struct nx_dim3 { unsigned x = 1, y = 1, z = 1; };
+static thread_local nx_dim3 threadIdx;
+static nx_dim3 blockIdx, blockDim, gridDim;
+static std::barrier<>* nx_block_barrier;
+static std::vector<std::unique_ptr<std::barrier<>>> nx_warp_barriers;
+static unsigned long long nx_lanes[1024];
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __launch_bounds__(n)
+#define __restrict__ __restrict
+#define __shared__ static
+inline void __syncthreads() { nx_block_barrier->arrive_and_wait(); }
+inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; }
+inline double __longlong_as_double(long long v) { double d; std::memcpy(&d, &v, 8); return d; }
+template <class T> T nx_exchange(T v, unsigned lane) {
+  unsigned t = threadIdx.x;
+  unsigned long long bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  nx_lanes[t] = bits;
+  nx_warp_barriers[t >> 5]->arrive_and_wait();
+  bits = nx_lanes[(t & ~31u) + lane];
+  nx_warp_barriers[t >> 5]->arrive_and_wait();
+  T r;
+  std::memcpy(&r, &bits, sizeof(T));
+  return r;
+}
+template <class T> T __shfl_xor_sync(unsigned, T v, int o) { return nx_exchange(v, (threadIdx.x & 31u) ^ unsigned(o)); }
+template <class T> T __shfl_sync(unsigned, T v, int lane) { return nx_exchange(v, unsigned(lane)); }
+using nx_arg = unsigned long long;
+// Every kernel parameter is a pointer or a long long: one integer register or stack
+// slot each in the x86-64 calling convention, so any kernel is called as f(nx_arg...).
+template <size_t... I> void nx_call(void* f, const nx_arg* a, std::index_sequence<I...>) {
+  using F = void (*)(decltype((void)I, nx_arg())...);
+  reinterpret_cast<F>(f)(a[I]...);
+}
+static void nx_invoke(void* f, const nx_arg* a, int n) {
+  switch (n) {
+    case 3: return nx_call(f, a, std::make_index_sequence<3>());
+    case 4: return nx_call(f, a, std::make_index_sequence<4>());
+    case 5: return nx_call(f, a, std::make_index_sequence<5>());
+    case 6: return nx_call(f, a, std::make_index_sequence<6>());
+    case 7: return nx_call(f, a, std::make_index_sequence<7>());
+    case 8: return nx_call(f, a, std::make_index_sequence<8>());
+    case 9: return nx_call(f, a, std::make_index_sequence<9>());
+    case 10: return nx_call(f, a, std::make_index_sequence<10>());
+    case 11: return nx_call(f, a, std::make_index_sequence<11>());
+    case 12: return nx_call(f, a, std::make_index_sequence<12>());
+    case 13: return nx_call(f, a, std::make_index_sequence<13>());
+    case 14: return nx_call(f, a, std::make_index_sequence<14>());
+    case 15: return nx_call(f, a, std::make_index_sequence<15>());
+    case 16: return nx_call(f, a, std::make_index_sequence<16>());
+    default: std::abort();
+  }
+}
+// One host thread per CUDA thread of a block, kept for every block of the grid (blocks run
+// one after another, between two barriers of all threads).
+extern "C" void nx_emulate(void* f, const nx_arg* args, int n, unsigned gx, unsigned gy, unsigned bx) {
+  gridDim = {gx, gy, 1};
+  blockDim = {bx, 1, 1};
+  blockIdx = {0, 0, 0};
+  std::barrier<> block(bx), between(bx);
+  nx_block_barrier = &block;
+  nx_warp_barriers.clear();
+  for (unsigned w = 0; w < bx / 32; ++w) nx_warp_barriers.push_back(std::make_unique<std::barrier<>>(32));
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < bx; ++t)
+    threads.emplace_back([=, &between] {
+      threadIdx = {t, 0, 0};
+      for (unsigned b = 0; b < gx * gy; ++b) {
+        nx_invoke(f, args, n);
+        between.arrive_and_wait();  // the block is done
+        if (t == 0) blockIdx = {(b + 1) % gx, (b + 1) / gx, 0};
+        between.arrive_and_wait();  // the next block's index is set
+      }
+    });
+  for (std::thread& t : threads) t.join();
+}
+)";
+
+// The host compiler ($CXX, else c++), or "" when there is none.
+std::string host_compiler() {
+  const char* cxx = std::getenv("CXX");
+  std::string c = cxx && *cxx ? cxx : "c++";
+  return std::system((c + " --version >/dev/null 2>&1").c_str()) == 0 ? c : "";
+}
+
+// A compiled kernel source loaded into this process.
+class HostKernels {
+ public:
+  HostKernels(const std::string& source, const std::string& tag) {
+    fs::path dir = fs::temp_directory_path() / ("nx_cuda_emulation_" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    fs::path cpp = dir / (tag + ".cpp"), so = dir / (tag + ".so"), log = dir / (tag + ".log");
+    std::ofstream(cpp) << kShim << source;
+    std::string cmd = host_compiler() + " -std=c++20 -O1 -w -shared -fPIC -pthread -o " + so.string() + " -x c++ " +
+                      cpp.string() + " >" + log.string() + " 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      std::ifstream in(log);
+      error_ = std::string(std::istreambuf_iterator<char>(in), {});
+      return;
+    }
+    handle_ = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle_) error_ = dlerror();
+  }
+  ~HostKernels() {
+    if (handle_) dlclose(handle_);
+  }
+  const std::string& error() const { return error_; }
+  void launch(const std::string& name, std::vector<unsigned long long> args, const Launch& l) const {
+    void* f = dlsym(handle_, name.c_str());
+    ASSERT_NE(f, nullptr) << name;
+    auto emulate = reinterpret_cast<void (*)(void*, const unsigned long long*, int, unsigned, unsigned, unsigned)>(
+        dlsym(handle_, "nx_emulate"));
+    ASSERT_NE(emulate, nullptr);
+    emulate(f, args.data(), static_cast<int>(args.size()), l.grid.x, l.grid.y, l.block.x);
+  }
+
+ private:
+  void* handle_ = nullptr;
+  std::string error_;
+};
+
+unsigned long long arg(const void* p) { return reinterpret_cast<unsigned long long>(p); }
+unsigned long long arg(int64_t v) { return static_cast<unsigned long long>(v); }
+
+template <class... T> void emulated_against_interp(const std::function<std::vector<nx::Tensor>(const T&...)>& f, double rel,
+                                                   const T&... args) {
+  std::string cxx = host_compiler();
+  if (cxx.empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  std::vector<nx::Tensor> host{nx::to(args, "interp")...};
+  nx::Graph g = nx::split_middle_reductions(nx::jit(f).graph(args...));
+  nx::fusion::Partition part = nx::fusion::partition(g);
+  ASSERT_EQ(part.groups.size(), 1u) << part.describe(g);
+  const nx::fusion::Group& grp = part.groups[0];
+  std::string name = "nx_emulated";
+  HostKernels kernels(nx::cuda_backend::emit_source(grp.spec, name), name + std::to_string(std::hash<std::string>()(grp.spec.key())));
+  ASSERT_EQ(kernels.error(), "") << nx::cuda_backend::emit_source(grp.spec, name);
+
+  std::vector<unsigned long long> buffers;
+  for (const nx::fusion::ValueRef& r : grp.inputs) {
+    const nx::Node* at = g.nodes[r.node].get();
+    while (at->op == nx::Op::Reshape) at = at->inputs[0].node.get();  // the same bytes, as the backend shares them
+    const nx::Node& n = *at;
+    if (n.op == nx::Op::Parameter) buffers.push_back(arg(host[static_cast<size_t>(n.param_index)].impl()->buffer->data()));
+    else if (n.op == nx::Op::Constant) buffers.push_back(arg(n.constant->data()));
+    else FAIL() << "a group input computed outside the group:\n" << part.describe(g);
+  }
+  auto [rows, cols] = nx::cuda_backend::kernel_extent(grp);
+  LaunchPlan plan = nx::cuda_backend::plan_launches(grp.spec, rows, cols, 2);
+  std::vector<std::vector<std::byte>> outs, partials;
+  for (size_t o = 0; o < grp.outputs.size(); ++o) {
+    const nx::TensorType& t = g.nodes[grp.outputs[o]]->outputs[0];
+    outs.emplace_back(static_cast<size_t>(t.bytes()), std::byte{0x7f});  // poisoned: every element must be written
+    partials.emplace_back(static_cast<size_t>(plan.partials[o]) * nx::item_size(t.dtype));
+    buffers.push_back(arg(plan.partials[o] ? partials.back().data() : outs.back().data()));
+  }
+  buffers.push_back(arg(rows));
+  buffers.push_back(arg(cols));
+  if (plan.chunked) buffers.push_back(arg(plan.chunk));
+  for (const Launch& l : plan.launches) {
+    if (l.fold < 0) kernels.launch(name + l.suffix, buffers, l);
+    else {
+      auto o = static_cast<size_t>(l.fold);
+      kernels.launch(name + l.suffix, {arg(partials[o].data()), arg(outs[o].data()), arg(l.parts), arg(l.width)}, l);
+    }
+  }
+  std::vector<nx::Tensor> want = nx::jit(f, {.backend = "interp"})(args...);
+  std::vector<nx::Tensor> got;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    size_t node = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) { return n == g.outputs[k].node; }) - g.nodes.begin();
+    auto o = static_cast<size_t>(std::find(grp.outputs.begin(), grp.outputs.end(), node) - grp.outputs.begin());
+    ASSERT_LT(o, grp.outputs.size()) << "graph output " << k << " is not the group's";
+    const nx::TensorType& t = g.nodes[node]->outputs[0];
+    got.push_back(nx::from_bytes(outs[o].data(), t.dtype, t.shape));
+  }
+  nx_test::expect_outputs_close(got, want, rel);
+}
+
+using F1 = std::function<std::vector<nx::Tensor>(const nx::Tensor&)>;
+using F2 = std::function<std::vector<nx::Tensor>(const nx::Tensor&, const nx::Tensor&)>;
+
+nx::Tensor data(const nx::Shape& shape, int seed, nx::DType t = nx::f32) {
+  return nx::as_type(nx::random::normal(nx::random::key(seed), shape), t);
+}
+
+TEST(CudaEmulation, FlatChainVectorStepsAndTail) {
+  F2 f = [](const nx::Tensor& x, const nx::Tensor& y) { return std::vector{(x * 2.0f + y) / (nx::abs(y) + 1.0f), nx::max(x, y)}; };
+  emulated_against_interp(f, 0.0, data({1003, 7}, 1), data({1003, 7}, 2));  // 7021 elements: vector steps and a tail
+  F1 g = [](const nx::Tensor& x) { return std::vector{nx::tanh(x) * nx::exp(x) + nx::sigmoid(x)}; };
+  emulated_against_interp(g, 1e-6, data({5000}, 3));
+}
+
+TEST(CudaEmulation, BroadcastRowsAndColumnsBoolsAndDoubles) {
+  F2 f = [](const nx::Tensor& x, const nx::Tensor& bias) {
+    nx::Tensor b = nx::broadcast(bias, x.shape());
+    nx::Tensor keep = nx::greater(x, b) || nx::is_nan(x);
+    return std::vector{nx::select(keep, x - b, nx::sigmoid(x)), nx::as_type(keep, nx::f64)};
+  };
+  emulated_against_interp(f, 1e-15, data({37, 300}, 4, nx::f64), data({300}, 5, nx::f64));
+  F2 col = [](const nx::Tensor& x, const nx::Tensor& c) { return std::vector{x * nx::reshape(c, {37, 1})}; };
+  emulated_against_interp(col, 0.0, data({37, 300}, 6), data({37}, 7));
+}
+
+TEST(CudaEmulation, RowSoftmaxWarpPerRowAndBlockPerRow) {
+  F1 f = [](const nx::Tensor& x) { return std::vector{nx::softmax(x), nx::log_softmax(x)}; };
+  emulated_against_interp(f, 1e-5, data({19, 700}, 8));   // a warp per row: 19 rows over 3 blocks of 8 warps
+  emulated_against_interp(f, 1e-5, data({3, 3000}, 9));    // a block per row
+}
+
+TEST(CudaEmulation, ColumnReductionsInChunksFolded) {
+  F1 f = [](const nx::Tensor& x) { return std::vector{nx::sum(x * x, {.axes = {0}}), nx::reduce_max(x, {.axes = {0}})}; };
+  emulated_against_interp(f, 1e-5, data({4000, 300}, 10));  // chunks of rows over two column blocks
+}
+
+TEST(CudaEmulation, WholeReductionsOverBlocksFolded) {
+  F1 f = [](const nx::Tensor& x) { return std::vector{nx::sum(nx::exp(x)), nx::reduce_min(x)}; };
+  emulated_against_interp(f, 1e-5, data({70000}, 11));
+}
+
+TEST(CudaEmulation, IndexMapsAndNan) {
+  F1 maps = [](const nx::Tensor& x) {
+    nx::Tensor p = nx::pad(nx::slice(nx::transpose(x, {1, 0}), {1, 2}, {20, 30}), nx::scalar(0.5f, nx::f32),
+                           {{1, 2, 0}, {0, 3, 0}});
+    return std::vector{nx::exp(p) + nx::reverse(p, {0})};
+  };
+  emulated_against_interp(maps, 1e-6, data({40, 30}, 12));
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  nx::Tensor x = nx::tensor({1.0f, nan, 3.0f, -1.0f, 2.0f, 0.5f, nan, 4.0f}).reshape({2, 4});
+  F1 f = [](const nx::Tensor& a) { return std::vector{nx::reduce_max(a, {.axes = {1}}), nx::max(a, 2.0f) + nx::min(a, 0.0f)}; };
+  emulated_against_interp(f, 0.0, x);
+}
+
+}  // namespace
+#endif
