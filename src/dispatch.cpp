@@ -70,7 +70,14 @@ Value constant_value(const Tensor& t) {
   auto c = std::make_shared<Node>();
   c->op = Op::Constant;
   c->outputs = {t.impl()->type};
+  // Graph constants are host memory (hashed, compared and folded on the host; a device
+  // backend uploads them when it compiles): a tensor on a device is copied back.
   c->constant = t.buffer();
+  if (!c->constant->owner()->host_accessible()) {
+    std::vector<std::byte> host(c->constant->bytes());
+    c->constant->owner()->to_host(*c->constant, host.data(), host.size());
+    c->constant = backend("interp").from_host(host.data(), host.size());
+  }
   c->trace_id = current_trace() ? current_trace()->id : 0;
   return Value{c, 0};
 }

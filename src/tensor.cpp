@@ -117,7 +117,15 @@ Tensor as_type_for_creation(const Tensor& t, DType dtype, Where where) {
   if (t.dtype() == dtype && !t.is_weak()) return t;
   // Conversion on the host: creation must not depend on tracing state.
   std::vector<std::byte> out(static_cast<size_t>(t.size()) * static_cast<size_t>(item_size(dtype)));
-  convert(t.buffer()->data(), t.dtype(), out.data(), dtype, t.size());
+  const BufferPtr& b = t.buffer();
+  std::vector<std::byte> staged;  // a device buffer (a device default backend) comes to the host first
+  const void* src = b->data();
+  if (!b->owner()->host_accessible()) {
+    staged.resize(b->bytes());
+    b->owner()->to_host(*b, staged.data(), staged.size());
+    src = staged.data();
+  }
+  convert(src, t.dtype(), out.data(), dtype, t.size());
   return from_bytes(out.data(), dtype, t.shape(), where);
 }
 

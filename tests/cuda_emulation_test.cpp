@@ -94,6 +94,30 @@ static void nx_invoke(void* f, const nx_arg* a, int n) {
     case 14: return nx_call(f, a, std::make_index_sequence<14>());
     case 15: return nx_call(f, a, std::make_index_sequence<15>());
     case 16: return nx_call(f, a, std::make_index_sequence<16>());
+    case 17: return nx_call(f, a, std::make_index_sequence<17>());
+    case 18: return nx_call(f, a, std::make_index_sequence<18>());
+    case 19: return nx_call(f, a, std::make_index_sequence<19>());
+    case 20: return nx_call(f, a, std::make_index_sequence<20>());
+    case 21: return nx_call(f, a, std::make_index_sequence<21>());
+    case 22: return nx_call(f, a, std::make_index_sequence<22>());
+    case 23: return nx_call(f, a, std::make_index_sequence<23>());
+    case 24: return nx_call(f, a, std::make_index_sequence<24>());
+    case 25: return nx_call(f, a, std::make_index_sequence<25>());
+    case 26: return nx_call(f, a, std::make_index_sequence<26>());
+    case 27: return nx_call(f, a, std::make_index_sequence<27>());
+    case 28: return nx_call(f, a, std::make_index_sequence<28>());
+    case 29: return nx_call(f, a, std::make_index_sequence<29>());
+    case 30: return nx_call(f, a, std::make_index_sequence<30>());
+    case 31: return nx_call(f, a, std::make_index_sequence<31>());
+    case 32: return nx_call(f, a, std::make_index_sequence<32>());
+    case 33: return nx_call(f, a, std::make_index_sequence<33>());
+    case 34: return nx_call(f, a, std::make_index_sequence<34>());
+    case 35: return nx_call(f, a, std::make_index_sequence<35>());
+    case 36: return nx_call(f, a, std::make_index_sequence<36>());
+    case 37: return nx_call(f, a, std::make_index_sequence<37>());
+    case 38: return nx_call(f, a, std::make_index_sequence<38>());
+    case 39: return nx_call(f, a, std::make_index_sequence<39>());
+    case 40: return nx_call(f, a, std::make_index_sequence<40>());
     default: std::abort();
   }
 }
@@ -174,12 +198,13 @@ template <class... T> void emulated_against_interp(const std::function<std::vect
   if (cxx.empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
   std::vector<nx::Tensor> host{nx::to(args, "interp")...};
   nx::Graph g = nx::split_middle_reductions(nx::jit(f).graph(args...));
-  nx::fusion::Partition part = nx::fusion::partition(g);
+  nx::fusion::Partition part = nx::fusion::partition(g, {}, nx::cuda_backend::cuda_caps());
   ASSERT_EQ(part.groups.size(), 1u) << part.describe(g);
   const nx::fusion::Group& grp = part.groups[0];
-  std::string name = "nx_emulated";
-  HostKernels kernels(nx::cuda_backend::emit_source(grp.spec, name), name + std::to_string(std::hash<std::string>()(grp.spec.key())));
-  ASSERT_EQ(kernels.error(), "") << nx::cuda_backend::emit_source(grp.spec, name);
+  std::string name = "nx_emulated", source = nx::cuda_backend::emit_source(grp.spec, name);
+  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u) << "NVRTC compiles what the host runs";
+  HostKernels kernels(source, name + std::to_string(std::hash<std::string>()(grp.spec.key())));
+  ASSERT_EQ(kernels.error(), "") << source;
 
   std::vector<unsigned long long> buffers;
   for (const nx::fusion::ValueRef& r : grp.inputs) {
@@ -273,6 +298,35 @@ TEST(CudaEmulation, IndexMapsAndNan) {
   nx::Tensor x = nx::tensor({1.0f, nan, 3.0f, -1.0f, 2.0f, 0.5f, nan, 4.0f}).reshape({2, 4});
   F1 f = [](const nx::Tensor& a) { return std::vector{nx::reduce_max(a, {.axes = {1}}), nx::max(a, 2.0f) + nx::min(a, 0.0f)}; };
   emulated_against_interp(f, 0.0, x);
+}
+
+TEST(CudaEmulation, IntegersAsInterpComputesThem) {
+  int32_t lo = std::numeric_limits<int32_t>::min();
+  nx::Tensor a = nx::tensor({7, -7, 0, 5, lo, 100, -3, 2, -1, 31});
+  nx::Tensor b = nx::tensor({2, 0, 3, -1, -1, 7, 40, -2, 31, 1});
+  F2 f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    return std::vector{nx::quotient(x, y), nx::remainder(x, y), nx::left_shift(x, y), nx::right_shift(x, y), x * y + x,
+                       nx::max(x, y), nx::bitwise_xor(x, y), nx::as_type(x, nx::f32) * 0.5f, nx::less(x, y), -x,
+                       nx::abs(x), nx::sign(x)};
+  };
+  emulated_against_interp(f, 0.0, a, b);
+  emulated_against_interp(f, 0.0, nx::as_type(a, nx::i64), nx::as_type(b, nx::i64));
+  emulated_against_interp(f, 0.0, nx::as_type(nx::abs(a), nx::u32), nx::as_type(nx::abs(b), nx::u32));
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  nx::Tensor x = nx::tensor({nan, 3.7f, -3.7f, 1e10f, -1e10f, 300.0f, -1.0f, 0.5f, 255.5f, -0.0f});
+  F1 to_ints = [](const nx::Tensor& v) {
+    return std::vector{nx::as_type(v, nx::u8), nx::as_type(v, nx::i32), nx::as_type(v, nx::i64), nx::as_type(v, nx::u32),
+                       nx::as_type(v, nx::boolean)};
+  };
+  emulated_against_interp(to_ints, 0.0, x);
+}
+
+TEST(CudaEmulation, UniformFromRandomBitsIsOneKernel) {
+  // What random::uniform does to threefry's bits: shifts, an or, then a bitcast (the same
+  // bytes) and a subtraction: the integer half is one kernel.
+  F1 f = [](const nx::Tensor& bits) { return std::vector{nx::bitwise_or(nx::right_shift(bits, 9u), 0x3F800000u)}; };
+  nx::Tensor bits = nx::as_type(nx::iota({1000}, nx::i64) * int64_t{2654435761}, nx::u32);
+  emulated_against_interp(f, 0.0, bits);
 }
 
 }  // namespace

@@ -47,7 +47,8 @@ std::vector<BufferPtr> on_host(const Node& n, std::span<const Operand> in, Backe
 
 // A node outside kernels.
 std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be) {
-  if (n.op == Op::Reshape && on_device(*in[0].buffer, be)) return {in[0].buffer};  // the same bytes in the same order
+  bool same_bytes = n.op == Op::Reshape || n.op == Op::Bitcast || n.op == Op::StopGrad;
+  if (same_bytes && on_device(*in[0].buffer, be)) return {in[0].buffer};  // buffers are immutable: shared
   if (n.op == Op::DotGeneral && lt_supports(n.outputs[0].dtype, in[0].type.dtype, in[1].type.dtype))
     if (BufferPtr product = lt_dot(n, in, be)) return {product};
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
@@ -72,7 +73,7 @@ std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const 
 class Compiled : public Executable {
  public:
   Compiled(const Graph& g, Backend& be)
-      : graph_(split_middle_reductions(g)), be_(be), part_(partition(graph_)), sched_(graph_) {
+      : graph_(split_middle_reductions(g)), be_(be), part_(partition(graph_, {}, cuda_caps())), sched_(graph_) {
     for (const Group& grp : part_.groups) kernels_.push_back(load_kernel(grp.spec));  // now, not on the first run
     sched_.plan(part_);
     size_t count = graph_.nodes.size();
@@ -176,7 +177,7 @@ class CudaBackend : public Backend {
         o.buffer->owner()->to_host(*o.buffer, host.data(), host.size());
         o.buffer = from_host(host.data(), host.size());
       }
-    Partition part = partition(g);
+    Partition part = partition(g, {}, cuda_caps());
     auto at = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) { return n == g.outputs[0].node; });
     int gi = part.group_of[static_cast<size_t>(at - g.nodes.begin())];
     if (gi < 0) return run_node(node, here, *this);
@@ -226,13 +227,13 @@ void synchronize() {
 
 std::string fusion_report(const Graph& graph) {
   Graph g = split_middle_reductions(graph);
-  return fusion::partition(g).describe(g);
+  return fusion::partition(g, {}, cuda_backend::cuda_caps()).describe(g);
 }
 
 std::vector<std::string> kernel_sources(const Graph& graph) {
   Graph g = split_middle_reductions(graph);
   std::vector<std::string> out;
-  for (const fusion::Group& grp : fusion::partition(g).groups)
+  for (const fusion::Group& grp : fusion::partition(g, {}, cuda_backend::cuda_caps()).groups)
     out.push_back(cuda_backend::emit_source(grp.spec, "nx_kernel_" + std::to_string(out.size())));
   return out;
 }

@@ -1,5 +1,6 @@
 #include "cuda_emit.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 
@@ -19,6 +20,24 @@ template <> __device__ __forceinline__ double nx_inf<double>() { return __longlo
 template <class T> __device__ __forceinline__ T nx_max(T a, T b) { return a != a ? a : (a > b ? a : b); }
 template <class T> __device__ __forceinline__ T nx_min(T a, T b) { return a != a ? a : (a < b ? a : b); }
 template <class T> __device__ __forceinline__ T nx_sign(T x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x); }
+// Integers as interp computes them: wrapping arithmetic, x / 0 = -1 and x % 0 = x (as
+// XLA), MIN / -1 = MIN, shifts by a negative amount or the width or more give 0 (the sign
+// for right shifts), floats to integers truncated, saturated, NaN to 0.
+template <class T, class U> __device__ __forceinline__ T nx_quotient(T a, T b, T lowest) {
+  return b == T(0) ? T(-1) : (lowest != T(0) && a == lowest && b == T(-1)) ? a : T(a / b);
+}
+template <class T> __device__ __forceinline__ T nx_remainder(T a, T b, T lowest) {
+  return b == T(0) ? a : (lowest != T(0) && a == lowest && b == T(-1)) ? T(0) : T(a % b);
+}
+template <class T, class U> __device__ __forceinline__ T nx_shift_left(T a, T b) {
+  return (b < T(0) || b >= T(sizeof(T) * 8)) ? T(0) : T(U(a) << U(b));
+}
+template <class T> __device__ __forceinline__ T nx_shift_right(T a, T b) {
+  return (b < T(0) || b >= T(sizeof(T) * 8)) ? (a < T(0) ? T(-1) : T(0)) : T(a >> b);
+}
+template <class T> __device__ __forceinline__ T nx_saturate(double v, double lowest, double highest, T tl, T th) {
+  return v != v ? T(0) : v <= lowest ? tl : v >= highest ? th : T(v);
+}
 __device__ __forceinline__ float nx_sigmoid(float x) {
   float e = expf(-fabsf(x)), d = 1.0f + e;
   return x >= 0.0f ? 1.0f / d : e / d;
@@ -178,6 +197,9 @@ class SourceEmitter {
     auto bin = [&](const char* op) { return "(" + a[0] + " " + op + " " + a[1] + ")"; };
     auto boolean = [&](const std::string& e) { return "(nx_bool)(" + e + ")"; };
     std::string one = f32 ? "1.0f" : "1.0";
+    if (is_integer(t) || (ins.op == Op::AsType && is_integer(t0)) || (is_compare(ins.op) && is_integer(t0)) ||
+        (ins.op == Op::Select && is_integer(t)))
+      return integer_expr(ins, a, t, t0);
     switch (ins.op) {
       case Op::Add: return bin("+");
       case Op::Subtract: return bin("-");
@@ -221,6 +243,72 @@ class SourceEmitter {
         if (t == DType::bool_) return boolean(a[0] + " != 0");  // NaN is true
         return "(" + std::string(c_type(t)) + ")" + a[0];
       default: throw Error("cuda", std::string("no kernel code for ") + std::string(op_name(ins.op)));
+    }
+  }
+
+  static bool is_integer(DType t) { return t == DType::u8 || t == DType::u32 || t == DType::i32 || t == DType::i64; }
+  static bool is_compare(Op op) {
+    return op == Op::Equal || op == Op::NotEqual || op == Op::Less || op == Op::LessEqual || op == Op::Greater ||
+           op == Op::GreaterEqual;
+  }
+  // The unsigned type of the same width, the C++ literal of the lowest value (0 for
+  // unsigned types), and the range as doubles (saturating conversions).
+  static const char* unsigned_of(DType t) {
+    return t == DType::i64 ? "unsigned long long" : t == DType::u8 ? "unsigned char" : "unsigned";
+  }
+  static std::string lowest(DType t) {
+    return t == DType::i32 ? "(-2147483647 - 1)" : t == DType::i64 ? "(-9223372036854775807ll - 1)" : "0";
+  }
+  static std::pair<std::string, std::string> range(DType t) {
+    switch (t) {
+      case DType::u8: return {"0.0", "255.0"};
+      case DType::u32: return {"0.0", "4294967295.0"};
+      case DType::i32: return {"-2147483648.0", "2147483647.0"};
+      default: return {"-9223372036854775808.0", "9223372036854775807.0"};
+    }
+  }
+
+  // An op with integer operands or result (cuda_kernel_supports lists which).
+  std::string integer_expr(const KernelSpec::Instr& ins, const std::vector<std::string>& a, DType t, DType t0) const {
+    std::string ct = c_type(t), u = unsigned_of(t);
+    auto cast = [&](const std::string& e) { return "(" + ct + ")(" + e + ")"; };
+    auto wrap = [&](const char* op) { return cast("(" + u + ")" + a[0] + " " + op + " (" + u + ")" + a[1]); };
+    auto boolean = [&](const std::string& e) { return "(nx_bool)(" + e + ")"; };
+    bool is_signed = t == DType::i32 || t == DType::i64;
+    switch (ins.op) {
+      case Op::Add: return wrap("+");
+      case Op::Subtract: return wrap("-");
+      case Op::Multiply: return wrap("*");
+      case Op::Negate: return cast("(" + u + ")0 - (" + u + ")" + a[0]);
+      case Op::Abs: return is_signed ? "(" + a[0] + " < 0 ? " + cast("(" + u + ")0 - (" + u + ")" + a[0]) + " : " + a[0] + ")" : a[0];
+      case Op::Sign: return is_signed ? cast("(" + a[0] + " > 0) - (" + a[0] + " < 0)") : cast(a[0] + " > 0");
+      case Op::Max: return "(" + a[0] + " > " + a[1] + " ? " + a[0] + " : " + a[1] + ")";
+      case Op::Min: return "(" + a[0] + " < " + a[1] + " ? " + a[0] + " : " + a[1] + ")";
+      case Op::Quotient: return "nx_quotient<" + ct + ", " + u + ">(" + a[0] + ", " + a[1] + ", " + cast(lowest(t)) + ")";
+      case Op::Remainder: return "nx_remainder<" + ct + ">(" + a[0] + ", " + a[1] + ", " + cast(lowest(t)) + ")";
+      case Op::BitwiseAnd: return cast(a[0] + " & " + a[1]);
+      case Op::BitwiseOr: return cast(a[0] + " | " + a[1]);
+      case Op::BitwiseXor: return cast(a[0] + " ^ " + a[1]);
+      case Op::BitwiseNot: return cast("~" + a[0]);
+      case Op::LeftShift: return "nx_shift_left<" + ct + ", " + u + ">(" + a[0] + ", " + a[1] + ")";
+      case Op::RightShift: return "nx_shift_right<" + ct + ">(" + a[0] + ", " + a[1] + ")";
+      case Op::Equal: return boolean(a[0] + " == " + a[1]);
+      case Op::NotEqual: return boolean(a[0] + " != " + a[1]);
+      case Op::Less: return boolean(a[0] + " < " + a[1]);
+      case Op::LessEqual: return boolean(a[0] + " <= " + a[1]);
+      case Op::Greater: return boolean(a[0] + " > " + a[1]);
+      case Op::GreaterEqual: return boolean(a[0] + " >= " + a[1]);
+      case Op::Select: return "(" + a[0] + " != 0 ? " + a[1] + " : " + a[2] + ")";
+      case Op::Broadcast: return a[0];
+      case Op::AsType:
+        if (t == DType::bool_) return boolean(a[0] + " != 0");
+        if (is_integer(t) && is_float(t0)) {
+          auto [lo, hi] = range(t);
+          return "nx_saturate<" + ct + ">((double)" + a[0] + ", " + lo + ", " + hi + ", " + cast(t == DType::u8 || t == DType::u32 ? "0" : lowest(t)) +
+                 ", " + cast(t == DType::u8 ? "255" : t == DType::u32 ? "4294967295u" : t == DType::i32 ? "2147483647" : "9223372036854775807ll") + ")";
+        }
+        return cast(a[0]);  // integers wrap modulo 2^n; integers to floats round to nearest
+      default: throw Error("cuda", std::string("no kernel code for ") + std::string(op_name(ins.op)) + " on integers");
     }
   }
 
@@ -459,10 +547,40 @@ const char* c_type(DType t) {
     case DType::f32: return "float";
     case DType::f64: return "double";
     case DType::bool_: return "nx_bool";
+    case DType::u8: return "unsigned char";
+    case DType::u32: return "unsigned";
+    case DType::i32: return "int";
+    case DType::i64: return "long long";
     default: throw Error("cuda", "no kernel code for " + std::string(name(t)));
   }
 }
 
 std::string emit_source(const KernelSpec& spec, const std::string& name) { return SourceEmitter(spec, name).emit(); }
+
+namespace {
+bool integer(DType t) { return t == DType::u8 || t == DType::u32 || t == DType::i32 || t == DType::i64; }
+bool floating(DType t) { return t == DType::f32 || t == DType::f64; }
+}  // namespace
+
+bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) {
+  if (kernel_supports(op, result, operands)) return true;
+  auto all = [&](DType t) { return std::all_of(operands.begin(), operands.end(), [&](DType o) { return o == t; }); };
+  switch (op) {
+    case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Negate: case Op::Abs: case Op::Sign: case Op::Max:
+    case Op::Min: case Op::Quotient: case Op::Remainder: case Op::BitwiseAnd: case Op::BitwiseOr: case Op::BitwiseXor:
+    case Op::BitwiseNot: case Op::LeftShift: case Op::RightShift: case Op::Broadcast:
+      return integer(result) && all(result);
+    case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater: case Op::GreaterEqual:
+      return result == DType::bool_ && integer(operands[0]) && operands[1] == operands[0];
+    case Op::Select: return integer(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;
+    case Op::AsType: {
+      auto known = [&](DType t) { return integer(t) || floating(t) || t == DType::bool_; };
+      return known(result) && known(operands[0]);
+    }
+    default: return false;
+  }
+}
+
+bool cuda_view_supports(Op op, DType t) { return view_supports(op, t) || integer(t); }
 
 }  // namespace nx::cuda_backend

@@ -33,6 +33,13 @@ const char* c_type(DType t);
 // The whole translation unit for `spec`, its entry points named from `name`.
 std::string emit_source(const KernelSpec& spec, const std::string& name);
 
+// What these kernels compute beyond the llvm backend's: integer (u8, u32, i32, i64)
+// arithmetic, bitwise ops, shifts, comparisons and selects, conversions between every
+// integer, float and bool type, and integer index maps and iotas.
+bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands);
+bool cuda_view_supports(Op op, DType t);
+inline KernelCaps cuda_caps() { return {cuda_kernel_supports, cuda_view_supports}; }
+
 // Threads per block the kernels are written for (a multiple of the warp, at most 1024).
 constexpr int kBlock = 256;
 // Elements per vector step of flat elementwise kernels.

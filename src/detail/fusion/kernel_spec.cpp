@@ -57,6 +57,10 @@ Passes passes_of(const KernelSpec& spec, const char* backend) {
   return p;
 }
 
+bool view_supports(Op op, DType t) {
+  return t == DType::f32 || t == DType::f64 || (t == DType::bool_ && op != Op::Iota);
+}
+
 bool kernel_supports(Op op, DType result, std::span<const DType> operands) {
   auto is_float = [](DType t) { return t == DType::f32 || t == DType::f64; };
   auto all = [&](auto pred) { return std::all_of(operands.begin(), operands.end(), pred); };

@@ -14,7 +14,7 @@ namespace nx::fusion {
 namespace {
 
 // Why node n cannot be part of any kernel, or "" when it can.
-std::string unfusable(const Node& n) {
+std::string unfusable(const Node& n, const KernelCaps& caps) {
   OpKind kind = op_kind(n.op);
   if (kind != OpKind::Unary && kind != OpKind::Binary && n.op != Op::Select && n.op != Op::AsType &&
       n.op != Op::Broadcast && !is_reduction(n.op))
@@ -22,7 +22,7 @@ std::string unfusable(const Node& n) {
   const TensorType& out = n.outputs[0];
   std::vector<DType> operands;
   for (const Value& v : n.inputs) operands.push_back(v.type().dtype);
-  if (!kernel_supports(n.op, out.dtype, operands)) {
+  if (!caps.supports(n.op, out.dtype, operands)) {
     std::string types;
     for (DType t : operands) types += (types.empty() ? "" : ", ") + std::string(name(t));
     return "no kernel code for " + std::string(op_name(n.op)) + " on " + types;
@@ -35,9 +35,9 @@ std::string unfusable(const Node& n) {
 
 // Why shape op n cannot be read through (an index map) inside kernels; "" when it can.
 // n.op is a shape op or iota.
-std::string unviewable(const Node& n) {
+std::string unviewable(const Node& n, const KernelCaps& caps) {
   DType t = n.outputs[0].dtype;
-  if (t != DType::f32 && t != DType::f64 && !(t == DType::bool_ && n.op != Op::Iota)) return "no kernel code for " + std::string(name(t));
+  if (!caps.viewable(n.op, t)) return "no kernel code for " + std::string(name(t));
   if (n.outputs[0].shape.size() == 0) return "empty";
   for (const Value& v : n.inputs)
     if (v.type().shape.size() == 0) return "an input is empty";
@@ -187,7 +187,7 @@ std::optional<KernelSpec::Access> access(const Shape& in, const Group& grp) {
 
 }  // namespace
 
-Partition partition(const Graph& g, const std::vector<bool>& kept_out) {
+Partition partition(const Graph& g, const std::vector<bool>& kept_out, const KernelCaps& caps) {
   size_t count = g.nodes.size();
   std::unordered_map<const Node*, size_t> slot;
   for (size_t i = 0; i < count; ++i) slot[g.nodes[i].get()] = i;
@@ -391,7 +391,7 @@ Partition partition(const Graph& g, const std::vector<bool>& kept_out) {
   };
   for (size_t i = 0; i < count; ++i) {
     const Node& n = *g.nodes[i];
-    std::string why = is_view_op(n.op) ? unviewable(n) : unfusable(n);
+    std::string why = is_view_op(n.op) ? unviewable(n, caps) : unfusable(n, caps);
     if (i < kept_out.size() && kept_out[i]) why = "read as a strided view by oneDNN";
     if (why.empty() && n.op == Op::Reshape && !view[at(n.inputs[0])]) {
       // A reshape of a kernel's per-element value that only it reads is a view (its

@@ -94,6 +94,16 @@ Passes passes_of(const KernelSpec& spec, const char* backend);
 // Whether kernels compute `op` with this result dtype and operand dtypes (every
 // compiling backend emits code for all of these).
 bool kernel_supports(Op op, DType result, std::span<const DType> operands);
+// The dtypes a shape op (or iota) is read at through an index map by the same kernels:
+// f32, f64, and bool except for iota.
+bool view_supports(Op op, DType t);
+
+// What a backend's kernels compute, so what its partition fuses: the llvm backend's
+// (above) by default; the cuda backend's add integers.
+struct KernelCaps {
+  bool (*supports)(Op op, DType result, std::span<const DType> operands) = kernel_supports;
+  bool (*viewable)(Op op, DType t) = view_supports;
+};
 inline bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax || op == Op::ReduceMin; }
 
 }  // namespace nx::fusion

@@ -72,7 +72,8 @@ constexpr int64_t kScratchCols = 8192;
 
 // `kept_out` (per node, may be empty): nodes that stay outside kernels whatever they are
 // (a transpose another backend reads as a strided view).
-Partition partition(const Graph& g, const std::vector<bool>& kept_out = {});
+// `caps`: what the backend's kernels compute.
+Partition partition(const Graph& g, const std::vector<bool>& kept_out = {}, const KernelCaps& caps = {});
 
 // The shape ops kernels read through index maps (which are specialised to shapes).
 inline bool is_view_op(Op op) {
