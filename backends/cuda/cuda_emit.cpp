@@ -197,8 +197,8 @@ class SourceEmitter {
     auto bin = [&](const char* op) { return "(" + a[0] + " " + op + " " + a[1] + ")"; };
     auto boolean = [&](const std::string& e) { return "(nx_bool)(" + e + ")"; };
     std::string one = f32 ? "1.0f" : "1.0";
-    if (is_integer(t) || (ins.op == Op::AsType && is_integer(t0)) || (is_compare(ins.op) && is_integer(t0)) ||
-        (ins.op == Op::Select && is_integer(t)))
+    // Comparisons, selects and broadcasts read the same for every type.
+    if ((is_integer(t) && ins.op != Op::Select && ins.op != Op::Broadcast) || (ins.op == Op::AsType && is_integer(t0)))
       return integer_expr(ins, a, t, t0);
     switch (ins.op) {
       case Op::Add: return bin("+");
@@ -247,10 +247,6 @@ class SourceEmitter {
   }
 
   static bool is_integer(DType t) { return t == DType::u8 || t == DType::u32 || t == DType::i32 || t == DType::i64; }
-  static bool is_compare(Op op) {
-    return op == Op::Equal || op == Op::NotEqual || op == Op::Less || op == Op::LessEqual || op == Op::Greater ||
-           op == Op::GreaterEqual;
-  }
   // The unsigned type of the same width, the C++ literal of the lowest value (0 for
   // unsigned types), and the range as doubles (saturating conversions).
   static const char* unsigned_of(DType t) {
@@ -292,14 +288,6 @@ class SourceEmitter {
       case Op::BitwiseNot: return cast("~" + a[0]);
       case Op::LeftShift: return "nx_shift_left<" + ct + ", " + u + ">(" + a[0] + ", " + a[1] + ")";
       case Op::RightShift: return "nx_shift_right<" + ct + ">(" + a[0] + ", " + a[1] + ")";
-      case Op::Equal: return boolean(a[0] + " == " + a[1]);
-      case Op::NotEqual: return boolean(a[0] + " != " + a[1]);
-      case Op::Less: return boolean(a[0] + " < " + a[1]);
-      case Op::LessEqual: return boolean(a[0] + " <= " + a[1]);
-      case Op::Greater: return boolean(a[0] + " > " + a[1]);
-      case Op::GreaterEqual: return boolean(a[0] + " >= " + a[1]);
-      case Op::Select: return "(" + a[0] + " != 0 ? " + a[1] + " : " + a[2] + ")";
-      case Op::Broadcast: return a[0];
       case Op::AsType:
         if (t == DType::bool_) return boolean(a[0] + " != 0");
         if (is_integer(t) && is_float(t0)) {
