@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -22,6 +23,7 @@
 #include <string>
 
 #include "../backends/cuda/launch_plan.hpp"
+#include "../backends/cuda/random_bits.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/nx.hpp"
 #include "test_support.hpp"
@@ -327,6 +329,24 @@ TEST(CudaEmulation, UniformFromRandomBitsIsOneKernel) {
   F1 f = [](const nx::Tensor& bits) { return std::vector{nx::bitwise_or(nx::right_shift(bits, 9u), 0x3F800000u)}; };
   nx::Tensor bits = nx::as_type(nx::iota({1000}, nx::i64) * int64_t{2654435761}, nx::u32);
   emulated_against_interp(f, 0.0, bits);
+}
+
+TEST(CudaEmulation, RandomBitsAreInterpsThreefryStreams) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  const std::string& source = nx::cuda_backend::random_bits_source();
+  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+  HostKernels kernels(source, "random_bits");
+  ASSERT_EQ(kernels.error(), "");
+  nx::Tensor key = nx::to(nx::random::key(42), "interp");
+  nx::TensorType t{nx::u32, nx::Shape{3, 1000}};
+  nx::Node node{.op = nx::Op::RandomBits, .attrs = {}, .inputs = {}, .outputs = {t, t}};
+  std::vector<nx::Operand> in{{key.impl()->type, key.impl()->buffer}};
+  std::vector<nx::BufferPtr> want = nx::backend("interp").execute(node, in);
+  std::vector<uint32_t> y0(3000), y1(3000);
+  Launch l{.suffix = "", .grid = {3, 1, 1}, .block = {256, 1, 1}};  // fewer threads than counters: grid-stride
+  kernels.launch("nx_random_bits", {arg(key.impl()->buffer->data()), arg(y0.data()), arg(y1.data()), arg(int64_t{3000})}, l);
+  EXPECT_EQ(std::memcmp(y0.data(), want[0]->data(), 3000 * 4), 0);
+  EXPECT_EQ(std::memcmp(y1.data(), want[1]->data(), 3000 * 4), 0);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "kernels.hpp"
 #include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
+#include "random_bits.hpp"
 #include "nx/cuda.hpp"
 #include "nx/detail/fusion/partition.hpp"
 #include "nx/interp.hpp"
@@ -51,6 +52,7 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (same_bytes && on_device(*in[0].buffer, be)) return {in[0].buffer};  // buffers are immutable: shared
   if (n.op == Op::DotGeneral && lt_supports(n.outputs[0].dtype, in[0].type.dtype, in[1].type.dtype))
     if (BufferPtr product = lt_dot(n, in, be)) return {product};
+  if (n.op == Op::RandomBits && on_device(*in[0].buffer, be)) return random_bits(n, in, be);
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);
