@@ -204,7 +204,7 @@ TEST(Csv, MatchesNumpySavetxt) {
 }
 
 TEST(Csv, LoadsFiles) {
-  std::string path = ::testing::TempDir() + "/nx_csv_test.csv";
+  std::string path = nx_test::temp_path("nx_csv_test.csv");
   {
     std::ofstream f(path, std::ios::binary);
     f << "x,y\n1,2\n3,oops\n";

@@ -1,6 +1,9 @@
 // IDX files: every element type, raw and gzip'd, hostile headers and streams, Fashion-MNIST.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -129,17 +132,16 @@ TEST(Idx, ReadsGzip) {
 }
 
 TEST(Idx, LoadsFiles) {
-  std::string dir = ::testing::TempDir();
   std::string raw = idx(0x08, {3}, "\x01\x02\x03");
   for (const auto& [name, contents] :
-       {std::pair{"/nx_idx_test.idx", raw}, std::pair{"/nx_idx_test.idx.gz", gzip_stored(raw)}}) {
-    std::string path = dir + name;
+       {std::pair{"nx_idx_test.idx", raw}, std::pair{"nx_idx_test.idx.gz", gzip_stored(raw)}}) {
+    std::string path = nx_test::temp_path(name);
     std::ofstream(path, std::ios::binary) << contents;
     EXPECT_EQ(nx::io::load_idx(path).to_vector<int>(), (std::vector<int>{1, 2, 3})) << name;
     std::remove(path.c_str());
     expect_op_error<nx::ValueError>([&] { nx::io::load_idx(path); }, "load_idx", "No such file");
   }
-  std::string path = dir + "/nx_idx_bad.idx";
+  std::string path = nx_test::temp_path("nx_idx_bad.idx");
   std::ofstream(path, std::ios::binary) << "\x01\x02";
   expect_op_error<nx::ValueError>([&] { nx::io::load_idx(path); }, "load_idx", path + ": too short");
   std::remove(path.c_str());
@@ -207,7 +209,7 @@ TEST(Idx, TheByteLimitCountsWidenedElements) {
   }
   EXPECT_EQ(nx::io::decode_idx(bytes_of(idx(0x08, {100}, std::string(100, '\1'))), {.max_bytes = 100}).size(), 100);
   // load_idx takes the same options.
-  std::string path = ::testing::TempDir() + "/nx_idx_limit.idx";
+  std::string path = nx_test::temp_path("nx_idx_limit.idx");
   std::ofstream(path, std::ios::binary) << i8;
   expect_op_error<nx::ValueError>([&] { nx::io::load_idx(path, {.max_bytes = 399}); }, "load_idx",
                                   path + ": dims (100) decode to 400 bytes");
@@ -264,13 +266,20 @@ std::string write_fake(const std::string& dir, uint32_t n, uint8_t label, uint32
 }
 
 TEST(FashionMnist, HonoursTheEnvironmentAndChecksTheFiles) {
-  std::string dir = write_fake(::testing::TempDir() + "/nx_fake_fashion", 3, 4);
-  const char* old = std::getenv("NX_FASHION_MNIST_DIR");
-  std::string saved = old ? old : "";
-  setenv("NX_FASHION_MNIST_DIR", dir.c_str(), 1);
-  nx::io::FashionMnist fm = nx::io::load_fashion_mnist();
-  if (old) setenv("NX_FASHION_MNIST_DIR", saved.c_str(), 1);
-  else unsetenv("NX_FASHION_MNIST_DIR");
+  std::string dir = write_fake(nx_test::temp_path("nx_fake_fashion"), 3, 4);
+  nx::io::FashionMnist fm;
+  {
+    // The variable is restored however the load ends (a throw left it set for later tests).
+    struct Restore {
+      std::optional<std::string> old;
+      ~Restore() {
+        if (old) setenv("NX_FASHION_MNIST_DIR", old->c_str(), 1);
+        else unsetenv("NX_FASHION_MNIST_DIR");
+      }
+    } restore{std::getenv("NX_FASHION_MNIST_DIR") ? std::optional<std::string>(std::getenv("NX_FASHION_MNIST_DIR")) : std::nullopt};
+    setenv("NX_FASHION_MNIST_DIR", dir.c_str(), 1);
+    fm = nx::io::load_fashion_mnist();
+  }
   EXPECT_EQ(fm.train_images.shape(), nx::Shape({3, 28, 28}));
   EXPECT_EQ(fm.test_labels.to_vector<int>(), (std::vector<int>{4, 4, 4}));
   write_fake(dir, 3, 12);

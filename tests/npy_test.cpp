@@ -30,7 +30,7 @@ TEST(Npy, RoundTripsEveryDTypeAndRank) {
 }
 
 TEST(Npy, FileRoundTrip) {
-  std::string path = ::testing::TempDir() + "/nx_npy_test.npy";
+  std::string path = nx_test::temp_path("nx_npy_test.npy");
   nx::Tensor x = nx::tensor({{1.5, -2.0}, {3.0, 4.25}});
   nx::io::save_npy(path, x);
   EXPECT_EQ(nx::io::load_npy(path).to_vector<float>(), x.to_vector<float>());

@@ -89,7 +89,7 @@ TEST(Npz, NamesBecomeNpyMembers) {
 }
 
 TEST(Npz, FileRoundTripAndErrors) {
-  std::string path = ::testing::TempDir() + "/nx_npz_test.npz";
+  std::string path = nx_test::temp_path("nx_npz_test.npz");
   TensorDict arrays = interop_arrays();
   nx::io::save_npz(path, arrays, {.compress = true});
   expect_same(nx::io::load_npz(path), arrays);
@@ -113,9 +113,9 @@ TEST(Npz, ReadsNumpyFiles) {
 TEST(Npz, WritesFilesNumpyReads) {
   // With NX_IO_CHECK_DIR set, leaves files for `gen_io_npz_idx.py --check DIR`.
   const char* dir = std::getenv("NX_IO_CHECK_DIR");
-  std::string base = dir && *dir ? dir : ::testing::TempDir();
   for (bool compress : {false, true}) {
-    std::string path = base + (compress ? "/nx_compressed.npz" : "/nx_stored.npz");
+    std::string name = compress ? "nx_compressed.npz" : "nx_stored.npz";
+    std::string path = dir && *dir ? std::string(dir) + "/" + name : nx_test::temp_path(name);
     nx::io::save_npz(path, interop_arrays(), {.compress = compress});
     expect_same(nx::io::load_npz(path), interop_arrays());
     if (!(dir && *dir)) std::remove(path.c_str());

@@ -210,7 +210,8 @@ TEST(Safetensors, WritesFilesForTheReferenceReader) {
       d[std::string(nx::name(t)) + "_r" + std::to_string(rank)] = pattern(t, s);
     }
   d["empty"] = nx::zeros({2, 0, 3});
-  std::string written = dir + "/nx_written.safetensors", same = dir + "/nx_same_order.safetensors";
+  auto file = [&](const std::string& name) { return env ? dir + "/" + name : nx_test::temp_path(name); };
+  std::string written = file("nx_written.safetensors"), same = file("nx_same_order.safetensors");
   nx::io::save_safetensors(written, d, {{"format", "np"}, {"note", "h\xc3\xa9llo \"world\"\n\xe2\x9c\x93"}});
   nx::io::save_safetensors(same, {{"d", pattern(nx::f64, {2, 2})}, {"c", pattern(nx::f32, {3})},
                                   {"b", pattern(nx::f16, {2})}, {"a", pattern(nx::u8, {5})}}, {{"a", "b"}});

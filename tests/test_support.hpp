@@ -1,6 +1,7 @@
 // Helpers shared by the test files.
 #pragma once
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -36,6 +37,12 @@ inline void expect_outputs_close(const std::vector<nx::Tensor>& got, const std::
       ASSERT_TRUE(g[i] == w[i] || (std::isnan(g[i]) && std::isnan(w[i])) || std::abs(g[i] - w[i]) <= rel * std::max(std::abs(w[i]), 1.0))
           << "output " << k << " at " << i << ": " << g[i] << " vs " << w[i];
   }
+}
+
+// A path in the test temp directory of this process's own: ctest runs the suite in
+// several processes at once (suite_on_<backend>), which must not share files.
+inline std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
 }
 
 // CRC-32 (zip, gzip) of bytes held in a string: for building archives by hand.
