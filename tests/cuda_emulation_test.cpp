@@ -22,6 +22,7 @@
 #include <limits>
 #include <string>
 
+#include "../backends/cuda/conv.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
 #include "nx/detail/core.hpp"
@@ -33,6 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 using nx::cuda_backend::Launch;
 using nx::cuda_backend::LaunchPlan;
+using nx::DType;
 
 // CUDA's execution model on host threads, for kernels that use only what the emitter
 // emits: thread and block indices, __syncthreads, __shfl_xor_sync/__shfl_sync over full
@@ -194,6 +196,30 @@ class HostKernels {
 unsigned long long arg(const void* p) { return reinterpret_cast<unsigned long long>(p); }
 unsigned long long arg(int64_t v) { return static_cast<unsigned long long>(v); }
 
+// Runs a spec's kernels on the CPU as the backend launches them over (rows, cols):
+// `inputs` are its input pointers, `outs` its outputs.
+void run_emulated(const HostKernels& kernels, const std::string& name, const nx::fusion::KernelSpec& spec,
+                  std::vector<unsigned long long> buffers, std::vector<std::vector<std::byte>>& outs, int64_t rows,
+                  int64_t cols) {
+  LaunchPlan plan = nx::cuda_backend::plan_launches(spec, rows, cols, 2);
+  std::vector<std::vector<std::byte>> partials;
+  for (size_t o = 0; o < outs.size(); ++o) {
+    DType t = spec.code[static_cast<size_t>(spec.outputs[o])].dtype;
+    partials.emplace_back(static_cast<size_t>(plan.partials[o]) * nx::item_size(t));
+    buffers.push_back(arg(plan.partials[o] ? partials.back().data() : outs[o].data()));
+  }
+  buffers.push_back(arg(rows));
+  buffers.push_back(arg(cols));
+  if (plan.chunked) buffers.push_back(arg(plan.chunk));
+  for (const Launch& l : plan.launches) {
+    if (l.fold < 0) kernels.launch(name + l.suffix, buffers, l);
+    else {
+      auto o = static_cast<size_t>(l.fold);
+      kernels.launch(name + l.suffix, {arg(partials[o].data()), arg(outs[o].data()), arg(l.parts), arg(l.width)}, l);
+    }
+  }
+}
+
 template <class... T> void emulated_against_interp(const std::function<std::vector<nx::Tensor>(const T&...)>& f, double rel,
                                                    const T&... args) {
   std::string cxx = host_compiler();
@@ -218,24 +244,10 @@ template <class... T> void emulated_against_interp(const std::function<std::vect
     else FAIL() << "a group input computed outside the group:\n" << part.describe(g);
   }
   auto [rows, cols] = nx::cuda_backend::kernel_extent(grp);
-  LaunchPlan plan = nx::cuda_backend::plan_launches(grp.spec, rows, cols, 2);
-  std::vector<std::vector<std::byte>> outs, partials;
-  for (size_t o = 0; o < grp.outputs.size(); ++o) {
-    const nx::TensorType& t = g.nodes[grp.outputs[o]]->outputs[0];
-    outs.emplace_back(static_cast<size_t>(t.bytes()), std::byte{0x7f});  // poisoned: every element must be written
-    partials.emplace_back(static_cast<size_t>(plan.partials[o]) * nx::item_size(t.dtype));
-    buffers.push_back(arg(plan.partials[o] ? partials.back().data() : outs.back().data()));
-  }
-  buffers.push_back(arg(rows));
-  buffers.push_back(arg(cols));
-  if (plan.chunked) buffers.push_back(arg(plan.chunk));
-  for (const Launch& l : plan.launches) {
-    if (l.fold < 0) kernels.launch(name + l.suffix, buffers, l);
-    else {
-      auto o = static_cast<size_t>(l.fold);
-      kernels.launch(name + l.suffix, {arg(partials[o].data()), arg(outs[o].data()), arg(l.parts), arg(l.width)}, l);
-    }
-  }
+  std::vector<std::vector<std::byte>> outs;
+  for (size_t o = 0; o < grp.outputs.size(); ++o)  // poisoned: every element must be written
+    outs.emplace_back(static_cast<size_t>(g.nodes[grp.outputs[o]]->outputs[0].bytes()), std::byte{0x7f});
+  run_emulated(kernels, name, grp.spec, buffers, outs, rows, cols);
   std::vector<nx::Tensor> want = nx::jit(f, {.backend = "interp"})(args...);
   std::vector<nx::Tensor> got;
   for (size_t k = 0; k < g.outputs.size(); ++k) {
@@ -347,6 +359,59 @@ TEST(CudaEmulation, RandomBitsAreInterpsThreefryStreams) {
   kernels.launch("nx_random_bits", {arg(key.impl()->buffer->data()), arg(y0.data()), arg(y1.data()), arg(int64_t{3000})}, l);
   EXPECT_EQ(std::memcmp(y0.data(), want[0]->data(), 3000 * 4), 0);
   EXPECT_EQ(std::memcmp(y1.data(), want[1]->data(), 3000 * 4), 0);
+}
+
+// cuBLASLt's product as lt_matmul describes it, on the host (column-major operands).
+void host_product(const nx::cuda_backend::ConvProduct& p, const float* a, const float* b, float* d) {
+  auto at = [](const nx::cuda_backend::LtMatrix& m, const float* base, int64_t batch, int64_t i, int64_t j) {
+    const float* x = base + batch * m.batch_stride;
+    return m.transposed ? x[j + i * m.ld] : x[i + j * m.ld];
+  };
+  for (int64_t bi = 0; bi < p.batch; ++bi)
+    for (int64_t i = 0; i < p.m; ++i)
+      for (int64_t j = 0; j < p.n; ++j) {
+        double acc = 0;
+        for (int64_t l = 0; l < p.k; ++l) acc += double(at(p.a, a, bi, i, l)) * at(p.b, b, bi, l, j);
+        d[bi * p.d_stride + i + j * p.ld_d] = static_cast<float>(acc);
+      }
+}
+
+TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  struct Case {
+    nx::Shape x, k;
+    nx::ConvOpts opts;
+  };
+  std::vector<Case> cases = {
+      {{2, 3, 9, 8}, {4, 3, 3, 3}, {.padding = nx::PaddingMode::same}},
+      {{2, 3, 11, 10}, {5, 3, 3, 2}, {.strides = {2, 1}, .padding = {{1, 0}, {2, 1}}, .kernel_dilation = {2, 1}}},
+      {{2, 4, 7, 7}, {6, 2, 3, 3}, {.padding = nx::PaddingMode::same, .feature_group_size = 2}},
+      {{3, 2, 17}, {4, 2, 5}, {.strides = {3}, .padding = {{2, 2}}}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.x.str() + " * " + c.k.str());
+    nx::Tensor x = nx::to(data(c.x, 20), "interp"), k = nx::to(data(c.k, 21), "interp");
+    F2 f = [&](const nx::Tensor& a, const nx::Tensor& b) { return std::vector{nx::conv(a, b, c.opts)}; };
+    nx::Graph g = nx::jit(f).graph(x, k);
+    auto node = std::find_if(g.nodes.begin(), g.nodes.end(), [](const auto& n) { return n->op == nx::Op::Conv; });
+    ASSERT_NE(node, g.nodes.end());
+    const nx::Shape& out_shape = (*node)->outputs[0].shape;
+    auto plan = nx::cuda_backend::plan_conv((*node)->attrs, nx::f32, c.x, c.k, out_shape);
+    ASSERT_TRUE(plan.has_value());
+    std::string source = nx::cuda_backend::emit_source(plan->columns, "nx_columns");
+    EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+    HostKernels kernels(source, "columns" + std::to_string(std::hash<std::string>()(plan->columns.key())));
+    ASSERT_EQ(kernels.error(), "") << source;
+    float zero = 0;
+    std::vector<std::vector<std::byte>> columns{std::vector<std::byte>(static_cast<size_t>(plan->columns_shape.size()) * 4, std::byte{0x7f})};
+    run_emulated(kernels, "nx_columns", plan->columns, {arg(x.impl()->buffer->data()), arg(&zero)}, columns, 1,
+                 plan->columns_shape.size());
+    std::vector<float> out(static_cast<size_t>(out_shape.size()), std::numeric_limits<float>::quiet_NaN());
+    for (const auto& p : plan->products)
+      host_product(p, reinterpret_cast<const float*>(columns[0].data()) + p.a_offset, k.data<float>() + p.b_offset,
+                   out.data() + p.d_offset);
+    nx_test::expect_outputs_close({nx::from_bytes(out.data(), nx::f32, out_shape)}, f(x, k), 1e-5);
+  }
 }
 
 }  // namespace

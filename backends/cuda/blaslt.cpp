@@ -48,13 +48,6 @@ cudaDataType_t data_type(DType t) {
   }
 }
 
-// An operand as a column-major matrix for cuBLASLt: rows x cols with leading dimension
-// ld, transposed or not, batch_stride elements between batches.
-struct Matrix {
-  int64_t rows = 1, cols = 1, ld = 1, batch_stride = 0;
-  bool transposed = false;
-};
-
 int64_t product(const Shape& s, const std::vector<int64_t>& axes) {
   int64_t p = 1;
   for (int64_t a : axes) p *= s[static_cast<int>(a)];
@@ -63,14 +56,14 @@ int64_t product(const Shape& s, const std::vector<int64_t>& axes) {
 
 // Operand x, whose axes `outer` then `inner` (plus `batch`) form a row-major (outer,
 // inner) matrix, as cuBLASLt's column-major (inner, outer) one, if its strides allow.
-std::optional<Matrix> as_matrix(const Shape& shape, const std::vector<int64_t>& batch, const std::vector<int64_t>& outer,
+std::optional<LtMatrix> as_matrix(const Shape& shape, const std::vector<int64_t>& batch, const std::vector<int64_t>& outer,
                                 const std::vector<int64_t>& inner) {
   auto strides = shape.strides();
   auto b = detail::merge_axes(shape, strides, batch);
   auto o = detail::merge_axes(shape, strides, outer);
   auto i = detail::merge_axes(shape, strides, inner);
   if (!b || !o || !i) return std::nullopt;
-  Matrix m;
+  LtMatrix m;
   m.batch_stride = b->size > 1 ? b->stride : 0;
   if (i->size == 1 || i->stride == 1) {  // row-major (outer, inner): column-major (inner, outer)
     m.rows = i->size, m.cols = o->size, m.ld = o->size > 1 ? o->stride : i->size;
@@ -114,7 +107,7 @@ struct Plan {
   size_t workspace = 0;
 };
 using PlanKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, int64_t, int64_t, bool, int64_t, int64_t,
-                           size_t, size_t, size_t, bool>;
+                           int64_t, int64_t, size_t, size_t, size_t, bool>;
 
 constexpr size_t kWorkspaceBytes = size_t{32} << 20;
 
@@ -164,25 +157,32 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
     x.insert(x.end(), z.begin(), z.end());
     return x;
   };
-  std::optional<Matrix> ma = as_matrix(as, at.lhs_batch, fa, at.lhs_contract);  // (M, K): column-major (K, M)
-  std::optional<Matrix> mb = as_matrix(bs, at.rhs_batch, at.rhs_contract, fb);  // (K, N): column-major (N, K)
+  std::optional<LtMatrix> ma = as_matrix(as, at.lhs_batch, fa, at.lhs_contract);  // (M, K): column-major (K, M)
+  std::optional<LtMatrix> mb = as_matrix(bs, at.rhs_batch, at.rhs_contract, fb);  // (K, N): column-major (N, K)
   if (!ma) {
     if (t != DType::f32 && t != DType::f64) return nullptr;
     a_buf = gathered(in[0], join(at.lhs_batch, fa, at.lhs_contract), be);
-    ma = Matrix{.rows = K, .cols = M, .ld = K, .batch_stride = B > 1 ? M * K : 0, .transposed = false};
+    ma = LtMatrix{.rows = K, .cols = M, .ld = K, .batch_stride = B > 1 ? M * K : 0, .transposed = false};
   }
   if (!mb) {
     if (t != DType::f32 && t != DType::f64) return nullptr;
     b_buf = gathered(in[1], join(at.rhs_batch, at.rhs_contract, fb), be);
-    mb = Matrix{.rows = N, .cols = K, .ld = N, .batch_stride = B > 1 ? K * N : 0, .transposed = false};
+    mb = LtMatrix{.rows = N, .cols = K, .ld = N, .batch_stride = B > 1 ? K * N : 0, .transposed = false};
   }
+  // Row-major C (M, N) = A (M, K) B (K, N) is column-major C^T (N, M) = B^T A^T.
+  lt_matmul(t, B, b_buf->data(), *mb, a_buf->data(), *ma, result->data(), N, M * N, N, M, K, be);
+  return result;
+}
+
+void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const void* b, const LtMatrix& mb, void* d,
+               int64_t ld_d, int64_t d_stride, int64_t m, int64_t n, int64_t k, Backend& be) {
   size_t bytes = item_size(t);
-  size_t align_a = alignment(b_buf->data(), mb->batch_stride * static_cast<int64_t>(bytes));
-  size_t align_b = alignment(a_buf->data(), ma->batch_stride * static_cast<int64_t>(bytes));
-  size_t align_c = alignment(result->data(), M * N * static_cast<int64_t>(bytes));
+  size_t align_a = alignment(a, ma.batch_stride * static_cast<int64_t>(bytes));
+  size_t align_b = alignment(b, mb.batch_stride * static_cast<int64_t>(bytes));
+  size_t align_c = alignment(d, d_stride * static_cast<int64_t>(bytes));
   bool fast = t == DType::f32 && tf32_on;
-  PlanKey key{static_cast<int>(t), B, M, N, K, mb->transposed, mb->ld, mb->batch_stride, ma->transposed, ma->ld,
-              ma->batch_stride, align_a, align_b, align_c, fast};
+  PlanKey key{static_cast<int>(t), batch, m, n, k, ma.transposed, ma.ld, ma.batch_stride, mb.transposed, mb.ld, mb.batch_stride,
+              ld_d, d_stride, align_a, align_b, align_c, fast};
 
   static std::mutex mu;
   static auto* plans = new std::map<PlanKey, Plan>;  // lives for the process
@@ -197,12 +197,12 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
     cublasComputeType_t compute = t == DType::f64 ? CUBLAS_COMPUTE_64F : fast ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     cudaDataType_t scale = t == DType::f64 ? CUDA_R_64F : CUDA_R_32F;
     check_lt(cublasLtMatmulDescCreate(&plan.desc, compute, scale), "cublasLtMatmulDescCreate");
-    cublasOperation_t op_a = mb->transposed ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = ma->transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cublasOperation_t op_a = ma.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = mb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
     check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a), "transa");
     check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b), "transb");
-    plan.a = layout(dt, mb->rows, mb->cols, mb->ld, B, mb->batch_stride);
-    plan.b = layout(dt, ma->rows, ma->cols, ma->ld, B, ma->batch_stride);
-    plan.c = layout(dt, N, M, N, B, M * N);
+    plan.a = layout(dt, ma.rows, ma.cols, ma.ld, batch, ma.batch_stride);
+    plan.b = layout(dt, mb.rows, mb.cols, mb.ld, batch, mb.batch_stride);
+    plan.c = layout(dt, m, n, ld_d, batch, d_stride);
     cublasLtMatmulPreference_t pref = nullptr;
     check_lt(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
     size_t ws = kWorkspaceBytes;
@@ -217,7 +217,9 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
     cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(handle(), plan.desc, plan.a, plan.b, plan.c, plan.c, pref, 1, &found, &count);
     cublasLtMatmulPreferenceDestroy(pref);
     check_lt(s, "cublasLtMatmulAlgoGetHeuristic");
-    if (count == 0) throw Error("cuda", "cuBLASLt has no algorithm for a " + out.str() + " product");
+    if (count == 0)
+      throw Error("cuda", "cuBLASLt has no algorithm for a " + std::string(name(t)) + " product of (" + std::to_string(m) + ", " +
+                              std::to_string(k) + ") by (" + std::to_string(k) + ", " + std::to_string(n) + ")");
     plan.algo = found.algo;
     plan.workspace = found.workspaceSize;
     std::lock_guard lock(mu);
@@ -228,11 +230,9 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
   double one_d = 1, zero_d = 0;
   const void* alpha = t == DType::f64 ? static_cast<const void*>(&one_d) : &one_f;
   const void* beta = t == DType::f64 ? static_cast<const void*>(&zero_d) : &zero_f;
-  check_lt(cublasLtMatmul(handle(), plan.desc, alpha, b_buf->data(), plan.a, a_buf->data(), plan.b, beta, result->data(),
-                          plan.c, result->data(), plan.c, &plan.algo, workspace ? workspace->data() : nullptr, plan.workspace,
-                          device()->stream),
+  check_lt(cublasLtMatmul(handle(), plan.desc, alpha, a, plan.a, b, plan.b, beta, d, plan.c, d, plan.c, &plan.algo,
+                          workspace ? workspace->data() : nullptr, plan.workspace, device()->stream),
            "cublasLtMatmul");
-  return result;
 }
 
 }  // namespace nx::cuda_backend

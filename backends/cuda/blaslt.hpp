@@ -17,6 +17,19 @@ bool lt_supports(DType result, DType lhs, DType rhs);
 // half types yet: the caller runs it elsewhere).
 BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be);
 
+// An operand as cuBLASLt takes it: a column-major rows x cols matrix with leading
+// dimension ld (transposed: the operand is its transpose), batch_stride elements between
+// batches (0: the same matrix for every batch).
+struct LtMatrix {
+  int64_t rows = 1, cols = 1, ld = 1, batch_stride = 0;
+  bool transposed = false;
+};
+// D (m, n), column-major with leading dimension ld_d and d_stride elements between
+// batches, = op(A) op(B) over k, `batch` times; all of dtype t, on the device's stream.
+// Plans (descriptors, layouts, the heuristic's algorithm) are cached by all of these.
+void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const void* b, const LtMatrix& mb, void* d,
+               int64_t ld_d, int64_t d_stride, int64_t m, int64_t n, int64_t k, Backend& be);
+
 void set_tf32(bool on);
 bool tf32();
 

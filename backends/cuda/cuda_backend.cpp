@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "blaslt.hpp"
+#include "conv.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
 #include "launch_plan.hpp"
@@ -53,6 +54,8 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (n.op == Op::DotGeneral && lt_supports(n.outputs[0].dtype, in[0].type.dtype, in[1].type.dtype))
     if (BufferPtr product = lt_dot(n, in, be)) return {product};
   if (n.op == Op::RandomBits && on_device(*in[0].buffer, be)) return random_bits(n, in, be);
+  if (n.op == Op::Conv)
+    if (BufferPtr out = conv(n, in, be)) return {out};
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);
