@@ -25,6 +25,7 @@
 #include "../backends/cuda/conv.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
+#include "../backends/cuda/window.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/nx.hpp"
 #include "test_support.hpp"
@@ -411,6 +412,58 @@ TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
       host_product(p, reinterpret_cast<const float*>(columns[0].data()) + p.a_offset, k.data<float>() + p.b_offset,
                    out.data() + p.d_offset);
     nx_test::expect_outputs_close({nx::from_bytes(out.data(), nx::f32, out_shape)}, f(x, k), 1e-5);
+  }
+}
+
+// A window op or scatter's kernel on the CPU against interp.
+void window_against_interp(const std::function<nx::Tensor(const std::vector<nx::Tensor>&)>& f, std::vector<nx::Tensor> args) {
+  for (nx::Tensor& a : args) a = nx::to(a, "interp");
+  nx::Graph g = nx::jit([&](const std::vector<nx::Tensor>& v) { return f(v); }).graph(args);
+  auto node = std::find_if(g.nodes.begin(), g.nodes.end(), [](const auto& n) {
+    return n->op == nx::Op::WindowMax || n->op == nx::Op::WindowSum || n->op == nx::Op::WindowMin ||
+           n->op == nx::Op::WindowScatterMax || n->op == nx::Op::WindowScatterMin;
+  });
+  ASSERT_NE(node, g.nodes.end());
+  std::vector<nx::TensorType> types;
+  std::vector<unsigned long long> buffers;
+  for (const nx::Value& v : (*node)->inputs) {
+    types.push_back(v.type());
+    ASSERT_EQ(v.node->op, nx::Op::Parameter) << "the test's window op reads its arguments";
+    buffers.push_back(arg(args[static_cast<size_t>(v.node->param_index)].impl()->buffer->data()));
+  }
+  std::string source = nx::cuda_backend::window_source(**node, types, "nx_window");
+  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u) << source;
+  HostKernels kernels(source, "window" + std::to_string(std::hash<std::string>()(source)));
+  ASSERT_EQ(kernels.error(), "") << source;
+  const nx::TensorType& out = (*node)->outputs[0];
+  std::vector<std::byte> y(static_cast<size_t>(out.bytes()), std::byte{0x7f});
+  buffers.push_back(arg(y.data()));
+  buffers.push_back(arg(out.shape.size()));
+  kernels.launch("nx_window", buffers, Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
+  nx_test::expect_outputs_close({nx::from_bytes(y.data(), out.dtype, out.shape)}, {f(args)}, 1e-6);
+}
+
+TEST(CudaEmulation, PoolingAndItsGradientMatchInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  nx::Tensor x = data({2, 3, 9, 8}, 30);
+  nx::WindowOpts pool{.strides = {1, 1, 2, 2}};
+  nx::WindowOpts odd{.strides = {1, 1, 2, 1}, .padding = {{0, 0}, {0, 0}, {1, 2}, {1, 0}}, .window_dilations = {1, 1, 1, 2}};
+  for (const nx::WindowOpts& o : {pool, odd}) {
+    window_against_interp([&](const auto& v) { return nx::window_max(v[0], {1, 1, 2, 2}, o); }, {x});
+    window_against_interp([&](const auto& v) { return nx::window_sum(v[0], {1, 1, 3, 2}, o); }, {x});
+    window_against_interp([&](const auto& v) { return nx::window_min(v[0], {1, 1, 2, 3}, o); }, {x});
+  }
+  // The max-pooling gradient, with ties (the first maximum takes it) and a NaN (it beats all).
+  nx::Tensor tied = nx::round(x * 2.0f);
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  nx::Tensor with_nan = nx::select(nx::equal(nx::iota({2, 3, 9, 8}, nx::i32), nx::scalar(17, nx::i32)), nx::full({}, nan), tied);
+  for (const nx::Tensor& in : {x, tied, with_nan}) {
+    nx::Tensor src = data({2, 3, 4, 4}, 31);
+    window_against_interp([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 2, 2}, pool); },
+                          {in, src, nx::scalar(0.5f, nx::f32)});
+    nx::Tensor src_odd = data(nx::window_max(in, {1, 1, 3, 2}, odd).shape(), 32);
+    window_against_interp([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 3, 2}, odd); },
+                          {in, src_odd, nx::scalar(0.0f, nx::f32)});
   }
 }
 

@@ -14,6 +14,7 @@
 #include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
 #include "random_bits.hpp"
+#include "window.hpp"
 #include "nx/cuda.hpp"
 #include "nx/detail/fusion/partition.hpp"
 #include "nx/interp.hpp"
@@ -56,6 +57,7 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (n.op == Op::RandomBits && on_device(*in[0].buffer, be)) return random_bits(n, in, be);
   if (n.op == Op::Conv)
     if (BufferPtr out = conv(n, in, be)) return {out};
+  if (window_supported(n, in)) return window(n, in, be);
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);

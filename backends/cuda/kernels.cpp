@@ -51,6 +51,22 @@ std::shared_ptr<const LoadedKernel> load_kernel(const KernelSpec& spec) {
   return loaded().by_key.emplace(key, std::move(k)).first->second;
 }
 
+const void* load_source(const std::string& source, const std::string& name) {
+  static std::mutex mu;
+  static auto* modules = new std::unordered_map<std::string, std::shared_ptr<Module>>;  // lives for the process
+  std::shared_ptr<Module> m;
+  {
+    std::lock_guard lock(mu);
+    if (auto it = modules->find(source); it != modules->end()) m = it->second;
+  }
+  if (!m) {
+    m = std::make_shared<Module>(cached_cubin(source, device()->arch));
+    std::lock_guard lock(mu);
+    m = modules->emplace(source, m).first->second;
+  }
+  return m->kernel(name);
+}
+
 void run_kernel(const LoadedKernel& k, const std::vector<void*>& in, const std::vector<void*>& out, int64_t rows,
                 int64_t cols, Backend& be) {
   const KernelSpec& spec = k.spec;

@@ -23,6 +23,10 @@ std::shared_ptr<const LoadedKernel> load_kernel(const KernelSpec& spec);
 // Forgets them (executables keep theirs): the next load compiles or reads the disk cache.
 void forget_loaded_kernels();
 
+// A kernel of hand-written or specialised source (not a fusion group): compiled (or
+// loaded) once per source, its module kept for the process.
+const void* load_source(const std::string& source, const std::string& name);
+
 // Runs it on the device's stream: `in` then `out` are device pointers (outputs
 // allocated by the caller, with the dtypes the spec gives them); (rows, cols) is the
 // group's view (1, size for flat and all kernels). Partial results of cols and all

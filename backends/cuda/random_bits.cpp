@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "device.hpp"
-#include "nvrtc_compile.hpp"
+#include "kernels.hpp"
 
 namespace nx::cuda_backend {
 
@@ -36,8 +36,7 @@ extern "C" __global__ void __launch_bounds__(256) nx_random_bits(const unsigned*
 
 std::vector<BufferPtr> random_bits(const Node& n, std::span<const Operand> in, Backend& be) {
   const Device& d = *device();
-  static const Module* module = new Module(cached_cubin(random_bits_source(), d.arch));  // lives for the process
-  static const void* kernel = module->kernel("nx_random_bits");
+  const void* kernel = load_source(random_bits_source(), "nx_random_bits");
   BufferPtr y0 = be.allocate(n.outputs[0].bytes()), y1 = be.allocate(n.outputs[1].bytes());
   long long count = n.outputs[0].shape.size();
   if (count == 0) return {y0, y1};
