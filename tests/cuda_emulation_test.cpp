@@ -16,12 +16,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <string>
 
+#include "../backends/cuda/arg_reduce.hpp"
 #include "../backends/cuda/conv.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
@@ -415,56 +417,118 @@ TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
   }
 }
 
-// A window op or scatter's kernel on the CPU against interp.
-void window_against_interp(const std::function<nx::Tensor(const std::vector<nx::Tensor>&)>& f, std::vector<nx::Tensor> args) {
-  for (nx::Tensor& a : args) a = nx::to(a, "interp");
-  nx::Graph g = nx::jit([&](const std::vector<nx::Tensor>& v) { return f(v); }).graph(args);
-  auto node = std::find_if(g.nodes.begin(), g.nodes.end(), [](const auto& n) {
-    return n->op == nx::Op::WindowMax || n->op == nx::Op::WindowSum || n->op == nx::Op::WindowMin ||
-           n->op == nx::Op::WindowScatterMax || n->op == nx::Op::WindowScatterMin;
-  });
-  ASSERT_NE(node, g.nodes.end());
-  std::vector<nx::TensorType> types;
-  std::vector<unsigned long long> buffers;
-  for (const nx::Value& v : (*node)->inputs) {
-    types.push_back(v.type());
-    ASSERT_EQ(v.node->op, nx::Op::Parameter) << "the test's window op reads its arguments";
-    buffers.push_back(arg(args[static_cast<size_t>(v.node->param_index)].impl()->buffer->data()));
+// Specialised kernels (pooling, argmax) checked together: their sources compiled as one
+// translation unit (once by NVRTC, once by the host compiler), each launched over its
+// results and compared with interp's.
+class KernelBatch {
+ public:
+  // `source` defines `name`(pointers..., result, long long count).
+  void add(const std::string& source, const std::string& name, std::vector<unsigned long long> pointers, const nx::Tensor& want,
+           double rel) {
+    source_ += source;
+    Case& c = cases_.emplace_back();
+    c.name = name, c.pointers = std::move(pointers), c.want = want, c.rel = rel;
+    c.result.assign(static_cast<size_t>(want.impl()->type.bytes()), std::byte{0x7f});  // poisoned
   }
-  std::string source = nx::cuda_backend::window_source(**node, types, "nx_window");
-  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u) << source;
-  HostKernels kernels(source, "window" + std::to_string(std::hash<std::string>()(source)));
-  ASSERT_EQ(kernels.error(), "") << source;
-  const nx::TensorType& out = (*node)->outputs[0];
-  std::vector<std::byte> y(static_cast<size_t>(out.bytes()), std::byte{0x7f});
-  buffers.push_back(arg(y.data()));
-  buffers.push_back(arg(out.shape.size()));
-  kernels.launch("nx_window", buffers, Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
-  nx_test::expect_outputs_close({nx::from_bytes(y.data(), out.dtype, out.shape)}, {f(args)}, 1e-6);
+  void run(const std::string& tag) {
+    EXPECT_GT(nx::cuda::compile_source(source_, 90), 0u);
+    HostKernels kernels(source_, tag);
+    ASSERT_EQ(kernels.error(), "") << source_;
+    for (Case& c : cases_) {
+      SCOPED_TRACE(c.name);
+      std::vector<unsigned long long> args = c.pointers;
+      args.push_back(arg(c.result.data()));
+      args.push_back(arg(c.want.size()));
+      kernels.launch(c.name, args, Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
+      nx_test::expect_outputs_close({nx::from_bytes(c.result.data(), c.want.dtype(), c.want.shape())}, {c.want}, c.rel);
+    }
+  }
+
+ private:
+  struct Case {
+    std::string name;
+    std::vector<unsigned long long> pointers;
+    nx::Tensor want;
+    double rel = 0;
+    std::vector<std::byte> result;
+  };
+  std::string source_;
+  std::deque<Case> cases_;  // stable addresses
+};
+
+// The node of `op` kind in f's graph over `args` (host tensors), and the pointers of its operands.
+template <class F>
+std::pair<std::shared_ptr<const nx::Node>, std::vector<unsigned long long>> node_of(const F& f, const std::vector<nx::Tensor>& args,
+                                                                                   std::initializer_list<nx::Op> ops) {
+  nx::Graph g = nx::jit([&](const std::vector<nx::Tensor>& v) { return f(v); }).graph(args);
+  for (const auto& n : g.nodes) {
+    if (std::find(ops.begin(), ops.end(), n->op) == ops.end()) continue;
+    std::vector<unsigned long long> pointers;
+    for (const nx::Value& v : n->inputs) {
+      EXPECT_EQ(v.node->op, nx::Op::Parameter) << "the test's op reads its arguments";
+      pointers.push_back(arg(args.at(static_cast<size_t>(v.node->param_index)).impl()->buffer->data()));
+    }
+    return {n, pointers};
+  }
+  ADD_FAILURE() << "no such node";
+  return {};
 }
 
 TEST(CudaEmulation, PoolingAndItsGradientMatchInterp) {
   if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  KernelBatch batch;
+  int count = 0;
+  std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
+  auto add = [&](const std::function<nx::Tensor(const std::vector<nx::Tensor>&)>& f, std::vector<nx::Tensor> args) {
+    for (nx::Tensor& a : args) a = inputs.emplace_back(nx::to(a, "interp"));
+    auto [node, pointers] = node_of(f, args, {nx::Op::WindowMax, nx::Op::WindowSum, nx::Op::WindowMin, nx::Op::WindowScatterMax});
+    if (!node) return;
+    std::vector<nx::TensorType> types;
+    for (const nx::Value& v : node->inputs) types.push_back(v.type());
+    std::string name = "nx_window_" + std::to_string(count++);
+    batch.add(nx::cuda_backend::window_source(*node, types, name), name, pointers, f(args), 1e-6);
+  };
   nx::Tensor x = data({2, 3, 9, 8}, 30);
   nx::WindowOpts pool{.strides = {1, 1, 2, 2}};
   nx::WindowOpts odd{.strides = {1, 1, 2, 1}, .padding = {{0, 0}, {0, 0}, {1, 2}, {1, 0}}, .window_dilations = {1, 1, 1, 2}};
   for (const nx::WindowOpts& o : {pool, odd}) {
-    window_against_interp([&](const auto& v) { return nx::window_max(v[0], {1, 1, 2, 2}, o); }, {x});
-    window_against_interp([&](const auto& v) { return nx::window_sum(v[0], {1, 1, 3, 2}, o); }, {x});
-    window_against_interp([&](const auto& v) { return nx::window_min(v[0], {1, 1, 2, 3}, o); }, {x});
+    add([&](const auto& v) { return nx::window_max(v[0], {1, 1, 2, 2}, o); }, {x});
+    add([&](const auto& v) { return nx::window_sum(v[0], {1, 1, 3, 2}, o); }, {x});
+    add([&](const auto& v) { return nx::window_min(v[0], {1, 1, 2, 3}, o); }, {x});
   }
   // The max-pooling gradient, with ties (the first maximum takes it) and a NaN (it beats all).
   nx::Tensor tied = nx::round(x * 2.0f);
   float nan = std::numeric_limits<float>::quiet_NaN();
   nx::Tensor with_nan = nx::select(nx::equal(nx::iota({2, 3, 9, 8}, nx::i32), nx::scalar(17, nx::i32)), nx::full({}, nan), tied);
   for (const nx::Tensor& in : {x, tied, with_nan}) {
-    nx::Tensor src = data({2, 3, 4, 4}, 31);
-    window_against_interp([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 2, 2}, pool); },
-                          {in, src, nx::scalar(0.5f, nx::f32)});
-    nx::Tensor src_odd = data(nx::window_max(in, {1, 1, 3, 2}, odd).shape(), 32);
-    window_against_interp([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 3, 2}, odd); },
-                          {in, src_odd, nx::scalar(0.0f, nx::f32)});
+    add([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 2, 2}, pool); },
+        {in, data({2, 3, 4, 4}, 31), nx::scalar(0.5f, nx::f32)});
+    add([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 3, 2}, odd); },
+        {in, data(nx::window_max(in, {1, 1, 3, 2}, odd).shape(), 32), nx::scalar(0.0f, nx::f32)});
   }
+  batch.run("windows");
+}
+
+TEST(CudaEmulation, ArgmaxAndArgminMatchInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  KernelBatch batch;
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  nx::Tensor ties = nx::round(data({4, 7, 5}, 40));
+  nx::Tensor with_nan = nx::select(nx::equal(nx::iota({4, 7, 5}, nx::i32), nx::scalar(23, nx::i32)), nx::full({}, nan), ties);
+  std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
+  for (const nx::Tensor& x : {ties, with_nan, nx::as_type(ties, nx::i32)})
+    for (int axis : {0, 1, 2})
+      for (bool last : {false, true})
+        for (bool max : {false, true}) {
+          nx::Tensor host = inputs.emplace_back(nx::to(x, "interp"));
+          nx::ArgOpts opts{.axis = axis, .tie_break = last ? nx::TieBreak::high : nx::TieBreak::low};
+          auto f = [&](const std::vector<nx::Tensor>& v) { return max ? nx::argmax(v[0], opts) : nx::argmin(v[0], opts); };
+          auto [node, pointers] = node_of(f, {host}, {nx::Op::Argmax, nx::Op::Argmin});
+          if (!node) return;
+          std::string name = "nx_arg_" + std::to_string(inputs.size());
+          batch.add(nx::cuda_backend::arg_reduce_source(*node, host.impl()->type, name), name, pointers, f({host}), 0.0);
+        }
+  batch.run("arg_reduce");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "arg_reduce.hpp"
 #include "blaslt.hpp"
 #include "conv.hpp"
 #include "device.hpp"
@@ -58,6 +59,7 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (n.op == Op::Conv)
     if (BufferPtr out = conv(n, in, be)) return {out};
   if (window_supported(n, in)) return window(n, in, be);
+  if (arg_reduce_supported(n, in)) return {arg_reduce(n, in, be)};
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);

@@ -67,6 +67,15 @@ const void* load_source(const std::string& source, const std::string& name) {
   return m->kernel(name);
 }
 
+void launch_over(const void* kernel, std::vector<void*> pointers, long long count) {
+  if (count == 0) return;
+  std::vector<void*> args;
+  for (void*& p : pointers) args.push_back(&p);
+  args.push_back(&count);
+  auto blocks = static_cast<unsigned>(std::clamp<long long>((count + kBlock - 1) / kBlock, 1, int64_t{device()->sms} * 32));
+  launch(kernel, dim3(blocks), dim3(kBlock), args);
+}
+
 void run_kernel(const LoadedKernel& k, const std::vector<void*>& in, const std::vector<void*>& out, int64_t rows,
                 int64_t cols, Backend& be) {
   const KernelSpec& spec = k.spec;

@@ -27,6 +27,10 @@ void forget_loaded_kernels();
 // loaded) once per source, its module kept for the process.
 const void* load_source(const std::string& source, const std::string& name);
 
+// Launches a specialised kernel taking (pointers..., long long count) over `count`
+// results: a grid-stride loop of 256-thread blocks.
+void launch_over(const void* kernel, std::vector<void*> pointers, long long count);
+
 // Runs it on the device's stream: `in` then `out` are device pointers (outputs
 // allocated by the caller, with the dtypes the spec gives them); (rows, cols) is the
 // group's view (1, size for flat and all kernels). Partial results of cols and all

@@ -1,8 +1,5 @@
 #include "random_bits.hpp"
 
-#include <algorithm>
-
-#include "device.hpp"
 #include "kernels.hpp"
 
 namespace nx::cuda_backend {
@@ -35,15 +32,9 @@ extern "C" __global__ void __launch_bounds__(256) nx_random_bits(const unsigned*
 }
 
 std::vector<BufferPtr> random_bits(const Node& n, std::span<const Operand> in, Backend& be) {
-  const Device& d = *device();
   const void* kernel = load_source(random_bits_source(), "nx_random_bits");
   BufferPtr y0 = be.allocate(n.outputs[0].bytes()), y1 = be.allocate(n.outputs[1].bytes());
-  long long count = n.outputs[0].shape.size();
-  if (count == 0) return {y0, y1};
-  void *key = in[0].buffer->data(), *p0 = y0->data(), *p1 = y1->data();
-  std::vector<void*> args = {&key, &p0, &p1, &count};
-  auto blocks = static_cast<unsigned>(std::clamp<long long>((count + 255) / 256, 1, int64_t{d.sms} * 32));
-  launch(kernel, dim3(blocks), dim3(256), args);
+  launch_over(kernel, {in[0].buffer->data(), y0->data(), y1->data()}, n.outputs[0].shape.size());
   return {y0, y1};
 }
 

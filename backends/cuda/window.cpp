@@ -56,9 +56,13 @@ bool window_supported(const Node& n, std::span<const Operand> in) {
 
 namespace {
 
-const char* kInf = "template <class T> __device__ __forceinline__ T nx_inf();\n"
+// Guarded, so several window kernels can share one translation unit (the tests compile
+// them together).
+const char* kInf = "#ifndef NX_WINDOW_INF\n#define NX_WINDOW_INF\n"
+    "template <class T> __device__ __forceinline__ T nx_inf();\n"
     "template <> __device__ __forceinline__ float nx_inf<float>() { return __int_as_float(0x7f800000); }\n"
-    "template <> __device__ __forceinline__ double nx_inf<double>() { return __longlong_as_double(0x7ff0000000000000ll); }\n";
+    "template <> __device__ __forceinline__ double nx_inf<double>() { return __longlong_as_double(0x7ff0000000000000ll); }\n"
+    "#endif\n";
 
 // A window reduction: a thread per output position over its window.
 std::string reduce_source(const Node& n, const Shape& input, const std::string& name) {
@@ -97,7 +101,9 @@ std::string scatter_source(const Node& n, const Shape& input, const Shape& windo
   bool max = n.op == Op::WindowScatterMax;
   int r = input.rank();
   std::ostringstream o;
-  o << "__device__ __forceinline__ long long nx_floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }\n";
+  o << "#ifndef NX_FLOOR_DIV\n#define NX_FLOOR_DIV\n"
+       "__device__ __forceinline__ long long nx_floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }\n"
+       "#endif\n";
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, const " << t
     << "* __restrict__ source, const " << t << "* __restrict__ init, " << t << "* __restrict__ y, long long n) {\n";
   o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
@@ -144,16 +150,10 @@ std::vector<BufferPtr> window(const Node& n, std::span<const Operand> in, Backen
   for (const Operand& o : in) types.push_back(o.type);
   const void* kernel = load_source(window_source(n, types, "nx_window"), "nx_window");
   BufferPtr y = be.allocate(n.outputs[0].bytes());
-  long long count = n.outputs[0].shape.size();
-  if (count == 0) return {y};
-  std::vector<void*> ptrs;
-  for (const Operand& o : in) ptrs.push_back(o.buffer->data());
-  ptrs.push_back(y->data());
-  std::vector<void*> args;
-  for (void*& p : ptrs) args.push_back(&p);
-  args.push_back(&count);
-  auto blocks = static_cast<unsigned>(std::clamp<long long>((count + 255) / 256, 1, int64_t{device()->sms} * 32));
-  launch(kernel, dim3(blocks), dim3(256), args);
+  std::vector<void*> pointers;
+  for (const Operand& o : in) pointers.push_back(o.buffer->data());
+  pointers.push_back(y->data());
+  launch_over(kernel, pointers, n.outputs[0].shape.size());
   return {y};
 }
 
