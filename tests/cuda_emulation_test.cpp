@@ -27,6 +27,7 @@
 #include "../backends/cuda/conv.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
+#include "../backends/cuda/sort.hpp"
 #include "../backends/cuda/window.hpp"
 #include "nx/detail/core.hpp"
 #include "nx/nx.hpp"
@@ -422,12 +423,23 @@ TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
 // results and compared with interp's.
 class KernelBatch {
  public:
-  // `source` defines `name`(pointers..., result, long long count).
+  // `source` defines `name`(pointers..., result, long long count), count the results'.
   void add(const std::string& source, const std::string& name, std::vector<unsigned long long> pointers, const nx::Tensor& want,
            double rel) {
+    int64_t count = want.size();
+    add(source, name, [pointers, count](void* result) {
+      std::vector<unsigned long long> args = pointers;
+      args.push_back(arg(result));
+      args.push_back(arg(count));
+      return args;
+    }, want, rel);
+  }
+  // The kernel's arguments given where its result goes.
+  void add(const std::string& source, const std::string& name, std::function<std::vector<unsigned long long>(void*)> args,
+           const nx::Tensor& want, double rel) {
     source_ += source;
     Case& c = cases_.emplace_back();
-    c.name = name, c.pointers = std::move(pointers), c.want = want, c.rel = rel;
+    c.name = name, c.args = std::move(args), c.want = want, c.rel = rel;
     c.result.assign(static_cast<size_t>(want.impl()->type.bytes()), std::byte{0x7f});  // poisoned
   }
   void run(const std::string& tag) {
@@ -436,10 +448,7 @@ class KernelBatch {
     ASSERT_EQ(kernels.error(), "") << source_;
     for (Case& c : cases_) {
       SCOPED_TRACE(c.name);
-      std::vector<unsigned long long> args = c.pointers;
-      args.push_back(arg(c.result.data()));
-      args.push_back(arg(c.want.size()));
-      kernels.launch(c.name, args, Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
+      kernels.launch(c.name, c.args(c.result.data()), Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
       nx_test::expect_outputs_close({nx::from_bytes(c.result.data(), c.want.dtype(), c.want.shape())}, {c.want}, c.rel);
     }
   }
@@ -447,7 +456,7 @@ class KernelBatch {
  private:
   struct Case {
     std::string name;
-    std::vector<unsigned long long> pointers;
+    std::function<std::vector<unsigned long long>(void*)> args;
     nx::Tensor want;
     double rel = 0;
     std::vector<std::byte> result;
@@ -529,6 +538,45 @@ TEST(CudaEmulation, ArgmaxAndArgminMatchInterp) {
           batch.add(nx::cuda_backend::arg_reduce_source(*node, host.impl()->type, name), name, pointers, f({host}), 0.0);
         }
   batch.run("arg_reduce");
+}
+
+TEST(CudaEmulation, SortArgsortAndTopKMatchInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  KernelBatch batch;
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  nx::Tensor ties = nx::round(data({3, 9, 4}, 50));
+  nx::Tensor at = nx::iota({3, 9, 4}, nx::i32);
+  nx::Tensor special = nx::select(nx::equal(nx::remainder(at, nx::scalar(11, nx::i32)), nx::scalar(3, nx::i32)), nx::full({}, nan),
+                                  nx::select(nx::equal(ties, nx::scalar(0.0f, nx::f32)), nx::full({}, -0.0f), ties));
+  std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
+  int count = 0;
+  // f's node on x, checked on its output `which` (0: values, 1: indices; top_k has both).
+  auto add = [&](const std::function<std::vector<nx::Tensor>(const nx::Tensor&)>& f, const nx::Tensor& x, int which) {
+    nx::Tensor host = inputs.emplace_back(nx::to(x, "interp"));
+    auto [node, pointers] = node_of([&](const auto& v) { return f(v[0]); }, {host}, {nx::Op::Sort, nx::Op::Argsort, nx::Op::TopK});
+    if (!node) return;
+    std::string name = "nx_sort_" + std::to_string(count++);
+    std::vector<nx::Tensor> want = f(host);
+    int64_t elements = host.size();
+    bool indices = node->op == nx::Op::Argsort || which == 1;
+    batch.add(nx::cuda_backend::sort_source(*node, host.impl()->type, name), name, [=](void* result) {
+      return std::vector<unsigned long long>{pointers[0], indices ? 0ull : arg(result), indices ? arg(result) : 0ull, arg(elements)};
+    }, want[static_cast<size_t>(std::min<int>(which, static_cast<int>(want.size()) - 1))], 0.0);
+  };
+  for (const nx::Tensor& x : {ties, special, nx::as_type(ties, nx::i32)})
+    for (int axis : {0, 1, 2})
+      for (auto dir : {nx::Direction::asc, nx::Direction::desc}) {
+        nx::SortOpts o{.axis = axis, .direction = dir};
+        add([=](const nx::Tensor& v) { return std::vector{nx::sort(v, o)}; }, x, 0);
+        add([=](const nx::Tensor& v) { return std::vector{nx::argsort(v, o)}; }, x, 1);
+      }
+  for (const nx::Tensor& x : {ties, special})
+    for (int which : {0, 1})
+      add([](const nx::Tensor& v) {
+        auto [values, indices] = nx::top_k(v, 3);
+        return std::vector{values, indices};
+      }, x, which);
+  batch.run("sort");
 }
 
 }  // namespace

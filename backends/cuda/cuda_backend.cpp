@@ -4,7 +4,10 @@
 // host copies. All work is queued on the device's one stream, so a run returns before
 // the device finishes and a read (to_host) waits for it.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <exception>
+#include <thread>
 #include <unordered_map>
 
 #include "arg_reduce.hpp"
@@ -15,6 +18,7 @@
 #include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
 #include "random_bits.hpp"
+#include "sort.hpp"
 #include "window.hpp"
 #include "nx/cuda.hpp"
 #include "nx/detail/fusion/partition.hpp"
@@ -60,6 +64,7 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
     if (BufferPtr out = conv(n, in, be)) return {out};
   if (window_supported(n, in)) return window(n, in, be);
   if (arg_reduce_supported(n, in)) return {arg_reduce(n, in, be)};
+  if (sort_supported(n, in)) return sort(n, in, be);
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);
@@ -79,11 +84,36 @@ std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const 
   return outs;
 }
 
+// Every group's kernel, compiled (NVRTC) on several threads: a training step has dozens.
+std::vector<std::shared_ptr<const LoadedKernel>> load_kernels(const Partition& part) {
+  size_t count = part.groups.size();
+  std::vector<std::shared_ptr<const LoadedKernel>> kernels(count);
+  std::vector<std::exception_ptr> errors(count);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < count; i = next++) {
+      try {
+        kernels[i] = load_kernel(part.groups[i].spec);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  size_t threads = std::min<size_t>(count, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  return kernels;
+}
+
 class Compiled : public Executable {
  public:
   Compiled(const Graph& g, Backend& be)
       : graph_(split_middle_reductions(g)), be_(be), part_(partition(graph_, {}, cuda_caps())), sched_(graph_) {
-    for (const Group& grp : part_.groups) kernels_.push_back(load_kernel(grp.spec));  // now, not on the first run
+    kernels_ = load_kernels(part_);  // now, not on the first run
     sched_.plan(part_);
     size_t count = graph_.nodes.size();
     // Constants go to the device once.
