@@ -30,20 +30,22 @@ size_t default_pool_limit() {
   return size_t{1} << 30;
 }
 
+// Lives for the process: buffers freed during static destruction still find the stream.
 Probe& probe() {
-  static Probe p = [] {
-    Probe r;
+  static Probe* p = [] {
+    auto* made = new Probe;
+    Probe& r = *made;
     int count = 0;
     if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess) {
       cudaGetLastError();
       r.reason = e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice
                      ? std::string("no CUDA device (no NVIDIA driver, or one older than this CUDA runtime)")
                      : std::string("no CUDA device (") + cudaGetErrorString(e) + ")";
-      return r;
+      return made;
     }
     if (count == 0) {
       r.reason = "no CUDA device (the driver reports none)";
-      return r;
+      return made;
     }
     auto d = std::make_unique<Device>();
     try {
@@ -60,12 +62,12 @@ Probe& probe() {
       check(cudaMemPoolSetAttribute(d->pool, cudaMemPoolAttrReleaseThreshold, &limit), "cudaMemPoolSetAttribute");
     } catch (const Error& e) {
       r.reason = std::string("the CUDA device cannot be used: ") + e.what();
-      return r;
+      return made;
     }
     r.device = std::move(d);
-    return r;
+    return made;
   }();
-  return p;
+  return *p;
 }
 
 const Device& need_device() {
