@@ -65,6 +65,8 @@ static unsigned long long nx_lanes[1024];
 inline void __syncthreads() { nx_block_barrier->arrive_and_wait(); }
 inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; }
 inline double __longlong_as_double(long long v) { double d; std::memcpy(&d, &v, 8); return d; }
+inline float __uint_as_float(unsigned v) { float f; std::memcpy(&f, &v, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned v; std::memcpy(&v, &f, 4); return v; }
 template <class T> T nx_exchange(T v, unsigned lane) {
   unsigned t = threadIdx.x;
   unsigned long long bits = 0;
@@ -337,6 +339,21 @@ TEST(CudaEmulation, IntegersAsInterpComputesThem) {
                        nx::as_type(v, nx::boolean)};
   };
   emulated_against_interp(to_ints, 0.0, x);
+}
+
+TEST(CudaEmulation, HalfPrecisionRoundsAfterEveryOpAsInterp) {
+  float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  // Subnormal, overflowing, NaN and tie-rounding values, beside ordinary ones.
+  nx::Tensor special = nx::tensor({1e-7f, 6e-8f, 70000.0f, -65519.0f, nan, inf, -0.0f, 1.00048828125f, 3.0f, -2.5f, 1e-3f, 255.0f});
+  for (nx::DType t : {nx::bf16, nx::f16}) {
+    SCOPED_TRACE(std::string(nx::name(t)));
+    F2 f = [t](const nx::Tensor& x, const nx::Tensor& y) {
+      nx::Tensor a = nx::as_type(x, t), b = nx::as_type(y, t);
+      return std::vector{a * b + a, nx::exp(a) - b, nx::max(a, b), nx::as_type(a, nx::f32), nx::less(a, b), nx::as_type(nx::as_type(a, nx::i32), t)};
+    };
+    emulated_against_interp(f, 0.0, data({1003}, 60) * 3.0f, data({1003}, 61));
+    emulated_against_interp(f, 0.0, special, nx::reverse(special, {0}));
+  }
 }
 
 TEST(CudaEmulation, UniformFromRandomBitsIsOneKernel) {

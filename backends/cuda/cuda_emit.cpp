@@ -17,6 +17,38 @@ template <class T, int V> struct alignas(sizeof(T) * V) nx_vec { T v[V]; };
 template <class T> __device__ __forceinline__ T nx_inf();
 template <> __device__ __forceinline__ float nx_inf<float>() { return __int_as_float(0x7f800000); }
 template <> __device__ __forceinline__ double nx_inf<double>() { return __longlong_as_double(0x7ff0000000000000ll); }
+// f16 and bf16 are stored as their bits and computed in f32, rounded to their precision
+// after every op (to nearest even; NaN stays NaN), as interp computes them.
+__device__ __forceinline__ float nx_from_bf16(unsigned short b) { return __uint_as_float((unsigned)b << 16); }
+__device__ __forceinline__ unsigned short nx_to_bf16(float f) {
+  unsigned u = __float_as_uint(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (unsigned short)(u >> 16);
+}
+__device__ __forceinline__ float nx_from_f16(unsigned short h) {
+  unsigned sign = (unsigned)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  if (e == 0) return __uint_as_float(sign | __float_as_uint((float)m / 16777216.0f));
+  if (e == 31) return __uint_as_float(sign | 0x7f800000u | (m << 13));
+  return __uint_as_float(sign | ((e - 15u + 127u) << 23) | (m << 13));
+}
+__device__ __forceinline__ unsigned short nx_to_f16(float f) {
+  unsigned x = __float_as_uint(f), sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
+  if (a > 0x7f800000u) return (unsigned short)(sign | 0x7e00u);
+  if (a >= 0x477ff000u) return (unsigned short)(sign | 0x7c00u);
+  if (a < 0x38800000u) {
+    float scaled = __uint_as_float(a) * 16777216.0f;
+    unsigned m = (unsigned)scaled;
+    float rest = scaled - (float)m;
+    if (rest > 0.5f || (rest == 0.5f && (m & 1u))) ++m;
+    return (unsigned short)(sign | m);
+  }
+  unsigned h = (((a >> 23) - 127u + 15u) << 10) | ((a & 0x7fffffu) >> 13), rest = a & 0x1fffu;
+  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;
+  return (unsigned short)(sign | h);
+}
+__device__ __forceinline__ float nx_round_bf16(float f) { return nx_from_bf16(nx_to_bf16(f)); }
+__device__ __forceinline__ float nx_round_f16(float f) { return nx_from_f16(nx_to_f16(f)); }
 template <class T> __device__ __forceinline__ T nx_max(T a, T b) { return a != a ? a : (a > b ? a : b); }
 template <class T> __device__ __forceinline__ T nx_min(T a, T b) { return a != a ? a : (a < b ? a : b); }
 template <class T> __device__ __forceinline__ T nx_sign(T x) { return x > T(0) ? T(1) : (x < T(0) ? T(-1) : x); }
@@ -86,6 +118,10 @@ struct Loop {
 
 std::string fmt_int(int64_t v) { return std::to_string(v) + "ll"; }
 
+// The C++ type a value of dtype t is computed in (f16 and bf16: f32; c_type is how it is
+// stored).
+std::string value_type(DType t) { return t == DType::f16 || t == DType::bf16 ? "float" : c_type(t); }
+
 class SourceEmitter {
  public:
   SourceEmitter(const KernelSpec& spec, std::string name) : spec_(spec), name_(std::move(name)) {
@@ -116,7 +152,19 @@ class SourceEmitter {
 
  private:
   const KernelSpec::Instr& instr(int i) const { return spec_.code[static_cast<size_t>(i)]; }
-  std::string type(size_t i) const { return c_type(spec_.code[i].dtype); }
+  std::string type(size_t i) const { return value_type(spec_.code[i].dtype); }
+  static bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
+  static const char* half_name(DType t) { return t == DType::f16 ? "f16" : "bf16"; }
+  // A loaded element as a value, a value as stored, and a value rounded to its dtype.
+  static std::string loaded(DType t, const std::string& e) {
+    return is_half(t) ? std::string("nx_from_") + half_name(t) + "(" + e + ")" : e;
+  }
+  static std::string stored(DType t, const std::string& e) {
+    return is_half(t) ? std::string("nx_to_") + half_name(t) + "(" + e + ")" : e;
+  }
+  static std::string rounded(DType t, const std::string& e) {
+    return is_half(t) ? std::string("nx_round_") + half_name(t) + "(" + e + ")" : e;
+  }
   std::string v(int i) const {
     std::string s(1, 'v');  // not "v" + ...: g++ 12 warns falsely (-Wrestrict) on that
     s += std::to_string(i);
@@ -124,7 +172,7 @@ class SourceEmitter {
   }
   bool is_output(size_t i) const { return output_of_.count(static_cast<int>(i)) > 0; }
   std::string out(size_t i) const { return "out" + std::to_string(output_of_.at(static_cast<int>(i))); }
-  bool is_float(DType t) const { return t == DType::f32 || t == DType::f64; }
+  bool is_float(DType t) const { return t == DType::f32 || t == DType::f64 || is_half(t); }
 
   // maps[k] as a device function: the offset of the element, and whether it is in
   // bounds (ok stays true, else becomes false). In 32-bit arithmetic when every index
@@ -171,7 +219,7 @@ class SourceEmitter {
   std::string params(const std::string& extra = "") const {
     std::string s;
     for (size_t k = 0; k < spec_.inputs.size(); ++k)
-      s += std::string("const ") + c_type(spec_.inputs[k].dtype) + "* __restrict__ in" + std::to_string(k) + ", ";
+      s += std::string("const ") + c_type(spec_.inputs[k].dtype) + "* __restrict__ in" + std::to_string(k) + ", ";  // storage
     for (size_t k = 0; k < spec_.outputs.size(); ++k)
       s += std::string(c_type(instr(spec_.outputs[k]).dtype)) + "* __restrict__ out" + std::to_string(k) + ", ";
     s += "long long rows, long long cols";
@@ -183,7 +231,8 @@ class SourceEmitter {
     // Scalar inputs, read once.
     for (size_t i = 0; i < spec_.code.size(); ++i)
       if (space_[i] == Space::scalar)
-        o_ << "  const " << type(i) << " " << v(static_cast<int>(i)) << " = in" << spec_.code[i].input << "[0];\n";
+        o_ << "  const " << type(i) << " " << v(static_cast<int>(i)) << " = "
+           << loaded(spec_.code[i].dtype, "in" + std::to_string(spec_.code[i].input) + "[0]") << ";\n";
   }
 
   // The expression of elementwise op `ins` over its operands' values.
@@ -192,7 +241,8 @@ class SourceEmitter {
     for (int op : ins.operands) a.push_back(v(op));
     DType t = ins.dtype;
     DType t0 = ins.operands.empty() ? t : instr(ins.operands[0]).dtype;
-    bool f32 = (is_float(t) ? t : t0) == DType::f32;
+    DType ft = is_float(t) ? t : t0;
+    bool f32 = ft == DType::f32 || is_half(ft);  // halves compute in f32
     auto fn = [&](const char* f) { return std::string(f) + (f32 ? "f" : "") + "(" + a[0] + (a.size() > 1 ? ", " + a[1] : "") + ")"; };
     auto bin = [&](const char* op) { return "(" + a[0] + " " + op + " " + a[1] + ")"; };
     auto boolean = [&](const std::string& e) { return "(nx_bool)(" + e + ")"; };
@@ -231,7 +281,7 @@ class SourceEmitter {
       case Op::LogicalOr: return boolean(a[0] + " != 0 || " + a[1] + " != 0");
       case Op::LogicalXor: return boolean("(" + a[0] + " != 0) != (" + a[1] + " != 0)");
       case Op::IsNan: return boolean(a[0] + " != " + a[0]);
-      case Op::IsInfinity: return boolean(fn("fabs") + " == nx_inf<" + c_type(t0) + ">()");
+      case Op::IsInfinity: return boolean(fn("fabs") + " == nx_inf<" + value_type(t0) + ">()");
       case Op::Equal: return boolean(a[0] + " == " + a[1]);
       case Op::NotEqual: return boolean(a[0] + " != " + a[1]);
       case Op::Less: return boolean(a[0] + " < " + a[1]);
@@ -241,7 +291,7 @@ class SourceEmitter {
       case Op::Select: return "(" + a[0] + " != 0 ? " + a[1] + " : " + a[2] + ")";
       case Op::AsType:
         if (t == DType::bool_) return boolean(a[0] + " != 0");  // NaN is true
-        return "(" + std::string(c_type(t)) + ")" + a[0];
+        return "(" + value_type(t) + ")" + a[0];  // a half result is rounded by the caller
       default: throw Error("cuda", std::string("no kernel code for ") + std::string(op_name(ins.op)));
     }
   }
@@ -266,7 +316,7 @@ class SourceEmitter {
 
   // An op with integer operands or result (cuda_kernel_supports lists which).
   std::string integer_expr(const KernelSpec::Instr& ins, const std::vector<std::string>& a, DType t, DType t0) const {
-    std::string ct = c_type(t), u = unsigned_of(t);
+    std::string ct = value_type(t), u = unsigned_of(t);
     auto cast = [&](const std::string& e) { return "(" + ct + ")(" + e + ")"; };
     auto wrap = [&](const char* op) { return cast("(" + u + ")" + a[0] + " " + op + " (" + u + ")" + a[1]); };
     auto boolean = [&](const std::string& e) { return "(nx_bool)(" + e + ")"; };
@@ -341,9 +391,11 @@ class SourceEmitter {
         o_ << pad << "bool ok" << i << " = true;\n";
         o_ << pad << "const long long o" << i << " = nx_map" << ins.map << "(e, ok" << i << ");\n";
         if (ins.op == Op::Parameter)
-          o_ << pad << "const " << ty << " " << name << " = in" << ins.input << "[ok" << i << " ? o" << i << " : 0];\n";
+          o_ << pad << "const " << ty << " " << name << " = "
+             << loaded(ins.dtype, "in" + std::to_string(ins.input) + "[ok" + std::to_string(i) + " ? o" + std::to_string(i) + " : 0]")
+             << ";\n";
         else if (ins.op == Op::Iota)
-          o_ << pad << "const " << ty << " " << name << " = (" << ty << ")o" << i << ";\n";
+          o_ << pad << "const " << ty << " " << name << " = " << rounded(ins.dtype, "(" + ty + ")o" + std::to_string(i)) << ";\n";
         else  // Pad
           o_ << pad << "const " << ty << " " << name << " = ok" << i << " ? " << v(ins.operands[0]) << " : " << v(ins.operands[1])
              << ";\n";
@@ -354,17 +406,18 @@ class SourceEmitter {
         std::string at = access == KernelSpec::Access::row ? "r" : access == KernelSpec::Access::col ? "c" : "e";
         std::string load = loop.lanes && access == KernelSpec::Access::full ? "L" + std::to_string(ins.input) + ".v[u]"
                                                                              : "in" + std::to_string(ins.input) + "[" + at + "]";
-        o_ << pad << "const " << ty << " " << name << " = " << load << ";\n";
+        o_ << pad << "const " << ty << " " << name << " = " << loaded(ins.dtype, load) << ";\n";
         continue;
       }
-      o_ << pad << "const " << ty << " " << name << " = " << expr(ins) << ";\n";
+      o_ << pad << "const " << ty << " " << name << " = " << rounded(ins.dtype, expr(ins)) << ";\n";
     }
     for (size_t i = 0; i < spec_.code.size(); ++i) {
-      bool stored = need[i] && is_output(i) && !is_reduction(spec_.code[i].op) &&
-                    (space_[i] == Space::full ? pass_[i] == p : loop.rows_inline);
-      if (!stored) continue;
-      if (loop.lanes) o_ << pad << "S" << output_of_.at(static_cast<int>(i)) << ".v[u] = " << v(static_cast<int>(i)) << ";\n";
-      else o_ << pad << out(i) << (space_[i] == Space::row ? "[r] = " : "[e] = ") << v(static_cast<int>(i)) << ";\n";
+      bool written = need[i] && is_output(i) && !is_reduction(spec_.code[i].op) &&
+                     (space_[i] == Space::full ? pass_[i] == p : loop.rows_inline);
+      if (!written) continue;
+      std::string value = stored(spec_.code[i].dtype, v(static_cast<int>(i)));
+      if (loop.lanes) o_ << pad << "S" << output_of_.at(static_cast<int>(i)) << ".v[u] = " << value << ";\n";
+      else o_ << pad << out(i) << (space_[i] == Space::row ? "[r] = " : "[e] = ") << value << ";\n";
     }
   }
 
@@ -373,7 +426,8 @@ class SourceEmitter {
     for (size_t i = 0; i < spec_.code.size(); ++i) {
       const KernelSpec::Instr& ins = spec_.code[i];
       if (space_[i] != Space::row || pass_[i] != p || is_reduction(ins.op)) continue;
-      std::string rhs = ins.op == Op::Parameter ? "in" + std::to_string(ins.input) + "[r]" : expr(ins);
+      std::string rhs = ins.op == Op::Parameter ? loaded(ins.dtype, "in" + std::to_string(ins.input) + "[r]")
+                                                : rounded(ins.dtype, expr(ins));
       o_ << pad << "const " << type(i) << " " << v(static_cast<int>(i)) << " = " << rhs << ";\n";
     }
   }
@@ -465,7 +519,8 @@ class SourceEmitter {
              << ");\n";
     }
     for (size_t i = 0; i < spec_.code.size(); ++i)
-      if (space_[i] == Space::row && is_output(i)) o_ << "    if (lane == 0) " << out(i) << "[r] = " << v(static_cast<int>(i)) << ";\n";
+      if (space_[i] == Space::row && is_output(i))
+        o_ << "    if (lane == 0) " << out(i) << "[r] = " << stored(spec_.code[i].dtype, v(static_cast<int>(i))) << ";\n";
     o_ << "  }\n}\n";
   }
 
@@ -539,6 +594,7 @@ const char* c_type(DType t) {
     case DType::u32: return "unsigned";
     case DType::i32: return "int";
     case DType::i64: return "long long";
+    case DType::f16: case DType::bf16: return "unsigned short";  // the bits; computed in f32
     default: throw Error("cuda", "no kernel code for " + std::string(name(t)));
   }
 }
@@ -552,6 +608,16 @@ bool floating(DType t) { return t == DType::f32 || t == DType::f64; }
 
 bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) {
   if (kernel_supports(op, result, operands)) return true;
+  // f16 and bf16 compute as f32 does, rounded after each op; not reductions (their
+  // partial results would be rounded too).
+  auto widened = [](DType t) { return t == DType::f16 || t == DType::bf16 ? DType::f32 : t; };
+  bool half = result == DType::f16 || result == DType::bf16 ||
+              std::any_of(operands.begin(), operands.end(), [](DType t) { return t == DType::f16 || t == DType::bf16; });
+  if (half && !is_reduction(op)) {
+    std::vector<DType> wide;
+    for (DType t : operands) wide.push_back(widened(t));
+    if (kernel_supports(op, widened(result), wide)) return true;
+  }
   auto all = [&](DType t) { return std::all_of(operands.begin(), operands.end(), [&](DType o) { return o == t; }); };
   switch (op) {
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Negate: case Op::Abs: case Op::Sign: case Op::Max:
@@ -562,13 +628,13 @@ bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) 
       return result == DType::bool_ && integer(operands[0]) && operands[1] == operands[0];
     case Op::Select: return integer(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;
     case Op::AsType: {
-      auto known = [&](DType t) { return integer(t) || floating(t) || t == DType::bool_; };
+      auto known = [&](DType t) { return integer(t) || floating(t) || t == DType::bool_ || t == DType::f16 || t == DType::bf16; };
       return known(result) && known(operands[0]);
     }
     default: return false;
   }
 }
 
-bool cuda_view_supports(Op op, DType t) { return view_supports(op, t) || integer(t); }
+bool cuda_view_supports(Op op, DType t) { return view_supports(op, t) || integer(t) || t == DType::f16 || t == DType::bf16; }
 
 }  // namespace nx::cuda_backend
