@@ -33,7 +33,7 @@ def main():
         floor = "%.3f" % (mine["bytes"] / bandwidth / 1e6) if bandwidth and "bytes" in mine else ""
         if ref:
             ratio = mine["ms"] / ref["ms"]
-            ok = "yes" if met(mine, ref) else "no"
+            ok = ("yes" if met(mine, ref) else "no") if goal else ""
             print("| %s | %.3f | %s | %.3f | %.2fx | %s | %s | %s |" % (label, mine["ms"], ref_label, ref["ms"], ratio, floor, goal, ok))
         else:
             print("| %s | %.3f | %s | | | %s | %s | |" % (label, mine["ms"], ref_label, floor, goal))

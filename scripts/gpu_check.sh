@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every GPU check of the cuda backend in one command (on the lent GPU machine, within 8
-# minutes), logs under $OUT (default build/gpu_check):
-#   1. the machine: GPU, driver, compilers;
+# minutes), logs under $OUT (default build/gpu_check; at most 8 files, as the device tool
+# brings back: summary.txt (the machine, each stage's result, the benchmark table),
+# build.txt, tests.txt, train.txt, bench_nx.jsonl, bench_torch.jsonl, bench.err):
+#   1. the machine: GPU, driver, compilers (in summary.txt);
 #   2. builds the cuda preset (core + interp + cuda, GoogleTest from carried sources);
 #   3. the cuda tests, then the op-table, gradient and random suites with NX_BACKEND=cuda
 #      (every op against interp's golden values);
@@ -31,8 +33,8 @@ fits() {  # stage, seconds it may take
 step() { echo "== $* ($((SECONDS - start)) s)" | tee -a "$OUT/summary.txt"; }
 
 step "machine"
-{ nvidia-smi; nvcc --version; g++ --version; cmake --version; ninja --version; nproc; } >"$OUT/machine.txt" 2>&1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$OUT/summary.txt"
+{ nvidia-smi; nvcc --version; g++ --version; cmake --version; ninja --version; nproc; } >>"$OUT/summary.txt" 2>&1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 # What the machine lacks, from .gpu_deps (scripts/gpu_pack.sh): headers and static
 # libraries under /usr/local, the data set where nx++ looks for it.
@@ -56,12 +58,15 @@ suite() {  # name, environment, filter, seconds
   local name=$1 env=$2 filter=$3 seconds=$4
   fits "$name" "$seconds" || return 0
   step "$name"
-  if env $env timeout "$seconds" build/cuda/tests/nx_tests --gtest_filter="$filter" --gtest_brief=1 >"$OUT/$name.txt" 2>&1; then
-    tail -3 "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
+  local log=$OUT/$name.log
+  if env $env timeout "$seconds" build/cuda/tests/nx_tests --gtest_filter="$filter" --gtest_brief=1 >"$log" 2>&1; then
+    tail -3 "$log" | tee -a "$OUT/summary.txt"
   else
     failed=1
-    grep -E "FAILED|Failure|error" "$OUT/$name.txt" | head -30 | tee -a "$OUT/summary.txt"
+    grep -E "FAILED|Failure|error" "$log" | head -30 | tee -a "$OUT/summary.txt"
   fi
+  { echo "== $name"; cat "$log"; } >>"$OUT/tests.txt"
+  rm -f "$log"
 }
 if wants tests; then
   suite cuda_tests "NX_BACKEND=interp" "Cuda*" 60
@@ -73,23 +78,26 @@ train() {  # name, seconds, program and arguments
   shift 2
   fits "$name" "$seconds" || return 0
   step "$name on the GPU"
-  if NX_BACKEND=cuda timeout "$seconds" "$@" >"$OUT/$name.txt" 2>&1; then
-    grep -iE "test accuracy|error" "$OUT/$name.txt" | tail -3 | tee -a "$OUT/summary.txt"
+  local log=$OUT/$name.log
+  if NX_BACKEND=cuda timeout "$seconds" "$@" >"$log" 2>&1; then
+    grep -iE "test accuracy|error" "$log" | tail -3 | tee -a "$OUT/summary.txt"
   else
     failed=1
-    tail -20 "$OUT/$name.txt" | tee -a "$OUT/summary.txt"
+    tail -20 "$log" | tee -a "$OUT/summary.txt"
   fi
+  { echo "== $name"; cat "$log"; } >>"$OUT/train.txt"
+  rm -f "$log"
 }
 if wants train; then
-  train fashion_mnist_cnn 120 build/cuda/examples/fashion_mnist --epochs 1 --out "$OUT/fashion_mnist"
+  train fashion_mnist_cnn 120 build/cuda/examples/fashion_mnist --epochs 1 --out build/gpu_check_model
   train fashion_mnist_mlp 90 build/cuda/examples/mlp
 fi
 
 if wants bench && fits benchmarks 150; then
   step "benchmarks: nx++, then PyTorch, on this GPU"
-  timeout 90 build/cuda/benchmarks/nx_bench_cuda >"$OUT/bench_nx.jsonl" 2>"$OUT/bench_nx.err" || failed=1
-  timeout 60 python3 benchmarks/peers_cuda.py >"$OUT/bench_torch.jsonl" 2>"$OUT/bench_torch.err" || failed=1
-  python3 benchmarks/report_cuda.py "$OUT/bench_nx.jsonl" "$OUT/bench_torch.jsonl" | tee "$OUT/bench_table.md"
+  timeout 90 build/cuda/benchmarks/nx_bench_cuda >"$OUT/bench_nx.jsonl" 2>>"$OUT/bench.err" || failed=1
+  timeout 60 python3 benchmarks/peers_cuda.py >"$OUT/bench_torch.jsonl" 2>>"$OUT/bench.err" || failed=1
+  python3 benchmarks/report_cuda.py "$OUT/bench_nx.jsonl" "$OUT/bench_torch.jsonl" | tee -a "$OUT/summary.txt"
 fi
 step "done (failed=$failed)"
 exit $failed
