@@ -25,6 +25,7 @@
 
 #include "../backends/cuda/arg_reduce.hpp"
 #include "../backends/cuda/conv.hpp"
+#include "../backends/cuda/gather.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
 #include "../backends/cuda/sort.hpp"
@@ -491,8 +492,11 @@ std::pair<std::shared_ptr<const nx::Node>, std::vector<unsigned long long>> node
     if (std::find(ops.begin(), ops.end(), n->op) == ops.end()) continue;
     std::vector<unsigned long long> pointers;
     for (const nx::Value& v : n->inputs) {
-      EXPECT_EQ(v.node->op, nx::Op::Parameter) << "the test's op reads its arguments";
-      pointers.push_back(arg(args.at(static_cast<size_t>(v.node->param_index)).impl()->buffer->data()));
+      const nx::Node* at = v.node.get();
+      while (at->op == nx::Op::Reshape) at = at->inputs[0].node.get();  // the same bytes, as the backend shares them
+      EXPECT_EQ(at->op, nx::Op::Parameter) << "the test's op reads its arguments";
+      if (at->op != nx::Op::Parameter) return {};
+      pointers.push_back(arg(args.at(static_cast<size_t>(at->param_index)).impl()->buffer->data()));
     }
     return {n, pointers};
   }
@@ -594,6 +598,41 @@ TEST(CudaEmulation, SortArgsortAndTopKMatchInterp) {
         return std::vector{values, indices};
       }, x, which);
   batch.run("sort");
+}
+
+TEST(CudaEmulation, GatherMatchesInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  KernelBatch batch;
+  std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
+  int count = 0;
+  auto add = [&](const std::function<nx::Tensor(const std::vector<nx::Tensor>&)>& f, std::vector<nx::Tensor> args) {
+    for (nx::Tensor& a : args) a = inputs.emplace_back(nx::to(a, "interp"));
+    auto [node, pointers] = node_of(f, args, {nx::Op::Gather});
+    if (!node) return;
+    std::string name = "nx_gather_" + std::to_string(count++);
+    // The reference is interp's run of this node (take may move axes after it).
+    std::vector<nx::Operand> operands;
+    for (size_t i = 0; i < node->inputs.size(); ++i) {
+      const nx::Tensor* source = nullptr;
+      for (const nx::Tensor& a : args)
+        if (arg(a.impl()->buffer->data()) == pointers[i]) source = &a;
+      operands.push_back({node->inputs[i].type(), source->impl()->buffer});
+    }
+    nx::Node call = *node;
+    call.inputs.clear();
+    nx::BufferPtr want = nx::backend("interp").execute(call, operands)[0];
+    const nx::TensorType& out = node->outputs[0];
+    batch.add(nx::cuda_backend::gather_source(*node, node->inputs[0].type(), node->inputs[1].type(), name), name, pointers,
+              nx::from_bytes(want->data(), out.dtype, out.shape), 0.0);
+  };
+  nx::Tensor x = data({7, 5, 3}, 70);
+  nx::Tensor rows = nx::tensor({3, 0, 6, 6, -2, 9});  // out of range: clamped, as interp
+  add([](const auto& v) { return nx::take(v[0], v[1], 0); }, {x, rows});
+  add([](const auto& v) { return nx::take(v[0], v[1], 1); }, {x, nx::as_type(nx::tensor({4, 1}), nx::i64)});
+  add([](const auto& v) { return nx::take(v[0], v[1], 2); }, {nx::as_type(x, nx::f64), nx::as_type(nx::tensor({2, 2, 0}), nx::u8)});
+  add([](const auto& v) { return nx::take(v[0], v[1], 0); }, {nx::as_type(x * 10.0f, nx::i32), nx::tensor({{1, 2}, {3, 4}})});
+  add([](const auto& v) { return nx::take(v[0], v[1], 1); }, {nx::as_type(x, nx::bf16), nx::tensor({0, 4})});
+  batch.run("gather");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "arg_reduce.hpp"
 #include "blaslt.hpp"
 #include "conv.hpp"
+#include "gather.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
 #include "launch_plan.hpp"
@@ -65,6 +66,7 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (window_supported(n, in)) return window(n, in, be);
   if (arg_reduce_supported(n, in)) return {arg_reduce(n, in, be)};
   if (sort_supported(n, in)) return sort(n, in, be);
+  if (gather_supported(n, in)) return {gather(n, in, be)};
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);
