@@ -436,6 +436,12 @@ TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
   }
 }
 
+// x with a NaN at flat position `at`.
+nx::Tensor with_nan_at(const nx::Tensor& x, int at) {
+  nx::Tensor where = nx::equal(nx::iota(x.shape(), nx::i32), nx::scalar(at, nx::i32));
+  return nx::select(where, nx::full({}, std::numeric_limits<float>::quiet_NaN()), x);
+}
+
 // Specialised kernels (pooling, argmax) checked together: their sources compiled as one
 // translation unit (once by NVRTC, once by the host compiler), each launched over its
 // results and compared with interp's.
@@ -528,8 +534,7 @@ TEST(CudaEmulation, PoolingAndItsGradientMatchInterp) {
   }
   // The max-pooling gradient, with ties (the first maximum takes it) and a NaN (it beats all).
   nx::Tensor tied = nx::round(x * 2.0f);
-  float nan = std::numeric_limits<float>::quiet_NaN();
-  nx::Tensor with_nan = nx::select(nx::equal(nx::iota({2, 3, 9, 8}, nx::i32), nx::scalar(17, nx::i32)), nx::full({}, nan), tied);
+  nx::Tensor with_nan = with_nan_at(tied, 17);
   for (const nx::Tensor& in : {x, tied, with_nan}) {
     add([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 2, 2}, pool); },
         {in, data({2, 3, 4, 4}, 31), nx::scalar(0.5f, nx::f32)});
@@ -542,9 +547,8 @@ TEST(CudaEmulation, PoolingAndItsGradientMatchInterp) {
 TEST(CudaEmulation, ArgmaxAndArgminMatchInterp) {
   if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
   KernelBatch batch;
-  float nan = std::numeric_limits<float>::quiet_NaN();
   nx::Tensor ties = nx::round(data({4, 7, 5}, 40));
-  nx::Tensor with_nan = nx::select(nx::equal(nx::iota({4, 7, 5}, nx::i32), nx::scalar(23, nx::i32)), nx::full({}, nan), ties);
+  nx::Tensor with_nan = with_nan_at(ties, 23);
   std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
   for (const nx::Tensor& x : {ties, with_nan, nx::as_type(ties, nx::i32)})
     for (int axis : {0, 1, 2})

@@ -146,7 +146,7 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
   BufferPtr result = be.allocate(out.bytes());
   if (B * M * N == 0) return result;
   if (K == 0) {  // an empty sum
-    check(cudaMemsetAsync(result->data(), 0, out.bytes(), device()->stream), "cudaMemsetAsync");
+    check(cudaMemsetAsync(result->data(), 0, out.bytes(), need_device().stream), "cudaMemsetAsync");
     return result;
   }
   // Row-major C (M, N) = A (M, K) B (K, N) is column-major C^T = B^T A^T: cuBLASLt's
@@ -231,7 +231,7 @@ void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const 
   const void* alpha = t == DType::f64 ? static_cast<const void*>(&one_d) : &one_f;
   const void* beta = t == DType::f64 ? static_cast<const void*>(&zero_d) : &zero_f;
   check_lt(cublasLtMatmul(handle(), plan.desc, alpha, a, plan.a, b, plan.b, beta, d, plan.c, d, plan.c, &plan.algo,
-                          workspace ? workspace->data() : nullptr, plan.workspace, device()->stream),
+                          workspace ? workspace->data() : nullptr, plan.workspace, need_device().stream),
            "cublasLtMatmul");
 }
 

@@ -78,7 +78,7 @@ BufferPtr conv(const Node& n, std::span<const Operand> in, Backend& be) {
   DType t = n.outputs[0].dtype;
   std::optional<ConvPlan> plan = plan_conv(n.attrs, t, in[0].type.shape, in[1].type.shape, n.outputs[0].shape);
   if (!plan || in[0].type.dtype != t || in[1].type.dtype != t) return nullptr;
-  const Device& d = *device();
+  const Device& d = need_device();
   BufferPtr zero = be.allocate(item_size(t));
   check(cudaMemsetAsync(zero->data(), 0, item_size(t), d.stream), "cudaMemsetAsync");
   BufferPtr columns = be.allocate(static_cast<size_t>(plan->columns_shape.size()) * item_size(t));

@@ -190,7 +190,7 @@ class CudaBackend : public Backend {
   BufferPtr from_host(const void* data, size_t bytes) override {
     BufferPtr b = allocate(bytes);
     // From pageable memory the call returns once the bytes are staged: `data` may go.
-    if (bytes) check(cudaMemcpyAsync(b->data(), data, bytes, cudaMemcpyHostToDevice, device()->stream), "cudaMemcpyAsync");
+    if (bytes) check(cudaMemcpyAsync(b->data(), data, bytes, cudaMemcpyHostToDevice, need_device().stream), "cudaMemcpyAsync");
     return b;
   }
   void to_host(const Buffer& buffer, void* out, size_t bytes) const override {
@@ -201,7 +201,7 @@ class CudaBackend : public Backend {
       std::memcpy(out, buffer.data(), bytes);
       return;
     }
-    const Device& d = *device();
+    const Device& d = need_device();
     check(cudaMemcpyAsync(out, buffer.data(), bytes, cudaMemcpyDeviceToHost, d.stream), "cudaMemcpyAsync");
     check(cudaStreamSynchronize(d.stream), "a kernel or copy on the device");
   }
@@ -232,19 +232,13 @@ class CudaBackend : public Backend {
   }
 };
 
-const Device& need_device() {
-  const Device* d = device();
-  if (!d) throw Error("cuda", unavailable_reason());
-  return *d;
-}
-
 }  // namespace
 }  // namespace cuda_backend
 
 void register_cuda_backend() {
   register_backend(
       "cuda", [] { return std::make_unique<cuda_backend::CudaBackend>(); },
-      [] { return cuda_backend::device() ? std::string() : cuda_backend::unavailable_reason(); });
+      [] { return cuda_backend::unavailable_reason(); });
 }
 
 // Registered when the program starts, whatever headers it includes: nxpp::nxpp's link
@@ -252,8 +246,8 @@ void register_cuda_backend() {
 extern "C" const bool nx_cuda_backend_registered = (register_cuda_backend(), true);
 
 namespace cuda {
-bool available() { return cuda_backend::device() != nullptr; }
-std::string unavailable_reason() { return available() ? std::string() : cuda_backend::unavailable_reason(); }
+bool available() { return cuda_backend::unavailable_reason().empty(); }
+std::string unavailable_reason() { return cuda_backend::unavailable_reason(); }
 std::string device_name() { return cuda_backend::need_device().name; }
 int compute_capability() { return cuda_backend::need_device().arch; }
 void set_tf32(bool on) { cuda_backend::set_tf32(on); }

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "nx/detail/fusion/index_map.hpp"
 #include "nx/error.hpp"
 
 namespace nx::cuda_backend {
@@ -179,13 +180,7 @@ class SourceEmitter {
   // and offset fits, as the llvm backend does.
   void emit_map(size_t k) {
     const IndexMap& m = spec_.maps[k];
-    bool narrow = true;
-    for (const View& view : m) {
-      int64_t size = 1, reach = view.offset < 0 ? -view.offset : view.offset;
-      for (size_t d = 0; d < view.shape.size(); ++d)
-        size *= view.shape[d], reach += (view.shape[d] - 1) * (view.strides[d] < 0 ? -view.strides[d] : view.strides[d]);
-      narrow &= size < (int64_t{1} << 31) && reach < (int64_t{1} << 31);
-    }
+    bool narrow = fits_32_bits(m);
     const char* t = narrow ? "int" : "long long";
     const char* u = narrow ? "unsigned" : "unsigned long long";
     auto lit = [&](int64_t x) { return narrow ? std::to_string(x) : fmt_int(x); };

@@ -15,11 +15,6 @@ void check(cudaError_t e, const char* what) {
 
 namespace {
 
-struct Probe {
-  std::unique_ptr<Device> device;
-  std::string reason;
-};
-
 // $NX_CUDA_POOL_MAX_BYTES, else 1 GiB: what the pool keeps past a synchronisation.
 size_t default_pool_limit() {
   if (const char* e = std::getenv("NX_CUDA_POOL_MAX_BYTES"))
@@ -30,21 +25,33 @@ size_t default_pool_limit() {
   return size_t{1} << 30;
 }
 
-// Lives for the process: buffers freed during static destruction still find the stream.
-Probe& probe() {
-  static Probe* p = [] {
-    auto* made = new Probe;
-    Probe& r = *made;
+// Whether there is a device, from the device count alone: no context is made, so asking
+// (backend_names() does, at start-up) costs a program that never uses the GPU nothing.
+const std::string& count_reason() {
+  static const std::string* reason = [] {
     int count = 0;
-    if (cudaError_t e = cudaGetDeviceCount(&count); e != cudaSuccess) {
-      cudaGetLastError();
-      r.reason = e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice
-                     ? std::string("no CUDA device (no NVIDIA driver, or one older than this CUDA runtime)")
-                     : std::string("no CUDA device (") + cudaGetErrorString(e) + ")";
-      return made;
-    }
-    if (count == 0) {
-      r.reason = "no CUDA device (the driver reports none)";
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) cudaGetLastError();
+    if (e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice)
+      return new std::string("no CUDA device (no NVIDIA driver, or one older than this CUDA runtime)");
+    if (e != cudaSuccess) return new std::string(std::string("no CUDA device (") + cudaGetErrorString(e) + ")");
+    return new std::string(count == 0 ? "no CUDA device (the driver reports none)" : "");
+  }();
+  return *reason;
+}
+
+struct Setup {
+  std::unique_ptr<Device> device;
+  std::string reason;
+};
+
+// The first device, set up on first use (its context, stream and pool). Lives for the
+// process: buffers freed during static destruction still find the stream.
+const Setup& setup() {
+  static const Setup* s = [] {
+    auto* made = new Setup;
+    if (!count_reason().empty()) {
+      made->reason = count_reason();
       return made;
     }
     auto d = std::make_unique<Device>();
@@ -61,20 +68,27 @@ Probe& probe() {
       uint64_t limit = default_pool_limit();
       check(cudaMemPoolSetAttribute(d->pool, cudaMemPoolAttrReleaseThreshold, &limit), "cudaMemPoolSetAttribute");
     } catch (const Error& e) {
-      r.reason = std::string("the CUDA device cannot be used: ") + e.what();
+      made->reason = std::string("the CUDA device cannot be used: ") + e.what();
       return made;
     }
-    r.device = std::move(d);
+    made->device = std::move(d);
     return made;
   }();
-  return *p;
+  return *s;
 }
 
+}  // namespace
+
+const Device* device() { return setup().device.get(); }
+std::string unavailable_reason() { return count_reason(); }
+
 const Device& need_device() {
-  const Device* d = device();
-  if (!d) throw Error("cuda", unavailable_reason());
-  return *d;
+  const Setup& s = setup();
+  if (!s.device) throw Error("cuda", s.reason);
+  return *s.device;
 }
+
+namespace {
 
 void* device_alloc(size_t bytes) {
   const Device& d = need_device();
@@ -94,9 +108,6 @@ void* device_alloc(size_t bytes) {
 }
 
 }  // namespace
-
-const Device* device() { return probe().device.get(); }
-std::string unavailable_reason() { return probe().reason; }
 
 DeviceBuffer::DeviceBuffer(Backend* owner, size_t bytes) : Buffer(owner, device_alloc(bytes), bytes) {}
 

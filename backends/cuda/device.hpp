@@ -26,10 +26,13 @@ struct Device {
   cudaMemPool_t pool = nullptr;
 };
 
-// The first device, set up (stream, pool) on first use; null when there is none, with
-// the reason in unavailable_reason(). Thread-safe.
-const Device* device();
+// Why no device can run work here ("" when one can), from the device count alone: no
+// context is made. Thread-safe.
 std::string unavailable_reason();
+// The first device, set up (context, stream, pool) on first use; null when there is none
+// or it cannot be set up. need_device() raises nx::Error with the reason instead.
+const Device* device();
+const Device& need_device();
 
 // Device memory from the pool, freed on the stream when the last reference goes.
 class DeviceBuffer : public Buffer {

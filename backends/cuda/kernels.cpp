@@ -34,13 +34,12 @@ std::shared_ptr<const LoadedKernel> load_kernel(const KernelSpec& spec) {
     std::lock_guard lock(loaded().mu);
     if (auto it = loaded().by_key.find(key); it != loaded().by_key.end()) return it->second;
   }
-  const Device* d = device();
-  if (!d) throw Error("cuda", unavailable_reason());
+  const Device& d = need_device();
   char name[32];
   std::snprintf(name, sizeof name, "nx_%016llx", static_cast<unsigned long long>(detail::fnv1a(key)));
   auto k = std::make_shared<LoadedKernel>();
   k->spec = spec;
-  k->module = std::make_shared<Module>(cached_cubin(emit_source(spec, name), d->arch));
+  k->module = std::make_shared<Module>(cached_cubin(emit_source(spec, name), d.arch));
   std::vector<std::string> suffixes = {""};
   if (spec.mode == Mode::rows) suffixes.push_back("_warp");
   if (spec.mode == Mode::cols || spec.mode == Mode::all)
@@ -60,7 +59,7 @@ const void* load_source(const std::string& source, const std::string& name) {
     if (auto it = modules->find(source); it != modules->end()) m = it->second;
   }
   if (!m) {
-    m = std::make_shared<Module>(cached_cubin(source, device()->arch));
+    m = std::make_shared<Module>(cached_cubin(source, need_device().arch));
     std::lock_guard lock(mu);
     m = modules->emplace(source, m).first->second;
   }
@@ -72,14 +71,14 @@ void launch_over(const void* kernel, std::vector<void*> pointers, long long coun
   std::vector<void*> args;
   for (void*& p : pointers) args.push_back(&p);
   args.push_back(&count);
-  auto blocks = static_cast<unsigned>(std::clamp<long long>((count + kBlock - 1) / kBlock, 1, int64_t{device()->sms} * 32));
+  auto blocks = static_cast<unsigned>(std::clamp<long long>((count + kBlock - 1) / kBlock, 1, int64_t{need_device().sms} * 32));
   launch(kernel, dim3(blocks), dim3(kBlock), args);
 }
 
 void run_kernel(const LoadedKernel& k, const std::vector<void*>& in, const std::vector<void*>& out, int64_t rows,
                 int64_t cols, Backend& be) {
   const KernelSpec& spec = k.spec;
-  LaunchPlan plan = plan_launches(spec, rows, cols, device()->sms);
+  LaunchPlan plan = plan_launches(spec, rows, cols, need_device().sms);
   std::vector<BufferPtr> partials(out.size());
   std::vector<void*> buffers(in);
   for (size_t o = 0; o < out.size(); ++o) {

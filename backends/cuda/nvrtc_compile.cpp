@@ -45,8 +45,8 @@ std::string numbered(const std::string& source) {
 
 }  // namespace
 
-std::string nvrtc_options(int arch) {
-  return "--gpu-architecture=sm_" + std::to_string(arch) + " --fmad=false -prec-div=true -prec-sqrt=true -std=c++17";
+std::vector<std::string> nvrtc_options(int arch) {
+  return {"--gpu-architecture=sm_" + std::to_string(arch), "--fmad=false", "-prec-div=true", "-prec-sqrt=true", "-std=c++17"};
 }
 
 std::string nvrtc_version() {
@@ -62,8 +62,9 @@ std::string compile_cubin(const std::string& source, int arch) {
     nvrtcProgram& p;
     ~Destroy() { nvrtcDestroyProgram(&p); }
   } destroy{program};
-  std::string arch_flag = "--gpu-architecture=sm_" + std::to_string(arch);
-  std::vector<const char*> options = {arch_flag.c_str(), "--fmad=false", "-prec-div=true", "-prec-sqrt=true", "-std=c++17"};
+  std::vector<std::string> flags = nvrtc_options(arch);
+  std::vector<const char*> options;
+  for (const std::string& f : flags) options.push_back(f.c_str());
   nvrtcResult result = nvrtcCompileProgram(program, static_cast<int>(options.size()), options.data());
   size_t log_size = 0;
   nvrtcGetProgramLogSize(program, &log_size);
@@ -81,7 +82,9 @@ std::string compile_cubin(const std::string& source, int arch) {
 
 std::string cached_cubin(const std::string& source, int arch) {
   Cache& c = cache();
-  std::string key = nvrtc_options(arch) + "\n" + source;
+  std::string key;
+  for (const std::string& f : nvrtc_options(arch)) key += f + ' ';
+  key += "\n" + source;
   std::string root;
   {
     std::lock_guard lock(c.mu);

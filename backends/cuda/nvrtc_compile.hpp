@@ -4,12 +4,13 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nx::cuda_backend {
 
 // The options every kernel compiles with: IEEE division and square roots, no fused
 // multiply-add contraction (results match the CPU backends' roundings), C++17.
-std::string nvrtc_options(int arch);
+std::vector<std::string> nvrtc_options(int arch);
 
 // The cubin for `source` on sm_<arch> (90 for Hopper). Throws nx::Error("cuda", ...)
 // with NVRTC's log when the source does not compile.

@@ -16,6 +16,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "nx/detail/fusion/index_map.hpp"
 #include "nx/error.hpp"
 
 namespace nx::llvm_backend {
@@ -284,13 +285,7 @@ class BodyEmitter {
   // constant is cheap there); out-of-bounds offsets may wrap: they are never used.
   std::pair<llvm::Value*, llvm::Value*> map_at(int k, llvm::Value* element) {
     const IndexMap& m = spec_.maps[static_cast<size_t>(k)];
-    bool narrow = true;
-    for (const View& v : m) {
-      int64_t size = 1, reach = v.offset < 0 ? -v.offset : v.offset;
-      for (size_t d = 0; d < v.shape.size(); ++d)
-        size *= v.shape[d], reach += (v.shape[d] - 1) * (v.strides[d] < 0 ? -v.strides[d] : v.strides[d]);
-      narrow &= size < (int64_t{1} << 31) && reach < (int64_t{1} << 31);
-    }
+    bool narrow = fits_32_bits(m);
     llvm::Type* t = narrow ? b_.getInt32Ty() : i64_;
     auto k_of = [&](int64_t x) { return llvm::ConstantInt::get(t, static_cast<uint64_t>(x), true); };
     llvm::Value* f = narrow ? b_.CreateTrunc(element, t) : element;

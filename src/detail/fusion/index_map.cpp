@@ -173,6 +173,16 @@ bool is_identity(const IndexMap& m) {
   return v.shape.empty() || (v.shape.size() == 1 && v.strides[0] == 1 && mask_free(v));
 }
 
+bool fits_32_bits(const IndexMap& m) {
+  for (const View& v : m) {
+    int64_t size = 1, reach = v.offset < 0 ? -v.offset : v.offset;
+    for (size_t d = 0; d < v.shape.size(); ++d)
+      size *= v.shape[d], reach += (v.shape[d] - 1) * (v.strides[d] < 0 ? -v.strides[d] : v.strides[d]);
+    if (size >= (int64_t{1} << 31) || reach >= (int64_t{1} << 31)) return false;
+  }
+  return true;
+}
+
 std::string map_key(const IndexMap& m) {
   std::string k;
   for (const View& v : m) {

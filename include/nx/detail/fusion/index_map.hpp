@@ -27,6 +27,9 @@ void map_reshape(IndexMap& m, const Shape& to);
 IndexMap simplified(IndexMap m);
 // Whether m reads element i at offset i (a plain load).
 bool is_identity(const IndexMap& m);
+// Whether every index and offset of m fits in 32 bits, so kernels compute it in 32-bit
+// arithmetic (division by a constant is cheaper there).
+bool fits_32_bits(const IndexMap& m);
 std::string map_key(const IndexMap& m);
 
 }  // namespace nx::fusion
