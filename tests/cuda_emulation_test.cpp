@@ -24,8 +24,9 @@
 #include <string>
 
 #include "../backends/cuda/arg_reduce.hpp"
+#include "../backends/cuda/scan.hpp"
 #include "../backends/cuda/conv.hpp"
-#include "../backends/cuda/gather.hpp"
+#include "../backends/cuda/indexing.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
 #include "../backends/cuda/sort.hpp"
@@ -68,6 +69,36 @@ inline float __int_as_float(int v) { float f; std::memcpy(&f, &v, 4); return f; 
 inline double __longlong_as_double(long long v) { double d; std::memcpy(&d, &v, 8); return d; }
 inline float __uint_as_float(unsigned v) { float f; std::memcpy(&f, &v, 4); return f; }
 inline unsigned __float_as_uint(float f) { unsigned v; std::memcpy(&v, &f, 4); return v; }
+inline int __clz(int x) { return x ? __builtin_clz(unsigned(x)) : 32; }
+inline int __clzll(long long x) { return x ? __builtin_clzll((unsigned long long)x) : 64; }
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
+// CUDA's erfinv, which the host's libm lacks: bisection on erf.
+inline double erfinv(double x) {
+  if (!(x >= -1 && x <= 1)) return NAN;
+  if (x == 1 || x == -1) return x * INFINITY;
+  double lo = -10, hi = 10;
+  for (int i = 0; i < 200; ++i) (erf((lo + hi) / 2) < x ? lo : hi) = (lo + hi) / 2;
+  return (lo + hi) / 2;
+}
+inline float erfinvf(float x) { return (float)erfinv(x); }
+// Atomics, as real ones: the emulated threads run at once.
+template <class T> T atomicAdd(T* p, T v) {
+  if constexpr (sizeof(T) == 4 && !__is_same(T, float)) return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+  else if constexpr (__is_same(T, unsigned long long)) return __atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+  else {
+    T old, want;
+    __atomic_load(p, &old, __ATOMIC_RELAXED);
+    do want = old + v;
+    while (!__atomic_compare_exchange(p, &old, &want, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    return old;
+  }
+}
+inline long long atomicMax(long long* p, long long v) {
+  long long old = __atomic_load_n(p, __ATOMIC_RELAXED);
+  while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
+  return old;
+}
 template <class T> T nx_exchange(T v, unsigned lane) {
   unsigned t = threadIdx.x;
   unsigned long long bits = 0;
@@ -357,6 +388,30 @@ TEST(CudaEmulation, HalfPrecisionRoundsAfterEveryOpAsInterp) {
   }
 }
 
+TEST(CudaEmulation, EveryFloatFunctionAndIntegerBitOp) {
+  F2 f = [](const nx::Tensor& x, const nx::Tensor& y) {
+    nx::Tensor u = nx::tanh(x) * 0.9f;  // in (-1, 1)
+    return std::vector{nx::tan(x), nx::asin(u), nx::acos(u), nx::atan(x), nx::sinh(x), nx::cosh(x), nx::asinh(x),
+                       nx::acosh(nx::abs(x) + 1.0f), nx::atanh(u), nx::erfc(x), nx::erf_inv(u), nx::cbrt(x), nx::atan2(x, y),
+                       nx::remainder(x * 5.0f, y)};
+  };
+  emulated_against_interp(f, 2e-6, data({2000}, 62), data({2000}, 63));
+  emulated_against_interp(f, 1e-14, data({300}, 64, nx::f64), data({300}, 65, nx::f64));
+  F1 h = [](const nx::Tensor& x) { return std::vector{nx::as_type(nx::sinh(nx::as_type(x, nx::bf16)), nx::f32)}; };
+  emulated_against_interp(h, 0.0, data({500}, 66));
+  nx::Tensor a = nx::tensor({0, 1, -1, 7, -7, 255, 1 << 20, std::numeric_limits<int32_t>::min(), 3, -2});
+  nx::Tensor e = nx::tensor({3, -2, -3, 2, 3, 0, 1, 2, 21, 31});
+  F2 bits = [](const nx::Tensor& x, const nx::Tensor& y) {
+    return std::vector{nx::pow(x, y), nx::count_leading_zeros(x), nx::population_count(x), nx::is_nan(x), nx::is_infinity(x),
+                       nx::logical_not(x)};
+  };
+  for (nx::DType t : {nx::i32, nx::i64, nx::u32, nx::u8}) {
+    SCOPED_TRACE(std::string(nx::name(t)));
+    nx::Tensor ta = nx::as_type(t == nx::u8 || t == nx::u32 ? nx::abs(a) : a, t);
+    emulated_against_interp(bits, 0.0, ta, nx::as_type(t == nx::u8 || t == nx::u32 ? nx::abs(e) : e, t));
+  }
+}
+
 TEST(CudaEmulation, UniformFromRandomBitsIsOneKernel) {
   // What random::uniform does to threefry's bits: shifts, an or, then a bitcast (the same
   // bytes) and a subtraction: the integer half is one kernel.
@@ -565,6 +620,38 @@ TEST(CudaEmulation, ArgmaxAndArgminMatchInterp) {
   batch.run("arg_reduce");
 }
 
+TEST(CudaEmulation, CumulativeOpsMatchInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  KernelBatch batch;
+  std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
+  using Scan = nx::Tensor (*)(const nx::Tensor&, nx::CumulativeOpts, nx::Where);
+  std::pair<const char*, Scan> ops[] = {{"sum", nx::cumulative_sum}, {"product", nx::cumulative_product},
+                                        {"max", nx::cumulative_max}, {"min", nx::cumulative_min}};
+  auto add = [&](const nx::Tensor& x, int axis, double rel) {
+    for (bool reverse : {false, true})
+      for (auto [label, op] : ops) {
+        nx::Tensor host = inputs.emplace_back(nx::to(x, "interp"));
+        nx::CumulativeOpts opts{.axis = axis, .reverse = reverse};
+        auto f = [&](const std::vector<nx::Tensor>& v) { return op(v[0], opts, nx::Where::current()); };
+        auto [node, pointers] = node_of(f, {host}, {nx::Op::CumulativeSum, nx::Op::CumulativeProduct, nx::Op::CumulativeMax,
+                                                    nx::Op::CumulativeMin});
+        if (!node) return;
+        std::string name = std::string("nx_scan_") + label + "_" + std::to_string(inputs.size());
+        batch.add(nx::cuda_backend::scan_source(*node, host.impl()->type, name), name, pointers, f({host}), rel);
+      }
+  };
+  nx::Tensor small = with_nan_at(data({4, 7, 5}, 80), 17);
+  for (int axis : {0, 1, 2}) add(small, axis, 0.0);  // a thread per lane
+  add(data({3, 2000}, 81) * 0.01f + 1.0f, 1, 1e-6);   // a block per lane: chunks of 32 for 64 threads
+  add(data({600, 3}, 82, nx::f64) * 0.01 + 1.0, 0, 1e-13);
+  nx::Tensor ints = nx::as_type(data({5, 300}, 83) * 1000.0f, nx::i32);
+  add(ints, 1, 0.0);  // products wrap
+  add(nx::as_type(ints, nx::u8), 1, 0.0);
+  add(nx::as_type(ints, nx::i64), 0, 0.0);
+  add(nx::as_type(data({9, 40}, 84), nx::bf16), 1, 0.0);
+  batch.run("scan");
+}
+
 TEST(CudaEmulation, SortArgsortAndTopKMatchInterp) {
   if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
   KernelBatch batch;
@@ -637,6 +724,57 @@ TEST(CudaEmulation, GatherMatchesInterp) {
   add([](const auto& v) { return nx::take(v[0], v[1], 0); }, {nx::as_type(x * 10.0f, nx::i32), nx::tensor({{1, 2}, {3, 4}})});
   add([](const auto& v) { return nx::take(v[0], v[1], 1); }, {nx::as_type(x, nx::bf16), nx::tensor({0, 4})});
   batch.run("gather");
+}
+
+TEST(CudaEmulation, IndexedAddAndPutMatchInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  std::string source;
+  struct Case {
+    std::string name;
+    std::shared_ptr<const nx::Node> node;
+    std::vector<nx::Tensor> args;  // x, indices, updates (host)
+    nx::Tensor want;
+    double rel;
+  };
+  std::vector<Case> cases;
+  auto add = [&](bool put, const nx::Tensor& x, const nx::Tensor& idx, const nx::Tensor& u, std::vector<int> axes, double rel) {
+    std::vector<nx::Tensor> args{nx::to(x, "interp"), nx::to(idx, "interp"), nx::to(u, "interp")};
+    auto f = [&](const std::vector<nx::Tensor>& v) {
+      return put ? nx::indexed_put(v[0], v[1], v[2], {.axes = axes}) : nx::indexed_add(v[0], v[1], v[2], {.axes = axes});
+    };
+    auto [node, pointers] = node_of(f, args, {nx::Op::IndexedAdd, nx::Op::IndexedPut});
+    if (!node) return;
+    std::string name = "nx_scatter_" + std::to_string(cases.size());
+    source += nx::cuda_backend::scatter_source(*node, args[0].impl()->type, args[1].impl()->type, name);
+    cases.push_back({name, node, args, f(args), rel});
+  };
+  nx::Tensor table = data({6, 5}, 90);
+  nx::Tensor rows = nx::tensor({{1}, {4}, {1}, {7}, {-1}, {5}, {1}});  // repeated, and out of range: skipped
+  nx::Tensor updates = data({7, 5}, 91);
+  for (bool put : {false, true}) {
+    add(put, table, rows, updates, {0}, 1e-6);
+    add(put, nx::as_type(table, nx::f64), nx::as_type(rows, nx::i64), nx::as_type(updates, nx::f64), {0}, 1e-14);
+    add(put, nx::as_type(table * 100.0f, nx::i32), rows, nx::as_type(updates * 100.0f, nx::i32), {0}, 0.0);
+    add(put, nx::as_type(table * 100.0f, nx::i64), rows, nx::as_type(updates * 100.0f, nx::i64), {0}, 0.0);
+    nx::Tensor cols = nx::tensor({{2, 0}, {0, 3}, {2, 0}, {5, 1}});  // (row, col) pairs over axes 1 and 0
+    add(put, data({4, 3, 2}, 92), cols, data({4, 3}, 93), {2, 0}, 1e-6);
+  }
+  add(true, nx::as_type(table, nx::bf16), rows, nx::as_type(updates, nx::bf16), {0}, 0.0);
+  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+  HostKernels kernels(source, "scatter");
+  ASSERT_EQ(kernels.error(), "") << source;
+  Launch l{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}};
+  for (Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const nx::Tensor &x = c.args[0], &idx = c.args[1], &u = c.args[2];
+    std::vector<std::byte> y(static_cast<size_t>(x.impl()->type.bytes()));
+    std::memcpy(y.data(), x.impl()->buffer->data(), y.size());
+    std::vector<long long> winner(static_cast<size_t>(nx::cuda_backend::scatter_places(*c.node, x.impl()->type)), -1);
+    int64_t slices = idx.size() / idx.shape()[idx.rank() - 1];
+    if (c.node->op == nx::Op::IndexedPut) kernels.launch(c.name + "_winner", {arg(idx.impl()->buffer->data()), arg(winner.data()), arg(slices)}, l);
+    kernels.launch(c.name, {arg(idx.impl()->buffer->data()), arg(u.impl()->buffer->data()), arg(y.data()), arg(winner.data()), arg(u.size())}, l);
+    nx_test::expect_outputs_close({nx::from_bytes(y.data(), x.dtype(), x.shape())}, {c.want}, c.rel);
+  }
 }
 
 }  // namespace

@@ -13,12 +13,13 @@
 #include "arg_reduce.hpp"
 #include "blaslt.hpp"
 #include "conv.hpp"
-#include "gather.hpp"
+#include "indexing.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
 #include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
 #include "random_bits.hpp"
+#include "scan.hpp"
 #include "sort.hpp"
 #include "window.hpp"
 #include "nx/cuda.hpp"
@@ -66,7 +67,9 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   if (window_supported(n, in)) return window(n, in, be);
   if (arg_reduce_supported(n, in)) return {arg_reduce(n, in, be)};
   if (sort_supported(n, in)) return sort(n, in, be);
+  if (scan_supported(n, in)) return {scan(n, in, be)};
   if (gather_supported(n, in)) return {gather(n, in, be)};
+  if (scatter_supported(n, in)) return {scatter(n, in, be)};
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
   if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
   return on_host(n, in, be);

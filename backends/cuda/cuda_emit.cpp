@@ -13,7 +13,9 @@ namespace {
 // Device helpers every kernel's source starts with. nx's semantics: max/min propagate
 // NaN, comparisons with NaN are false except not_equal, bools are bytes 0/1, sigmoid is
 // stable on both tails. No header is included: NVRTC compiles it alone.
-constexpr const char* kPrelude = R"(typedef unsigned char nx_bool;
+constexpr const char* kPrelude = R"(#ifndef NX_PRELUDE
+#define NX_PRELUDE
+typedef unsigned char nx_bool;
 template <class T, int V> struct alignas(sizeof(T) * V) nx_vec { T v[V]; };
 template <class T> __device__ __forceinline__ T nx_inf();
 template <> __device__ __forceinline__ float nx_inf<float>() { return __int_as_float(0x7f800000); }
@@ -68,6 +70,16 @@ template <class T, class U> __device__ __forceinline__ T nx_shift_left(T a, T b)
 template <class T> __device__ __forceinline__ T nx_shift_right(T a, T b) {
   return (b < T(0) || b >= T(sizeof(T) * 8)) ? (a < T(0) ? T(-1) : T(0)) : T(a >> b);
 }
+// x^e by squaring, wrapping; a negative e gives 1/x^|e| truncated (0 unless x is 1 or -1).
+template <class T, class U> __device__ __forceinline__ T nx_int_pow(T x, T e) {
+  if (e < T(0)) return x == T(1) ? T(1) : (x == T(-1) ? ((e & T(1)) ? T(-1) : T(1)) : T(0));
+  U r = 1, b = U(x);
+  for (U n = U(e); n; n >>= 1) {
+    if (n & 1u) r *= b;
+    b *= b;
+  }
+  return T(r);
+}
 template <class T> __device__ __forceinline__ T nx_saturate(double v, double lowest, double highest, T tl, T th) {
   return v != v ? T(0) : v <= lowest ? tl : v >= highest ? th : T(v);
 }
@@ -108,6 +120,7 @@ template <class R, class T> __device__ __forceinline__ T nx_block_reduce(T v) {
   v = lane < (int)(blockDim.x >> 5) ? nx_partials[lane] : R::id();
   return nx_warp_reduce<R>(v);
 }
+#endif
 )";
 
 // Where full values are computed: per element of a grid-stride loop (elementwise, all),
@@ -267,6 +280,20 @@ class SourceEmitter {
       case Op::Log1p: return fn("log1p");
       case Op::Expm1: return fn("expm1");
       case Op::Pow: return fn("pow");
+      case Op::Tan: return fn("tan");
+      case Op::Asin: return fn("asin");
+      case Op::Acos: return fn("acos");
+      case Op::Atan: return fn("atan");
+      case Op::Sinh: return fn("sinh");
+      case Op::Cosh: return fn("cosh");
+      case Op::Asinh: return fn("asinh");
+      case Op::Acosh: return fn("acosh");
+      case Op::Atanh: return fn("atanh");
+      case Op::Erfc: return fn("erfc");
+      case Op::ErfInv: return fn("erfinv");
+      case Op::Cbrt: return fn("cbrt");
+      case Op::Atan2: return fn("atan2");
+      case Op::Remainder: return fn("fmod");
       case Op::Sigmoid: return "nx_sigmoid(" + a[0] + ")";
       case Op::Max: return "nx_max(" + a[0] + ", " + a[1] + ")";
       case Op::Min: return "nx_min(" + a[0] + ", " + a[1] + ")";
@@ -276,7 +303,8 @@ class SourceEmitter {
       case Op::LogicalOr: return boolean(a[0] + " != 0 || " + a[1] + " != 0");
       case Op::LogicalXor: return boolean("(" + a[0] + " != 0) != (" + a[1] + " != 0)");
       case Op::IsNan: return boolean(a[0] + " != " + a[0]);
-      case Op::IsInfinity: return boolean(fn("fabs") + " == nx_inf<" + value_type(t0) + ">()");
+      case Op::IsInfinity:
+        return is_integer(t0) ? "(nx_bool)0" : boolean(fn("fabs") + " == nx_inf<" + value_type(t0) + ">()");
       case Op::Equal: return boolean(a[0] + " == " + a[1]);
       case Op::NotEqual: return boolean(a[0] + " != " + a[1]);
       case Op::Less: return boolean(a[0] + " < " + a[1]);
@@ -331,6 +359,12 @@ class SourceEmitter {
       case Op::BitwiseOr: return cast(a[0] + " | " + a[1]);
       case Op::BitwiseXor: return cast(a[0] + " ^ " + a[1]);
       case Op::BitwiseNot: return cast("~" + a[0]);
+      case Op::Pow: return "nx_int_pow<" + ct + ", " + u + ">(" + a[0] + ", " + a[1] + ")";
+      case Op::CountLeadingZeros:
+        return t == DType::i64 ? cast("__clzll(" + a[0] + ")")
+                               : cast("__clz((int)(" + u + ")" + a[0] + ")" + (t == DType::u8 ? " - 24" : ""));
+      case Op::PopulationCount:
+        return t == DType::i64 ? cast("__popcll(" + a[0] + ")") : cast("__popc((" + u + ")" + a[0] + ")");
       case Op::LeftShift: return "nx_shift_left<" + ct + ", " + u + ">(" + a[0] + ", " + a[1] + ")";
       case Op::RightShift: return "nx_shift_right<" + ct + ">(" + a[0] + ", " + a[1] + ")";
       case Op::AsType:
@@ -596,13 +630,27 @@ const char* c_type(DType t) {
 
 std::string emit_source(const KernelSpec& spec, const std::string& name) { return SourceEmitter(spec, name).emit(); }
 
+const char* kernel_prelude() { return kPrelude; }
+
 namespace {
 bool integer(DType t) { return t == DType::u8 || t == DType::u32 || t == DType::i32 || t == DType::i64; }
 bool floating(DType t) { return t == DType::f32 || t == DType::f64; }
 }  // namespace
 
-bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) {
+// Float ops beyond the llvm backend's list: CUDA's math library has them all.
+bool cuda_float_supports(Op op, DType result, std::span<const DType> operands) {
   if (kernel_supports(op, result, operands)) return true;
+  bool same = floating(result) && std::all_of(operands.begin(), operands.end(), [&](DType o) { return o == result; });
+  switch (op) {
+    case Op::Tan: case Op::Asin: case Op::Acos: case Op::Atan: case Op::Sinh: case Op::Cosh: case Op::Asinh:
+    case Op::Acosh: case Op::Atanh: case Op::Erfc: case Op::ErfInv: case Op::Cbrt: case Op::Atan2: case Op::Remainder:
+      return same;
+    default: return false;
+  }
+}
+
+bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) {
+  if (cuda_float_supports(op, result, operands)) return true;
   // f16 and bf16 compute as f32 does, rounded after each op; not reductions (their
   // partial results would be rounded too).
   auto widened = [](DType t) { return t == DType::f16 || t == DType::bf16 ? DType::f32 : t; };
@@ -611,14 +659,17 @@ bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) 
   if (half && !is_reduction(op)) {
     std::vector<DType> wide;
     for (DType t : operands) wide.push_back(widened(t));
-    if (kernel_supports(op, widened(result), wide)) return true;
+    if (cuda_float_supports(op, widened(result), wide)) return true;
   }
   auto all = [&](DType t) { return std::all_of(operands.begin(), operands.end(), [&](DType o) { return o == t; }); };
   switch (op) {
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Negate: case Op::Abs: case Op::Sign: case Op::Max:
     case Op::Min: case Op::Quotient: case Op::Remainder: case Op::BitwiseAnd: case Op::BitwiseOr: case Op::BitwiseXor:
-    case Op::BitwiseNot: case Op::LeftShift: case Op::RightShift: case Op::Broadcast:
+    case Op::BitwiseNot: case Op::LeftShift: case Op::RightShift: case Op::Broadcast: case Op::Pow:
+    case Op::CountLeadingZeros: case Op::PopulationCount:
       return integer(result) && all(result);
+    case Op::IsNan: case Op::IsInfinity: case Op::LogicalNot:
+      return result == DType::bool_ && integer(operands[0]);
     case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater: case Op::GreaterEqual:
       return result == DType::bool_ && integer(operands[0]) && operands[1] == operands[0];
     case Op::Select: return integer(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;

@@ -33,6 +33,11 @@ const char* c_type(DType t);
 // The whole translation unit for `spec`, its entry points named from `name`.
 std::string emit_source(const KernelSpec& spec, const std::string& name);
 
+// The device helpers every fused kernel's source starts with (half conversions, nx_max
+// and nx_min with interp's NaN rules, block reductions), guarded so that several
+// specialised kernels can share a translation unit.
+const char* kernel_prelude();
+
 // What these kernels compute beyond the llvm backend's: integer (u8, u32, i32, i64)
 // arithmetic, bitwise ops, shifts, comparisons and selects, conversions between every
 // integer, float and bool type, and integer index maps and iotas.
