@@ -350,6 +350,8 @@ TEST(CudaEmulation, IndexMapsAndNan) {
   nx::Tensor x = nx::tensor({1.0f, nan, 3.0f, -1.0f, 2.0f, 0.5f, nan, 4.0f}).reshape({2, 4});
   F1 f = [](const nx::Tensor& a) { return std::vector{nx::reduce_max(a, {.axes = {1}}), nx::max(a, 2.0f) + nx::min(a, 0.0f)}; };
   emulated_against_interp(f, 0.0, x);
+  F2 put = [](const nx::Tensor& a, const nx::Tensor& u) { return std::vector{nx::put_slice(a * 2.0f, {3, 1}, nx::exp(u)) + 1.0f}; };
+  emulated_against_interp(put, 1e-6, data({9, 8}, 13), data({4, 5}, 14));
 }
 
 TEST(CudaEmulation, IntegersAsInterpComputesThem) {
@@ -464,6 +466,9 @@ TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
       {{2, 3, 11, 10}, {5, 3, 3, 2}, {.strides = {2, 1}, .padding = {{1, 0}, {2, 1}}, .kernel_dilation = {2, 1}}},
       {{2, 4, 7, 7}, {6, 2, 3, 3}, {.padding = nx::PaddingMode::same, .feature_group_size = 2}},
       {{3, 2, 17}, {4, 2, 5}, {.strides = {3}, .padding = {{2, 2}}}},
+      // A stride-2 convolution's data gradient: input dilation, padding on both sides.
+      {{2, 3, 5, 4}, {2, 3, 3, 3}, {.padding = {{2, 3}, {1, 2}}, .input_dilation = {2, 3}}},
+      {{2, 2, 9}, {3, 2, 2}, {.strides = {2}, .padding = {{-2, 1}}, .input_dilation = {3}, .kernel_dilation = {2}}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.x.str() + " * " + c.k.str());

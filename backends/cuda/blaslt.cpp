@@ -160,12 +160,10 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
   std::optional<LtMatrix> ma = as_matrix(as, at.lhs_batch, fa, at.lhs_contract);  // (M, K): column-major (K, M)
   std::optional<LtMatrix> mb = as_matrix(bs, at.rhs_batch, at.rhs_contract, fb);  // (K, N): column-major (N, K)
   if (!ma) {
-    if (t != DType::f32 && t != DType::f64) return nullptr;
     a_buf = gathered(in[0], join(at.lhs_batch, fa, at.lhs_contract), be);
     ma = LtMatrix{.rows = K, .cols = M, .ld = K, .batch_stride = B > 1 ? M * K : 0, .transposed = false};
   }
   if (!mb) {
-    if (t != DType::f32 && t != DType::f64) return nullptr;
     b_buf = gathered(in[1], join(at.rhs_batch, at.rhs_contract, fb), be);
     mb = LtMatrix{.rows = N, .cols = K, .ld = N, .batch_stride = B > 1 ? K * N : 0, .transposed = false};
   }

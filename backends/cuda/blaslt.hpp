@@ -12,9 +12,8 @@ namespace nx::cuda_backend {
 // Whether cuBLASLt runs a dot_general of these dtypes (floats, operands of the result's).
 bool lt_supports(DType result, DType lhs, DType rhs);
 
-// The product, (batch..., lhs free..., rhs free...) row-major, in a buffer from `be`;
-// null for a half-precision operand that is not a strided matrix (no gather kernel for
-// half types yet: the caller runs it elsewhere).
+// The product, (batch..., lhs free..., rhs free...) row-major, in a buffer from `be`. An
+// operand that is not a strided matrix is first gathered into one by a fused kernel.
 BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be);
 
 // An operand as cuBLASLt takes it: a column-major rows x cols matrix with leading

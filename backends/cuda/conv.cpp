@@ -8,44 +8,57 @@ namespace nx::cuda_backend {
 
 std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, const Shape& kernel, const Shape& out) {
   int ns = x.rank() - 2;
-  if ((t != DType::f32 && t != DType::f64) || ns < 1 || at.k2 > 1) return std::nullopt;
-  for (int i = 0; i < ns; ++i) {
-    auto u = static_cast<size_t>(i);
-    if (at.lhs_dilation[u] != 1 || at.lo[u] < 0 || at.hi[u] < 0) return std::nullopt;
-  }
+  if ((t != DType::f32 && t != DType::f64) || ns < 1 || ns > 3 || at.k2 > 1) return std::nullopt;  // 3: columns' rank <= 8
   if (x.size() == 0 || kernel.size() == 0 || out.size() == 0) return std::nullopt;
   int64_t groups = std::max<int64_t>(at.k, 1), N = x[0], C = x[1], O = kernel[0];
   int64_t taps = 1, positions = 1;
   for (int i = 0; i < ns; ++i) taps *= kernel[2 + i], positions *= out[2 + i];
 
-  // Columns (N, C, K..., P...) read from the padded input (N, C, H + lo + hi, ...).
-  Shape padded{N, C};
-  for (int i = 0; i < ns; ++i) padded.push_back(x[2 + i] + at.lo[static_cast<size_t>(i)] + at.hi[static_cast<size_t>(i)]);
-  auto padded_strides = padded.strides();
+  // Columns (N, C, K..., P...) read from the input as the convolution sees it: dilated
+  // (lhs_dilation - 1 zeros between elements) and padded by lo and hi (cropped where
+  // negative). Along each spatial dim a window reads position t = p * stride + k *
+  // kernel_dilation - lo + pre * d (pre steps of the dilation d in front keep t >= 0),
+  // which the second view splits into (t / d, t % d): x's element t / d - pre where the
+  // phase t % d is 0 and that element exists, else zero. The space the first view
+  // addresses is therefore (N, C, B_0, d_0, B_1, d_1, ...).
+  Shape space{N, C};
+  std::vector<int64_t> pre(static_cast<size_t>(ns));
+  for (int i = 0; i < ns; ++i) {
+    auto u = static_cast<size_t>(i);
+    int64_t d = at.lhs_dilation[u], lo = at.lo[u];
+    pre[u] = lo > 0 ? (lo + d - 1) / d : 0;
+    int64_t last = (out[2 + i] - 1) * at.strides[u] + (kernel[2 + i] - 1) * at.rhs_dilation[u] - lo + pre[u] * d;
+    space.push_back(last / d + 1);
+    space.push_back(d);
+  }
+  auto space_strides = space.strides();
   auto x_strides = x.strides();
   View windows, unpad;
   windows.shape = {N, C};
-  windows.strides = {padded_strides[0], padded_strides[1]};
+  windows.strides = {space_strides[0], space_strides[1]};
+  auto unit = [&](int i) { return space_strides[static_cast<size_t>(3 + 2 * i)]; };  // t's step along dim i
   for (int i = 0; i < ns; ++i) {
+    auto u = static_cast<size_t>(i);
     windows.shape.push_back(kernel[2 + i]);
-    windows.strides.push_back(at.rhs_dilation[static_cast<size_t>(i)] * padded_strides[static_cast<size_t>(2 + i)]);
+    windows.strides.push_back(at.rhs_dilation[u] * unit(i));
+    windows.offset += (pre[u] * at.lhs_dilation[u] - at.lo[u]) * unit(i);
   }
   for (int i = 0; i < ns; ++i) {
     windows.shape.push_back(out[2 + i]);
-    windows.strides.push_back(at.strides[static_cast<size_t>(i)] * padded_strides[static_cast<size_t>(2 + i)]);
+    windows.strides.push_back(at.strides[static_cast<size_t>(i)] * unit(i));
   }
   windows.lo.assign(windows.shape.size(), 0);
   windows.hi = windows.shape;
-  unpad.shape = padded.to_vector();
+  unpad.shape = space.to_vector();
   unpad.strides = {x_strides[0], x_strides[1]};
   unpad.lo = {0, 0};
   unpad.hi = {N, C};
   for (int i = 0; i < ns; ++i) {
     auto u = static_cast<size_t>(i);
-    unpad.strides.push_back(x_strides[2 + u]);
-    unpad.offset -= at.lo[u] * x_strides[2 + u];
-    unpad.lo.push_back(at.lo[u]);
-    unpad.hi.push_back(at.lo[u] + x[2 + i]);
+    unpad.strides.insert(unpad.strides.end(), {x_strides[2 + u], 0});
+    unpad.offset -= pre[u] * x_strides[2 + u];
+    unpad.lo.insert(unpad.lo.end(), {pre[u], 0});
+    unpad.hi.insert(unpad.hi.end(), {pre[u] + x[2 + i], 1});
   }
   ConvPlan plan;
   plan.columns_shape = Shape(std::span<const int64_t>(windows.shape));
@@ -74,10 +87,16 @@ std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, cons
   return plan;
 }
 
+bool conv_supported(const Node& n, std::span<const Operand> in) {
+  DType t = n.outputs[0].dtype;
+  return in[0].type.dtype == t && in[1].type.dtype == t &&
+         plan_conv(n.attrs, t, in[0].type.shape, in[1].type.shape, n.outputs[0].shape).has_value();
+}
+
 BufferPtr conv(const Node& n, std::span<const Operand> in, Backend& be) {
   DType t = n.outputs[0].dtype;
   std::optional<ConvPlan> plan = plan_conv(n.attrs, t, in[0].type.shape, in[1].type.shape, n.outputs[0].shape);
-  if (!plan || in[0].type.dtype != t || in[1].type.dtype != t) return nullptr;
+  if (!plan) throw Error("cuda", "conv: no device plan for these shapes");
   const Device& d = need_device();
   BufferPtr zero = be.allocate(item_size(t));
   check(cudaMemsetAsync(zero->data(), 0, item_size(t), d.stream), "cudaMemsetAsync");

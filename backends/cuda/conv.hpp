@@ -3,10 +3,9 @@
 // (N, C, K..., P...), padding read as zeros), then cuBLASLt multiplies, per feature
 // group, the kernel's (O/G, C/G * K) rows by every batch's columns, writing
 // (N, O, P...) directly (the kernel is the same matrix for every batch: batch stride 0).
-// Covers what the training graphs of CNNs hold: forward convolutions with strides,
-// padding, kernel dilation and feature groups, and the gradients' convolutions at unit
-// strides. Input dilation (the data gradient of a strided convolution) and batch groups
-// go elsewhere.
+// Covers what the training graphs of CNNs hold, up to three spatial dims: strides,
+// padding (negative: cropping), input and kernel dilation (so also a strided
+// convolution's data gradient) and feature groups. Batch groups go elsewhere.
 #pragma once
 #include <optional>
 #include <span>
@@ -33,8 +32,9 @@ struct ConvPlan {
 // nullopt where this path does not apply (the node runs elsewhere).
 std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, const Shape& kernel, const Shape& out);
 
-// The convolution of in[0] by in[1] (on the device), in a buffer from `be`; null where
-// plan_conv declines.
+// Whether plan_conv takes node n over these operands.
+bool conv_supported(const Node& n, std::span<const Operand> in);
+// The convolution of in[0] by in[1] (on the device), in a buffer from `be`.
 BufferPtr conv(const Node& n, std::span<const Operand> in, Backend& be);
 
 }  // namespace nx::cuda_backend

@@ -55,23 +55,35 @@ std::vector<BufferPtr> on_host(const Node& n, std::span<const Operand> in, Backe
   return outs;
 }
 
-// A node outside kernels.
-std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be) {
-  bool same_bytes = n.op == Op::Reshape || n.op == Op::Bitcast || n.op == Op::StopGrad;
-  if (same_bytes && on_device(*in[0].buffer, be)) return {in[0].buffer};  // buffers are immutable: shared
+// How a node outside fusion groups runs on the device, or null: on interp through host
+// copies. Its operands are on the device (executables and eager calls move them first).
+using DevicePath = std::vector<BufferPtr> (*)(const Node&, std::span<const Operand>, Backend&);
+DevicePath device_path(const Node& n, std::span<const Operand> in) {
+  if (n.op == Op::Reshape || n.op == Op::Bitcast || n.op == Op::StopGrad)
+    return [](const Node&, std::span<const Operand> in, Backend&) { return std::vector{in[0].buffer}; };  // immutable: shared
   if (n.op == Op::DotGeneral && lt_supports(n.outputs[0].dtype, in[0].type.dtype, in[1].type.dtype))
-    if (BufferPtr product = lt_dot(n, in, be)) return {product};
-  if (n.op == Op::RandomBits && on_device(*in[0].buffer, be)) return random_bits(n, in, be);
-  if (n.op == Op::Conv)
-    if (BufferPtr out = conv(n, in, be)) return {out};
-  if (window_supported(n, in)) return window(n, in, be);
-  if (arg_reduce_supported(n, in)) return {arg_reduce(n, in, be)};
-  if (sort_supported(n, in)) return sort(n, in, be);
-  if (scan_supported(n, in)) return {scan(n, in, be)};
-  if (gather_supported(n, in)) return {gather(n, in, be)};
-  if (scatter_supported(n, in)) return {scatter(n, in, be)};
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{lt_dot(n, in, be)}; };
+  if (n.op == Op::RandomBits) return random_bits;
+  if (n.op == Op::Conv && conv_supported(n, in))
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{conv(n, in, be)}; };
+  if (window_supported(n, in)) return window;
+  if (arg_reduce_supported(n, in))
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{arg_reduce(n, in, be)}; };
+  if (sort_supported(n, in)) return sort;
+  if (scan_supported(n, in))
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scan(n, in, be)}; };
+  if (gather_supported(n, in))
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{gather(n, in, be)}; };
+  if (scatter_supported(n, in))
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scatter(n, in, be)}; };
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
-  if (op_kind(n.op) == OpKind::Control) return interp::evaluate(n, in, be);
+  if (op_kind(n.op) == OpKind::Control)
+    return [](const Node& n, std::span<const Operand> in, Backend& be) { return interp::evaluate(n, in, be); };
+  return nullptr;
+}
+
+std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Backend& be) {
+  if (DevicePath path = device_path(n, in)) return path(n, in, be);
   return on_host(n, in, be);
 }
 
@@ -266,6 +278,26 @@ void synchronize() {
 std::string fusion_report(const Graph& graph) {
   Graph g = split_middle_reductions(graph);
   return fusion::partition(g, {}, cuda_backend::cuda_caps()).describe(g);
+}
+
+std::vector<std::string> host_fallbacks(const Graph& graph) {
+  Graph g = split_middle_reductions(graph);
+  fusion::Partition part = fusion::partition(g, {}, cuda_backend::cuda_caps());
+  fusion::Schedule sched(g);
+  sched.plan(part);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = *g.nodes[i];
+    if (part.group_of[i] >= 0 || !sched.needed[i] || n.op == Op::Parameter || n.op == Op::Constant) continue;
+    std::vector<Operand> in;
+    std::string shapes;
+    for (const Value& v : n.inputs) {
+      in.push_back({v.type(), nullptr});
+      shapes += (shapes.empty() ? "" : ", ") + std::string(name(v.type().dtype)) + v.type().shape.str();
+    }
+    if (!cuda_backend::device_path(n, in)) out.push_back(std::string(op_name(n.op)) + "(" + shapes + ")");
+  }
+  return out;
 }
 
 std::vector<std::string> kernel_sources(const Graph& graph) {

@@ -41,6 +41,9 @@ void synchronize();
 // the CUDA C++ each group becomes. Neither needs a device.
 std::string fusion_report(const Graph& graph);
 std::vector<std::string> kernel_sources(const Graph& graph);
+// The nodes of `graph` with no device path, which run on interp through host copies
+// (each op with its operands' dtypes and shapes): empty for a graph that stays on the GPU.
+std::vector<std::string> host_fallbacks(const Graph& graph);
 // Compiles CUDA C++ with NVRTC for sm_<arch> and returns the cubin's size: how the
 // tests check emitted source on machines without a GPU. Throws nx::Error with NVRTC's
 // log when it does not compile.

@@ -295,6 +295,12 @@ Partition partition(const Graph& g, const std::vector<bool>& kept_out, const Ker
       case Op::Pad:
         return pad(base(n.inputs[0]), remap(base(n.inputs[1]), [&](IndexMap& m) { map_broadcast(m, out, {}); }),
                    n.inputs[0].type().shape, [&](IndexMap& m) { map_pad(m, a.lo, a.hi); });
+      case Op::PutSlice: {  // the update padded to the whole, x where it is out of bounds
+        const Shape& from = n.inputs[1].type().shape;
+        std::vector<int64_t> lo(a.starts), hi(lo.size());
+        for (size_t d = 0; d < hi.size(); ++d) hi[d] = out[static_cast<int>(d)] - lo[d] - from[static_cast<int>(d)];
+        return pad(base(n.inputs[1]), base(n.inputs[0]), from, [&](IndexMap& m) { map_pad(m, lo, hi); });
+      }
       default: {  // Concatenate: each operand padded to the whole, the first in bounds taken
         size_t axis = static_cast<size_t>(a.axes[0]);
         int64_t total = out[static_cast<int>(axis)], end = total;

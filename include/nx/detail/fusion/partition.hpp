@@ -78,7 +78,7 @@ Partition partition(const Graph& g, const std::vector<bool>& kept_out = {}, cons
 // The shape ops kernels read through index maps (which are specialised to shapes).
 inline bool is_view_op(Op op) {
   return op == Op::Reshape || op == Op::Transpose || op == Op::Slice || op == Op::Pad || op == Op::Concatenate ||
-         op == Op::Reverse || op == Op::Iota;
+         op == Op::Reverse || op == Op::Iota || op == Op::PutSlice;
 }
 
 }  // namespace nx::fusion
