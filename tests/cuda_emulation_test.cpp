@@ -696,6 +696,78 @@ TEST(CudaEmulation, SortArgsortAndTopKMatchInterp) {
   batch.run("sort");
 }
 
+// Long lanes: the merge passes, launched as the backend does (ping-pong buffers, the last
+// pass writing the result).
+TEST(CudaEmulation, MergeSortOfLongLanesMatchesInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  auto special = [&](const nx::Shape& shape, int seed) {  // ties, NaN and -0.0
+    nx::Tensor x = nx::round(data(shape, seed) * 3.0f);
+    nx::Tensor at = nx::iota(shape, nx::i32);
+    return nx::select(nx::equal(nx::remainder(at, nx::scalar(17, nx::i32)), nx::scalar(5, nx::i32)), nx::full({}, nan),
+                      nx::select(nx::equal(x, nx::scalar(0.0f, nx::f32)), nx::full({}, -0.0f), x));
+  };
+  struct Case {
+    std::function<std::vector<nx::Tensor>(const nx::Tensor&)> f;
+    nx::Tensor x;
+  };
+  std::vector<Case> cases;
+  for (const nx::Tensor& x : {special({2, 300}, 100), nx::as_type(special({2, 300}, 101), nx::i32)})
+    for (auto dir : {nx::Direction::asc, nx::Direction::desc})
+      cases.push_back({[=](const nx::Tensor& v) { return std::vector{nx::sort(v, {.axis = 1, .direction = dir})}; }, x});
+  nx::Tensor tall = special({257, 3}, 102);  // a lane of 257: a last run of one
+  for (auto dir : {nx::Direction::asc, nx::Direction::desc})
+    cases.push_back({[=](const nx::Tensor& v) { return std::vector{nx::argsort(v, {.axis = 0, .direction = dir})}; }, tall});
+  cases.push_back({[](const nx::Tensor& v) {
+    auto [values, indices] = nx::top_k(v, 7);
+    return std::vector{values, indices};
+  }, special({3, 500}, 103)});
+  std::string source;
+  std::vector<std::shared_ptr<const nx::Node>> nodes;
+  std::vector<nx::Tensor> hosts;
+  for (size_t c = 0; c < cases.size(); ++c) {
+    nx::Tensor host = hosts.emplace_back(nx::to(cases[c].x, "interp"));
+    auto [node, pointers] = node_of([&](const auto& v) { return cases[c].f(v[0]); }, {host}, {nx::Op::Sort, nx::Op::Argsort, nx::Op::TopK});
+    ASSERT_TRUE(node);
+    nodes.push_back(node);
+    source += nx::cuda_backend::merge_source(*node, host.impl()->type, "nx_merge_" + std::to_string(c));
+  }
+  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+  HostKernels kernels(source, "merge");
+  ASSERT_EQ(kernels.error(), "") << source;
+  for (size_t c = 0; c < cases.size(); ++c) {
+    SCOPED_TRACE("case " + std::to_string(c));
+    const nx::Node& node = *nodes[c];
+    const nx::Tensor& x = hosts[c];
+    int axis = static_cast<int>(node.attrs.axes[0]);
+    int64_t count = x.size(), len = x.shape()[axis], keep = node.op == nx::Op::TopK ? node.attrs.k : len;
+    size_t item = nx::item_size(x.dtype());
+    std::vector<std::byte> v[2] = {std::vector<std::byte>(count * item), std::vector<std::byte>(count * item)};
+    std::vector<long long> ix[2] = {std::vector<long long>(count), std::vector<long long>(count)};
+    std::vector<std::byte> values(count * item, std::byte{0x7f});
+    std::vector<long long> indices(count, -7);
+    const void* src_v = x.impl()->buffer->data();
+    const long long* src_i = nullptr;
+    std::vector<int64_t> widths = nx::cuda_backend::merge_widths(len);
+    for (size_t p = 0; p < widths.size(); ++p) {
+      bool last = p + 1 == widths.size();
+      std::byte* dst_v = last ? values.data() : v[p % 2].data();
+      long long* dst_i = last ? indices.data() : ix[p % 2].data();
+      kernels.launch("nx_merge_" + std::to_string(c),
+                     {arg(src_v), arg(src_i), arg(dst_v), arg(dst_i), arg(count), arg(widths[p]), arg(last ? keep : len)},
+                     Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
+      src_v = dst_v;
+      src_i = dst_i;
+    }
+    std::vector<nx::Tensor> want = cases[c].f(x);
+    nx::Shape out_shape = want.back().shape();
+    if (node.op != nx::Op::Argsort)
+      nx_test::expect_outputs_close({nx::from_bytes(values.data(), x.dtype(), want[0].shape())}, {want[0]}, 0.0);
+    if (node.op != nx::Op::Sort)
+      nx_test::expect_outputs_close({nx::from_bytes(indices.data(), nx::i64, out_shape)}, {want.back()}, 0.0);
+  }
+}
+
 TEST(CudaEmulation, GatherMatchesInterp) {
   if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
   KernelBatch batch;

@@ -67,10 +67,14 @@ const void* load_source(const std::string& source, const std::string& name) {
 }
 
 void launch_over(const void* kernel, std::vector<void*> pointers, long long count) {
-  if (count == 0) return;
   std::vector<void*> args;
   for (void*& p : pointers) args.push_back(&p);
   args.push_back(&count);
+  launch_counted(kernel, args, count);
+}
+
+void launch_counted(const void* kernel, std::vector<void*>& args, long long count) {
+  if (count == 0) return;
   auto blocks = static_cast<unsigned>(std::clamp<long long>((count + kBlock - 1) / kBlock, 1, int64_t{need_device().sms} * 32));
   launch(kernel, dim3(blocks), dim3(kBlock), args);
 }

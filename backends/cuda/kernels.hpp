@@ -30,6 +30,8 @@ const void* load_source(const std::string& source, const std::string& name);
 // Launches a specialised kernel taking (pointers..., long long count) over `count`
 // results: a grid-stride loop of 256-thread blocks.
 void launch_over(const void* kernel, std::vector<void*> pointers, long long count);
+// The same for any arguments (addresses of each, as cudaLaunchKernel takes them).
+void launch_counted(const void* kernel, std::vector<void*>& args, long long count);
 
 // Runs it on the device's stream: `in` then `out` are device pointers (outputs
 // allocated by the caller, with the dtypes the spec gives them); (rows, cols) is the
