@@ -7,6 +7,7 @@
 //                (lt_*): goal within 5%
 //   softmax      rows of a 4096 x 4096 f32 array: goal at least PyTorch's speed
 //   mlp_step, cnn_step  the Adam step of the training benchmarks' models at batch 128
+//                       (and *_graphs: the same with CUDA graphs on)
 // A plain program (the GPU machine has no Google Benchmark): one JSON object per line,
 // {"name", "ms" (median of repeats), "bytes" or "flops"}. Inputs are random, never zeros.
 #include <cublasLt.h>
@@ -158,6 +159,9 @@ int main(int argc, char** argv) try {
   }
   if (wanted("mlp")) train_step("mlp_step", bench::mlp_model(), {128, 784});
   if (wanted("cnn")) train_step("cnn_step", bench::cnn_model(), {128, 1, 28, 28});
+  nx::cuda::set_graphs(true);  // the same steps captured once and replayed
+  if (wanted("mlp")) train_step("mlp_step_graphs", bench::mlp_model(), {128, 784});
+  if (wanted("cnn")) train_step("cnn_step_graphs", bench::cnn_model(), {128, 1, 28, 28});
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "nx_bench_cuda: %s\n", e.what());

@@ -49,6 +49,8 @@ def main():
     row("row softmax 4096x4096 f32", "softmax", "torch.softmax", torch.get("torch_softmax"), ">= PyTorch", lambda m, r: m["ms"] <= r["ms"])
     row("MLP Adam step, b128", "mlp_step", "torch eager", torch.get("torch_mlp_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     row("CNN Adam step, b128", "cnn_step", "torch eager", torch.get("torch_cnn_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
+    row("MLP step, CUDA graphs", "mlp_step_graphs", "torch eager", torch.get("torch_mlp_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
+    row("CNN step, CUDA graphs", "cnn_step_graphs", "torch eager", torch.get("torch_cnn_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     for name in ("matmul_f32", "matmul_bf16"):
         if name in nx:
             print("\n%s: %.1f TFLOP/s" % (name, nx[name]["flops"] / nx[name]["ms"] / 1e9))

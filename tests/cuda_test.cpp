@@ -259,6 +259,37 @@ TEST(CudaDevice, LoopsHostFallbacksAndRandomBitsMatchInterp) {
   against_interp(r, 0, nx::random::key(3));
 }
 
+// A step of several kernels and products, captured on its second run and replayed after:
+// each run's inputs give that run's results; a step with a node on interp is not captured
+// and runs as before.
+TEST(CudaDevice, GraphsReplayStepsWithEachRunsInputs) {
+  SKIP_WITHOUT_DEVICE();
+  struct Restore {
+    bool was = nx::cuda::graphs();
+    ~Restore() { nx::cuda::set_graphs(was); }
+  } restore;
+  nx::cuda::set_graphs(true);
+  Fn2 step = [](const nx::Tensor& w, const nx::Tensor& x) {
+    nx::Tensor h = nx::max(nx::dot(x, w), 0.0f);
+    nx::Tensor p = nx::softmax(h);
+    return std::vector{w - nx::dot(nx::transpose(x, {1, 0}), p) * 0.01f, nx::sum(p * p), nx::reshape(w, {-1})};
+  };
+  auto on_cuda = nx::jit(step, {.backend = "cuda"});
+  auto on_interp = nx::jit(step, {.backend = "interp"});
+  nx::Tensor w = data({64, 32}, 30);
+  for (int run = 0; run < 4; ++run) {
+    SCOPED_TRACE("run " + std::to_string(run));
+    nx::Tensor x = data({128, 64}, 31 + run);
+    expect_outputs_close(on_cuda(nx::to(w, "cuda"), nx::to(x, "cuda")), on_interp(w, x), 1e-5);
+    w = on_interp(w, x)[0];
+  }
+  Fn1 host = [](const nx::Tensor& a) {
+    nx::Tensor spd = nx::dot(a, nx::transpose(a, {1, 0})) + nx::eye(8) * 8.0f;
+    return std::vector{nx::linalg::cholesky(spd) * 2.0f};
+  };
+  for (int run = 0; run < 3; ++run) against_interp(host, 1e-5, data({8, 8}, 40 + run));
+}
+
 TEST(CudaDevice, MemoryPoolIsBoundedAndTrims) {
   SKIP_WITHOUT_DEVICE();
   size_t before = nx::cuda::memory_pool_limit();

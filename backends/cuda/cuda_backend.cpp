@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -21,6 +22,7 @@
 #include "random_bits.hpp"
 #include "scan.hpp"
 #include "sort.hpp"
+#include "step_graph.hpp"
 #include "window.hpp"
 #include "nx/cuda.hpp"
 #include "nx/detail/fusion/partition.hpp"
@@ -133,6 +135,14 @@ class Compiled : public Executable {
     kernels_ = load_kernels(part_);  // now, not on the first run
     sched_.plan(part_);
     size_t count = graph_.nodes.size();
+    capturable_ = true;  // no node waits on the host
+    for (size_t i = 0; i < count; ++i) {
+      const Node& n = *graph_.nodes[i];
+      if (part_.group_of[i] >= 0 || !sched_.needed[i] || n.op == Op::Parameter || n.op == Op::Constant) continue;
+      std::vector<Operand> in;
+      for (const Value& v : n.inputs) in.push_back({v.type(), nullptr});
+      if (!device_path(n, in) || op_kind(n.op) == OpKind::Control) capturable_ = false;
+    }
     // Constants go to the device once.
     constants_.resize(count);
     for (size_t i = 0; i < count; ++i) {
@@ -146,6 +156,24 @@ class Compiled : public Executable {
 
   std::vector<BufferPtr> run(std::span<const BufferPtr> inputs) const override {
     check_inputs(graph_, inputs);
+    // With CUDA graphs on, the second run is captured (the first loads every kernel and
+    // plans every product) and later ones replay it.
+    if (capturable_ && graphs() && runs_++ > 0) {
+      std::call_once(graph_made_, [&] {
+        std::vector<TensorType> in(inputs.size()), out;
+        for (const auto& n : graph_.nodes)
+          if (n->op == Op::Parameter) in[static_cast<size_t>(n->param_index)] = n->outputs[0];
+        for (const Value& v : graph_.outputs) out.push_back(v.type());
+        step_graph_ = std::make_unique<StepGraph>(in, out, be_);
+      });
+      auto step = [this](std::span<const BufferPtr> in) { return steps(in); };
+      if (std::optional<std::vector<BufferPtr>> outs = step_graph_->run(inputs, step)) return std::move(*outs);
+    }
+    return steps(inputs);
+  }
+
+ private:
+  std::vector<BufferPtr> steps(std::span<const BufferPtr> inputs) const {
     std::vector<BufferPtr> values(sched_.first.back());
     auto at = [&](const ValueRef& r) -> BufferPtr& { return values[sched_.first[r.node] + r.index]; };
     for (size_t i = 0; i < graph_.nodes.size(); ++i) {
@@ -180,7 +208,6 @@ class Compiled : public Executable {
     return sched_.results(values);
   }
 
- private:
   // A buffer of another backend (a caller running the executable directly), copied here.
   BufferPtr moved(const Buffer& b) const {
     std::vector<std::byte> host(b.bytes());
@@ -195,6 +222,10 @@ class Compiled : public Executable {
   Schedule sched_;
   std::vector<std::shared_ptr<const LoadedKernel>> kernels_;  // per group
   std::vector<BufferPtr> constants_;  // per constant node: its value on the device
+  bool capturable_ = false;
+  mutable std::atomic<int64_t> runs_{0};
+  mutable std::once_flag graph_made_;
+  mutable std::unique_ptr<StepGraph> step_graph_;
 };
 
 class CudaBackend : public Backend {
@@ -271,6 +302,8 @@ void set_memory_pool_limit(size_t bytes) { cuda_backend::set_pool_limit(bytes); 
 size_t memory_pool_limit() { return cuda_backend::pool_limit(); }
 size_t memory_pool_bytes() { return cuda_backend::pool_reserved_bytes(); }
 void trim_memory() { cuda_backend::trim_pool(); }
+void set_graphs(bool on) { cuda_backend::set_graphs(on); }
+bool graphs() { return cuda_backend::graphs(); }
 void synchronize() {
   cuda_backend::check(cudaStreamSynchronize(cuda_backend::need_device().stream), "a kernel or copy on the device");
 }

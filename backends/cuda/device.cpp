@@ -133,6 +133,7 @@ void trim_pool() {
   const Device& d = need_device();
   check(cudaStreamSynchronize(d.stream), "cudaStreamSynchronize");
   check(cudaMemPoolTrimTo(d.pool, 0), "cudaMemPoolTrimTo");
+  check(cudaDeviceGraphMemTrim(d.id), "cudaDeviceGraphMemTrim");  // what replayed CUDA graphs keep
 }
 
 size_t pool_reserved_bytes() {

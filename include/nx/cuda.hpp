@@ -33,6 +33,12 @@ void set_memory_pool_limit(size_t bytes);
 size_t memory_pool_limit();
 size_t memory_pool_bytes();
 void trim_memory();
+// CUDA graphs: an executable whose nodes all run on the device (none on interp, no
+// loops or branches) is captured on its second run and replayed after, one launch per
+// step instead of one per kernel; its inputs and outputs are copied through buffers the
+// graph owns. Off by default; the environment's NX_CUDA_GRAPHS=1 turns it on at start-up.
+void set_graphs(bool on);
+bool graphs();
 // Waits until the device has finished the work queued so far (results are read with a
 // wait anyway; this is for timing).
 void synchronize();
