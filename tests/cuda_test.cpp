@@ -290,6 +290,25 @@ TEST(CudaDevice, GraphsReplayStepsWithEachRunsInputs) {
   for (int run = 0; run < 3; ++run) against_interp(host, 1e-5, data({8, 8}, 40 + run));
 }
 
+// Uploads go through a ring of pinned blocks without waiting for the device: more uploads
+// than blocks, behind queued work, each host array changed right after its upload.
+TEST(CudaDevice, UploadsThroughTheStagingRingKeepEachTensor) {
+  SKIP_WITHOUT_DEVICE();
+  nx::Tensor busy = nx::to(data({2048, 2048}, 50), "cuda");
+  auto slow = nx::jit([](const nx::Tensor& a) { return nx::matmul(a, a); }, {.backend = "cuda"});
+  std::vector<nx::Tensor> up;
+  std::vector<float> host(1000);
+  for (int k = 0; k < 12; ++k) {
+    slow(busy);  // queued work the uploads do not wait for
+    for (size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>(k * 1000 + i);
+    up.push_back(nx::to(nx::from_bytes(host.data(), nx::f32, {1000}), "cuda"));
+    std::fill(host.begin(), host.end(), -1.0f);
+  }
+  for (int k = 0; k < 12; ++k) EXPECT_EQ(nx::to(up[k], "interp").to_vector<float>()[999], static_cast<float>(k * 1000 + 999));
+  nx::Tensor big = data({3, 1024, 1024}, 51);  // 12 MiB: larger than a block, copied directly
+  expect_outputs_close({nx::to(nx::to(big, "cuda"), "interp")}, {big}, 0.0);
+}
+
 TEST(CudaDevice, MemoryPoolIsBoundedAndTrims) {
   SKIP_WITHOUT_DEVICE();
   size_t before = nx::cuda::memory_pool_limit();

@@ -23,6 +23,7 @@
 #include "scan.hpp"
 #include "sort.hpp"
 #include "step_graph.hpp"
+#include "upload.hpp"
 #include "window.hpp"
 #include "nx/cuda.hpp"
 #include "nx/detail/fusion/partition.hpp"
@@ -235,8 +236,7 @@ class CudaBackend : public Backend {
   BufferPtr allocate(size_t bytes) override { return std::make_shared<DeviceBuffer>(this, bytes); }
   BufferPtr from_host(const void* data, size_t bytes) override {
     BufferPtr b = allocate(bytes);
-    // From pageable memory the call returns once the bytes are staged: `data` may go.
-    if (bytes) check(cudaMemcpyAsync(b->data(), data, bytes, cudaMemcpyHostToDevice, need_device().stream), "cudaMemcpyAsync");
+    upload(b->data(), data, bytes);  // `data` may go once it returns
     return b;
   }
   void to_host(const Buffer& buffer, void* out, size_t bytes) const override {

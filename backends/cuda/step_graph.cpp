@@ -5,6 +5,7 @@
 #include <string>
 
 #include "device.hpp"
+#include "upload.hpp"
 
 namespace nx::cuda_backend {
 namespace {
@@ -71,8 +72,7 @@ std::optional<std::vector<BufferPtr>> StepGraph::run(std::span<const BufferPtr> 
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Buffer& b = *inputs[k];
     if (b.owner() == &be_) copy(in_slots_[k]->data(), b.data(), in_slots_[k]->bytes(), s);
-    else if (b.bytes())  // from the host: staged before the call returns, so `b` may go
-      check(cudaMemcpyAsync(in_slots_[k]->data(), b.data(), in_slots_[k]->bytes(), cudaMemcpyHostToDevice, s), "cudaMemcpyAsync");
+    else upload(in_slots_[k]->data(), b.data(), in_slots_[k]->bytes());
   }
   if (!exec_ && !capture(step)) {
     failed_ = true;
