@@ -242,8 +242,7 @@ void run_emulated(const HostKernels& kernels, const std::string& name, const nx:
   LaunchPlan plan = nx::cuda_backend::plan_launches(spec, rows, cols, 2);
   std::vector<std::vector<std::byte>> partials;
   for (size_t o = 0; o < outs.size(); ++o) {
-    DType t = spec.code[static_cast<size_t>(spec.outputs[o])].dtype;
-    partials.emplace_back(static_cast<size_t>(plan.partials[o]) * nx::item_size(t));
+    partials.emplace_back(static_cast<size_t>(plan.partials[o]) * nx::cuda_backend::partial_item_size(spec, o));
     buffers.push_back(arg(plan.partials[o] ? partials.back().data() : outs[o].data()));
   }
   buffers.push_back(arg(rows));
@@ -388,6 +387,26 @@ TEST(CudaEmulation, HalfPrecisionRoundsAfterEveryOpAsInterp) {
     emulated_against_interp(f, 0.0, data({1003}, 60) * 3.0f, data({1003}, 61));
     emulated_against_interp(f, 0.0, special, nx::reverse(special, {0}));
   }
+}
+
+// Reductions of halves accumulate in f64 and round once, as interp: rows (a softmax), columns in chunks, and whole arrays over blocks, all folded.
+TEST(CudaEmulation, HalfPrecisionReductionsRoundOnce) {
+  auto rows = [](nx::DType t) {
+    return F1([t](const nx::Tensor& x) {
+      nx::Tensor h = nx::as_type(x, t);
+      return std::vector{nx::softmax(h), nx::reduce_max(h, {.axes = {1}}), nx::sum(h, {.axes = {1}})};
+    });
+  };
+  auto cols = [](nx::DType t) { return F1([t](const nx::Tensor& x) { return std::vector{nx::sum(nx::as_type(x, t), {.axes = {0}})}; }); };
+  auto all = [](nx::DType t) {
+    return F1([t](const nx::Tensor& x) { return std::vector{nx::sum(nx::as_type(x, t)), nx::reduce_min(nx::as_type(x, t))}; });
+  };
+  emulated_against_interp(rows(nx::bf16), 0.0, data({19, 700}, 67));  // a warp per row
+  emulated_against_interp(rows(nx::f16), 0.0, data({3, 3000}, 68));   // a block per row
+  emulated_against_interp(cols(nx::f16), 0.0, data({1000, 300}, 69)); // chunks of rows
+  emulated_against_interp(cols(nx::bf16), 0.0, data({20, 300}, 70));  // one chunk: folded all the same
+  emulated_against_interp(all(nx::bf16), 0.0, data({20000}, 71));
+  emulated_against_interp(all(nx::f16), 0.0, data({100}, 72));
 }
 
 TEST(CudaEmulation, EveryFloatFunctionAndIntegerBitOp) {

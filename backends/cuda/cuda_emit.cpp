@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "launch_plan.hpp"
 #include "nx/detail/fusion/index_map.hpp"
 #include "nx/error.hpp"
 
@@ -167,6 +168,8 @@ class SourceEmitter {
  private:
   const KernelSpec::Instr& instr(int i) const { return spec_.code[static_cast<size_t>(i)]; }
   std::string type(size_t i) const { return value_type(spec_.code[i].dtype); }
+  // What reduction i accumulates in: f16 and bf16 in f64, as interp, rounded once.
+  std::string acc_type(size_t i) const { return is_half(spec_.code[i].dtype) ? "double" : type(i); }
   static bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
   static const char* half_name(DType t) { return t == DType::f16 ? "f16" : "bf16"; }
   // A loaded element as a value, a value as stored, and a value rounded to its dtype.
@@ -228,8 +231,9 @@ class SourceEmitter {
     std::string s;
     for (size_t k = 0; k < spec_.inputs.size(); ++k)
       s += std::string("const ") + c_type(spec_.inputs[k].dtype) + "* __restrict__ in" + std::to_string(k) + ", ";  // storage
-    for (size_t k = 0; k < spec_.outputs.size(); ++k)
-      s += std::string(c_type(instr(spec_.outputs[k]).dtype)) + "* __restrict__ out" + std::to_string(k) + ", ";
+    for (size_t k = 0; k < spec_.outputs.size(); ++k)  // f64 partials for reductions of halves
+      s += std::string(folded_in_f64(spec_, k) ? "double" : c_type(instr(spec_.outputs[k]).dtype)) + "* __restrict__ out" +
+           std::to_string(k) + ", ";
     s += "long long rows, long long cols";
     if (!extra.empty()) s += ", " + extra;
     return s;
@@ -382,7 +386,7 @@ class SourceEmitter {
   // The reduction functor of instruction i.
   std::string reducer(size_t i) const {
     const char* f = spec_.code[i].op == Op::Sum ? "nx_sum" : spec_.code[i].op == Op::ReduceMax ? "nx_rmax" : "nx_rmin";
-    return std::string(f) + "<" + type(i) + ">";
+    return std::string(f) + "<" + acc_type(i) + ">";
   }
 
   // Marks what the stores and reductions of pass p need, computed in a loop body.
@@ -463,7 +467,7 @@ class SourceEmitter {
 
   void accumulators(const std::vector<bool>& need, const std::string& pad) {
     for (size_t i = 0; i < spec_.code.size(); ++i)
-      if (need[i] && is_reduction(spec_.code[i].op)) o_ << pad << type(i) << " a" << i << " = " << reducer(i) << "::id();\n";
+      if (need[i] && is_reduction(spec_.code[i].op)) o_ << pad << acc_type(i) << " a" << i << " = " << reducer(i) << "::id();\n";
   }
 
   void emit_elementwise() {
@@ -544,8 +548,8 @@ class SourceEmitter {
       o_ << "    }\n";
       for (size_t i = 0; i < spec_.code.size(); ++i)
         if (need[i] && is_reduction(spec_.code[i].op))
-          o_ << "    const " << type(i) << " " << v(static_cast<int>(i)) << " = " << reduce << "<" << reducer(i) << ">(a" << i
-             << ");\n";
+          o_ << "    const " << type(i) << " " << v(static_cast<int>(i)) << " = "
+             << rounded(spec_.code[i].dtype, reduce + std::string("<") + reducer(i) + ">(a" + std::to_string(i) + ")") << ";\n";
     }
     for (size_t i = 0; i < spec_.code.size(); ++i)
       if (space_[i] == Space::row && is_output(i))
@@ -593,14 +597,14 @@ class SourceEmitter {
 
   void emit_fold(size_t k) {
     auto i = static_cast<size_t>(spec_.outputs[k]);
-    std::string t = type(i), r = reducer(i);
+    std::string t = acc_type(i), r = reducer(i);
     o_ << "extern \"C\" __global__ void __launch_bounds__(" << kBlock << ") " << name_ << "_fold" << k << "(const " << t
-       << "* __restrict__ part, " << t << "* __restrict__ out, long long parts, long long width) {\n";
+       << "* __restrict__ part, " << c_type(spec_.code[i].dtype) << "* __restrict__ out, long long parts, long long width) {\n";
     o_ << "  for (long long j = blockIdx.x; j < width; j += gridDim.x) {\n";
     o_ << "    " << t << " a = " << r << "::id();\n";
     o_ << "    for (long long p = threadIdx.x; p < parts; p += blockDim.x) a = " << r << "()(a, part[p * width + j]);\n";
     o_ << "    a = nx_block_reduce<" << r << ">(a);\n";
-    o_ << "    if (threadIdx.x == 0) out[j] = a;\n  }\n}\n";
+    o_ << "    if (threadIdx.x == 0) out[j] = " << stored(spec_.code[i].dtype, "a") << ";\n  }\n}\n";
   }
 
   const KernelSpec& spec_;
@@ -651,12 +655,12 @@ bool cuda_float_supports(Op op, DType result, std::span<const DType> operands) {
 
 bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) {
   if (cuda_float_supports(op, result, operands)) return true;
-  // f16 and bf16 compute as f32 does, rounded after each op; not reductions (their
-  // partial results would be rounded too).
+  // f16 and bf16 compute as f32 does, rounded after each op; reductions accumulate in
+  // f64 and round once (partial results stay f64), as interp.
   auto widened = [](DType t) { return t == DType::f16 || t == DType::bf16 ? DType::f32 : t; };
   bool half = result == DType::f16 || result == DType::bf16 ||
               std::any_of(operands.begin(), operands.end(), [](DType t) { return t == DType::f16 || t == DType::bf16; });
-  if (half && !is_reduction(op)) {
+  if (half) {
     std::vector<DType> wide;
     for (DType t : operands) wide.push_back(widened(t));
     if (cuda_float_supports(op, widened(result), wide)) return true;

@@ -86,10 +86,8 @@ void run_kernel(const LoadedKernel& k, const std::vector<void*>& in, const std::
   std::vector<BufferPtr> partials(out.size());
   std::vector<void*> buffers(in);
   for (size_t o = 0; o < out.size(); ++o) {
-    if (plan.partials[o]) {
-      DType t = spec.code[static_cast<size_t>(spec.outputs[o])].dtype;
-      partials[o] = be.allocate(static_cast<size_t>(plan.partials[o]) * item_size(t));  // freed in stream order
-    }
+    if (plan.partials[o])  // freed in stream order
+      partials[o] = be.allocate(static_cast<size_t>(plan.partials[o]) * partial_item_size(spec, o));
     buffers.push_back(partials[o] ? partials[o]->data() : out[o]);
   }
   int64_t chunk = plan.chunk;

@@ -10,6 +10,16 @@ unsigned clamp_grid(int64_t blocks, int64_t cap) { return static_cast<unsigned>(
 
 }  // namespace
 
+bool folded_in_f64(const KernelSpec& spec, size_t output) {
+  const KernelSpec::Instr& ins = spec.code[static_cast<size_t>(spec.outputs[output])];
+  return (spec.mode == Mode::cols || spec.mode == Mode::all) && is_reduction(ins.op) &&
+         (ins.dtype == DType::f16 || ins.dtype == DType::bf16);
+}
+
+size_t partial_item_size(const KernelSpec& spec, size_t output) {
+  return folded_in_f64(spec, output) ? 8 : item_size(spec.code[static_cast<size_t>(spec.outputs[output])].dtype);
+}
+
 LaunchPlan plan_launches(const KernelSpec& spec, int64_t rows, int64_t cols, int sms) {
   LaunchPlan plan;
   plan.partials.assign(spec.outputs.size(), 0);
@@ -19,9 +29,9 @@ LaunchPlan plan_launches(const KernelSpec& spec, int64_t rows, int64_t cols, int
   const Dim3 block{static_cast<unsigned>(kBlock), 1, 1};
   // Reductions' partial results (parts rows of `width`), folded into the outputs.
   auto fold_partials = [&](int64_t parts, int64_t width) {
-    if (parts <= 1) return;
     for (size_t o = 0; o < spec.outputs.size(); ++o) {
       if (!is_reduction(spec.code[static_cast<size_t>(spec.outputs[o])].op)) continue;
+      if (parts <= 1 && !folded_in_f64(spec, o)) continue;  // written directly
       plan.partials[o] = parts * width;
       Launch f{.suffix = "_fold" + std::to_string(o), .grid = {clamp_grid(width, 65535), 1, 1}, .block = block};
       f.fold = static_cast<int>(o), f.parts = parts, f.width = width;

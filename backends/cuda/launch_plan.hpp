@@ -34,6 +34,12 @@ struct LaunchPlan {
   bool chunked = false;               // the main kernel takes `chunk`
 };
 
+// Reductions of f16/bf16 in cols and all kernels keep their partial results in f64 and
+// are always folded (even from one part): the fold rounds once, as interp does.
+bool folded_in_f64(const KernelSpec& spec, size_t output);
+// Bytes per element of output k's partial buffer.
+size_t partial_item_size(const KernelSpec& spec, size_t output);
+
 // Rows up to this long run a warp per row; longer ones a block per row.
 constexpr int64_t kWarpRowCols = 1024;
 
