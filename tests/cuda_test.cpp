@@ -147,6 +147,24 @@ TEST(CudaEmit, TrainingStepsStayOnTheDevice) {
   EXPECT_EQ(nx::cuda::host_fallbacks(g), std::vector<std::string>{}) << nx::cuda::fusion_report(g);
 }
 
+// A dense layer at inference is one cuBLASLt call: its bias and relu run in the product's
+// epilogue. Where the product has another reader (a gradient), it stays a kernel.
+TEST(CudaEmit, DenseLayersRunAsProductEpilogues) {
+  auto relu = [](const std::vector<nx::Tensor>& v) { return std::vector{nx::max(nx::dot(v[0], v[1]) + v[2], 0.0f)}; };
+  Fn2 bias = [](const nx::Tensor& x, const nx::Tensor& w) { return std::vector{nx::dot(x, w) + nx::sum(w, {.axes = {0}})}; };
+  Fn2 twice = [](const nx::Tensor& x, const nx::Tensor& w) {
+    nx::Tensor y = nx::dot(x, w);
+    return std::vector{y + nx::sum(w, {.axes = {0}}), y * 2.0f};
+  };
+  nx::Tensor x = data({128, 64}, 1), w = data({64, 32}, 2);
+  std::string r = nx::cuda::fusion_report(nx::jit(relu).graph(std::vector{x, w, data({32}, 3)}));
+  EXPECT_TRUE(contains(r, "on cuBLASLt (bias, relu)")) << r;
+  r = nx::cuda::fusion_report(nx::jit(bias).graph(x, w));
+  EXPECT_TRUE(contains(r, "on cuBLASLt (bias)")) << r;
+  r = nx::cuda::fusion_report(nx::jit(twice).graph(x, w));
+  EXPECT_FALSE(contains(r, "epilogue")) << r;
+}
+
 TEST(CudaEmit, BadSourceRaisesWithNvrtcsLog) {
   try {
     nx::cuda::compile_source("extern \"C\" __global__ void k() { undefined_thing(); }", 90);
@@ -203,6 +221,20 @@ TEST(CudaDevice, FusedKernelsMatchInterp) {
   against_interp(maps, 1e-6, x);
   Fn1 long_rows = [](const nx::Tensor& a) { return std::vector{nx::softmax(nx::reshape(a, {3, 513 * 1031 / 3}))}; };
   against_interp(long_rows, 1e-5, x);
+}
+
+TEST(CudaDevice, ProductEpiloguesMatchInterp) {
+  SKIP_WITHOUT_DEVICE();
+  for (nx::DType t : {nx::f32, nx::bf16}) {
+    auto dense = [](const std::vector<nx::Tensor>& v) {
+      const nx::Tensor &x = v[0], &w = v[1], &bias = v[2];
+      return std::vector{nx::max(nx::dot(x, w) + bias, 0.0f), nx::dot(w, nx::transpose(w, {1, 0})) + nx::sum(w, {.axes = {1}})};
+    };
+    std::vector<nx::Tensor> args{nx::as_type(data({200, 80}, 3), t), nx::as_type(data({80, 96}, 4), t), nx::as_type(data({96}, 5), t)};
+    auto want = nx::jit(dense, {.backend = "interp"})(args);
+    auto got = nx::jit(dense, {.backend = "cuda"})(args);
+    expect_outputs_close(got, want, t == nx::f32 ? 1e-5 : 2e-2);
+  }
 }
 
 TEST(CudaDevice, NanPropagatesThroughMaxAndReductions) {

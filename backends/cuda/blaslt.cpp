@@ -107,7 +107,7 @@ struct Plan {
   size_t workspace = 0;
 };
 using PlanKey = std::tuple<int, int64_t, int64_t, int64_t, int64_t, bool, int64_t, int64_t, bool, int64_t, int64_t,
-                           int64_t, int64_t, size_t, size_t, size_t, bool>;
+                           int64_t, int64_t, size_t, size_t, size_t, bool, int>;
 
 constexpr size_t kWorkspaceBytes = size_t{32} << 20;
 
@@ -134,7 +134,7 @@ bool lt_supports(DType result, DType lhs, DType rhs) {
   return floating && lhs == result && rhs == result;
 }
 
-BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
+BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be, const LtEpilogue& epilogue) {
   const Attrs& at = n.attrs;
   const TensorType& out = n.outputs[0];
   DType t = out.dtype;
@@ -168,19 +168,20 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be) {
     mb = LtMatrix{.rows = N, .cols = K, .ld = N, .batch_stride = B > 1 ? K * N : 0, .transposed = false};
   }
   // Row-major C (M, N) = A (M, K) B (K, N) is column-major C^T (N, M) = B^T A^T.
-  lt_matmul(t, B, b_buf->data(), *mb, a_buf->data(), *ma, result->data(), N, M * N, N, M, K, be);
+  lt_matmul(t, B, b_buf->data(), *mb, a_buf->data(), *ma, result->data(), N, M * N, N, M, K, be, epilogue);
   return result;
 }
 
 void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const void* b, const LtMatrix& mb, void* d,
-               int64_t ld_d, int64_t d_stride, int64_t m, int64_t n, int64_t k, Backend& be) {
+               int64_t ld_d, int64_t d_stride, int64_t m, int64_t n, int64_t k, Backend& be, const LtEpilogue& epilogue) {
   size_t bytes = item_size(t);
+  int epi = !epilogue.bias ? 0 : epilogue.relu ? 2 : 1;
   size_t align_a = alignment(a, ma.batch_stride * static_cast<int64_t>(bytes));
   size_t align_b = alignment(b, mb.batch_stride * static_cast<int64_t>(bytes));
   size_t align_c = alignment(d, d_stride * static_cast<int64_t>(bytes));
   bool fast = t == DType::f32 && tf32_on;
   PlanKey key{static_cast<int>(t), batch, m, n, k, ma.transposed, ma.ld, ma.batch_stride, mb.transposed, mb.ld, mb.batch_stride,
-              ld_d, d_stride, align_a, align_b, align_c, fast};
+              ld_d, d_stride, align_a, align_b, align_c, fast, epi};
 
   static std::mutex mu;
   static auto* plans = new std::map<PlanKey, Plan>;  // lives for the process
@@ -198,6 +199,12 @@ void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const 
     cublasOperation_t op_a = ma.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = mb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
     check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a), "transa");
     check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b), "transb");
+    if (epi) {
+      cublasLtEpilogue_t e = epi == 2 ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS;
+      check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &e, sizeof e), "epilogue");
+      check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias, sizeof epilogue.bias),
+               "bias pointer");
+    }
     plan.a = layout(dt, ma.rows, ma.cols, ma.ld, batch, ma.batch_stride);
     plan.b = layout(dt, mb.rows, mb.cols, mb.ld, batch, mb.batch_stride);
     plan.c = layout(dt, m, n, ld_d, batch, d_stride);
@@ -228,6 +235,15 @@ void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const 
   double one_d = 1, zero_d = 0;
   const void* alpha = t == DType::f64 ? static_cast<const void*>(&one_d) : &one_f;
   const void* beta = t == DType::f64 ? static_cast<const void*>(&zero_d) : &zero_f;
+  // An epilogue's bias pointer is an attribute of the shared descriptor: set and used
+  // under one lock (the call only queues the work).
+  static std::mutex epilogue_mu;
+  std::unique_lock<std::mutex> hold;
+  if (epi) {
+    hold = std::unique_lock(epilogue_mu);
+    check_lt(cublasLtMatmulDescSetAttribute(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias, sizeof epilogue.bias),
+             "bias pointer");
+  }
   check_lt(cublasLtMatmul(handle(), plan.desc, alpha, a, plan.a, b, plan.b, beta, d, plan.c, d, plan.c, &plan.algo,
                           workspace ? workspace->data() : nullptr, plan.workspace, need_device().stream),
            "cublasLtMatmul");

@@ -16,6 +16,7 @@
 #include "conv.hpp"
 #include "indexing.hpp"
 #include "device.hpp"
+#include "epilogue.hpp"
 #include "kernels.hpp"
 #include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
@@ -105,13 +106,14 @@ std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const 
 }
 
 // Every group's kernel, compiled (NVRTC) on several threads: a training step has dozens.
-std::vector<std::shared_ptr<const LoadedKernel>> load_kernels(const Partition& part) {
+std::vector<std::shared_ptr<const LoadedKernel>> load_kernels(const Partition& part, const std::vector<int>& skip) {
   size_t count = part.groups.size();
   std::vector<std::shared_ptr<const LoadedKernel>> kernels(count);
   std::vector<std::exception_ptr> errors(count);
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < count; i = next++) {
+      if (skip[i] >= 0) continue;
       try {
         kernels[i] = load_kernel(part.groups[i].spec);
       } catch (...) {
@@ -133,13 +135,23 @@ class Compiled : public Executable {
  public:
   Compiled(const Graph& g, Backend& be)
       : graph_(split_middle_reductions(g)), be_(be), part_(partition(graph_, {}, cuda_caps())), sched_(graph_) {
-    kernels_ = load_kernels(part_);  // now, not on the first run
     sched_.plan(part_);
     size_t count = graph_.nodes.size();
+    epilogue_of_.assign(part_.groups.size(), -1);
+    folded_.assign(count, false);
+    epilogues_ = find_epilogues(graph_, part_);
+    for (size_t e = 0; e < epilogues_.size(); ++e) {
+      const EpilogueFusion& f = epilogues_[e];
+      size_t at = part_.groups[f.group].nodes.back();
+      epilogue_of_[f.group] = static_cast<int>(e);
+      folded_[f.dot] = true;
+      for (const ValueRef& r : sched_.inputs[f.dot]) sched_.last_use[r.node] = std::max(sched_.last_use[r.node], at);
+    }
+    kernels_ = load_kernels(part_, epilogue_of_);  // now, not on the first run
     capturable_ = true;  // no node waits on the host
     for (size_t i = 0; i < count; ++i) {
       const Node& n = *graph_.nodes[i];
-      if (part_.group_of[i] >= 0 || !sched_.needed[i] || n.op == Op::Parameter || n.op == Op::Constant) continue;
+      if (part_.group_of[i] >= 0 || !sched_.needed[i] || folded_[i] || n.op == Op::Parameter || n.op == Op::Constant) continue;
       std::vector<Operand> in;
       for (const Value& v : n.inputs) in.push_back({v.type(), nullptr});
       if (!device_path(n, in) || op_kind(n.op) == OpKind::Control) capturable_ = false;
@@ -191,12 +203,20 @@ class Compiled : public Executable {
         std::vector<BufferPtr> in;
         in.reserve(grp.inputs.size());
         for (const ValueRef& r : grp.inputs) in.push_back(at(r));
-        std::vector<BufferPtr> outs = run_group(grp, *kernels_[static_cast<size_t>(gi)], in, graph_, be_);
+        std::vector<BufferPtr> outs;
+        if (int e = epilogue_of_[static_cast<size_t>(gi)]; e >= 0) {  // the product, biased on cuBLASLt
+          const EpilogueFusion& f = epilogues_[static_cast<size_t>(e)];
+          std::vector<Operand> ops = sched_.operands(graph_, f.dot, values);
+          outs = {lt_dot(*graph_.nodes[f.dot], ops, be_, {.bias = in[f.bias]->data(), .relu = f.relu})};
+          sched_.release(sched_.inputs[f.dot], i, values);
+        } else {
+          outs = run_group(grp, *kernels_[static_cast<size_t>(gi)], in, graph_, be_);
+        }
         for (size_t k = 0; k < grp.outputs.size(); ++k) values[sched_.first[grp.outputs[k]]] = std::move(outs[k]);
         sched_.release(grp.inputs, i, values);
         continue;
       }
-      if (!sched_.needed[i]) continue;
+      if (!sched_.needed[i] || folded_[i]) continue;  // a folded product runs in its reader's epilogue
       if (n.op == Op::Constant) {
         values[sched_.first[i]] = constants_[i];
         continue;
@@ -223,6 +243,9 @@ class Compiled : public Executable {
   Schedule sched_;
   std::vector<std::shared_ptr<const LoadedKernel>> kernels_;  // per group
   std::vector<BufferPtr> constants_;  // per constant node: its value on the device
+  std::vector<EpilogueFusion> epilogues_;
+  std::vector<int> epilogue_of_;  // per group: its epilogue in epilogues_, or -1
+  std::vector<bool> folded_;      // per node: a product run by its reader's epilogue
   bool capturable_ = false;
   mutable std::atomic<int64_t> runs_{0};
   mutable std::once_flag graph_made_;
@@ -310,7 +333,12 @@ void synchronize() {
 
 std::string fusion_report(const Graph& graph) {
   Graph g = split_middle_reductions(graph);
-  return fusion::partition(g, {}, cuda_backend::cuda_caps()).describe(g);
+  fusion::Partition part = fusion::partition(g, {}, cuda_backend::cuda_caps());
+  std::string report = part.describe(g);
+  for (const cuda_backend::EpilogueFusion& f : cuda_backend::find_epilogues(g, part))
+    report += "kernel " + std::to_string(f.group) + " runs as the epilogue of %" + std::to_string(f.dot) + " on cuBLASLt (bias" +
+              (f.relu ? ", relu" : "") + ")\n";
+  return report;
 }
 
 std::vector<std::string> host_fallbacks(const Graph& graph) {
