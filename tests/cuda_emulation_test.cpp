@@ -94,6 +94,10 @@ template <class T> T atomicAdd(T* p, T v) {
     return old;
   }
 }
+inline unsigned atomicCAS(unsigned* p, unsigned expected, unsigned desired) {
+  __atomic_compare_exchange_n(p, &expected, desired, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  return expected;
+}
 inline long long atomicMax(long long* p, long long v) {
   long long old = __atomic_load_n(p, __ATOMIC_RELAXED);
   while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {}
@@ -386,6 +390,11 @@ TEST(CudaEmulation, HalfPrecisionRoundsAfterEveryOpAsInterp) {
     };
     emulated_against_interp(f, 0.0, data({1003}, 60) * 3.0f, data({1003}, 61));
     emulated_against_interp(f, 0.0, special, nx::reverse(special, {0}));
+    F1 maps = [t](const nx::Tensor& x) {  // halves read through index maps, padded with a half
+      nx::Tensor h = nx::as_type(x, t);
+      return std::vector{nx::pad(nx::transpose(h, {1, 0}), nx::scalar(0.5f, t), {{1, 0, 0}, {2, 1, 0}}) * nx::scalar(3.0f, t)};
+    };
+    emulated_against_interp(maps, 0.0, data({7, 5}, 62));
   }
 }
 
@@ -620,6 +629,12 @@ TEST(CudaEmulation, PoolingAndItsGradientMatchInterp) {
     add([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 3, 2}, odd); },
         {in, data(nx::window_max(in, {1, 1, 3, 2}, odd).shape(), 32), nx::scalar(0.0f, nx::f32)});
   }
+  // bf16 (a bf16 policy's pooling): computed in f32, sums in f64, rounded once, as interp.
+  nx::Tensor h = nx::as_type(tied, nx::bf16);
+  add([&](const auto& v) { return nx::window_max(v[0], {1, 1, 2, 2}, pool); }, {h});
+  add([&](const auto& v) { return nx::window_sum(v[0], {1, 1, 3, 2}, odd); }, {h});
+  add([&](const auto& v) { return nx::window_scatter_max(v[0], v[1], v[2], {1, 1, 2, 2}, pool); },
+      {h, nx::as_type(data({2, 3, 4, 4}, 33), nx::bf16), nx::scalar(0.5f, nx::bf16)});
   batch.run("windows");
 }
 
@@ -629,7 +644,7 @@ TEST(CudaEmulation, ArgmaxAndArgminMatchInterp) {
   nx::Tensor ties = nx::round(data({4, 7, 5}, 40));
   nx::Tensor with_nan = with_nan_at(ties, 23);
   std::vector<nx::Tensor> inputs;  // kept alive: the batch reads them at run()
-  for (const nx::Tensor& x : {ties, with_nan, nx::as_type(ties, nx::i32)})
+  for (const nx::Tensor& x : {ties, with_nan, nx::as_type(ties, nx::i32), nx::as_type(with_nan, nx::bf16)})
     for (int axis : {0, 1, 2})
       for (bool last : {false, true})
         for (bool max : {false, true}) {
@@ -673,6 +688,7 @@ TEST(CudaEmulation, CumulativeOpsMatchInterp) {
   add(nx::as_type(ints, nx::u8), 1, 0.0);
   add(nx::as_type(ints, nx::i64), 0, 0.0);
   add(nx::as_type(data({9, 40}, 84), nx::bf16), 1, 0.0);
+  add(nx::as_type(data({2, 700}, 85), nx::f16), 1, 0.0);  // a block per lane
   batch.run("scan");
 }
 
@@ -699,7 +715,7 @@ TEST(CudaEmulation, SortArgsortAndTopKMatchInterp) {
       return std::vector<unsigned long long>{pointers[0], indices ? 0ull : arg(result), indices ? arg(result) : 0ull, arg(elements)};
     }, want[static_cast<size_t>(std::min<int>(which, static_cast<int>(want.size()) - 1))], 0.0);
   };
-  for (const nx::Tensor& x : {ties, special, nx::as_type(ties, nx::i32)})
+  for (const nx::Tensor& x : {ties, special, nx::as_type(ties, nx::i32), nx::as_type(special, nx::f16)})
     for (int axis : {0, 1, 2})
       for (auto dir : {nx::Direction::asc, nx::Direction::desc}) {
         nx::SortOpts o{.axis = axis, .direction = dir};
@@ -731,7 +747,8 @@ TEST(CudaEmulation, MergeSortOfLongLanesMatchesInterp) {
     nx::Tensor x;
   };
   std::vector<Case> cases;
-  for (const nx::Tensor& x : {special({2, 300}, 100), nx::as_type(special({2, 300}, 101), nx::i32)})
+  for (const nx::Tensor& x : {special({2, 300}, 100), nx::as_type(special({2, 300}, 101), nx::i32),
+                              nx::as_type(special({2, 300}, 104), nx::bf16)})
     for (auto dir : {nx::Direction::asc, nx::Direction::desc})
       cases.push_back({[=](const nx::Tensor& v) { return std::vector{nx::sort(v, {.axis = 1, .direction = dir})}; }, x});
   nx::Tensor tall = special({257, 3}, 102);  // a lane of 257: a last run of one
@@ -856,6 +873,10 @@ TEST(CudaEmulation, IndexedAddAndPutMatchInterp) {
     add(put, data({4, 3, 2}, 92), cols, data({4, 3}, 93), {2, 0}, 1e-6);
   }
   add(true, nx::as_type(table, nx::bf16), rows, nx::as_type(updates, nx::bf16), {0}, 0.0);
+  // Adds of narrow types by compare-and-swap: a bf16 embedding's gradient, bytes, bools.
+  add(false, nx::as_type(table, nx::bf16), rows, nx::as_type(updates, nx::bf16), {0}, 1e-2);
+  add(false, nx::as_type(nx::abs(table) * 50.0f, nx::u8), rows, nx::as_type(nx::abs(updates) * 90.0f, nx::u8), {0}, 0.0);
+  add(false, nx::greater(table, 0.5f), rows, nx::greater(updates, 0.0f), {0}, 0.0);
   EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
   HostKernels kernels(source, "scatter");
   ASSERT_EQ(kernels.error(), "") << source;

@@ -131,7 +131,7 @@ TEST(CudaEmit, TrainingStepsStayOnTheDevice) {
     h = nx::reshape(h, {h.shape()[0], 128});
     nx::Tensor bag = nx::sum(nx::take(emb, tokens), {.axes = {1}});  // (N, 16)
     nx::Tensor logits = nx::dot(nx::concatenate({h, bag}, 1), w);
-    nx::Tensor hot = nx::as_type(nx::equal(nx::reshape(labels, {labels.shape()[0], 1}), nx::iota({1, 10}, nx::i32)), nx::f32);
+    nx::Tensor hot = nx::as_type(nx::equal(nx::reshape(labels, {labels.shape()[0], 1}), nx::iota({1, 10}, nx::i32)), x.dtype());
     return -nx::mean(nx::sum(nx::log_softmax(logits) * hot, {.axes = {1}}));
   };
   auto step = [&](const std::vector<nx::Tensor>& v) {
@@ -139,12 +139,15 @@ TEST(CudaEmit, TrainingStepsStayOnTheDevice) {
     auto [g1, g2, g3, g4] = nx::grad<0, 1, 2, 3>(loss)(v[0], v[1], v[2], v[3], batch, tokens, labels);
     return std::vector{v[0] - g1 * 0.1f, v[1] - g2 * 0.1f, v[2] - g3 * 0.1f, v[3] - g4 * 0.1f};
   };
-  std::vector<nx::Tensor> args{data({4, 1, 3, 3}, 1), data({8, 4, 3, 3}, 2),   data({144, 10}, 3),
-                               data({50, 16}, 4),     data({64, 1, 16, 16}, 5), nx::as_type(nx::iota({32}, nx::i32) * 2, nx::i32),
-                               nx::remainder(nx::iota({64, 5}, nx::i32), nx::scalar(50, nx::i32)),
-                               nx::remainder(nx::iota({64}, nx::i32), nx::scalar(10, nx::i32))};
-  nx::Graph g = nx::jit(step).graph(args);
-  EXPECT_EQ(nx::cuda::host_fallbacks(g), std::vector<std::string>{}) << nx::cuda::fusion_report(g);
+  for (nx::DType t : {nx::f32, nx::bf16}) {  // bf16: a mixed-precision policy's compute dtype
+    SCOPED_TRACE(std::string(nx::name(t)));
+    std::vector<nx::Tensor> args{data({4, 1, 3, 3}, 1, t), data({8, 4, 3, 3}, 2, t),   data({144, 10}, 3, t),
+                                 data({50, 16}, 4, t),     data({64, 1, 16, 16}, 5, t), nx::iota({32}, nx::i32) * 2,
+                                 nx::remainder(nx::iota({64, 5}, nx::i32), nx::scalar(50, nx::i32)),
+                                 nx::remainder(nx::iota({64}, nx::i32), nx::scalar(10, nx::i32))};
+    nx::Graph g = nx::jit(step).graph(args);
+    EXPECT_EQ(nx::cuda::host_fallbacks(g), std::vector<std::string>{}) << nx::cuda::fusion_report(g);
+  }
 }
 
 // A dense layer at inference is one cuBLASLt call: its bias and relu run in the product's

@@ -8,7 +8,8 @@ namespace nx::cuda_backend {
 
 std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, const Shape& kernel, const Shape& out) {
   int ns = x.rank() - 2;
-  if ((t != DType::f32 && t != DType::f64) || ns < 1 || ns > 3 || at.k2 > 1) return std::nullopt;  // 3: columns' rank <= 8
+  bool floating = t == DType::f32 || t == DType::f64 || t == DType::bf16 || t == DType::f16;
+  if (!floating || ns < 1 || ns > 3 || at.k2 > 1) return std::nullopt;  // 3: columns' rank <= 8
   if (x.size() == 0 || kernel.size() == 0 || out.size() == 0) return std::nullopt;
   int64_t groups = std::max<int64_t>(at.k, 1), N = x[0], C = x[1], O = kernel[0];
   int64_t taps = 1, positions = 1;

@@ -133,9 +133,6 @@ struct Loop {
 
 std::string fmt_int(int64_t v) { return std::to_string(v) + "ll"; }
 
-// The C++ type a value of dtype t is computed in (f16 and bf16: f32; c_type is how it is
-// stored).
-std::string value_type(DType t) { return t == DType::f16 || t == DType::bf16 ? "float" : c_type(t); }
 
 class SourceEmitter {
  public:
@@ -170,18 +167,6 @@ class SourceEmitter {
   std::string type(size_t i) const { return value_type(spec_.code[i].dtype); }
   // What reduction i accumulates in: f16 and bf16 in f64, as interp, rounded once.
   std::string acc_type(size_t i) const { return is_half(spec_.code[i].dtype) ? "double" : type(i); }
-  static bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
-  static const char* half_name(DType t) { return t == DType::f16 ? "f16" : "bf16"; }
-  // A loaded element as a value, a value as stored, and a value rounded to its dtype.
-  static std::string loaded(DType t, const std::string& e) {
-    return is_half(t) ? std::string("nx_from_") + half_name(t) + "(" + e + ")" : e;
-  }
-  static std::string stored(DType t, const std::string& e) {
-    return is_half(t) ? std::string("nx_to_") + half_name(t) + "(" + e + ")" : e;
-  }
-  static std::string rounded(DType t, const std::string& e) {
-    return is_half(t) ? std::string("nx_round_") + half_name(t) + "(" + e + ")" : e;
-  }
   std::string v(int i) const {
     std::string s(1, 'v');  // not "v" + ...: g++ 12 warns falsely (-Wrestrict) on that
     s += std::to_string(i);
@@ -633,6 +618,17 @@ const char* c_type(DType t) {
 }
 
 std::string emit_source(const KernelSpec& spec, const std::string& name) { return SourceEmitter(spec, name).emit(); }
+
+bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
+std::string value_type(DType t) { return is_half(t) ? "float" : c_type(t); }
+namespace {
+const char* half_name(DType t) { return t == DType::f16 ? "f16" : "bf16"; }
+}  // namespace
+std::string loaded(DType t, const std::string& e) { return is_half(t) ? std::string("nx_from_") + half_name(t) + "(" + e + ")" : e; }
+std::string stored(DType t, const std::string& e) { return is_half(t) ? std::string("nx_to_") + half_name(t) + "(" + e + ")" : e; }
+std::string rounded(DType t, const std::string& e) {
+  return is_half(t) ? std::string("nx_round_") + half_name(t) + "(" + e + ")" : e;
+}
 
 const char* kernel_prelude() { return kPrelude; }
 

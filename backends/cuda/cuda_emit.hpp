@@ -27,8 +27,17 @@ namespace nx::cuda_backend {
 
 using namespace nx::fusion;
 
-// The C++ type of a kernel value ("float", "double", "nx_bool").
+// The C++ type a dtype is stored as ("float", "double", "nx_bool"; f16 and bf16 as their
+// bits, "unsigned short"), and the one its values are computed in (halves: "float").
 const char* c_type(DType t);
+std::string value_type(DType t);
+bool is_half(DType t);
+// Expressions (with the prelude's helpers): a stored element as a value, a value as
+// stored, and a value rounded to its dtype's precision; the expression itself for other
+// dtypes.
+std::string loaded(DType t, const std::string& e);
+std::string stored(DType t, const std::string& e);
+std::string rounded(DType t, const std::string& e);
 
 // The whole translation unit for `spec`, its entry points named from `name`.
 std::string emit_source(const KernelSpec& spec, const std::string& name);

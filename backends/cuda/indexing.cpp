@@ -89,9 +89,7 @@ bool scatter_supported(const Node& n, std::span<const Operand> in) {
   if ((n.op != Op::IndexedAdd && n.op != Op::IndexedPut) || in.size() != 3 || !integer(in[1].type.dtype)) return false;
   const Shape& is = in[1].type.shape;
   if (is.rank() == 0 || is[is.rank() - 1] == 0 || n.outputs[0].shape.size() == 0) return false;
-  DType t = in[0].type.dtype;
-  // Atomic adds exist for these; halves, bytes and bools add on the host.
-  return n.op == Op::IndexedPut || t == DType::f32 || t == DType::f64 || t == DType::i32 || t == DType::u32 || t == DType::i64;
+  return true;
 }
 
 int64_t scatter_places(const Node& n, const TensorType& x) {
@@ -103,8 +101,10 @@ int64_t scatter_places(const Node& n, const TensorType& x) {
 std::string scatter_source(const Node& n, const TensorType& x, const TensorType& indices, const std::string& name) {
   Slices s = slices_of(n, x.shape, indices.shape);
   bool put = n.op == Op::IndexedPut;
-  std::string t = put ? bits_type(item_size(x.dtype)) : c_type(x.dtype), it = c_type(indices.dtype);
+  DType dt = x.dtype;
+  std::string t = put ? bits_type(item_size(dt)) : c_type(dt), it = c_type(indices.dtype);
   std::ostringstream o;
+  o << kernel_prelude();
   if (put) {
     o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "_winner(const " << it
       << "* __restrict__ idx, long long* __restrict__ winner, long long n) {\n";
@@ -116,8 +116,22 @@ std::string scatter_source(const Node& n, const TensorType& x, const TensorType&
   o << grid_stride("e") << "    const long long b = e / " << ll(s.rest) << ";\n" << s.emit(n, x.shape, false);
   o << "    if (!inside) continue;\n";
   if (put) o << "    if (winner[place] == b) y[at] = u[e];\n";
-  else if (x.dtype == DType::i64) o << "    atomicAdd((unsigned long long*)&y[at], (unsigned long long)u[e]);\n";
-  else o << "    atomicAdd(&y[at], u[e]);\n";
+  else if (dt == DType::i64) o << "    atomicAdd((unsigned long long*)&y[at], (unsigned long long)u[e]);\n";
+  else if (item_size(dt) >= 4) o << "    atomicAdd(&y[at], u[e]);\n";
+  else {
+    // No atomic add of 1 or 2 bytes: a compare-and-swap loop on the aligned word holding
+    // the element, the sum rounded (halves) or wrapped (u8) as interp's, bools or-ed.
+    std::string sum = is_half(dt) ? stored(dt, loaded(dt, "cur") + " + " + loaded(dt, "u[e]"))
+                      : dt == DType::bool_ ? "(nx_bool)(cur || u[e])"
+                                           : "(" + t + ")(cur + u[e])";
+    o << "    unsigned* w = (unsigned*)((unsigned long long)&y[at] & ~3ull);\n";
+    o << "    const unsigned sh = (unsigned)(((unsigned long long)&y[at] & 3ull) * 8ull), mask = "
+      << (item_size(dt) == 2 ? "0xffffu" : "0xffu") << " << sh;\n";
+    o << "    unsigned seen = *w, was;\n";
+    o << "    do {\n      was = seen;\n      const " << t << " cur = (" << t << ")((was & mask) >> sh);\n";
+    o << "      const " << t << " next = " << sum << ";\n";
+    o << "      seen = atomicCAS(w, was, (was & ~mask) | ((unsigned)next << sh));\n    } while (seen != was);\n";
+  }
   o << "  }\n}\n";
   return o.str();
 }

@@ -5,7 +5,8 @@
 //     run here instead of copying the whole data set to the host and back.
 //   indexed_add / indexed_put: the result is x with each update slice added or written;
 //     slices out of range are skipped. Adds are atomic (the gradient of a gather, an
-//     embedding's): integers exact, floats summed in whatever order the device takes.
+//     embedding's): integers exact, floats summed in whatever order the device takes
+//     (f16, bf16, u8 and bool by compare-and-swap on the word holding the element).
 //     Puts are deterministic as interp's, the last update of a place winning: a first
 //     kernel keeps the highest update index per place (atomicMax), a second writes only it.
 #pragma once

@@ -13,7 +13,6 @@ namespace {
 bool is_scan(Op op) {
   return op == Op::CumulativeSum || op == Op::CumulativeProduct || op == Op::CumulativeMax || op == Op::CumulativeMin;
 }
-bool is_half(DType t) { return t == DType::f16 || t == DType::bf16; }
 bool floating(DType t) { return t == DType::f32 || t == DType::f64 || is_half(t); }
 
 struct Lanes {
@@ -70,12 +69,7 @@ std::string scan_source(const Node& n, const TensorType& input, const std::strin
   Accumulate acc = accumulate(n.op, dt);
   std::string t = c_type(dt), a = acc.type;
   auto ll = [](int64_t v) { return std::to_string(v) + "ll"; };
-  std::string load = "(" + a + ")x[at(j)]", store = "(" + t + ")acc";
-  if (is_half(dt)) {
-    std::string h = dt == DType::f16 ? "f16" : "bf16";
-    load = "(double)nx_from_" + h + "(x[at(j)])";
-    store = "nx_to_" + h + "((float)acc)";
-  }
+  std::string load = "(" + a + ")" + loaded(dt, "x[at(j)]"), store = stored(dt, "(" + value_type(dt) + ")acc");
   std::ostringstream o;
   o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(1024) " << name << "(const " << t << "* __restrict__ x, " << t

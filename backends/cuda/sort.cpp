@@ -20,7 +20,7 @@ Lane lane_of(const Node& n, const TensorType& input) {
   for (int i = axis + 1; i < s.rank(); ++i) l.inner *= s[i];
   l.keep = n.op == Op::TopK ? n.attrs.k : l.len;
   l.desc = n.attrs.flag;
-  l.floating = input.dtype == DType::f32 || input.dtype == DType::f64;
+  l.floating = input.dtype == DType::f32 || input.dtype == DType::f64 || is_half(input.dtype);
   return l;
 }
 
@@ -39,45 +39,48 @@ std::string before(const Lane& l, const std::string& x, const std::string& y) {
 
 bool sort_supported(const Node& n, std::span<const Operand> in) {
   if (n.op != Op::Sort && n.op != Op::Argsort && n.op != Op::TopK) return false;
-  DType t = in[0].type.dtype;
-  return t != DType::f16 && t != DType::bf16 && in[0].type.shape.size() > 0;
+  return in[0].type.shape.size() > 0;
 }
 
 std::string sort_source(const Node& n, const TensorType& input, const std::string& name) {
   Lane l = lane_of(n, input);
-  std::string t = c_type(input.dtype);
+  DType dt = input.dtype;
+  std::string t = c_type(dt), vt = value_type(dt);  // stored (copied as is), compared
   std::ostringstream o;
-  o << "typedef unsigned char nx_bool;\n";
+  o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, " << t
     << "* __restrict__ values, long long* __restrict__ indices, long long n) {\n";
   o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
   o << "    const long long i = e % " << ll(l.len) << ", lane = e / " << ll(l.len) << ";\n";
   o << "    const long long a = lane / " << ll(l.inner) << ", b = lane % " << ll(l.inner) << ";\n";
   o << "    const " << t << "* p = x + a * " << ll(l.len * l.inner) << " + b;\n";
-  o << "    const " << t << " v = p[i * " << ll(l.inner) << "];\n";
+  o << "    const " << t << " raw = p[i * " << ll(l.inner) << "];\n";
+  o << "    const " << vt << " v = " << loaded(dt, "raw") << ";\n";
   o << "    long long rank = 0;\n";
   o << "    for (long long j = 0; j < " << ll(l.len) << "; ++j) {\n";
-  o << "      const " << t << " u = p[j * " << ll(l.inner) << "];\n";
+  o << "      const " << vt << " u = " << loaded(dt, "p[j * " + ll(l.inner) + "]") << ";\n";
   o << "      if (" << before(l, "u", "v") << " || (!" << before(l, "v", "u") << " && j < i)) ++rank;\n";
   o << "    }\n";
   o << "    if (rank < " << ll(l.keep) << ") {\n";
   o << "      const long long at = a * " << ll(l.keep * l.inner) << " + b + rank * " << ll(l.inner) << ";\n";
-  o << "      if (values) values[at] = v;\n      if (indices) indices[at] = i;\n    }\n  }\n}\n";
+  o << "      if (values) values[at] = raw;\n      if (indices) indices[at] = i;\n    }\n  }\n}\n";
   return o.str();
 }
 
 std::string merge_source(const Node& n, const TensorType& input, const std::string& name) {
   Lane l = lane_of(n, input);
-  std::string t = c_type(input.dtype);
+  DType dt = input.dtype;
+  std::string t = c_type(dt), vt = value_type(dt);  // stored (copied as is), compared
   std::ostringstream o;
-  o << "typedef unsigned char nx_bool;\n";
+  o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ sv, const long long* __restrict__ si, "
     << t << "* __restrict__ dv, long long* __restrict__ di, long long n, long long w, long long keep) {\n";
   o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
   o << "    const long long i = e % " << ll(l.len) << ", lane = e / " << ll(l.len) << ";\n";
   o << "    const long long a = lane / " << ll(l.inner) << ", b = lane % " << ll(l.inner) << ";\n";
   o << "    const " << t << "* p = sv + a * " << ll(l.len * l.inner) << " + b;\n";
-  o << "    const " << t << " v = p[i * " << ll(l.inner) << "];\n";
+  o << "    const " << t << " raw = p[i * " << ll(l.inner) << "];\n";
+  o << "    const " << vt << " v = " << loaded(dt, "raw") << ";\n";
   o << "    const long long s = i / (2 * w) * (2 * w), mid = s + w < " << ll(l.len) << " ? s + w : " << ll(l.len)
     << ", end = s + 2 * w < " << ll(l.len) << " ? s + 2 * w : " << ll(l.len) << ";\n";
   // In the left run: the right run's elements strictly ahead of v come first; in the
@@ -85,12 +88,12 @@ std::string merge_source(const Node& n, const TensorType& input, const std::stri
   o << "    const bool left = i < mid;\n";
   o << "    long long lo = left ? mid : s, hi = left ? end : mid;\n";
   o << "    while (lo < hi) {\n      const long long m = (lo + hi) / 2;\n";
-  o << "      const " << t << " u = p[m * " << ll(l.inner) << "];\n";
+  o << "      const " << vt << " u = " << loaded(dt, "p[m * " + ll(l.inner) + "]") << ";\n";
   o << "      if (left ? " << before(l, "u", "v") << " : !" << before(l, "v", "u") << ") lo = m + 1; else hi = m;\n    }\n";
   o << "    const long long place = left ? i + (lo - mid) : s + (i - mid) + (lo - s);\n";
   o << "    if (place < keep) {\n";
   o << "      const long long at = a * keep * " << ll(l.inner) << " + b + place * " << ll(l.inner) << ";\n";
-  o << "      if (dv) dv[at] = v;\n";
+  o << "      if (dv) dv[at] = raw;\n";
   o << "      di[at] = si ? si[a * " << ll(l.len * l.inner) << " + b + i * " << ll(l.inner) << "] : i;\n    }\n  }\n}\n";
   return o.str();
 }

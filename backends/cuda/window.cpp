@@ -50,26 +50,19 @@ void over_window(std::ostringstream& o, const Attrs& a, const Shape& in, const s
 bool window_supported(const Node& n, std::span<const Operand> in) {
   if (!is_window(n.op) && !is_scatter(n.op)) return false;
   DType t = n.outputs[0].dtype;
-  if (t != DType::f32 && t != DType::f64) return false;
+  if (t != DType::f32 && t != DType::f64 && !is_half(t)) return false;
   return std::all_of(in.begin(), in.end(), [&](const Operand& o) { return o.type.dtype == t; });
 }
 
 namespace {
 
-// Guarded, so several window kernels can share one translation unit (the tests compile
-// them together).
-const char* kInf = "#ifndef NX_WINDOW_INF\n#define NX_WINDOW_INF\n"
-    "template <class T> __device__ __forceinline__ T nx_inf();\n"
-    "template <> __device__ __forceinline__ float nx_inf<float>() { return __int_as_float(0x7f800000); }\n"
-    "template <> __device__ __forceinline__ double nx_inf<double>() { return __longlong_as_double(0x7ff0000000000000ll); }\n"
-    "#endif\n";
-
 // A window reduction: a thread per output position over its window.
 std::string reduce_source(const Node& n, const Shape& input, const std::string& name) {
   const Attrs& a = n.attrs;
-  std::string t = c_type(n.outputs[0].dtype);
+  DType dt = n.outputs[0].dtype;
+  std::string t = c_type(dt), vt = value_type(dt);  // stored, computed (halves: f32)
   std::ostringstream o;
-  o << kInf;
+  o << kernel_prelude();
   {
     const Shape& out = n.outputs[0].shape;
     bool fold = n.op == Op::WindowSum || n.op == Op::WindowProduct;
@@ -80,14 +73,15 @@ std::string reduce_source(const Node& n, const Shape& input, const std::string& 
     std::string body;
     if (fold) {
       o << "    double acc = " << (n.op == Op::WindowSum ? "0.0" : "1.0") << ";\n";
-      body = std::string("acc ") + (n.op == Op::WindowSum ? "+=" : "*=") + " (double)x[off];";
+      body = std::string("acc ") + (n.op == Op::WindowSum ? "+=" : "*=") + " (double)" + loaded(dt, "x[off]") + ";";
     } else {
       bool max = n.op == Op::WindowMax;
-      o << "    " << t << " acc = " << (max ? "-" : "") << "nx_inf<" << t << ">();\n";
-      body = "{ const " + t + " v = x[off]; acc = (acc != acc || v != v) ? v + acc : (v " + (max ? ">" : "<") + " acc ? v : acc); }";
+      o << "    " << vt << " acc = " << (max ? "-" : "") << "nx_inf<" << vt << ">();\n";
+      body = "{ const " + vt + " v = " + loaded(dt, "x[off]") + "; acc = (acc != acc || v != v) ? v + acc : (v " + (max ? ">" : "<") +
+             " acc ? v : acc); }";
     }
     over_window(o, a, input, body, "    ");
-    o << "    y[e] = (" << t << ")acc;\n  }\n}\n";
+    o << "    y[e] = " << stored(dt, "(" + vt + ")acc") << ";\n  }\n}\n";
     return o.str();
   }
 }
@@ -97,10 +91,12 @@ std::string reduce_source(const Node& n, const Shape& input, const std::string& 
 // extremum.
 std::string scatter_source(const Node& n, const Shape& input, const Shape& windows, const std::string& name) {
   const Attrs& a = n.attrs;
-  std::string t = c_type(n.outputs[0].dtype);
+  DType dt = n.outputs[0].dtype;
+  std::string t = c_type(dt), vt = value_type(dt);  // stored, computed (halves: f32)
   bool max = n.op == Op::WindowScatterMax;
   int r = input.rank();
   std::ostringstream o;
+  o << kernel_prelude();
   o << "#ifndef NX_FLOOR_DIV\n#define NX_FLOOR_DIV\n"
        "__device__ __forceinline__ long long nx_floor_div(long long a, long long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }\n"
        "#endif\n";
@@ -108,7 +104,7 @@ std::string scatter_source(const Node& n, const Shape& input, const Shape& windo
     << "* __restrict__ source, const " << t << "* __restrict__ init, " << t << "* __restrict__ y, long long n) {\n";
   o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
   coordinates(o, "e", "p", input);
-  o << "    double acc = (double)init[0];\n";
+  o << "    double acc = (double)" << loaded(dt, "init[0]") << ";\n";
   std::string indent = "    ";
   // Windows holding p along axis d: o with o * stride + k * dilation - lo == p for a k
   // in the window.
@@ -126,16 +122,16 @@ std::string scatter_source(const Node& n, const Shape& input, const Shape& windo
   }
   auto in_strides = input.strides();
   auto win_strides = windows.strides();
-  o << indent << "long long best = -1;\n" << indent << t << " bv = 0;\n";
+  o << indent << "long long best = -1;\n" << indent << vt << " bv = 0;\n";
   std::string better = std::string("if (best < 0 || (bv == bv && (v != v || v ") + (max ? ">" : "<") + " bv))) { best = off; bv = v; }";
-  over_window(o, a, input, "{ const " + t + " v = x[off]; " + better + " }", indent);
+  over_window(o, a, input, "{ const " + vt + " v = " + loaded(dt, "x[off]") + "; " + better + " }", indent);
   o << indent << "const long long here = ";
   for (int d = 0; d < r; ++d) o << (d ? " + " : "") << "p" << d << " * " << ll(in_strides[static_cast<size_t>(d)]);
-  o << ";\n" << indent << "if (best == here) acc += (double)source[";
-  for (int d = 0; d < r; ++d) o << (d ? " + " : "") << "o" << d << " * " << ll(win_strides[static_cast<size_t>(d)]);
-  o << "];\n";
+  std::string at;
+  for (int d = 0; d < r; ++d) at += (d ? " + " : "") + std::string("o") + std::to_string(d) + " * " + ll(win_strides[static_cast<size_t>(d)]);
+  o << ";\n" << indent << "if (best == here) acc += (double)" << loaded(dt, "source[" + at + "]") << ";\n";
   for (int d = r - 1; d >= 0; --d) o << "    " << std::string(static_cast<size_t>(2 * d), ' ') << "}\n";
-  o << "    y[e] = (" << t << ")acc;\n  }\n}\n";
+  o << "    y[e] = " << stored(dt, "(" + vt + ")acc") << ";\n  }\n}\n";
   return o.str();
 }
 
