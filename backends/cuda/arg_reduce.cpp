@@ -9,7 +9,6 @@ namespace nx::cuda_backend {
 
 bool arg_reduce_supported(const Node& n, std::span<const Operand> in) {
   if (n.op != Op::Argmax && n.op != Op::Argmin) return false;
-  DType t = in[0].type.dtype;
   return n.outputs[0].dtype == DType::i64 && in[0].type.shape.size() > 0;
 }
 

@@ -146,7 +146,7 @@ BufferPtr lt_dot(const Node& n, std::span<const Operand> in, Backend& be, const 
   BufferPtr result = be.allocate(out.bytes());
   if (B * M * N == 0) return result;
   if (K == 0) {  // an empty sum
-    check(cudaMemsetAsync(result->data(), 0, out.bytes(), need_device().stream), "cudaMemsetAsync");
+    check(cudaMemsetAsync(result->data(), 0, out.bytes(), stream()), "cudaMemsetAsync");
     return result;
   }
   // Row-major C (M, N) = A (M, K) B (K, N) is column-major C^T = B^T A^T: cuBLASLt's
@@ -245,7 +245,7 @@ void lt_matmul(DType t, int64_t batch, const void* a, const LtMatrix& ma, const 
              "bias pointer");
   }
   check_lt(cublasLtMatmul(handle(), plan.desc, alpha, a, plan.a, b, plan.b, beta, d, plan.c, d, plan.c, &plan.algo,
-                          workspace ? workspace->data() : nullptr, plan.workspace, need_device().stream),
+                          workspace ? workspace->data() : nullptr, plan.workspace, stream()),
            "cublasLtMatmul");
 }
 

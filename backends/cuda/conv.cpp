@@ -98,9 +98,8 @@ BufferPtr conv(const Node& n, std::span<const Operand> in, Backend& be) {
   DType t = n.outputs[0].dtype;
   std::optional<ConvPlan> plan = plan_conv(n.attrs, t, in[0].type.shape, in[1].type.shape, n.outputs[0].shape);
   if (!plan) throw Error("cuda", "conv: no device plan for these shapes");
-  const Device& d = need_device();
   BufferPtr zero = be.allocate(item_size(t));
-  check(cudaMemsetAsync(zero->data(), 0, item_size(t), d.stream), "cudaMemsetAsync");
+  check(cudaMemsetAsync(zero->data(), 0, item_size(t), stream()), "cudaMemsetAsync");
   BufferPtr columns = be.allocate(static_cast<size_t>(plan->columns_shape.size()) * item_size(t));
   run_kernel(*load_kernel(plan->columns), {in[0].buffer->data(), zero->data()}, {columns->data()}, 1,
              plan->columns_shape.size(), be);

@@ -270,9 +270,9 @@ class CudaBackend : public Backend {
       std::memcpy(out, buffer.data(), bytes);
       return;
     }
-    const Device& d = need_device();
-    check(cudaMemcpyAsync(out, buffer.data(), bytes, cudaMemcpyDeviceToHost, d.stream), "cudaMemcpyAsync");
-    check(cudaStreamSynchronize(d.stream), "a kernel or copy on the device");
+    cudaStream_t s = stream();
+    check(cudaMemcpyAsync(out, buffer.data(), bytes, cudaMemcpyDeviceToHost, s), "cudaMemcpyAsync");
+    check(cudaStreamSynchronize(s), "a kernel or copy on the device");
   }
   // One node (eager): as a one-node graph's fusion group when it has one, else as a
   // node outside kernels.

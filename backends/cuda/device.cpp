@@ -89,16 +89,24 @@ const Device& need_device() {
 }
 
 namespace {
+thread_local cudaStream_t this_thread_stream = nullptr;  // null: the device's
+}  // namespace
+
+cudaStream_t stream() { return this_thread_stream ? this_thread_stream : need_device().stream; }
+OnStream::OnStream(cudaStream_t s) : before_(this_thread_stream) { this_thread_stream = s; }
+OnStream::~OnStream() { this_thread_stream = before_; }
+
+namespace {
 
 void* device_alloc(size_t bytes) {
   const Device& d = need_device();
   void* p = nullptr;
   size_t asked = bytes ? bytes : 1;
-  cudaError_t e = cudaMallocAsync(&p, asked, d.stream);
+  cudaError_t e = cudaMallocAsync(&p, asked, stream());
   if (e == cudaErrorMemoryAllocation) {  // what the pool holds for reuse goes back first
     cudaGetLastError();
     trim_pool();
-    e = cudaMallocAsync(&p, asked, d.stream);
+    e = cudaMallocAsync(&p, asked, stream());
   }
   if (e == cudaErrorMemoryAllocation)
     throw Error("cuda", "out of device memory: " + std::to_string(bytes) + " bytes asked, " + std::to_string(d.memory) +
@@ -113,7 +121,7 @@ DeviceBuffer::DeviceBuffer(Backend* owner, size_t bytes) : Buffer(owner, device_
 
 DeviceBuffer::~DeviceBuffer() {
   // Errors are ignored: at exit the runtime may be gone before the last buffer.
-  if (const Device* d = device()) cudaFreeAsync(data(), d->stream);
+  if (device()) cudaFreeAsync(data(), stream());
 }
 
 void set_pool_limit(size_t bytes) {
@@ -131,7 +139,7 @@ size_t pool_limit() {
 
 void trim_pool() {
   const Device& d = need_device();
-  check(cudaStreamSynchronize(d.stream), "cudaStreamSynchronize");
+  check(cudaStreamSynchronize(stream()), "cudaStreamSynchronize");  // illegal while capturing: the capture fails
   check(cudaMemPoolTrimTo(d.pool, 0), "cudaMemPoolTrimTo");
   check(cudaDeviceGraphMemTrim(d.id), "cudaDeviceGraphMemTrim");  // what replayed CUDA graphs keep
 }
@@ -159,7 +167,7 @@ const void* Module::kernel(const std::string& name) const {
 }
 
 void launch(const void* kernel, dim3 grid, dim3 block, std::vector<void*>& args) {
-  check(cudaLaunchKernel(kernel, grid, block, args.data(), 0, need_device().stream), "cudaLaunchKernel");
+  check(cudaLaunchKernel(kernel, grid, block, args.data(), 0, stream()), "cudaLaunchKernel");
 }
 
 }  // namespace nx::cuda_backend

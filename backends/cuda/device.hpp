@@ -34,6 +34,22 @@ std::string unavailable_reason();
 const Device* device();
 const Device& need_device();
 
+// The stream this thread's work goes on: the device's, or a graph capture's while this
+// thread captures one (other threads' work stays on the device's stream, out of the
+// graph). Throws without a device.
+cudaStream_t stream();
+// Sends this thread's work to `s` while it lives.
+class OnStream {
+ public:
+  explicit OnStream(cudaStream_t s);
+  ~OnStream();
+  OnStream(const OnStream&) = delete;
+  OnStream& operator=(const OnStream&) = delete;
+
+ private:
+  cudaStream_t before_;
+};
+
 // Device memory from the pool, freed on the stream when the last reference goes.
 class DeviceBuffer : public Buffer {
  public:

@@ -137,16 +137,15 @@ std::string scatter_source(const Node& n, const TensorType& x, const TensorType&
 }
 
 BufferPtr scatter(const Node& n, std::span<const Operand> in, Backend& be) {
-  const Device& d = need_device();
   std::string source = scatter_source(n, in[0].type, in[1].type, "nx_scatter");
   BufferPtr y = be.allocate(n.outputs[0].bytes());
-  check(cudaMemcpyAsync(y->data(), in[0].buffer->data(), y->bytes(), cudaMemcpyDeviceToDevice, d.stream), "cudaMemcpyAsync");
+  check(cudaMemcpyAsync(y->data(), in[0].buffer->data(), y->bytes(), cudaMemcpyDeviceToDevice, stream()), "cudaMemcpyAsync");
   const Shape& is = in[1].type.shape;
   int64_t slices = is.size() / is[is.rank() - 1];
   BufferPtr winner;
   if (n.op == Op::IndexedPut) {
     winner = be.allocate(static_cast<size_t>(scatter_places(n, in[0].type)) * sizeof(long long));
-    check(cudaMemsetAsync(winner->data(), 0xff, winner->bytes(), d.stream), "cudaMemsetAsync");  // -1: no update yet
+    check(cudaMemsetAsync(winner->data(), 0xff, winner->bytes(), stream()), "cudaMemsetAsync");  // -1: no update yet
     launch_over(load_source(source, "nx_scatter_winner"), {in[1].buffer->data(), winner->data()}, slices);
   }
   launch_over(load_source(source, "nx_scatter"),

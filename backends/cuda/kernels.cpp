@@ -24,7 +24,10 @@ Loaded& loaded() {
 }  // namespace
 
 void forget_loaded_kernels() {
+  // Their modules stay loaded: queued launches and captured graphs may still run them.
+  static auto* retired = new std::vector<std::shared_ptr<const LoadedKernel>>;  // lives for the process
   std::lock_guard lock(loaded().mu);
+  for (auto& [key, kernel] : loaded().by_key) retired->push_back(std::move(kernel));
   loaded().by_key.clear();
 }
 

@@ -20,7 +20,8 @@ struct LoadedKernel {
 
 // The kernel for `spec` on this process's device: compiled or loaded once. Thread-safe.
 std::shared_ptr<const LoadedKernel> load_kernel(const KernelSpec& spec);
-// Forgets them (executables keep theirs): the next load compiles or reads the disk cache.
+// Forgets them (executables keep theirs; modules stay loaded): the next load compiles or
+// reads the disk cache.
 void forget_loaded_kernels();
 
 // A kernel of hand-written or specialised source (not a fusion group): compiled (or

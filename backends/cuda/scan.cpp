@@ -69,13 +69,20 @@ std::string scan_source(const Node& n, const TensorType& input, const std::strin
   Accumulate acc = accumulate(n.op, dt);
   std::string t = c_type(dt), a = acc.type;
   auto ll = [](int64_t v) { return std::to_string(v) + "ll"; };
-  std::string load = "(" + a + ")" + loaded(dt, "x[at(j)]"), store = stored(dt, "(" + value_type(dt) + ")acc");
+  std::string load = "(" + a + ")" + loaded(dt, "x[at(j)]");
+  std::string store = std::string(1, '(');  // not "(" + ...: g++ 12 warns falsely (-Wrestrict)
+  store = stored(dt, store + value_type(dt) + ")acc");
   std::ostringstream o;
   o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(1024) " << name << "(const " << t << "* __restrict__ x, " << t
     << "* __restrict__ y, long long n) {\n";
   // The element at step j of the lane starting at `base`.
-  std::string at = "base + " + (n.attrs.flag ? "(" + ll(l.len - 1) + " - j)" : std::string("j")) + " * " + ll(l.inner);
+  std::string step_index = "j";
+  if (n.attrs.flag) {  // reversed: from the end (appended, not "(" + ...: g++ 12 warns falsely, -Wrestrict)
+    step_index = std::string(1, '(');
+    step_index += ll(l.len - 1) + " - j)";
+  }
+  std::string at = "base + " + step_index + " * " + ll(l.inner);
   auto step = [&](const std::string& pad, bool write) {
     o << pad << "acc = " << acc.combine("acc", load) << ";\n";
     if (write) o << pad << "y[at(j)] = " << store << ";\n";

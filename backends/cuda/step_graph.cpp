@@ -29,16 +29,21 @@ StepGraph::StepGraph(const std::vector<TensorType>& inputs, const std::vector<Te
   for (const TensorType& t : outputs) out_slots_.push_back(be.allocate(t.bytes()));
 }
 
-StepGraph::~StepGraph() {
-  if (exec_) cudaGraphExecDestroy(exec_);  // errors ignored: at exit the runtime may be gone
+StepGraph::~StepGraph() {  // errors ignored: at exit the runtime may be gone
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (capturing_) cudaStreamDestroy(capturing_);
 }
 
+// The step recorded on a stream of its own (this thread's work goes there meanwhile:
+// OnStream), so work other threads queue on the device's stream is not captured. Thread-
+// local mode: their CUDA calls stay legal during the capture.
 bool StepGraph::capture(const Step& step) {
-  cudaStream_t s = need_device().stream;
-  // Thread-local: other threads' CUDA calls (another executable compiling) stay legal.
+  if (!capturing_) check(cudaStreamCreateWithFlags(&capturing_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
+  cudaStream_t s = capturing_;
   check(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
   bool ok = true;
   try {
+    OnStream here(s);
     std::vector<BufferPtr> results = step(in_slots_);
     for (size_t k = 0; k < results.size(); ++k) copy(out_slots_[k]->data(), results[k]->data(), out_slots_[k]->bytes(), s);
     // The step's own buffers are freed now, inside the capture: the graph frees what it
@@ -78,7 +83,11 @@ std::optional<std::vector<BufferPtr>> StepGraph::run(std::span<const BufferPtr> 
     failed_ = true;
     return std::nullopt;
   }
-  check(cudaGraphLaunch(exec_, s), "cudaGraphLaunch");
+  if (cudaGraphLaunch(exec_, s) != cudaSuccess) {  // e.g. out of memory for the graph's own
+    cudaGetLastError();
+    failed_ = true;
+    return std::nullopt;
+  }
   std::vector<BufferPtr> outs;
   for (const BufferPtr& slot : out_slots_) {
     outs.push_back(be_.allocate(slot->bytes()));

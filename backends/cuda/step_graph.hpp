@@ -41,6 +41,7 @@ class StepGraph {
   std::mutex mu_;
   Backend& be_;
   std::vector<BufferPtr> in_slots_, out_slots_;
+  cudaStream_t capturing_ = nullptr;  // this graph's own: other threads' work stays out of it
   cudaGraphExec_t exec_ = nullptr;
   bool failed_ = false;
 };

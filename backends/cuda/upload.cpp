@@ -49,7 +49,7 @@ Block* next_block(Ring& r) {
 
 void upload(void* dst, const void* src, size_t bytes) {
   if (!bytes) return;
-  cudaStream_t s = need_device().stream;
+  cudaStream_t s = stream();
   if (bytes <= kStageBytes) {
     Ring& r = ring();
     std::lock_guard lock(r.mu);
