@@ -497,6 +497,8 @@ TEST(CudaEmulation, ConvolutionAsColumnsAndProductsMatchesInterp) {
       // A stride-2 convolution's data gradient: input dilation, padding on both sides.
       {{2, 3, 5, 4}, {2, 3, 3, 3}, {.padding = {{2, 3}, {1, 2}}, .input_dilation = {2, 3}}},
       {{2, 2, 9}, {3, 2, 2}, {.strides = {2}, .padding = {{-2, 1}}, .input_dilation = {3}, .kernel_dilation = {2}}},
+      // A grouped convolution's kernel gradient: batch groups.
+      {{4, 3, 7, 6}, {6, 3, 3, 3}, {.padding = nx::PaddingMode::same, .batch_group_size = 2}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.x.str() + " * " + c.k.str());

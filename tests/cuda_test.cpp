@@ -119,14 +119,15 @@ TEST(CudaEmit, BroadcastBoolsAndDoubles) {
 }
 
 // What a training step holds, forward and backward: a shuffled batch gathered from the
-// data set, same and strided convolutions, max pooling, an embedding bag, a product,
+// data set, same, depthwise and strided convolutions, max pooling, an embedding bag, a product,
 // log-softmax cross-entropy and SGD updates. Every node outside fusion groups has a
 // device path: nothing goes to the host.
 TEST(CudaEmit, TrainingStepsStayOnTheDevice) {
-  auto loss = [](const nx::Tensor& k1, const nx::Tensor& k2, const nx::Tensor& w, const nx::Tensor& emb, const nx::Tensor& x,
-                 const nx::Tensor& tokens, const nx::Tensor& labels) {
+  auto loss = [](const nx::Tensor& k1, const nx::Tensor& k2, const nx::Tensor& w, const nx::Tensor& emb, const nx::Tensor& k3,
+                 const nx::Tensor& x, const nx::Tensor& tokens, const nx::Tensor& labels) {
     nx::Tensor h = nx::max(nx::conv(x, k1, {.padding = nx::PaddingMode::same}), 0.0f);
     h = nx::window_max(h, {1, 1, 2, 2}, {.strides = {1, 1, 2, 2}});
+    h = nx::conv(h, k3, {.padding = nx::PaddingMode::same, .feature_group_size = 4});  // depthwise
     h = nx::max(nx::conv(h, k2, {.strides = {2, 2}, .padding = nx::PaddingMode::same}), 0.0f);  // (N, 8, 4, 4)
     h = nx::reshape(h, {h.shape()[0], 128});
     nx::Tensor bag = nx::sum(nx::take(emb, tokens), {.axes = {1}});  // (N, 16)
@@ -136,15 +137,15 @@ TEST(CudaEmit, TrainingStepsStayOnTheDevice) {
   };
   auto step = [&](const std::vector<nx::Tensor>& v) {
     nx::Tensor batch = nx::take(v[4], v[5]), tokens = nx::take(v[6], v[5]), labels = nx::take(v[7], v[5]);
-    auto [g1, g2, g3, g4] = nx::grad<0, 1, 2, 3>(loss)(v[0], v[1], v[2], v[3], batch, tokens, labels);
-    return std::vector{v[0] - g1 * 0.1f, v[1] - g2 * 0.1f, v[2] - g3 * 0.1f, v[3] - g4 * 0.1f};
+    auto [g1, g2, g3, g4, g5] = nx::grad<0, 1, 2, 3, 4>(loss)(v[0], v[1], v[2], v[3], v[8], batch, tokens, labels);
+    return std::vector{v[0] - g1 * 0.1f, v[1] - g2 * 0.1f, v[2] - g3 * 0.1f, v[3] - g4 * 0.1f, v[8] - g5 * 0.1f};
   };
   for (nx::DType t : {nx::f32, nx::bf16}) {  // bf16: a mixed-precision policy's compute dtype
     SCOPED_TRACE(std::string(nx::name(t)));
     std::vector<nx::Tensor> args{data({4, 1, 3, 3}, 1, t), data({8, 4, 3, 3}, 2, t),   data({144, 10}, 3, t),
                                  data({50, 16}, 4, t),     data({64, 1, 16, 16}, 5, t), nx::iota({32}, nx::i32) * 2,
                                  nx::remainder(nx::iota({64, 5}, nx::i32), nx::scalar(50, nx::i32)),
-                                 nx::remainder(nx::iota({64}, nx::i32), nx::scalar(10, nx::i32))};
+                                 nx::remainder(nx::iota({64}, nx::i32), nx::scalar(10, nx::i32)), data({4, 1, 3, 3}, 6, t)};
     nx::Graph g = nx::jit(step).graph(args);
     EXPECT_EQ(nx::cuda::host_fallbacks(g), std::vector<std::string>{}) << nx::cuda::fusion_report(g);
   }

@@ -9,7 +9,7 @@ namespace nx::cuda_backend {
 std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, const Shape& kernel, const Shape& out) {
   int ns = x.rank() - 2;
   bool floating = t == DType::f32 || t == DType::f64 || t == DType::bf16 || t == DType::f16;
-  if (!floating || ns < 1 || ns > 3 || at.k2 > 1) return std::nullopt;  // 3: columns' rank <= 8
+  if (!floating || ns < 1 || ns > 3 || (at.k2 > 1 && at.k > 1)) return std::nullopt;  // 3: columns' rank <= 8
   if (x.size() == 0 || kernel.size() == 0 || out.size() == 0) return std::nullopt;
   int64_t groups = std::max<int64_t>(at.k, 1), N = x[0], C = x[1], O = kernel[0];
   int64_t taps = 1, positions = 1;
@@ -73,16 +73,19 @@ std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, cons
 
   // Per group g, for every batch n: out[n, g] (O/G, P) = kernel[g] (O/G, C/G * K) x
   // columns[n, g] (C/G * K, P), row-major; in cuBLASLt's column-major terms the
-  // transposes: (P, O/G) = columns^T (P, C/G * K) x kernel^T (C/G * K, O/G).
-  int64_t og = O / groups, ckg = C / groups * taps;
-  for (int64_t g = 0; g < groups; ++g) {
+  // transposes: (P, O/G) = columns^T (P, C/G * K) x kernel^T (C/G * K, O/G). Batch groups
+  // (a grouped convolution's kernel gradient) instead split the input's batch: output
+  // features g read all channels of input batches g * N/G .. (g + 1) * N/G - 1.
+  int64_t bgroups = std::max<int64_t>(at.k2, 1), count = groups * bgroups;  // one of the two is 1
+  int64_t og = O / count, ckg = C / groups * taps, batches = N / bgroups;
+  for (int64_t g = 0; g < count; ++g) {
     ConvProduct p;
-    p.a_offset = g * ckg * positions;
+    p.a_offset = bgroups > 1 ? g * batches * C * taps * positions : g * ckg * positions;
     p.b_offset = g * og * ckg;
     p.d_offset = g * og * positions;
     p.a = {.rows = positions, .cols = ckg, .ld = positions, .batch_stride = C * taps * positions, .transposed = false};
     p.b = {.rows = ckg, .cols = og, .ld = ckg, .batch_stride = 0, .transposed = false};
-    p.ld_d = positions, p.d_stride = O * positions, p.m = positions, p.n = og, p.k = ckg, p.batch = N;
+    p.ld_d = positions, p.d_stride = O * positions, p.m = positions, p.n = og, p.k = ckg, p.batch = batches;
     plan.products.push_back(p);
   }
   return plan;

@@ -5,7 +5,8 @@
 // (N, O, P...) directly (the kernel is the same matrix for every batch: batch stride 0).
 // Covers what the training graphs of CNNs hold, up to three spatial dims: strides,
 // padding (negative: cropping), input and kernel dilation (so also a strided
-// convolution's data gradient) and feature groups. Batch groups go elsewhere.
+// convolution's data gradient), feature groups and batch groups (a grouped convolution's
+// kernel gradient).
 #pragma once
 #include <optional>
 #include <span>
