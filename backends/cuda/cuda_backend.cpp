@@ -16,6 +16,7 @@
 #include "conv.hpp"
 #include "indexing.hpp"
 #include "device.hpp"
+#include "eager_plans.hpp"
 #include "epilogue.hpp"
 #include "kernels.hpp"
 #include "launch_plan.hpp"
@@ -279,7 +280,7 @@ class CudaBackend : public Backend {
   std::vector<BufferPtr> execute(const Node& node, std::span<const Operand> inputs) override {
     std::vector<TensorType> types;
     for (const Operand& o : inputs) types.push_back(o.type);
-    Graph g = single_node_graph(node, types);
+    std::shared_ptr<const EagerPlan> plan = eager_plan(node, types);
     std::vector<Operand> here(inputs.begin(), inputs.end());
     for (Operand& o : here)
       if (!on_device(*o.buffer, *this)) {
@@ -287,14 +288,15 @@ class CudaBackend : public Backend {
         o.buffer->owner()->to_host(*o.buffer, host.data(), host.size());
         o.buffer = from_host(host.data(), host.size());
       }
-    Partition part = partition(g, {}, cuda_caps());
-    auto at = std::find_if(g.nodes.begin(), g.nodes.end(), [&](const auto& n) { return n == g.outputs[0].node; });
-    int gi = part.group_of[static_cast<size_t>(at - g.nodes.begin())];
-    if (gi < 0) return run_node(node, here, *this);
+    if (plan->group < 0) return run_node(node, here, *this);
+    const Group& grp = plan->part.groups[static_cast<size_t>(plan->group)];
     std::vector<BufferPtr> in;
-    for (const Operand& o : here) in.push_back(o.buffer);
-    const Group& grp = part.groups[static_cast<size_t>(gi)];
-    return run_group(grp, *load_kernel(grp.spec), in, g, *this);
+    for (const ValueRef& r : grp.inputs) {  // the group's inputs are the graph's parameters
+      const Node& param = *plan->graph.nodes[r.node];
+      if (param.op != Op::Parameter) throw Error("cuda", "an eager group reads a value that is not an operand");
+      in.push_back(here[static_cast<size_t>(param.param_index)].buffer);
+    }
+    return run_group(grp, *plan->kernel, in, plan->graph, *this);
   }
   std::unique_ptr<Executable> compile(const Graph& graph, const CompileOptions&) override {
     return std::make_unique<Compiled>(graph, *this);
