@@ -6,6 +6,7 @@
 //   matmul_*     f32 4096^3 and bf16 8192^3 through nx::jit, and cuBLASLt called directly
 //                (lt_*): goal within 5%
 //   softmax      rows of a 4096 x 4096 f32 array: goal at least PyTorch's speed
+//   eager_add    one eager add of 1024 f32 (the host's cost per small op), beside PyTorch's
 //   mlp_step, cnn_step  the Adam step of the training benchmarks' models at batch 128
 //                       (and *_graphs: the same with CUDA graphs on)
 // A plain program (the GPU machine has no Google Benchmark): one JSON object per line,
@@ -156,6 +157,13 @@ int main(int argc, char** argv) try {
     nx::Tensor x = on_gpu({4096, 4096}, 6);
     auto f = nx::jit([](const nx::Tensor& v) { return nx::softmax(v); }, {.backend = "cuda"});
     report("softmax", median_ms([&] { f(x); }), "bytes", 2.0 * 4096 * 4096 * 4);
+  }
+  if (wanted("eager")) {  // the host's cost of a small eager op: 100 adds of 1024 elements
+    nx::Tensor a = on_gpu({1024}, 7), b = on_gpu({1024}, 8);
+    report("eager_add", median_ms([&] {
+      nx::Tensor c = a;
+      for (int i = 0; i < 100; ++i) c = c + b;
+    }) / 100, "ops", 1);
   }
   if (wanted("mlp")) train_step("mlp_step", bench::mlp_model(), {128, 784});
   if (wanted("cnn")) train_step("cnn_step", bench::cnn_model(), {128, 1, 28, 28});

@@ -2,7 +2,7 @@
 as that program prints ({"name", "ms", "bytes" or "flops"}), names prefixed "torch_":
 the device-to-device copy of 256 MiB, y = tanh(a*x+b)*c+x over 64M f32 (eager, and
 torch.compile when it works), f32 4096^3 (TF32 off, as nx++'s default) and bf16 8192^3
-products, row softmax of 4096 x 4096 f32, and the Adam step at batch 128 of the MLP
+products, row softmax of 4096 x 4096 f32, an eager add of 1024 f32, and the Adam step at batch 128 of the MLP
 784-512-512-10 and the CNN c32-p-c64-p-fc128-fc10 (benchmarks/train_models.hpp) in eager
 mode. Times are medians over repeats of CUDA-event-timed batches, after warm-up; inputs
 random. Run by scripts/gpu_check.sh; alone: python3 benchmarks/peers_cuda.py
@@ -71,6 +71,14 @@ def main():
     report("matmul_bf16", median_ms(lambda: a @ b), "flops", 2.0 * 8192**3)
     x = torch.randn(4096, 4096, device=dev)
     report("softmax", median_ms(lambda: torch.softmax(x, dim=-1)), "bytes", 2.0 * 4096 * 4096 * 4)
+    a, b = torch.randn(1024, device=dev), torch.randn(1024, device=dev)
+
+    def adds():
+        c = a
+        for _ in range(100):
+            c = c + b
+
+    report("eager_add", median_ms(adds) / 100, "ops", 1)
     nn = torch.nn
     mlp = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)).to(dev)
     report("mlp_step", train_step_ms(mlp, (128, 784)), "examples", 128)

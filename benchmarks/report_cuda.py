@@ -47,6 +47,7 @@ def main():
     row("matmul f32 4096^3", "matmul_f32", "cuBLASLt direct", nx.get("lt_f32"), "within 5%", lambda m, r: m["ms"] <= 1.05 * r["ms"])
     row("matmul bf16 8192^3", "matmul_bf16", "cuBLASLt direct", nx.get("lt_bf16"), "within 5%", lambda m, r: m["ms"] <= 1.05 * r["ms"])
     row("row softmax 4096x4096 f32", "softmax", "torch.softmax", torch.get("torch_softmax"), ">= PyTorch", lambda m, r: m["ms"] <= r["ms"])
+    row("eager add of 1024 f32 (host cost per op)", "eager_add", "torch eager", torch.get("torch_eager_add"), "", lambda m, r: True)
     row("MLP Adam step, b128", "mlp_step", "torch eager", torch.get("torch_mlp_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     row("CNN Adam step, b128", "cnn_step", "torch eager", torch.get("torch_cnn_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     row("MLP step, CUDA graphs", "mlp_step_graphs", "torch eager", torch.get("torch_mlp_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
