@@ -5,7 +5,8 @@
 # build.txt, tests.txt, train.txt, bench_nx.jsonl, bench_torch.jsonl, bench.err):
 #   1. the machine: GPU, driver, compilers (in summary.txt);
 #   2. builds the cuda preset (core + interp + cuda, GoogleTest from carried sources);
-#   3. the cuda tests, then the op-table, gradient and random suites with NX_BACKEND=cuda
+#   3. the cuda tests, then the op-table, gradient, random, sort, convolution, window,
+#      linear-algebra, indexing and loop suites with NX_BACKEND=cuda
 #      (every op against interp's golden values);
 #   4. trains the Fashion-MNIST CNN (examples/fashion_mnist, one epoch) and MLP on the
 #      GPU and prints their test accuracy;
@@ -70,7 +71,7 @@ suite() {  # name, environment, filter, seconds
 }
 if wants tests; then
   suite cuda_tests "NX_BACKEND=interp" "Cuda*" 60
-  suite ops_on_cuda "NX_BACKEND=cuda" "Ops/*:GradGolden*:Grad.*:Random*:Sort*:Conv*:Window*" 150
+  suite ops_on_cuda "NX_BACKEND=cuda" "Ops/*:GradGolden*:Grad.*:Random*:Sort*:TopK*:Conv*:Window*:Linalg.*:Indexing.*:Loops.*" 170
 fi
 
 train() {  # name, seconds, program and arguments

@@ -25,6 +25,7 @@
 
 #include "../backends/cuda/arg_reduce.hpp"
 #include "../backends/cuda/scan.hpp"
+#include "../backends/cuda/linalg.hpp"
 #include "../backends/cuda/conv.hpp"
 #include "../backends/cuda/indexing.hpp"
 #include "../backends/cuda/launch_plan.hpp"
@@ -839,6 +840,95 @@ TEST(CudaEmulation, GatherMatchesInterp) {
   add([](const auto& v) { return nx::take(v[0], v[1], 0); }, {nx::as_type(x * 10.0f, nx::i32), nx::tensor({{1, 2}, {3, 4}})});
   add([](const auto& v) { return nx::take(v[0], v[1], 1); }, {nx::as_type(x, nx::bf16), nx::tensor({0, 4})});
   batch.run("gather");
+}
+
+// Linear algebra by a block per matrix in f64, launched as the backend does.
+TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  struct Case {
+    std::string name;
+    std::shared_ptr<const nx::Node> node;
+    std::vector<nx::Tensor> args;  // host
+    nx::Tensor want;
+    double rel;
+  };
+  std::vector<Case> cases;
+  std::string source;
+  // f's linear-algebra node over args (host), its attributes changed by `tweak`.
+  auto add = [&](const std::function<nx::Tensor(const std::vector<nx::Tensor>&)>& f, std::vector<nx::Tensor> args, double rel,
+                 const std::function<void(nx::Node&)>& tweak = {}) {
+    for (nx::Tensor& a : args) a = nx::to(a, "interp");
+    SCOPED_TRACE("case " + std::to_string(cases.size()));
+    auto [found, pointers] = node_of(f, args, {nx::Op::Cholesky, nx::Op::Solve, nx::Op::Determinant, nx::Op::TriangularSolve});
+    if (!found) return;
+    auto changed = std::make_shared<nx::Node>(*found);
+    if (tweak) tweak(*changed);
+    std::shared_ptr<const nx::Node> node = changed;
+    std::string name = "nx_linalg_" + std::to_string(cases.size());
+    std::vector<nx::TensorType> types;
+    for (const nx::Value& v : node->inputs) types.push_back(v.type());
+    source += nx::cuda_backend::linalg_source(*node, types, name);
+    // The reference: interp's run of this node (the op may transform its operands first).
+    std::vector<nx::Operand> operands;
+    for (size_t i = 0; i < node->inputs.size(); ++i) operands.push_back({types[i], args[i].impl()->buffer});
+    nx::Node call = *node;
+    call.inputs.clear();
+    nx::BufferPtr want = nx::backend("interp").execute(call, operands)[0];
+    const nx::TensorType& out = node->outputs[0];
+    cases.push_back({name, node, args, nx::from_bytes(want->data(), out.dtype, out.shape), rel});
+  };
+  auto spd = [](const nx::Tensor& x) {  // x x^T + m I, batched
+    int r = x.rank();
+    std::vector<int> perm;
+    for (int i = 0; i < r - 2; ++i) perm.push_back(i);
+    perm.insert(perm.end(), {r - 1, r - 2});
+    return nx::matmul(x, nx::transpose(x, perm)) + nx::eye(x.shape()[r - 1], x.dtype()) * static_cast<double>(x.shape()[r - 1]);
+  };
+  for (bool lower : {true, false})  // the factor L, or (a node of its own) L^T
+    add([](const auto& v) { return nx::linalg::cholesky(v[0]); }, {spd(data({3, 33, 33}, 110, nx::f64))}, 1e-12,
+        [lower](nx::Node& n) { n.attrs.flag = lower; });
+  nx::Tensor not_pd = nx::tensor({{1.0f, 2.0f}, {2.0f, 1.0f}});  // NaN throughout, as interp
+  add([](const auto& v) { return nx::linalg::cholesky(v[0]); }, {not_pd}, 0.0);
+  nx::Tensor square = data({2, 37, 37}, 111, nx::f64);
+  add([](const auto& v) { return nx::linalg::solve(v[0], v[1]); }, {square, data({2, 37, 5}, 112, nx::f64)}, 1e-9);
+  add([](const auto& v) { return nx::linalg::solve(v[0], v[1]); }, {data({6, 6}, 113), data({6, 3}, 114)}, 1e-4);
+  nx::Tensor singular = nx::tensor({{1.0, 2.0, 3.0}, {2.0, 4.0, 6.0}, {0.0, 1.0, 1.0}});
+  add([](const auto& v) { return nx::linalg::solve(v[0], v[1]); }, {singular, nx::tensor({{1.0}, {-1.0}, {2.0}})}, 1e-9);
+  add([](const auto& v) { return nx::linalg::determinant(v[0]); }, {square}, 1e-9);
+  add([](const auto& v) { return nx::linalg::determinant(v[0]); }, {singular}, 0.0);
+  nx::Tensor tri = data({2, 9, 9}, 115, nx::f64) + nx::eye(9, nx::f64) * 6.0;
+  for (bool left : {true, false})
+    for (bool lower : {true, false})
+      for (bool transposed : {false, true}) {
+        nx::linalg::TriangularSolveOpts o{.left_side = left, .lower = lower,
+                                          .transform_a = transposed ? nx::linalg::Transform::transpose : nx::linalg::Transform::none};
+        add([o](const auto& v) { return nx::linalg::triangular_solve(v[0], v[1], o); },
+            {tri, data(left ? nx::Shape{2, 9, 4} : nx::Shape{2, 4, 9}, 116, nx::f64)}, 1e-10);
+      }
+  EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+  HostKernels kernels(source, "linalg");
+  ASSERT_EQ(kernels.error(), "") << source;
+  const unsigned blocks = 2;  // fewer than matrices: blocks take several
+  for (Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::vector<nx::TensorType> types;
+    for (const nx::Value& v : c.node->inputs) types.push_back(v.type());
+    nx::cuda_backend::LinalgArgs la = nx::cuda_backend::linalg_args(*c.node, types);
+    std::vector<double> work(static_cast<size_t>(blocks * la.work_doubles), std::numeric_limits<double>::quiet_NaN());
+    std::vector<long long> perms(static_cast<size_t>(blocks * la.m), -7);
+    std::vector<std::byte> out(static_cast<size_t>(c.want.impl()->type.bytes()), std::byte{0x7f});
+    unsigned long long a = arg(c.args[0].impl()->buffer->data()), y = arg(out.data()), w = arg(work.data()), p = arg(perms.data());
+    unsigned long long b = c.args.size() > 1 ? arg(c.args[1].impl()->buffer->data()) : 0;
+    std::vector<unsigned long long> args;
+    switch (c.node->op) {
+      case nx::Op::Cholesky: args = {a, y, w, arg(la.m), arg(la.batch), arg(la.lower)}; break;
+      case nx::Op::Solve: args = {a, b, y, w, p, arg(la.m), arg(la.k), arg(la.batch)}; break;
+      case nx::Op::Determinant: args = {a, y, w, p, arg(la.m), arg(la.batch)}; break;
+      default: args = {a, b, y, w, arg(la.m), arg(la.rows), arg(la.cols), arg(la.batch), arg(la.left), arg(la.tri_lower), arg(la.swap)};
+    }
+    kernels.launch(c.name, args, Launch{.suffix = "", .grid = {blocks, 1, 1}, .block = {64, 1, 1}});
+    nx_test::expect_outputs_close({nx::from_bytes(out.data(), c.want.dtype(), c.want.shape())}, {c.want}, c.rel);
+  }
 }
 
 TEST(CudaEmulation, IndexedAddAndPutMatchInterp) {

@@ -19,6 +19,7 @@
 #include "eager_plans.hpp"
 #include "epilogue.hpp"
 #include "kernels.hpp"
+#include "linalg.hpp"
 #include "launch_plan.hpp"
 #include "nvrtc_compile.hpp"
 #include "random_bits.hpp"
@@ -79,6 +80,7 @@ DevicePath device_path(const Node& n, std::span<const Operand> in) {
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scan(n, in, be)}; };
   if (gather_supported(n, in))
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{gather(n, in, be)}; };
+  if (linalg_supported(n, in)) return linalg;
   if (scatter_supported(n, in))
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scatter(n, in, be)}; };
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.

@@ -1,0 +1,279 @@
+#include "linalg.hpp"
+
+#include <algorithm>
+
+#include "cuda_emit.hpp"
+#include "device.hpp"
+#include "kernels.hpp"
+
+namespace nx::cuda_backend {
+namespace {
+
+// Shared by every kernel here (guarded: the tests compile several in one unit).
+//   nx_la_lu: LU with partial pivoting of the m x m matrix w in place, as interp's
+//     lu_in_place: perm (may be null) records the row order; returns the swaps (in
+//     every thread). The pivot is the first row of the largest magnitude from row j on;
+//     a NaN on the diagonal stays the pivot, NaNs below it are never chosen.
+constexpr const char* kHelpers = R"(#ifndef NX_LINALG_HELPERS
+#define NX_LINALG_HELPERS
+__device__ __forceinline__ double nx_la_nan() { return __longlong_as_double(0x7ff8000000000000ll); }
+__device__ int nx_la_lu(double* w, long long* perm, long long m) {
+  __shared__ double key[1024];
+  __shared__ long long row[1024];
+  const int t = threadIdx.x, n = blockDim.x;
+  int swaps = 0;
+  if (perm)
+    for (long long i = t; i < m; i += n) perm[i] = i;
+  __syncthreads();
+  for (long long j = 0; j < m; ++j) {
+    long long p = j;
+    const double d = w[j * m + j];
+    if (d == d) {
+      double best = -1.0;
+      long long at = j;
+      for (long long i = j + t; i < m; i += n) {
+        const double v = fabs(w[i * m + j]);
+        if (v == v && v > best) { best = v; at = i; }
+      }
+      key[t] = best;
+      row[t] = at;
+      __syncthreads();
+      for (int s = n / 2; s > 0; s >>= 1) {
+        if (t < s && (key[t + s] > key[t] || (key[t + s] == key[t] && row[t + s] < row[t]))) {
+          key[t] = key[t + s];
+          row[t] = row[t + s];
+        }
+        __syncthreads();
+      }
+      p = row[0];
+      __syncthreads();  // row[0] is read before the next column writes it
+    }
+    if (p != j) {
+      for (long long c = t; c < m; c += n) {
+        const double x = w[j * m + c];
+        w[j * m + c] = w[p * m + c];
+        w[p * m + c] = x;
+      }
+      if (perm && t == 0) {
+        const long long x = perm[j];
+        perm[j] = perm[p];
+        perm[p] = x;
+      }
+      ++swaps;
+      __syncthreads();
+    }
+    const double pivot = w[j * m + j];
+    if (pivot != 0.0)
+      for (long long i = j + 1 + t; i < m; i += n) w[i * m + j] /= pivot;
+    __syncthreads();
+    const long long r = m - j - 1;
+    for (long long e = t; e < r * r; e += n) {
+      const long long i = j + 1 + e / r, c = j + 1 + e % r;
+      w[i * m + c] -= w[i * m + j] * w[j * m + c];
+    }
+    __syncthreads();
+  }
+  return swaps;
+}
+#endif
+)";
+
+std::string replaced(std::string s, const std::string& name, const std::string& type) {
+  for (auto [from, to] : {std::pair<std::string, std::string>{"$NAME", name}, {"$T", type}})
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+// Column by column (right-looking), reading a's lower triangle as interp's LLT does: a
+// pivot that is not positive makes the whole matrix NaN. flag: write L, else L^T.
+constexpr const char* kCholesky = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ out, double* __restrict__ work,
+                                                       long long m, long long batch, long long lower) {
+  __shared__ int bad;
+  double* w = work + blockIdx.x * m * m;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
+    if (t == 0) bad = 0;
+    __syncthreads();
+    for (long long j = 0; j < m; ++j) {
+      if (t == 0) {
+        const double d = w[j * m + j];
+        if (d <= 0.0) bad = 1;
+        w[j * m + j] = sqrt(d);
+      }
+      __syncthreads();
+      if (bad) break;
+      const double p = w[j * m + j];
+      for (long long i = j + 1 + t; i < m; i += n) w[i * m + j] /= p;
+      __syncthreads();
+      const long long r = m - j - 1;
+      for (long long e = t; e < r * r; e += n) {
+        const long long i = j + 1 + e / r, k = j + 1 + e % r;
+        if (k <= i) w[i * m + k] -= w[i * m + j] * w[k * m + j];
+      }
+      __syncthreads();
+    }
+    for (long long e = t; e < m * m; e += n) {
+      const long long i = e / m, k = e % m;
+      const double v = bad ? nx_la_nan() : lower ? (k <= i ? w[i * m + k] : 0.0) : (k >= i ? w[k * m + i] : 0.0);
+      out[b * m * m + e] = ($T)v;
+    }
+    __syncthreads();  // w and bad are reused by the next matrix
+  }
+}
+)";
+
+// a x = rhs (m x k): LU, the rows of rhs permuted, then unit-lower and upper substitution,
+// a thread per column of rhs.
+constexpr const char* kSolve = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, const $T* __restrict__ rhs, $T* __restrict__ out,
+                                                       double* __restrict__ work, long long* __restrict__ perms, long long m,
+                                                       long long k, long long batch) {
+  double* w = work + blockIdx.x * (m * m + m * k);
+  double* x = w + m * m;
+  long long* perm = perms + blockIdx.x * m;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
+    __syncthreads();
+    nx_la_lu(w, perm, m);
+    for (long long e = t; e < m * k; e += n) x[e] = (double)rhs[b * m * k + perm[e / k] * k + e % k];
+    __syncthreads();
+    for (long long c = t; c < k; c += n) {
+      for (long long i = 0; i < m; ++i) {
+        double s = x[i * k + c];
+        for (long long j = 0; j < i; ++j) s -= w[i * m + j] * x[j * k + c];
+        x[i * k + c] = s;
+      }
+      for (long long i = m - 1; i >= 0; --i) {
+        double s = x[i * k + c];
+        for (long long j = i + 1; j < m; ++j) s -= w[i * m + j] * x[j * k + c];
+        x[i * k + c] = s / w[i * m + i];
+      }
+    }
+    __syncthreads();
+    for (long long e = t; e < m * k; e += n) out[b * m * k + e] = ($T)x[e];
+    __syncthreads();
+  }
+}
+)";
+
+// The product of U's diagonal in order, negated for an odd number of row swaps.
+constexpr const char* kDeterminant = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ out, double* __restrict__ work,
+                                                       long long* __restrict__ perms, long long m, long long batch) {
+  double* w = work + blockIdx.x * m * m;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
+    __syncthreads();
+    const int swaps = nx_la_lu(w, nullptr, m);
+    if (t == 0) {
+      double det = swaps % 2 ? -1.0 : 1.0;
+      for (long long i = 0; i < m; ++i) det *= w[i * m + i];
+      out[b] = ($T)det;
+    }
+    __syncthreads();
+  }
+}
+)";
+
+// op(a) x = rhs (left) or x op(a) = rhs (right), rhs rows x cols: each independent vector
+// (a column of rhs on the left, a row on the right) solves T y = v by substitution, a
+// thread per vector, T lower or upper as `lower` says; T's element (i, j) is a's
+// (i, j) or (j, i) as `swap` says.
+constexpr const char* kTriangular = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, const $T* __restrict__ rhs, $T* __restrict__ out,
+                                                       double* __restrict__ work, long long m, long long rows, long long cols,
+                                                       long long batch, long long left, long long lower, long long swap) {
+  const long long vectors = left ? cols : rows, step = left ? cols : 1, stride = left ? 1 : cols;
+  double* y = work + blockIdx.x * m * vectors;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    const $T* A = a + b * m * m;
+    const $T* B = rhs + b * rows * cols;
+    for (long long v = t; v < vectors; v += n) {
+      double* z = y + v * m;
+      for (long long q = 0; q < m; ++q) {
+        const long long i = lower ? q : m - 1 - q;
+        double s = (double)B[i * step + v * stride];
+        for (long long r = 0; r < q; ++r) {
+          const long long j = lower ? r : m - 1 - r;
+          s -= (double)(swap ? A[j * m + i] : A[i * m + j]) * z[j];
+        }
+        z[i] = s / (double)A[i * m + i];
+      }
+      for (long long i = 0; i < m; ++i) out[b * rows * cols + i * step + v * stride] = ($T)z[i];
+    }
+    __syncthreads();
+  }
+}
+)";
+
+bool is_linalg(Op op) { return op == Op::Cholesky || op == Op::Solve || op == Op::Determinant || op == Op::TriangularSolve; }
+
+}  // namespace
+
+bool linalg_supported(const Node& n, std::span<const Operand> in) {
+  if (!is_linalg(n.op)) return false;
+  DType t = n.outputs[0].dtype;
+  if (t != DType::f32 && t != DType::f64) return false;
+  for (const Operand& o : in)
+    if (o.type.dtype != t || o.type.shape.size() == 0) return false;
+  return in[0].type.shape.rank() >= 2;
+}
+
+LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {
+  LinalgArgs a;
+  const Shape& s = types[0].shape;
+  a.m = s[s.rank() - 1];
+  a.batch = s.size() / std::max<int64_t>(a.m * a.m, 1);
+  a.lower = n.attrs.flag ? 1 : 0;
+  a.work_doubles = a.m * a.m;
+  if (n.op == Op::Solve) {
+    a.k = types[1].shape[types[1].shape.rank() - 1];
+    a.work_doubles += a.m * a.k;
+  }
+  if (n.op == Op::TriangularSolve) {
+    const Shape& r = types[1].shape;
+    a.rows = r[r.rank() - 2], a.cols = r[r.rank() - 1];
+    a.left = n.attrs.flag2 ? 1 : 0;
+    // op(a) is lower where a is lower and not transposed, or upper and transposed; a
+    // right-side solve runs on op(a)^T: the other triangle, read the other way round.
+    bool op_lower = n.attrs.flag != n.attrs.flag3;
+    a.tri_lower = (a.left ? op_lower : !op_lower) ? 1 : 0;
+    a.swap = (a.left ? n.attrs.flag3 : !n.attrs.flag3) ? 1 : 0;
+    a.work_doubles = a.m * (a.left ? a.cols : a.rows);
+  }
+  return a;
+}
+
+std::string linalg_source(const Node& n, std::span<const TensorType> types, const std::string& name) {
+  const char* body = n.op == Op::Cholesky ? kCholesky : n.op == Op::Solve ? kSolve : n.op == Op::Determinant ? kDeterminant : kTriangular;
+  return kHelpers + replaced(body, name, c_type(types[0].dtype));
+}
+
+std::vector<BufferPtr> linalg(const Node& n, std::span<const Operand> in, Backend& be) {
+  std::vector<TensorType> types;
+  for (const Operand& o : in) types.push_back(o.type);
+  const void* kernel = load_source(linalg_source(n, types, "nx_linalg"), "nx_linalg");
+  LinalgArgs la = linalg_args(n, types);
+  auto blocks = static_cast<unsigned>(std::clamp<long long>(la.batch, 1, int64_t{need_device().sms} * 4));
+  BufferPtr out = be.allocate(n.outputs[0].bytes());
+  BufferPtr work = be.allocate(static_cast<size_t>(blocks) * static_cast<size_t>(la.work_doubles) * sizeof(double));
+  BufferPtr perms = be.allocate(static_cast<size_t>(blocks) * static_cast<size_t>(la.m) * sizeof(long long));
+  void *a = in[0].buffer->data(), *b = in.size() > 1 ? in[1].buffer->data() : nullptr, *y = out->data(), *w = work->data(),
+       *p = perms->data();
+  std::vector<void*> args;
+  switch (n.op) {
+    case Op::Cholesky: args = {&a, &y, &w, &la.m, &la.batch, &la.lower}; break;
+    case Op::Solve: args = {&a, &b, &y, &w, &p, &la.m, &la.k, &la.batch}; break;
+    case Op::Determinant: args = {&a, &y, &w, &p, &la.m, &la.batch}; break;
+    default: args = {&a, &b, &y, &w, &la.m, &la.rows, &la.cols, &la.batch, &la.left, &la.tri_lower, &la.swap};
+  }
+  launch(kernel, dim3(blocks), dim3(kBlock), args);
+  return {out};  // work and perms are freed in stream order
+}
+
+}  // namespace nx::cuda_backend
