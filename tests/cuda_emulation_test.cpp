@@ -343,6 +343,21 @@ TEST(CudaEmulation, WholeReductionsOverBlocksFolded) {
   emulated_against_interp(f, 1e-5, data({70000}, 11));
 }
 
+TEST(CudaEmulation, ProductAllAndAnyInEveryMode) {
+  F1 rows = [](const nx::Tensor& x) {
+    nx::Tensor near_one = 1.0f + x * 0.01f;
+    return std::vector{nx::product(near_one, {.axes = {1}}), nx::all(nx::greater(x, -2.5f), {.axes = {1}}),
+                       nx::any(nx::greater(x, 2.5f), {.axes = {1}})};
+  };
+  emulated_against_interp(rows, 1e-5, data({37, 300}, 73));
+  F1 cols = [](const nx::Tensor& x) {
+    return std::vector{nx::product(1.0f + x * 0.01f, {.axes = {0}}), nx::any(x, {.axes = {0}}), nx::all(x, {.axes = {0}})};
+  };
+  emulated_against_interp(cols, 1e-5, nx::round(data({500, 40}, 74) * 2.0f));  // zeros: all false somewhere
+  F1 all = [](const nx::Tensor& x) { return std::vector{nx::product(nx::as_type(1.0f + x * 0.001f, nx::bf16)), nx::all(x), nx::any(x)}; };
+  emulated_against_interp(all, 1e-2, data({20000}, 75));
+}
+
 TEST(CudaEmulation, IndexMapsAndNan) {
   F1 maps = [](const nx::Tensor& x) {
     nx::Tensor p = nx::pad(nx::slice(nx::transpose(x, {1, 0}), {1, 2}, {20, 30}), nx::scalar(0.5f, nx::f32),

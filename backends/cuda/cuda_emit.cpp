@@ -104,6 +104,19 @@ template <class T> struct nx_rmin {
   static __device__ __forceinline__ T id() { return nx_inf<T>(); }
   __device__ __forceinline__ T operator()(T a, T b) const { return nx_min(a, b); }
 };
+template <class T> struct nx_prod {
+  static __device__ __forceinline__ T id() { return T(1); }
+  __device__ __forceinline__ T operator()(T a, T b) const { return a * b; }
+};
+// all and any of values of any type (nonzero is true), as bools.
+struct nx_all {
+  static __device__ __forceinline__ nx_bool id() { return 1; }
+  template <class U> __device__ __forceinline__ nx_bool operator()(nx_bool a, U b) const { return a != 0 && b != U(0); }
+};
+struct nx_any {
+  static __device__ __forceinline__ nx_bool id() { return 0; }
+  template <class U> __device__ __forceinline__ nx_bool operator()(nx_bool a, U b) const { return a != 0 || b != U(0); }
+};
 // Every lane of the warp gets lane 0's result (the butterfly leaves -0 and +0 apart).
 template <class R, class T> __device__ __forceinline__ T nx_warp_reduce(T v) {
 #pragma unroll
@@ -370,8 +383,14 @@ class SourceEmitter {
 
   // The reduction functor of instruction i.
   std::string reducer(size_t i) const {
-    const char* f = spec_.code[i].op == Op::Sum ? "nx_sum" : spec_.code[i].op == Op::ReduceMax ? "nx_rmax" : "nx_rmin";
-    return std::string(f) + "<" + acc_type(i) + ">";
+    switch (spec_.code[i].op) {
+      case Op::All: return "nx_all";
+      case Op::Any: return "nx_any";
+      case Op::Sum: return "nx_sum<" + acc_type(i) + ">";
+      case Op::Product: return "nx_prod<" + acc_type(i) + ">";
+      case Op::ReduceMax: return "nx_rmax<" + acc_type(i) + ">";
+      default: return "nx_rmin<" + acc_type(i) + ">";
+    }
   }
 
   // Marks what the stores and reductions of pass p need, computed in a loop body.
@@ -644,6 +663,7 @@ bool cuda_float_supports(Op op, DType result, std::span<const DType> operands) {
   switch (op) {
     case Op::Tan: case Op::Asin: case Op::Acos: case Op::Atan: case Op::Sinh: case Op::Cosh: case Op::Asinh:
     case Op::Acosh: case Op::Atanh: case Op::Erfc: case Op::ErfInv: case Op::Cbrt: case Op::Atan2: case Op::Remainder:
+    case Op::Product:
       return same;
     default: return false;
   }
@@ -662,7 +682,9 @@ bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) 
     if (cuda_float_supports(op, widened(result), wide)) return true;
   }
   auto all = [&](DType t) { return std::all_of(operands.begin(), operands.end(), [&](DType o) { return o == t; }); };
+  auto known = [&](DType t) { return integer(t) || floating(t) || t == DType::bool_ || t == DType::f16 || t == DType::bf16; };
   switch (op) {
+    case Op::All: case Op::Any: return result == DType::bool_ && known(operands[0]);
     case Op::Add: case Op::Subtract: case Op::Multiply: case Op::Negate: case Op::Abs: case Op::Sign: case Op::Max:
     case Op::Min: case Op::Quotient: case Op::Remainder: case Op::BitwiseAnd: case Op::BitwiseOr: case Op::BitwiseXor:
     case Op::BitwiseNot: case Op::LeftShift: case Op::RightShift: case Op::Broadcast: case Op::Pow:
@@ -673,10 +695,7 @@ bool cuda_kernel_supports(Op op, DType result, std::span<const DType> operands) 
     case Op::Equal: case Op::NotEqual: case Op::Less: case Op::LessEqual: case Op::Greater: case Op::GreaterEqual:
       return result == DType::bool_ && integer(operands[0]) && operands[1] == operands[0];
     case Op::Select: return integer(result) && operands[0] == DType::bool_ && operands[1] == result && operands[2] == result;
-    case Op::AsType: {
-      auto known = [&](DType t) { return integer(t) || floating(t) || t == DType::bool_ || t == DType::f16 || t == DType::bf16; };
-      return known(result) && known(operands[0]);
-    }
+    case Op::AsType: return known(result) && known(operands[0]);
     default: return false;
   }
 }

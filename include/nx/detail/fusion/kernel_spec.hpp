@@ -104,6 +104,10 @@ struct KernelCaps {
   bool (*supports)(Op op, DType result, std::span<const DType> operands) = kernel_supports;
   bool (*viewable)(Op op, DType t) = view_supports;
 };
-inline bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax || op == Op::ReduceMin; }
+// The reductions a kernel may hold (whether a backend's kernels compute one for given
+// dtypes is its KernelCaps' to say: the llvm backend's take sum, max and min).
+inline bool is_reduction(Op op) {
+  return op == Op::Sum || op == Op::ReduceMax || op == Op::ReduceMin || op == Op::Product || op == Op::All || op == Op::Any;
+}
 
 }  // namespace nx::fusion
