@@ -94,6 +94,23 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   return on_host(n, in, be);
 }
 
+// The nodes of a partitioned graph that run outside kernels and have no device path (or,
+// with `or_control`, are loops or branches, which wait on the host for their
+// predicates); `skip`: nodes that do not run alone.
+std::vector<size_t> host_waits(const Graph& g, const Partition& part, const Schedule& sched, bool or_control,
+                               const std::vector<bool>& skip = {}) {
+  std::vector<size_t> found;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = *g.nodes[i];
+    if (part.group_of[i] >= 0 || !sched.needed[i] || (!skip.empty() && skip[i]) || n.op == Op::Parameter || n.op == Op::Constant)
+      continue;
+    std::vector<Operand> in;
+    for (const Value& v : n.inputs) in.push_back({v.type(), nullptr});
+    if (!device_path(n, in) || (or_control && op_kind(n.op) == OpKind::Control)) found.push_back(i);
+  }
+  return found;
+}
+
 std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const std::vector<BufferPtr>& inputs,
                                  const Graph& g, Backend& be) {
   std::vector<BufferPtr> outs;
@@ -151,14 +168,7 @@ class Compiled : public Executable {
       for (const ValueRef& r : sched_.inputs[f.dot]) sched_.last_use[r.node] = std::max(sched_.last_use[r.node], at);
     }
     kernels_ = load_kernels(part_, epilogue_of_);  // now, not on the first run
-    capturable_ = true;  // no node waits on the host
-    for (size_t i = 0; i < count; ++i) {
-      const Node& n = *graph_.nodes[i];
-      if (part_.group_of[i] >= 0 || !sched_.needed[i] || folded_[i] || n.op == Op::Parameter || n.op == Op::Constant) continue;
-      std::vector<Operand> in;
-      for (const Value& v : n.inputs) in.push_back({v.type(), nullptr});
-      if (!device_path(n, in) || op_kind(n.op) == OpKind::Control) capturable_ = false;
-    }
+    capturable_ = host_waits(graph_, part_, sched_, true, folded_).empty();
     // Constants go to the device once.
     constants_.resize(count);
     for (size_t i = 0; i < count; ++i) {
@@ -351,16 +361,10 @@ std::vector<std::string> host_fallbacks(const Graph& graph) {
   fusion::Schedule sched(g);
   sched.plan(part);
   std::vector<std::string> out;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = *g.nodes[i];
-    if (part.group_of[i] >= 0 || !sched.needed[i] || n.op == Op::Parameter || n.op == Op::Constant) continue;
-    std::vector<Operand> in;
+  for (size_t i : cuda_backend::host_waits(g, part, sched, false)) {
     std::string shapes;
-    for (const Value& v : n.inputs) {
-      in.push_back({v.type(), nullptr});
-      shapes += (shapes.empty() ? "" : ", ") + std::string(name(v.type().dtype)) + v.type().shape.str();
-    }
-    if (!cuda_backend::device_path(n, in)) out.push_back(std::string(op_name(n.op)) + "(" + shapes + ")");
+    for (const Value& v : g.nodes[i]->inputs) shapes += (shapes.empty() ? "" : ", ") + std::string(name(v.type().dtype)) + v.type().shape.str();
+    out.push_back(std::string(op_name(g.nodes[i]->op)) + "(" + shapes + ")");
   }
   return out;
 }
