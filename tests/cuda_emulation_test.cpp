@@ -864,7 +864,7 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
     std::string name;
     std::shared_ptr<const nx::Node> node;
     std::vector<nx::Tensor> args;  // host
-    nx::Tensor want;
+    std::vector<nx::Tensor> want;
     double rel;
   };
   std::vector<Case> cases;
@@ -874,7 +874,8 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
                  const std::function<void(nx::Node&)>& tweak = {}) {
     for (nx::Tensor& a : args) a = nx::to(a, "interp");
     SCOPED_TRACE("case " + std::to_string(cases.size()));
-    auto [found, pointers] = node_of(f, args, {nx::Op::Cholesky, nx::Op::Solve, nx::Op::Determinant, nx::Op::TriangularSolve});
+    auto [found, pointers] = node_of(f, args, {nx::Op::Cholesky, nx::Op::Solve, nx::Op::Determinant, nx::Op::TriangularSolve,
+                                               nx::Op::Qr, nx::Op::Lu});
     if (!found) return;
     auto changed = std::make_shared<nx::Node>(*found);
     if (tweak) tweak(*changed);
@@ -888,9 +889,11 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
     for (size_t i = 0; i < node->inputs.size(); ++i) operands.push_back({types[i], args[i].impl()->buffer});
     nx::Node call = *node;
     call.inputs.clear();
-    nx::BufferPtr want = nx::backend("interp").execute(call, operands)[0];
-    const nx::TensorType& out = node->outputs[0];
-    cases.push_back({name, node, args, nx::from_bytes(want->data(), out.dtype, out.shape), rel});
+    std::vector<nx::BufferPtr> results = nx::backend("interp").execute(call, operands);
+    std::vector<nx::Tensor> want;
+    for (size_t o = 0; o < results.size(); ++o)
+      want.push_back(nx::from_bytes(results[o]->data(), node->outputs[o].dtype, node->outputs[o].shape));
+    cases.push_back({name, node, args, want, rel});
   };
   auto spd = [](const nx::Tensor& x) {  // x x^T + m I, batched
     int r = x.rank();
@@ -920,6 +923,17 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
         add([o](const auto& v) { return nx::linalg::triangular_solve(v[0], v[1], o); },
             {tri, data(left ? nx::Shape{2, 9, 4} : nx::Shape{2, 4, 9}, 116, nx::f64)}, 1e-10);
       }
+  for (nx::linalg::QrMode mode : {nx::linalg::QrMode::reduced, nx::linalg::QrMode::complete}) {
+    for (const nx::Shape& shape : {nx::Shape{2, 12, 7}, nx::Shape{7, 12}})  // tall and wide
+      add([mode](const auto& v) { return nx::linalg::qr(v[0], {.mode = mode}).first; }, {data(shape, 117, nx::f64)}, 1e-10);
+    nx::Tensor rank_deficient = nx::tensor({{1.0, 2.0, 0.0}, {2.0, 4.0, 0.0}, {3.0, 6.0, 0.0}, {0.0, 0.0, 0.0}});
+    add([mode](const auto& v) { return nx::linalg::qr(v[0], {.mode = mode}).first; }, {rank_deficient}, 1e-10);
+  }
+  for (const nx::Tensor& x : {data({2, 9, 6}, 118, nx::f64), data({5, 8}, 119, nx::f64), nx::round(data({7, 7}, 120, nx::f64))})
+    add([](const auto& v) {
+      auto [p, l, u] = nx::linalg::lu(v[0]);
+      return p;
+    }, {x}, 1e-10);
   EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
   HostKernels kernels(source, "linalg");
   ASSERT_EQ(kernels.error(), "") << source;
@@ -931,18 +945,27 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
     nx::cuda_backend::LinalgArgs la = nx::cuda_backend::linalg_args(*c.node, types);
     std::vector<double> work(static_cast<size_t>(blocks * la.work_doubles), std::numeric_limits<double>::quiet_NaN());
     std::vector<long long> perms(static_cast<size_t>(blocks * la.m), -7);
-    std::vector<std::byte> out(static_cast<size_t>(c.want.impl()->type.bytes()), std::byte{0x7f});
-    unsigned long long a = arg(c.args[0].impl()->buffer->data()), y = arg(out.data()), w = arg(work.data()), p = arg(perms.data());
+    std::vector<std::vector<std::byte>> outs;
+    for (const nx::Tensor& want : c.want) outs.emplace_back(static_cast<size_t>(want.impl()->type.bytes()), std::byte{0x7f});
+    unsigned long long a = arg(c.args[0].impl()->buffer->data()), y = arg(outs[0].data()), w = arg(work.data()), p = arg(perms.data());
     unsigned long long b = c.args.size() > 1 ? arg(c.args[1].impl()->buffer->data()) : 0;
     std::vector<unsigned long long> args;
     switch (c.node->op) {
       case nx::Op::Cholesky: args = {a, y, w, arg(la.m), arg(la.batch), arg(la.lower)}; break;
       case nx::Op::Solve: args = {a, b, y, w, p, arg(la.m), arg(la.k), arg(la.batch)}; break;
       case nx::Op::Determinant: args = {a, y, w, p, arg(la.m), arg(la.batch)}; break;
+      case nx::Op::Lu:
+        args = {a, y, arg(outs[1].data()), arg(outs[2].data()), w, p, arg(la.m), arg(la.cols), arg(la.batch)};
+        break;
+      case nx::Op::Qr:
+        args = {a, y, arg(outs[1].data()), w, arg(la.rows), arg(la.cols), arg(la.k), arg(c.want[1].shape()[c.want[1].rank() - 2]), arg(la.batch)};
+        break;
       default: args = {a, b, y, w, arg(la.m), arg(la.rows), arg(la.cols), arg(la.batch), arg(la.left), arg(la.tri_lower), arg(la.swap)};
     }
     kernels.launch(c.name, args, Launch{.suffix = "", .grid = {blocks, 1, 1}, .block = {64, 1, 1}});
-    nx_test::expect_outputs_close({nx::from_bytes(out.data(), c.want.dtype(), c.want.shape())}, {c.want}, c.rel);
+    std::vector<nx::Tensor> got;
+    for (size_t o = 0; o < outs.size(); ++o) got.push_back(nx::from_bytes(outs[o].data(), c.want[o].dtype(), c.want[o].shape()));
+    nx_test::expect_outputs_close(got, c.want, c.rel);
   }
 }
 

@@ -10,14 +10,14 @@ namespace nx::cuda_backend {
 namespace {
 
 // Shared by every kernel here (guarded: the tests compile several in one unit).
-//   nx_la_lu: LU with partial pivoting of the m x m matrix w in place, as interp's
+//   nx_la_lu: LU with partial pivoting of the m x c matrix w in place, as interp's
 //     lu_in_place: perm (may be null) records the row order; returns the swaps (in
 //     every thread). The pivot is the first row of the largest magnitude from row j on;
 //     a NaN on the diagonal stays the pivot, NaNs below it are never chosen.
 constexpr const char* kHelpers = R"(#ifndef NX_LINALG_HELPERS
 #define NX_LINALG_HELPERS
 __device__ __forceinline__ double nx_la_nan() { return __longlong_as_double(0x7ff8000000000000ll); }
-__device__ int nx_la_lu(double* w, long long* perm, long long m) {
+__device__ int nx_la_lu(double* w, long long* perm, long long m, long long c) {
   __shared__ double key[1024];
   __shared__ long long row[1024];
   const int t = threadIdx.x, n = blockDim.x;
@@ -25,14 +25,15 @@ __device__ int nx_la_lu(double* w, long long* perm, long long m) {
   if (perm)
     for (long long i = t; i < m; i += n) perm[i] = i;
   __syncthreads();
-  for (long long j = 0; j < m; ++j) {
+  const long long k = m < c ? m : c;
+  for (long long j = 0; j < k; ++j) {
     long long p = j;
-    const double d = w[j * m + j];
+    const double d = w[j * c + j];
     if (d == d) {
       double best = -1.0;
       long long at = j;
       for (long long i = j + t; i < m; i += n) {
-        const double v = fabs(w[i * m + j]);
+        const double v = fabs(w[i * c + j]);
         if (v == v && v > best) { best = v; at = i; }
       }
       key[t] = best;
@@ -49,10 +50,10 @@ __device__ int nx_la_lu(double* w, long long* perm, long long m) {
       __syncthreads();  // row[0] is read before the next column writes it
     }
     if (p != j) {
-      for (long long c = t; c < m; c += n) {
-        const double x = w[j * m + c];
-        w[j * m + c] = w[p * m + c];
-        w[p * m + c] = x;
+      for (long long col = t; col < c; col += n) {
+        const double x = w[j * c + col];
+        w[j * c + col] = w[p * c + col];
+        w[p * c + col] = x;
       }
       if (perm && t == 0) {
         const long long x = perm[j];
@@ -62,14 +63,14 @@ __device__ int nx_la_lu(double* w, long long* perm, long long m) {
       ++swaps;
       __syncthreads();
     }
-    const double pivot = w[j * m + j];
+    const double pivot = w[j * c + j];
     if (pivot != 0.0)
-      for (long long i = j + 1 + t; i < m; i += n) w[i * m + j] /= pivot;
+      for (long long i = j + 1 + t; i < m; i += n) w[i * c + j] /= pivot;
     __syncthreads();
-    const long long r = m - j - 1;
-    for (long long e = t; e < r * r; e += n) {
-      const long long i = j + 1 + e / r, c = j + 1 + e % r;
-      w[i * m + c] -= w[i * m + j] * w[j * m + c];
+    const long long rows = m - j - 1, cols = c - j - 1;
+    for (long long e = t; e < rows * cols; e += n) {
+      const long long i = j + 1 + e / cols, col = j + 1 + e % cols;
+      w[i * c + col] -= w[i * c + j] * w[j * c + col];
     }
     __syncthreads();
   }
@@ -137,7 +138,7 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
     for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
     __syncthreads();
-    nx_la_lu(w, perm, m);
+    nx_la_lu(w, perm, m, m);
     for (long long e = t; e < m * k; e += n) x[e] = (double)rhs[b * m * k + perm[e / k] * k + e % k];
     __syncthreads();
     for (long long c = t; c < k; c += n) {
@@ -168,7 +169,7 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
     for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
     __syncthreads();
-    const int swaps = nx_la_lu(w, nullptr, m);
+    const int swaps = nx_la_lu(w, nullptr, m, m);
     if (t == 0) {
       double det = swaps % 2 ? -1.0 : 1.0;
       for (long long i = 0; i < m; ++i) det *= w[i * m + i];
@@ -211,7 +212,111 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
 }
 )";
 
-bool is_linalg(Op op) { return op == Op::Cholesky || op == Op::Solve || op == Op::Determinant || op == Op::TriangularSolve; }
+// Householder QR as Eigen's HouseholderQR (interp's): per column j, the reflector of the
+// column's tail (beta = -sign(c0) |x|, the essential part x_tail / (c0 - beta), tau =
+// (beta - c0) / beta; none for a zero tail), then applied to the columns on the right, a
+// thread per column; Q is the reflectors applied to the identity, the last first. q is
+// m x qc, r is rr x c (rr and qc: k, or m when complete).
+constexpr const char* kQr = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ q_out, $T* __restrict__ r_out,
+                                                       double* __restrict__ work, long long m, long long c, long long qc,
+                                                       long long rr, long long batch) {
+  __shared__ double part[1024];
+  __shared__ double tau_j, denom;
+  const long long k = m < c ? m : c;
+  double* w = work + blockIdx.x * (m * c + m * qc + k);
+  double* q = w + m * c;
+  double* tau = q + m * qc;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    for (long long e = t; e < m * c; e += n) w[e] = (double)a[b * m * c + e];
+    __syncthreads();
+    for (long long j = 0; j < k; ++j) {
+      double s = 0.0;
+      for (long long i = j + 1 + t; i < m; i += n) s += w[i * c + j] * w[i * c + j];
+      part[t] = s;
+      __syncthreads();
+      for (int h = n / 2; h > 0; h >>= 1) {
+        if (t < h) part[t] += part[t + h];
+        __syncthreads();
+      }
+      if (t == 0) {
+        const double tail = part[0], c0 = w[j * c + j];
+        if (tail <= 2.2250738585072014e-308) {
+          tau_j = 0.0;
+          denom = 0.0;
+        } else {
+          double beta = sqrt(c0 * c0 + tail);
+          if (c0 >= 0.0) beta = -beta;
+          denom = c0 - beta;
+          tau_j = (beta - c0) / beta;
+          w[j * c + j] = beta;
+        }
+        tau[j] = tau_j;
+      }
+      __syncthreads();
+      for (long long i = j + 1 + t; i < m; i += n) w[i * c + j] = denom == 0.0 ? 0.0 : w[i * c + j] / denom;
+      __syncthreads();
+      if (tau_j != 0.0)
+        for (long long col = j + 1 + t; col < c; col += n) {
+          double dot = w[j * c + col];
+          for (long long i = j + 1; i < m; ++i) dot += w[i * c + j] * w[i * c + col];
+          w[j * c + col] -= tau_j * dot;
+          for (long long i = j + 1; i < m; ++i) w[i * c + col] -= tau_j * w[i * c + j] * dot;
+        }
+      __syncthreads();
+    }
+    for (long long e = t; e < m * qc; e += n) q[e] = e / qc == e % qc ? 1.0 : 0.0;
+    __syncthreads();
+    for (long long j = k - 1; j >= 0; --j) {
+      const double tj = tau[j];
+      if (tj != 0.0)
+        for (long long col = t; col < qc; col += n) {
+          double dot = q[j * qc + col];
+          for (long long i = j + 1; i < m; ++i) dot += w[i * c + j] * q[i * qc + col];
+          q[j * qc + col] -= tj * dot;
+          for (long long i = j + 1; i < m; ++i) q[i * qc + col] -= tj * w[i * c + j] * dot;
+        }
+      __syncthreads();
+    }
+    for (long long e = t; e < m * qc; e += n) q_out[b * m * qc + e] = ($T)q[e];
+    for (long long e = t; e < rr * c; e += n) r_out[b * rr * c + e] = ($T)(e % c >= e / c ? w[e] : 0.0);
+    __syncthreads();
+  }
+}
+)";
+
+// LU's factors of an m x c matrix: p (m x m) with p[perm[i]][i] = 1, l (m x k) unit lower,
+// u (k x c) upper, k = min(m, c).
+constexpr const char* kLu = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ p_out, $T* __restrict__ l_out,
+                                                       $T* __restrict__ u_out, double* __restrict__ work, long long* __restrict__ perms,
+                                                       long long m, long long c, long long batch) {
+  const long long k = m < c ? m : c;
+  double* w = work + blockIdx.x * m * c;
+  long long* perm = perms + blockIdx.x * m;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    for (long long e = t; e < m * c; e += n) w[e] = (double)a[b * m * c + e];
+    __syncthreads();
+    nx_la_lu(w, perm, m, c);
+    for (long long e = t; e < m * m; e += n) p_out[b * m * m + e] = ($T)(perm[e % m] == e / m ? 1.0 : 0.0);
+    for (long long e = t; e < m * k; e += n) {
+      const long long i = e / k, j = e % k;
+      l_out[b * m * k + e] = ($T)(i > j ? w[i * c + j] : i == j ? 1.0 : 0.0);
+    }
+    for (long long e = t; e < k * c; e += n) {
+      const long long i = e / c, j = e % c;
+      u_out[b * k * c + e] = ($T)(j >= i ? w[i * c + j] : 0.0);
+    }
+    __syncthreads();
+  }
+}
+)";
+
+bool is_linalg(Op op) {
+  return op == Op::Cholesky || op == Op::Solve || op == Op::Determinant || op == Op::TriangularSolve || op == Op::Qr || op == Op::Lu;
+}
 
 }  // namespace
 
@@ -235,6 +340,18 @@ LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {
     a.k = types[1].shape[types[1].shape.rank() - 1];
     a.work_doubles += a.m * a.k;
   }
+  if (n.op == Op::Lu) {
+    a.rows = s[s.rank() - 2], a.cols = a.m;  // m x c
+    a.batch = s.size() / std::max<int64_t>(a.rows * a.cols, 1);
+    a.work_doubles = a.rows * a.cols;
+    a.m = a.rows;  // perm's length
+  }
+  if (n.op == Op::Qr) {
+    a.rows = s[s.rank() - 2], a.cols = a.m;  // m x c
+    a.k = n.outputs[0].shape[n.outputs[0].shape.rank() - 1];  // q's columns
+    a.batch = s.size() / std::max<int64_t>(a.rows * a.cols, 1);
+    a.work_doubles = a.rows * a.cols + a.rows * a.k + std::min(a.rows, a.cols);
+  }
   if (n.op == Op::TriangularSolve) {
     const Shape& r = types[1].shape;
     a.rows = r[r.rank() - 2], a.cols = r[r.rank() - 1];
@@ -250,7 +367,8 @@ LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {
 }
 
 std::string linalg_source(const Node& n, std::span<const TensorType> types, const std::string& name) {
-  const char* body = n.op == Op::Cholesky ? kCholesky : n.op == Op::Solve ? kSolve : n.op == Op::Determinant ? kDeterminant : kTriangular;
+  const char* body = n.op == Op::Cholesky ? kCholesky : n.op == Op::Solve ? kSolve : n.op == Op::Determinant ? kDeterminant
+                     : n.op == Op::Qr ? kQr : n.op == Op::Lu ? kLu : kTriangular;
   return kHelpers + replaced(body, name, c_type(types[0].dtype));
 }
 
@@ -260,20 +378,24 @@ std::vector<BufferPtr> linalg(const Node& n, std::span<const Operand> in, Backen
   const void* kernel = load_source(linalg_source(n, types, "nx_linalg"), "nx_linalg");
   LinalgArgs la = linalg_args(n, types);
   auto blocks = static_cast<unsigned>(std::clamp<long long>(la.batch, 1, int64_t{need_device().sms} * 4));
-  BufferPtr out = be.allocate(n.outputs[0].bytes());
+  std::vector<BufferPtr> outs;
+  for (const TensorType& t : n.outputs) outs.push_back(be.allocate(t.bytes()));
   BufferPtr work = be.allocate(static_cast<size_t>(blocks) * static_cast<size_t>(la.work_doubles) * sizeof(double));
   BufferPtr perms = be.allocate(static_cast<size_t>(blocks) * static_cast<size_t>(la.m) * sizeof(long long));
-  void *a = in[0].buffer->data(), *b = in.size() > 1 ? in[1].buffer->data() : nullptr, *y = out->data(), *w = work->data(),
-       *p = perms->data();
+  void *a = in[0].buffer->data(), *b = in.size() > 1 ? in[1].buffer->data() : nullptr, *y = outs[0]->data(), *w = work->data(),
+       *p = perms->data(), *r = outs.back()->data(), *l = outs.size() > 2 ? outs[1]->data() : nullptr;
+  long long rr = outs.size() > 1 ? n.outputs[1].shape[n.outputs[1].shape.rank() - 2] : 0;
   std::vector<void*> args;
   switch (n.op) {
     case Op::Cholesky: args = {&a, &y, &w, &la.m, &la.batch, &la.lower}; break;
     case Op::Solve: args = {&a, &b, &y, &w, &p, &la.m, &la.k, &la.batch}; break;
     case Op::Determinant: args = {&a, &y, &w, &p, &la.m, &la.batch}; break;
+    case Op::Qr: args = {&a, &y, &r, &w, &la.rows, &la.cols, &la.k, &rr, &la.batch}; break;
+    case Op::Lu: args = {&a, &y, &l, &r, &w, &p, &la.m, &la.cols, &la.batch}; break;
     default: args = {&a, &b, &y, &w, &la.m, &la.rows, &la.cols, &la.batch, &la.left, &la.tri_lower, &la.swap};
   }
   launch(kernel, dim3(blocks), dim3(kBlock), args);
-  return {out};  // work and perms are freed in stream order
+  return outs;  // work and perms are freed in stream order
 }
 
 }  // namespace nx::cuda_backend
