@@ -17,6 +17,11 @@ namespace {
 constexpr const char* kHelpers = R"(#ifndef NX_LINALG_HELPERS
 #define NX_LINALG_HELPERS
 __device__ __forceinline__ double nx_la_nan() { return __longlong_as_double(0x7ff8000000000000ll); }
+// A matrix of `count` elements into the f64 working copy w, by the whole block.
+template <class T> __device__ void nx_la_load(double* w, const T* a, long long count) {
+  for (long long e = threadIdx.x; e < count; e += blockDim.x) w[e] = (double)a[e];
+  __syncthreads();
+}
 __device__ int nx_la_lu(double* w, long long* perm, long long m, long long c) {
   __shared__ double key[1024];
   __shared__ long long row[1024];
@@ -94,9 +99,8 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   double* w = work + blockIdx.x * m * m;
   const int t = threadIdx.x, n = blockDim.x;
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
-    for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
     if (t == 0) bad = 0;
-    __syncthreads();
+    nx_la_load(w, a + b * m * m, m * m);
     for (long long j = 0; j < m; ++j) {
       if (t == 0) {
         const double d = w[j * m + j];
@@ -136,8 +140,7 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   long long* perm = perms + blockIdx.x * m;
   const int t = threadIdx.x, n = blockDim.x;
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
-    for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
-    __syncthreads();
+    nx_la_load(w, a + b * m * m, m * m);
     nx_la_lu(w, perm, m, m);
     for (long long e = t; e < m * k; e += n) x[e] = (double)rhs[b * m * k + perm[e / k] * k + e % k];
     __syncthreads();
@@ -167,8 +170,7 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   double* w = work + blockIdx.x * m * m;
   const int t = threadIdx.x, n = blockDim.x;
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
-    for (long long e = t; e < m * m; e += n) w[e] = (double)a[b * m * m + e];
-    __syncthreads();
+    nx_la_load(w, a + b * m * m, m * m);
     const int swaps = nx_la_lu(w, nullptr, m, m);
     if (t == 0) {
       double det = swaps % 2 ? -1.0 : 1.0;
@@ -229,8 +231,7 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   double* tau = q + m * qc;
   const int t = threadIdx.x, n = blockDim.x;
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
-    for (long long e = t; e < m * c; e += n) w[e] = (double)a[b * m * c + e];
-    __syncthreads();
+    nx_la_load(w, a + b * m * c, m * c);
     for (long long j = 0; j < k; ++j) {
       double s = 0.0;
       for (long long i = j + 1 + t; i < m; i += n) s += w[i * c + j] * w[i * c + j];
@@ -297,8 +298,7 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
   long long* perm = perms + blockIdx.x * m;
   const int t = threadIdx.x, n = blockDim.x;
   for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
-    for (long long e = t; e < m * c; e += n) w[e] = (double)a[b * m * c + e];
-    __syncthreads();
+    nx_la_load(w, a + b * m * c, m * c);
     nx_la_lu(w, perm, m, c);
     for (long long e = t; e < m * m; e += n) p_out[b * m * m + e] = ($T)(perm[e % m] == e / m ? 1.0 : 0.0);
     for (long long e = t; e < m * k; e += n) {
