@@ -1,6 +1,7 @@
 // Reductions (float sums and products accumulate in f64), arg-reductions, cumulative ops.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels.hpp"
 
@@ -22,6 +23,10 @@ template <class A> A identity(Op op) {
   }
 }
 
+// The type integer sums and products are computed in: unsigned, so they wrap.
+template <class A, bool = std::is_integral_v<A>> struct wrapping { using type = A; };
+template <class A> struct wrapping<A, true> { using type = std::make_unsigned_t<A>; };
+
 template <class A> A combine(Op op, A acc, A x) {
   if constexpr (std::is_same_v<A, bool>) {
     switch (op) {
@@ -29,9 +34,11 @@ template <class A> A combine(Op op, A acc, A x) {
       default: return acc && x;
     }
   } else {
+    // Integer sums and products wrap modulo 2^n (in the unsigned type: no signed overflow).
+    using W = typename wrapping<A>::type;
     switch (op) {
-      case Op::Sum: return static_cast<A>(acc + x);
-      case Op::Product: return static_cast<A>(acc * x);
+      case Op::Sum: return static_cast<A>(static_cast<W>(acc) + static_cast<W>(x));
+      case Op::Product: return static_cast<A>(static_cast<W>(acc) * static_cast<W>(x));
       case Op::ReduceMax:
         if constexpr (std::is_floating_point_v<A>)
           if (std::isnan(x) || std::isnan(acc)) return std::numeric_limits<A>::quiet_NaN();
