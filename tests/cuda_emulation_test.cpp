@@ -875,7 +875,7 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
     for (nx::Tensor& a : args) a = nx::to(a, "interp");
     SCOPED_TRACE("case " + std::to_string(cases.size()));
     auto [found, pointers] = node_of(f, args, {nx::Op::Cholesky, nx::Op::Solve, nx::Op::Determinant, nx::Op::TriangularSolve,
-                                               nx::Op::Qr, nx::Op::Lu});
+                                               nx::Op::Qr, nx::Op::Lu, nx::Op::Eigh});
     if (!found) return;
     auto changed = std::make_shared<nx::Node>(*found);
     if (tweak) tweak(*changed);
@@ -934,6 +934,9 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
       auto [p, l, u] = nx::linalg::lu(v[0]);
       return p;
     }, {x}, 1e-10);
+  auto symmetric = [](const nx::Tensor& x) { return x + nx::transpose(x, {0, 2, 1}); };
+  add([](const auto& v) { return nx::linalg::eigh(v[0]).first; }, {symmetric(data({2, 9, 9}, 121, nx::f64))}, 1e-10);
+  add([](const auto& v) { return nx::linalg::eigh(v[0], nx::linalg::EighOpts{.largest = 3}).first; }, {symmetric(data({1, 20, 20}, 122, nx::f64))}, 1e-10);
   EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
   HostKernels kernels(source, "linalg");
   ASSERT_EQ(kernels.error(), "") << source;
@@ -954,6 +957,7 @@ TEST(CudaEmulation, LinearAlgebraMatchesInterp) {
       case nx::Op::Cholesky: args = {a, y, w, arg(la.m), arg(la.batch), arg(la.lower)}; break;
       case nx::Op::Solve: args = {a, b, y, w, p, arg(la.m), arg(la.k), arg(la.batch)}; break;
       case nx::Op::Determinant: args = {a, y, w, p, arg(la.m), arg(la.batch)}; break;
+      case nx::Op::Eigh: args = {a, y, arg(outs[1].data()), w, p, arg(la.m), arg(la.k), arg(la.batch)}; break;
       case nx::Op::Lu:
         args = {a, y, arg(outs[1].data()), arg(outs[2].data()), w, p, arg(la.m), arg(la.cols), arg(la.batch)};
         break;

@@ -314,8 +314,120 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
 }
 )";
 
+// eigh by cyclic Jacobi rotations on the lower triangle made symmetric, until the
+// off-diagonal part is below f64's resolution of the diagonal; then the k largest pairs in
+// ascending order, each vector's largest entry (the first within 1e-8 of it) positive,
+// as interp normalises them. Any NaN or infinity in a: NaN throughout (as interp's Eigen
+// path; what LAPACK returns for such input is its own).
+constexpr const char* kEigh = R"(
+extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ w_out, $T* __restrict__ v_out,
+                                                       double* __restrict__ work, long long* __restrict__ orders, long long m,
+                                                       long long k, long long batch) {
+  __shared__ double part[1024];
+  __shared__ double rc, rs, rt;
+  __shared__ int finite;
+  double* w = work + blockIdx.x * 2 * m * m;
+  double* v = w + m * m;
+  long long* order = orders + blockIdx.x * m;
+  const int t = threadIdx.x, n = blockDim.x;
+  for (long long b = blockIdx.x; b < batch; b += gridDim.x) {
+    if (t == 0) finite = 1;
+    __syncthreads();
+    for (long long e = t; e < m * m; e += n) {
+      const long long i = e / m, j = e % m;
+      const double x = (double)a[b * m * m + (i >= j ? e : j * m + i)];
+      if (!(x - x == 0.0)) finite = 0;
+      w[e] = x;
+      v[e] = i == j ? 1.0 : 0.0;
+    }
+    __syncthreads();
+    for (int sweep = 0; sweep < 100 && finite; ++sweep) {
+      double off = 0.0, diag = 0.0;
+      for (long long e = t; e < m * m; e += n) {
+        const double x = w[e] * w[e];
+        if (e / m == e % m) diag += x; else off += x;
+      }
+      part[t] = off;
+      __syncthreads();
+      for (int h = n / 2; h > 0; h >>= 1) {
+        if (t < h) part[t] += part[t + h];
+        __syncthreads();
+      }
+      off = part[0];
+      __syncthreads();
+      part[t] = diag;
+      __syncthreads();
+      for (int h = n / 2; h > 0; h >>= 1) {
+        if (t < h) part[t] += part[t + h];
+        __syncthreads();
+      }
+      diag = part[0];
+      __syncthreads();
+      if (off <= 1e-30 * diag || off == 0.0) break;
+      for (long long p = 0; p + 1 < m; ++p)
+        for (long long q = p + 1; q < m; ++q) {
+          if (t == 0) {
+            const double apq = w[p * m + q];
+            rc = 1.0, rs = 0.0, rt = 0.0;
+            if (apq != 0.0) {
+              const double theta = (w[q * m + q] - w[p * m + p]) / (2.0 * apq);
+              const double tt = (theta >= 0.0 ? 1.0 : -1.0) / (fabs(theta) + sqrt(theta * theta + 1.0));
+              rt = tt, rc = 1.0 / sqrt(tt * tt + 1.0), rs = tt * rc;
+            }
+          }
+          __syncthreads();
+          const double c = rc, s = rs, tt = rt;
+          if (s != 0.0) {
+            for (long long r = t; r < m; r += n) {
+              const double vp = v[r * m + p], vq = v[r * m + q];
+              v[r * m + p] = c * vp - s * vq;
+              v[r * m + q] = s * vp + c * vq;
+              if (r == p || r == q) continue;
+              const double wp = w[r * m + p], wq = w[r * m + q];
+              w[r * m + p] = w[p * m + r] = c * wp - s * wq;
+              w[r * m + q] = w[q * m + r] = s * wp + c * wq;
+            }
+            if (t == 0) {
+              const double apq = w[p * m + q];
+              w[p * m + p] -= tt * apq;
+              w[q * m + q] += tt * apq;
+              w[p * m + q] = w[q * m + p] = 0.0;
+            }
+          }
+          __syncthreads();
+        }
+    }
+    if (t == 0) {  // eigenvalues ascending (stable on ties)
+      for (long long i = 0; i < m; ++i) order[i] = i;
+      for (long long i = 1; i < m; ++i)
+        for (long long j = i; j > 0 && w[order[j] * m + order[j]] < w[order[j - 1] * m + order[j - 1]]; --j) {
+          const long long x = order[j];
+          order[j] = order[j - 1];
+          order[j - 1] = x;
+        }
+    }
+    __syncthreads();
+    for (long long c = t; c < k; c += n) {
+      const long long col = order[m - k + c];
+      double big = 0.0;
+      for (long long r = 0; r < m; ++r) big = fmax(big, fabs(v[r * m + col]));
+      double sign = 1.0;
+      for (long long r = 0; r < m && big > 0.0; ++r)
+        if (fabs(v[r * m + col]) >= big * (1.0 - 1e-8)) {
+          sign = v[r * m + col] < 0.0 ? -1.0 : 1.0;
+          break;
+        }
+      w_out[b * k + c] = ($T)(finite ? w[col * m + col] : nx_la_nan());
+      for (long long r = 0; r < m; ++r) v_out[b * m * k + r * k + c] = ($T)(finite ? sign * v[r * m + col] : nx_la_nan());
+    }
+    __syncthreads();
+  }
+}
+)";
+
 bool is_linalg(Op op) {
-  return op == Op::Cholesky || op == Op::Solve || op == Op::Determinant || op == Op::TriangularSolve || op == Op::Qr || op == Op::Lu;
+  return op == Op::Cholesky || op == Op::Solve || op == Op::Determinant || op == Op::TriangularSolve || op == Op::Qr ||
+         op == Op::Lu || op == Op::Eigh;
 }
 
 }  // namespace
@@ -326,7 +438,9 @@ bool linalg_supported(const Node& n, std::span<const Operand> in) {
   if (t != DType::f32 && t != DType::f64) return false;
   for (const Operand& o : in)
     if (o.type.dtype != t || o.type.shape.size() == 0) return false;
-  return in[0].type.shape.rank() >= 2;
+  const Shape& s = in[0].type.shape;
+  // Jacobi's rotations are sequential: larger symmetric matrices go to interp (LAPACK).
+  return s.rank() >= 2 && (n.op != Op::Eigh || s[s.rank() - 1] <= kMaxJacobi);
 }
 
 LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {
@@ -345,6 +459,10 @@ LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {
     a.batch = s.size() / std::max<int64_t>(a.rows * a.cols, 1);
     a.work_doubles = a.rows * a.cols;
     a.m = a.rows;  // perm's length
+  }
+  if (n.op == Op::Eigh) {
+    a.k = n.attrs.k > 0 ? n.attrs.k : a.m;  // the pairs kept
+    a.work_doubles = 2 * a.m * a.m;
   }
   if (n.op == Op::Qr) {
     a.rows = s[s.rank() - 2], a.cols = a.m;  // m x c
@@ -368,7 +486,7 @@ LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {
 
 std::string linalg_source(const Node& n, std::span<const TensorType> types, const std::string& name) {
   const char* body = n.op == Op::Cholesky ? kCholesky : n.op == Op::Solve ? kSolve : n.op == Op::Determinant ? kDeterminant
-                     : n.op == Op::Qr ? kQr : n.op == Op::Lu ? kLu : kTriangular;
+                     : n.op == Op::Qr ? kQr : n.op == Op::Lu ? kLu : n.op == Op::Eigh ? kEigh : kTriangular;
   return kHelpers + replaced(body, name, c_type(types[0].dtype));
 }
 
@@ -392,6 +510,7 @@ std::vector<BufferPtr> linalg(const Node& n, std::span<const Operand> in, Backen
     case Op::Determinant: args = {&a, &y, &w, &p, &la.m, &la.batch}; break;
     case Op::Qr: args = {&a, &y, &r, &w, &la.rows, &la.cols, &la.k, &rr, &la.batch}; break;
     case Op::Lu: args = {&a, &y, &l, &r, &w, &p, &la.m, &la.cols, &la.batch}; break;
+    case Op::Eigh: args = {&a, &y, &r, &w, &p, &la.m, &la.k, &la.batch}; break;
     default: args = {&a, &b, &y, &w, &la.m, &la.rows, &la.cols, &la.batch, &la.left, &la.tri_lower, &la.swap};
   }
   launch(kernel, dim3(blocks), dim3(kBlock), args);

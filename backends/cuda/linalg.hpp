@@ -6,7 +6,8 @@
 // reflectors with Eigen's signs), so results agree with interp's up to the order of the
 // sums. For the small and medium matrices of ML (normal equations, Gaussian processes,
 // Mahalanobis distances, range finders); cuSOLVER's blocked routines would be the way
-// for large ones. eigh and SVD run on interp.
+// for large ones. eigh runs by cyclic Jacobi rotations (up to kMaxJacobi), its pairs
+// normalised as interp's; SVD runs on interp.
 #pragma once
 #include <span>
 #include <string>
@@ -14,6 +15,9 @@
 #include "nx/backend.hpp"
 
 namespace nx::cuda_backend {
+
+// eigh runs on the device up to this size (its Jacobi rotations go one after another).
+constexpr int64_t kMaxJacobi = 256;
 
 bool linalg_supported(const Node& n, std::span<const Operand> in);
 
@@ -34,6 +38,7 @@ LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types);
 //   triangular_solve(a, rhs, out, work, m, rows, cols, batch, left, tri_lower, swap)
 //   qr(a, q, r, work, rows, cols, k, r's rows, batch)
 //   lu(a, p, l, u, work, perm, m (rows), cols, batch)
+//   eigh(a, values, vectors, work, order, m, k (pairs kept), batch)
 // work: work_doubles per block; perm: m long longs per block. Any number of blocks (each
 // takes matrices blockIdx.x, + gridDim.x, ...), blockDim.x a power of two, at most 1024.
 std::string linalg_source(const Node& n, std::span<const TensorType> types, const std::string& name);
