@@ -17,6 +17,20 @@ namespace {
 constexpr const char* kHelpers = R"(#ifndef NX_LINALG_HELPERS
 #define NX_LINALG_HELPERS
 __device__ __forceinline__ double nx_la_nan() { return __longlong_as_double(0x7ff8000000000000ll); }
+// The sum of every thread's v over the block, in every thread.
+__device__ double nx_la_sum(double v) {
+  __shared__ double part[1024];
+  const int t = threadIdx.x;
+  part[t] = v;
+  __syncthreads();
+  for (int h = blockDim.x / 2; h > 0; h >>= 1) {
+    if (t < h) part[t] += part[t + h];
+    __syncthreads();
+  }
+  const double sum = part[0];
+  __syncthreads();  // read before the next call writes
+  return sum;
+}
 // A matrix of `count` elements into the f64 working copy w, by the whole block.
 template <class T> __device__ void nx_la_load(double* w, const T* a, long long count) {
   for (long long e = threadIdx.x; e < count; e += blockDim.x) w[e] = (double)a[e];
@@ -223,7 +237,6 @@ constexpr const char* kQr = R"(
 extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ q_out, $T* __restrict__ r_out,
                                                        double* __restrict__ work, long long m, long long c, long long qc,
                                                        long long rr, long long batch) {
-  __shared__ double part[1024];
   __shared__ double tau_j, denom;
   const long long k = m < c ? m : c;
   double* w = work + blockIdx.x * (m * c + m * qc + k);
@@ -235,14 +248,9 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
     for (long long j = 0; j < k; ++j) {
       double s = 0.0;
       for (long long i = j + 1 + t; i < m; i += n) s += w[i * c + j] * w[i * c + j];
-      part[t] = s;
-      __syncthreads();
-      for (int h = n / 2; h > 0; h >>= 1) {
-        if (t < h) part[t] += part[t + h];
-        __syncthreads();
-      }
+      const double tail = nx_la_sum(s);
       if (t == 0) {
-        const double tail = part[0], c0 = w[j * c + j];
+        const double c0 = w[j * c + j];
         if (tail <= 2.2250738585072014e-308) {
           tau_j = 0.0;
           denom = 0.0;
@@ -323,7 +331,6 @@ constexpr const char* kEigh = R"(
 extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ a, $T* __restrict__ w_out, $T* __restrict__ v_out,
                                                        double* __restrict__ work, long long* __restrict__ orders, long long m,
                                                        long long k, long long batch) {
-  __shared__ double part[1024];
   __shared__ double rc, rs, rt;
   __shared__ int finite;
   double* w = work + blockIdx.x * 2 * m * m;
@@ -347,22 +354,8 @@ extern "C" __global__ void __launch_bounds__(1024) $NAME(const $T* __restrict__ 
         const double x = w[e] * w[e];
         if (e / m == e % m) diag += x; else off += x;
       }
-      part[t] = off;
-      __syncthreads();
-      for (int h = n / 2; h > 0; h >>= 1) {
-        if (t < h) part[t] += part[t + h];
-        __syncthreads();
-      }
-      off = part[0];
-      __syncthreads();
-      part[t] = diag;
-      __syncthreads();
-      for (int h = n / 2; h > 0; h >>= 1) {
-        if (t < h) part[t] += part[t + h];
-        __syncthreads();
-      }
-      diag = part[0];
-      __syncthreads();
+      off = nx_la_sum(off);
+      diag = nx_la_sum(diag);
       if (off <= 1e-30 * diag || off == 0.0) break;
       for (long long p = 0; p + 1 < m; ++p)
         for (long long q = p + 1; q < m; ++q) {
