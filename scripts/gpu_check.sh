@@ -95,10 +95,10 @@ if wants train; then
   train fashion_mnist_mlp 90 build/cuda/examples/mlp
 fi
 
-if wants bench && fits benchmarks 190; then
+if wants bench && fits benchmarks 230; then
   step "benchmarks: nx++, then PyTorch, on this GPU"
   timeout 130 build/cuda/benchmarks/nx_bench_cuda >"$OUT/bench_nx.jsonl" 2>>"$OUT/bench.err" || failed=1
-  timeout 60 python3 benchmarks/peers_cuda.py >"$OUT/bench_torch.jsonl" 2>>"$OUT/bench.err" || failed=1
+  timeout 90 python3 benchmarks/peers_cuda.py >"$OUT/bench_torch.jsonl" 2>>"$OUT/bench.err" || failed=1
   python3 benchmarks/report_cuda.py "$OUT/bench_nx.jsonl" "$OUT/bench_torch.jsonl" | tee -a "$OUT/summary.txt"
 fi
 step "done (failed=$failed)"

@@ -23,7 +23,7 @@ std::string arg_reduce_source(const Node& n, const TensorType& input, const std:
   std::ostringstream o;
   o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, long long* __restrict__ y, long long n) {\n";
-  o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
+  o << grid_stride_loop("e");
   o << "    const " << t << "* p = x + (e / " << inner << "ll) * " << len * inner << "ll + e % " << inner << "ll;\n";
   o << "    long long best = 0;\n    " << vt << " bv = " << loaded(dt, "p[0]") << ";\n";
   if (floating) o << "    if (bv == bv)\n";

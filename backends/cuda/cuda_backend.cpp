@@ -94,21 +94,23 @@ std::vector<BufferPtr> run_node(const Node& n, std::span<const Operand> in, Back
   return on_host(n, in, be);
 }
 
-// The nodes of a partitioned graph that run outside kernels and have no device path (or,
-// with `or_control`, are loops or branches, which wait on the host for their
-// predicates); `skip`: nodes that do not run alone.
-std::vector<size_t> host_waits(const Graph& g, const Partition& part, const Schedule& sched, bool or_control,
-                               const std::vector<bool>& skip = {}) {
-  std::vector<size_t> found;
+// Per node of a partitioned graph: whether it runs alone (outside kernels, needed, not a
+// parameter or constant), and then how: its device path, or null for interp.
+struct NodePaths {
+  std::vector<bool> alone;
+  std::vector<DevicePath> path;
+};
+NodePaths node_paths(const Graph& g, const Partition& part, const Schedule& sched) {
+  NodePaths p{std::vector<bool>(g.nodes.size()), std::vector<DevicePath>(g.nodes.size())};
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = *g.nodes[i];
-    if (part.group_of[i] >= 0 || !sched.needed[i] || (!skip.empty() && skip[i]) || n.op == Op::Parameter || n.op == Op::Constant)
-      continue;
+    p.alone[i] = part.group_of[i] < 0 && sched.needed[i] && n.op != Op::Parameter && n.op != Op::Constant;
+    if (!p.alone[i]) continue;
     std::vector<Operand> in;
     for (const Value& v : n.inputs) in.push_back({v.type(), nullptr});
-    if (!device_path(n, in) || (or_control && op_kind(n.op) == OpKind::Control)) found.push_back(i);
+    p.path[i] = device_path(n, in);
   }
-  return found;
+  return p;
 }
 
 std::vector<BufferPtr> run_group(const Group& grp, const LoadedKernel& k, const std::vector<BufferPtr>& inputs,
@@ -168,7 +170,11 @@ class Compiled : public Executable {
       for (const ValueRef& r : sched_.inputs[f.dot]) sched_.last_use[r.node] = std::max(sched_.last_use[r.node], at);
     }
     kernels_ = load_kernels(part_, epilogue_of_);  // now, not on the first run
-    capturable_ = host_waits(graph_, part_, sched_, true, folded_).empty();
+    NodePaths paths = node_paths(graph_, part_, sched_);
+    paths_ = std::move(paths.path);  // decided once, not each run
+    capturable_ = true;  // no node waits on the host: none on interp, no loop's predicate
+    for (size_t i = 0; i < count; ++i)
+      if (paths.alone[i] && !folded_[i] && (!paths_[i] || op_kind(graph_.nodes[i]->op) == OpKind::Control)) capturable_ = false;
     // Constants go to the device once.
     constants_.resize(count);
     for (size_t i = 0; i < count; ++i) {
@@ -235,7 +241,7 @@ class Compiled : public Executable {
         continue;
       }
       std::vector<Operand> ops = sched_.operands(graph_, i, values);
-      std::vector<BufferPtr> outs = run_node(n, ops, be_);
+      std::vector<BufferPtr> outs = paths_[i] ? paths_[i](n, ops, be_) : on_host(n, ops, be_);
       for (size_t k = 0; k < outs.size(); ++k) values[sched_.first[i] + k] = std::move(outs[k]);
       sched_.release(sched_.inputs[i], i, values);
     }
@@ -257,6 +263,7 @@ class Compiled : public Executable {
   std::vector<std::shared_ptr<const LoadedKernel>> kernels_;  // per group
   std::vector<BufferPtr> constants_;  // per constant node: its value on the device
   std::vector<EpilogueFusion> epilogues_;
+  std::vector<DevicePath> paths_;  // per node run alone: how on the device (null: interp)
   std::vector<int> epilogue_of_;  // per group: its epilogue in epilogues_, or -1
   std::vector<bool> folded_;      // per node: a product run by its reader's epilogue
   bool capturable_ = false;
@@ -361,9 +368,12 @@ std::vector<std::string> host_fallbacks(const Graph& graph) {
   fusion::Schedule sched(g);
   sched.plan(part);
   std::vector<std::string> out;
-  for (size_t i : cuda_backend::host_waits(g, part, sched, false)) {
+  cuda_backend::NodePaths paths = cuda_backend::node_paths(g, part, sched);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (!paths.alone[i] || paths.path[i]) continue;
     std::string shapes;
-    for (const Value& v : g.nodes[i]->inputs) shapes += (shapes.empty() ? "" : ", ") + std::string(name(v.type().dtype)) + v.type().shape.str();
+    for (const Value& v : g.nodes[i]->inputs)
+      shapes += (shapes.empty() ? "" : ", ") + std::string(name(v.type().dtype)) + v.type().shape.str();
     out.push_back(std::string(op_name(g.nodes[i]->op)) + "(" + shapes + ")");
   }
   return out;

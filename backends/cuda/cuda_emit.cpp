@@ -651,6 +651,11 @@ std::string rounded(DType t, const std::string& e) {
 
 const char* kernel_prelude() { return kPrelude; }
 
+std::string grid_stride_loop(const std::string& var) {
+  return "  for (long long " + var + " = blockIdx.x * (long long)blockDim.x + threadIdx.x; " + var + " < n; " + var +
+         " += (long long)gridDim.x * blockDim.x) {\n";
+}
+
 namespace {
 bool integer(DType t) { return t == DType::u8 || t == DType::u32 || t == DType::i32 || t == DType::i64; }
 bool floating(DType t) { return t == DType::f32 || t == DType::f64; }

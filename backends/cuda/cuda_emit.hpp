@@ -47,6 +47,10 @@ std::string emit_source(const KernelSpec& spec, const std::string& name);
 // specialised kernels can share a translation unit.
 const char* kernel_prelude();
 
+// The opening of a grid-stride loop over `var` in [0, n) (a kernel parameter n), every
+// thread of every block taking its share: "  for (long long var = ...; ...) {\n".
+std::string grid_stride_loop(const std::string& var);
+
 // What these kernels compute beyond the llvm backend's: integer (u8, u32, i32, i64)
 // arithmetic, bitwise ops, shifts, comparisons and selects, conversions between every
 // integer, float and bool type, and integer index maps and iotas.

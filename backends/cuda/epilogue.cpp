@@ -33,11 +33,11 @@ bool plain_product(const Node& n) {
 std::vector<EpilogueFusion> find_epilogues(const Graph& g, const fusion::Partition& part) {
   std::unordered_map<const Node*, size_t> index;
   for (size_t i = 0; i < g.nodes.size(); ++i) index[g.nodes[i].get()] = i;
-  // Per node: how many nodes outside its readers' groups read it, and its reading groups.
+  // Per node: how many nodes read it, a graph result counting as a reader too.
   std::vector<int> readers(g.nodes.size(), 0);
   for (size_t j = 0; j < g.nodes.size(); ++j)
     for (const Value& v : g.nodes[j]->inputs) ++readers[index.at(v.node.get())];
-  for (const Value& v : g.outputs) readers[index.at(v.node.get())] += 1000;  // a result: kept
+  for (const Value& v : g.outputs) ++readers[index.at(v.node.get())];
 
   std::vector<EpilogueFusion> found;
   for (size_t gi = 0; gi < part.groups.size(); ++gi) {

@@ -56,11 +56,6 @@ Slices slices_of(const Node& n, const Shape& xs, const Shape& is) {
   return {is[is.rank() - 1], rest};
 }
 
-std::string grid_stride(const std::string& var) {
-  return "  for (long long " + var + " = blockIdx.x * (long long)blockDim.x + threadIdx.x; " + var + " < n; " + var +
-         " += (long long)gridDim.x * blockDim.x) {\n";
-}
-
 }  // namespace
 
 bool gather_supported(const Node& n, std::span<const Operand> in) {
@@ -73,7 +68,7 @@ std::string gather_source(const Node& n, const TensorType& x, const TensorType& 
   std::ostringstream o;
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, const " << it
     << "* __restrict__ idx, " << t << "* __restrict__ y, long long n) {\n";
-  o << grid_stride("e") << "    const long long b = e / " << ll(s.rest) << ";\n";
+  o << grid_stride_loop("e") << "    const long long b = e / " << ll(s.rest) << ";\n";
   o << s.emit(n, x.shape, true) << "    y[e] = x[at];\n  }\n}\n";
   return o.str();
 }
@@ -88,8 +83,7 @@ BufferPtr gather(const Node& n, std::span<const Operand> in, Backend& be) {
 bool scatter_supported(const Node& n, std::span<const Operand> in) {
   if ((n.op != Op::IndexedAdd && n.op != Op::IndexedPut) || in.size() != 3 || !integer(in[1].type.dtype)) return false;
   const Shape& is = in[1].type.shape;
-  if (is.rank() == 0 || is[is.rank() - 1] == 0 || n.outputs[0].shape.size() == 0) return false;
-  return true;
+  return is.rank() > 0 && is[is.rank() - 1] > 0 && n.outputs[0].shape.size() > 0;
 }
 
 int64_t scatter_places(const Node& n, const TensorType& x) {
@@ -108,12 +102,12 @@ std::string scatter_source(const Node& n, const TensorType& x, const TensorType&
   if (put) {
     o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "_winner(const " << it
       << "* __restrict__ idx, long long* __restrict__ winner, long long n) {\n";
-    o << grid_stride("b") << "    const long long e = 0;\n" << s.emit(n, x.shape, false);
+    o << grid_stride_loop("b") << "    const long long e = 0;\n" << s.emit(n, x.shape, false);
     o << "    if (inside) atomicMax(&winner[place], b);\n  }\n}\n";
   }
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << it << "* __restrict__ idx, const " << t
     << "* __restrict__ u, " << t << "* __restrict__ y, const long long* __restrict__ winner, long long n) {\n";
-  o << grid_stride("e") << "    const long long b = e / " << ll(s.rest) << ";\n" << s.emit(n, x.shape, false);
+  o << grid_stride_loop("e") << "    const long long b = e / " << ll(s.rest) << ";\n" << s.emit(n, x.shape, false);
   o << "    if (!inside) continue;\n";
   if (put) o << "    if (winner[place] == b) y[at] = u[e];\n";
   else if (dt == DType::i64) o << "    atomicAdd((unsigned long long*)&y[at], (unsigned long long)u[e]);\n";

@@ -432,8 +432,12 @@ bool linalg_supported(const Node& n, std::span<const Operand> in) {
   for (const Operand& o : in)
     if (o.type.dtype != t || o.type.shape.size() == 0) return false;
   const Shape& s = in[0].type.shape;
+  if (s.rank() < 2) return false;
+  // The right-hand side has a's batch (the ops broadcast them so): each block reads both.
+  auto batch = [](const Shape& x) { return x.size() / std::max<int64_t>(x[x.rank() - 1] * x[x.rank() - 2], 1); };
+  if (in.size() > 1 && (in[1].type.shape.rank() < 2 || batch(in[1].type.shape) != batch(s))) return false;
   // Jacobi's rotations are sequential: larger symmetric matrices go to interp (LAPACK).
-  return s.rank() >= 2 && (n.op != Op::Eigh || s[s.rank() - 1] <= kMaxJacobi);
+  return n.op != Op::Eigh || s[s.rank() - 1] <= kMaxJacobi;
 }
 
 LinalgArgs linalg_args(const Node& n, std::span<const TensorType> types) {

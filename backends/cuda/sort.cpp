@@ -35,6 +35,20 @@ std::string before(const Lane& l, const std::string& x, const std::string& y) {
   return "((" + nx_ + " || " + ny + ") ? " + nan_case + " : " + cmp + ")";
 }
 
+// A grid-stride loop over the elements, each giving: i (its place in its lane), the
+// lane's (a, b) (outer, inner index), p (the lane's first element in `x`), raw (the
+// element as stored) and v (its value, halves widened).
+std::string element_of_lane(const Lane& l, DType dt, const std::string& x) {
+  std::ostringstream o;
+  o << grid_stride_loop("e");
+  o << "    const long long i = e % " << ll(l.len) << ", lane = e / " << ll(l.len) << ";\n";
+  o << "    const long long a = lane / " << ll(l.inner) << ", b = lane % " << ll(l.inner) << ";\n";
+  o << "    const " << c_type(dt) << "* p = " << x << " + a * " << ll(l.len * l.inner) << " + b;\n";
+  o << "    const " << c_type(dt) << " raw = p[i * " << ll(l.inner) << "];\n";
+  o << "    const " << value_type(dt) << " v = " << loaded(dt, "raw") << ";\n";
+  return o.str();
+}
+
 }  // namespace
 
 bool sort_supported(const Node& n, std::span<const Operand> in) {
@@ -50,12 +64,7 @@ std::string sort_source(const Node& n, const TensorType& input, const std::strin
   o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, " << t
     << "* __restrict__ values, long long* __restrict__ indices, long long n) {\n";
-  o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
-  o << "    const long long i = e % " << ll(l.len) << ", lane = e / " << ll(l.len) << ";\n";
-  o << "    const long long a = lane / " << ll(l.inner) << ", b = lane % " << ll(l.inner) << ";\n";
-  o << "    const " << t << "* p = x + a * " << ll(l.len * l.inner) << " + b;\n";
-  o << "    const " << t << " raw = p[i * " << ll(l.inner) << "];\n";
-  o << "    const " << vt << " v = " << loaded(dt, "raw") << ";\n";
+  o << element_of_lane(l, dt, "x");
   o << "    long long rank = 0;\n";
   o << "    for (long long j = 0; j < " << ll(l.len) << "; ++j) {\n";
   o << "      const " << vt << " u = " << loaded(dt, "p[j * " + ll(l.inner) + "]") << ";\n";
@@ -75,12 +84,7 @@ std::string merge_source(const Node& n, const TensorType& input, const std::stri
   o << kernel_prelude();
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ sv, const long long* __restrict__ si, "
     << t << "* __restrict__ dv, long long* __restrict__ di, long long n, long long w, long long keep) {\n";
-  o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
-  o << "    const long long i = e % " << ll(l.len) << ", lane = e / " << ll(l.len) << ";\n";
-  o << "    const long long a = lane / " << ll(l.inner) << ", b = lane % " << ll(l.inner) << ";\n";
-  o << "    const " << t << "* p = sv + a * " << ll(l.len * l.inner) << " + b;\n";
-  o << "    const " << t << " raw = p[i * " << ll(l.inner) << "];\n";
-  o << "    const " << vt << " v = " << loaded(dt, "raw") << ";\n";
+  o << element_of_lane(l, dt, "sv");
   o << "    const long long s = i / (2 * w) * (2 * w), mid = s + w < " << ll(l.len) << " ? s + w : " << ll(l.len)
     << ", end = s + 2 * w < " << ll(l.len) << " ? s + 2 * w : " << ll(l.len) << ";\n";
   // In the left run: the right run's elements strictly ahead of v come first; in the

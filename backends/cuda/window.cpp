@@ -68,7 +68,7 @@ std::string reduce_source(const Node& n, const Shape& input, const std::string& 
     bool fold = n.op == Op::WindowSum || n.op == Op::WindowProduct;
     o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, " << t
       << "* __restrict__ y, long long n) {\n";
-    o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
+    o << grid_stride_loop("e");
     coordinates(o, "e", "o", out);
     std::string body;
     if (fold) {
@@ -102,7 +102,7 @@ std::string scatter_source(const Node& n, const Shape& input, const Shape& windo
        "#endif\n";
   o << "extern \"C\" __global__ void __launch_bounds__(256) " << name << "(const " << t << "* __restrict__ x, const " << t
     << "* __restrict__ source, const " << t << "* __restrict__ init, " << t << "* __restrict__ y, long long n) {\n";
-  o << "  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < n; e += (long long)gridDim.x * blockDim.x) {\n";
+  o << grid_stride_loop("e");
   coordinates(o, "e", "p", input);
   o << "    double acc = (double)" << loaded(dt, "init[0]") << ";\n";
   std::string indent = "    ";
