@@ -8,7 +8,8 @@
 //   softmax      rows of a 4096 x 4096 f32 array: goal at least PyTorch's speed
 //   eager_add    one eager add of 1024 f32 (the host's cost per small op), beside PyTorch's
 //   mlp_step, cnn_step  the Adam step of the training benchmarks' models at batch 128
-//                       (and *_graphs: the same with CUDA graphs on)
+//                       (and *_graphs: the same with CUDA graphs on; cnn_step_columns:
+//                       convolutions without cuDNN)
 // A plain program (the GPU machine has no Google Benchmark): one JSON object per line,
 // {"name", "ms" (median of repeats), "bytes" or "flops"}. Inputs are random, never zeros.
 #include <cublasLt.h>
@@ -166,7 +167,13 @@ int main(int argc, char** argv) try {
     }) / 100, "ops", 1);
   }
   if (wanted("mlp")) train_step("mlp_step", bench::mlp_model(), {128, 784});
-  if (wanted("cnn")) train_step("cnn_step", bench::cnn_model(), {128, 1, 28, 28});
+  if (wanted("cnn")) {
+    train_step("cnn_step", bench::cnn_model(), {128, 1, 28, 28});
+    nx::cuda::set_cudnn(false);  // the convolutions as columns and products instead
+    train_step("cnn_step_columns", bench::cnn_model(), {128, 1, 28, 28});
+    nx::cuda::set_cudnn(true);
+    std::fprintf(stderr, "%s\n", nx::cuda::cudnn_report().c_str());
+  }
   nx::cuda::set_graphs(true);  // the same steps captured once and replayed
   if (wanted("mlp")) train_step("mlp_step_graphs", bench::mlp_model(), {128, 784});
   if (wanted("cnn")) train_step("cnn_step_graphs", bench::cnn_model(), {128, 1, 28, 28});

@@ -50,6 +50,7 @@ def main():
     row("eager add of 1024 f32 (host cost per op)", "eager_add", "torch eager", torch.get("torch_eager_add"), "", lambda m, r: True)
     row("MLP Adam step, b128", "mlp_step", "torch eager", torch.get("torch_mlp_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     row("CNN Adam step, b128", "cnn_step", "torch eager", torch.get("torch_cnn_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
+    row("CNN step, convolutions without cuDNN", "cnn_step_columns", "torch eager", torch.get("torch_cnn_step"), "", lambda m, r: True)
     row("MLP step, CUDA graphs", "mlp_step_graphs", "torch eager", torch.get("torch_mlp_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     row("CNN step, CUDA graphs", "cnn_step_graphs", "torch eager", torch.get("torch_cnn_step"), "faster than PyTorch eager", lambda m, r: m["ms"] < r["ms"])
     for name in ("matmul_f32", "matmul_bf16"):

@@ -44,6 +44,12 @@ if [[ -d .gpu_deps ]]; then
   cp -n .gpu_deps/lib/*.a /usr/local/lib/ 2>/dev/null
   export NX_FASHION_MNIST_DIR=$PWD/.gpu_deps/fashion-mnist
 fi
+# cuDNN's library, where the toolkit has none: the one PyTorch installed (nvidia-cudnn).
+if ! ldconfig -p | grep -q libcudnn.so.9; then
+  cudnn_lib=$(python3 -c "import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], 'lib'))" 2>/dev/null)
+  [[ -d $cudnn_lib ]] && export LD_LIBRARY_PATH=$cudnn_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  echo "cuDNN from ${cudnn_lib:-nowhere}" >>"$OUT/summary.txt"
+fi
 
 step "build (cuda preset)"
 jobs=$(nproc)
@@ -61,10 +67,10 @@ suite() {  # name, environment, filter, seconds
   step "$name"
   local log=$OUT/$name.log
   if env $env timeout "$seconds" build/cuda/tests/nx_tests --gtest_filter="$filter" --gtest_brief=1 >"$log" 2>&1; then
-    tail -3 "$log" | tee -a "$OUT/summary.txt"
+    { grep -E "^cuDNN" "$log"; tail -3 "$log"; } | tee -a "$OUT/summary.txt"
   else
     failed=1
-    grep -E "FAILED|Failure|error" "$log" | head -30 | tee -a "$OUT/summary.txt"
+    grep -E "FAILED|Failure|error|^cuDNN" "$log" | head -30 | tee -a "$OUT/summary.txt"
   fi
   { echo "== $name"; cat "$log"; } >>"$OUT/tests.txt"
   rm -f "$log"

@@ -1,5 +1,6 @@
 #include "conv.hpp"
 
+#include "cudnn.hpp"
 #include "device.hpp"
 #include "kernels.hpp"
 #include "nx/error.hpp"
@@ -98,6 +99,7 @@ bool conv_supported(const Node& n, std::span<const Operand> in) {
 }
 
 BufferPtr conv(const Node& n, std::span<const Operand> in, Backend& be) {
+  if (BufferPtr out = cudnn_conv(n, in, be)) return out;
   DType t = n.outputs[0].dtype;
   std::optional<ConvPlan> plan = plan_conv(n.attrs, t, in[0].type.shape, in[1].type.shape, n.outputs[0].shape);
   if (!plan) throw Error("cuda", "conv: no device plan for these shapes");

@@ -1,12 +1,12 @@
-// Convolutions on the device, as im2col and products: a fused copy kernel gathers each
-// output position's receptive field through an index map over the padded input (columns
-// (N, C, K..., P...), padding read as zeros), then cuBLASLt multiplies, per feature
-// group, the kernel's (O/G, C/G * K) rows by every batch's columns, writing
-// (N, O, P...) directly (the kernel is the same matrix for every batch: batch stride 0).
-// Covers what the training graphs of CNNs hold, up to three spatial dims: strides,
-// padding (negative: cropping), input and kernel dilation (so also a strided
-// convolution's data gradient), feature groups and batch groups (a grouped convolution's
-// kernel gradient).
+// Convolutions on the device where cuDNN has no plan (cudnn.hpp is tried first), as im2col
+// and products: a fused copy kernel gathers each output position's receptive field through
+// an index map over the padded input (columns (N, C, K..., P...), padding read as zeros),
+// then cuBLASLt multiplies, per feature group, the kernel's (O/G, C/G * K) rows by every
+// batch's columns, writing (N, O, P...) directly (the kernel is the same matrix for every
+// batch: batch stride 0). Covers what the training graphs of CNNs hold, up to three
+// spatial dims: strides, padding (negative: cropping), input and kernel dilation (so also
+// a strided convolution's data gradient), feature groups and batch groups (a grouped
+// convolution's kernel gradient).
 #pragma once
 #include <optional>
 #include <span>
@@ -35,7 +35,8 @@ std::optional<ConvPlan> plan_conv(const Attrs& at, DType t, const Shape& x, cons
 
 // Whether plan_conv takes node n over these operands.
 bool conv_supported(const Node& n, std::span<const Operand> in);
-// The convolution of in[0] by in[1] (on the device), in a buffer from `be`.
+// The convolution of in[0] by in[1] (on the device), in a buffer from `be`: by cuDNN where
+// it has a plan (cudnn.hpp), else as columns and products.
 BufferPtr conv(const Node& n, std::span<const Operand> in, Backend& be);
 
 }  // namespace nx::cuda_backend

@@ -14,6 +14,7 @@
 #include "arg_reduce.hpp"
 #include "blaslt.hpp"
 #include "conv.hpp"
+#include "cudnn.hpp"
 #include "indexing.hpp"
 #include "device.hpp"
 #include "eager_plans.hpp"
@@ -348,6 +349,9 @@ size_t memory_pool_bytes() { return cuda_backend::pool_reserved_bytes(); }
 void trim_memory() { cuda_backend::trim_pool(); }
 void set_graphs(bool on) { cuda_backend::set_graphs(on); }
 bool graphs() { return cuda_backend::graphs(); }
+void set_cudnn(bool on) { cuda_backend::set_cudnn(on); }
+bool cudnn() { return cuda_backend::cudnn_enabled(); }
+std::string cudnn_report() { return cuda_backend::cudnn_report(); }
 void synchronize() {
   cuda_backend::check(cudaStreamSynchronize(cuda_backend::need_device().stream), "a kernel or copy on the device");
 }

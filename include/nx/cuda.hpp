@@ -39,6 +39,16 @@ void trim_memory();
 // graph owns. Off by default; the environment's NX_CUDA_GRAPHS=1 turns it on at start-up.
 void set_graphs(bool on);
 bool graphs();
+// Convolutions (forward, and both gradients of strided, dilated, grouped and depthwise
+// ones) run on cuDNN 9 when its library loads (libcudnn.so.9), each problem on the first
+// engine cuDNN proposes that is deterministic and keeps f32 in f32 (unless TF32 is on);
+// a problem cuDNN cannot take runs as columns and cuBLASLt products. On by default; the
+// environment's NX_CUDA_CUDNN=0 turns it off at start-up. cudnn() says whether it is on
+// and loaded; cudnn_report() gives cuDNN's version and what it has run, declined or
+// failed (a failure sends that problem the other way from then on).
+void set_cudnn(bool on);
+bool cudnn();
+std::string cudnn_report();
 // Waits until the device has finished the work queued so far (results are read with a
 // wait anyway; this is for timing).
 void synchronize();

@@ -130,7 +130,7 @@ Tensor silhouette_score(const Tensor& x, const Tensor& labels, Where where) {
   Tensor counts = sum(member, {.axes = {0}});                                      // [k]
   Tensor own_count = sum(member * counts, {.axes = {1}});                          // [n]
   Tensor a = sum(sums * member, {.axes = {1}}) / max(own_count - 1.0, 1.0);
-  Tensor others = nx::where(member > 0.0 | expand_dims(counts == 0.0, 0), full({}, std::numeric_limits<double>::infinity(), f.dtype()),
+  Tensor others = nx::where((member > 0.0) | expand_dims(counts == 0.0, 0), full({}, std::numeric_limits<double>::infinity(), f.dtype()),
                             sums / max(counts, 1.0));
   Tensor b = reduce_min(others, {.axes = {1}});
   Tensor s = nx::where(own_count > 1.0, (b - a) / max(a, b), zeros_like(a));

@@ -1,0 +1,36 @@
+// Convolutions on cuDNN 9, through its graph (backend) API, which takes each tensor as dims
+// and strides and padding per side, so every operation cudnn_problem.hpp maps runs on the
+// node's buffers as they are. The library is loaded at run time (libcudnn.so.9): a
+// program without it, or a cuDNN without an engine for a problem, falls back to the
+// columns-and-products path (conv.hpp). Plans are chosen once per problem and dtype:
+// cuDNN's heuristics in order, skipping engines that are nondeterministic, reduce in
+// reduced precision, or (f32 without TF32) convert inputs down; engines compiled at run
+// time only when no other fits, so first runs stay fast.
+#pragma once
+#include <span>
+#include <string>
+
+#include "cudnn_problem.hpp"
+#include "nx/backend.hpp"
+
+namespace nx::cuda_backend {
+
+// Why cuDNN cannot run here ("" when it can): the library is missing or older than 9, or,
+// with `device`, no handle can be made (no device).
+std::string cudnn_unavailable_reason(bool device);
+// Builds and finalises c's tensor, convolution and operation descriptors for dtype t,
+// which needs no device: "" or cuDNN's complaint.
+std::string cudnn_describe(const CudnnConv& c, DType t);
+
+// Whether convolutions try cuDNN first (default on; NX_CUDA_CUDNN=0 turns it off).
+void set_cudnn(bool on);
+bool cudnn_enabled();
+
+// Node n's convolution by cuDNN, in a buffer from `be`; null where cuDNN is off, missing,
+// or has no plan for it (the caller then computes it another way).
+BufferPtr cudnn_conv(const Node& n, std::span<const Operand> in, Backend& be);
+// cuDNN's version and what it did so far: convolutions run, problems planned, declined
+// (no engine), failed when run (then computed the other way), and the last failure.
+std::string cudnn_report();
+
+}  // namespace nx::cuda_backend
