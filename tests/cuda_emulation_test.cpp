@@ -10,6 +10,7 @@
 #include <nx/config.hpp>
 
 #if NX_HAS_CUDA
+#include <Eigen/Dense>
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "../backends/cuda/indexing.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
+#include "../backends/cuda/solver.hpp"
 #include "../backends/cuda/sort.hpp"
 #include "../backends/cuda/window.hpp"
 #include "nx/detail/core.hpp"
@@ -1025,6 +1027,109 @@ TEST(CudaEmulation, IndexedAddAndPutMatchInterp) {
     if (c.node->op == nx::Op::IndexedPut) kernels.launch(c.name + "_winner", {arg(idx.impl()->buffer->data()), arg(winner.data()), arg(slices)}, l);
     kernels.launch(c.name, {arg(idx.impl()->buffer->data()), arg(u.impl()->buffer->data()), arg(y.data()), arg(winner.data()), arg(u.size())}, l);
     nx_test::expect_outputs_close({nx::from_bytes(y.data(), x.dtype(), x.shape())}, {c.want}, c.rel);
+  }
+}
+
+
+// svd and eigh on cuSOLVER: the load, sign and store kernels run emulated around Eigen,
+// which factors each working matrix as cuSOLVER would (column-major, the layout the plan
+// gives, every other pair's signs flipped so the sign kernel has work), and the outputs
+// must be interp's, NaN for the matrix that holds one.
+TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  using Mat = Eigen::MatrixXd;
+  struct Case {
+    nx::Shape shape;
+    nx::Op op;
+    bool full = false;
+    int64_t largest = 0;
+  };
+  std::vector<Case> cases = {{{2, 5, 3}, nx::Op::Svd, false}, {{2, 5, 3}, nx::Op::Svd, true},  {{2, 3, 5}, nx::Op::Svd, false},
+                             {{2, 3, 5}, nx::Op::Svd, true},  {{4, 4}, nx::Op::Svd, true},     {{3, 6, 6}, nx::Op::Eigh},
+                             {{2, 6, 6}, nx::Op::Eigh, false, 2}};
+  for (nx::DType t : {nx::f64, nx::f32}) {
+    std::string source = nx::cuda_backend::solver_source(t == nx::f64 ? "double" : "float");
+    EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+    HostKernels kernels(source, std::string("solver_") + std::string(nx::name(t)));
+    ASSERT_EQ(kernels.error(), "") << source;
+    Launch grid{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}};
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.shape.str() + (c.op == nx::Op::Svd ? " svd" : " eigh") + (c.full ? " full" : "") + " " + std::string(nx::name(t)));
+      nx::Tensor x = data(c.shape, 40, t);
+      if (c.op == nx::Op::Eigh) x = x + nx::transpose(x, c.shape.rank() == 3 ? std::vector<int>{0, 2, 1} : std::vector<int>{1, 0});
+      // The last matrix holds a NaN: interp's outputs for it are NaN throughout.
+      x = nx::to(with_nan_at(x, static_cast<int>(x.size() - 2)), "interp");
+      auto [node, pointers] = node_of(
+          [&](const std::vector<nx::Tensor>& v) {
+            if (c.op == nx::Op::Eigh) return c.largest ? nx::linalg::eigh(v[0], nx::linalg::EighOpts{.largest = c.largest}).second : nx::linalg::eigh(v[0]).second;
+            return std::get<0>(nx::linalg::svd(v[0], {.full_matrices = c.full}));
+          },
+          {x}, {nx::Op::Svd, nx::Op::Eigh});
+      ASSERT_TRUE(node);
+      std::vector<nx::TensorType> types{node->inputs[0].type()};
+      nx::cuda_backend::SolverPlan p = nx::cuda_backend::solver_plan(*node, types);
+      int64_t per = p.rows * p.cols, k = std::min(p.rows, p.cols);
+      std::vector<std::vector<double>> sources{std::vector<double>(static_cast<size_t>(p.batch * per)),
+                                               std::vector<double>(static_cast<size_t>(p.batch * k)),
+                                               std::vector<double>(static_cast<size_t>(p.batch * p.rows * p.u_cols)),
+                                               std::vector<double>(static_cast<size_t>(p.batch * p.vt_rows * p.cols))};
+      std::vector<int> bad(static_cast<size_t>(p.batch), 0);
+      auto view_args = [](const nx::cuda_backend::MatrixView& v) {
+        return std::vector<unsigned long long>{arg(v.rows), arg(v.cols), arg(v.offset), arg(v.row), arg(v.col), arg(v.batch)};
+      };
+      std::vector<unsigned long long> load{pointers[0], arg(sources[0].data()), arg(bad.data())};
+      for (auto a : view_args(p.load)) load.push_back(a);
+      load.push_back(arg(p.batch));
+      kernels.launch("nx_solver_load", load, grid);
+      EXPECT_EQ(bad.back(), 1);
+      // cuSOLVER's part.
+      for (int64_t b = 0; b < p.batch; ++b) {
+        if (bad[static_cast<size_t>(b)]) continue;  // its outputs become NaN whatever is there
+        Eigen::Map<Mat> a(sources[0].data() + b * per, p.rows, p.cols);
+        Eigen::Map<Eigen::VectorXd> s(sources[1].data() + b * k, k);
+        if (c.op == nx::Op::Eigh) {
+          Eigen::SelfAdjointEigenSolver<Mat> es(a);
+          Mat v = es.eigenvectors();
+          for (int64_t j = 1; j < v.cols(); j += 2) v.col(j) *= -1;
+          s = es.eigenvalues();
+          a = v;
+          continue;
+        }
+        Eigen::JacobiSVD<Mat> svd(a, c.full ? Eigen::ComputeFullU | Eigen::ComputeFullV : Eigen::ComputeThinU | Eigen::ComputeThinV);
+        Mat u = svd.matrixU(), vt = svd.matrixV().transpose();
+        for (int64_t j = 1; j < k; j += 2) u.col(j) *= -1, vt.row(j) *= -1;
+        s = svd.singularValues();
+        Eigen::Map<Mat>(sources[2].data() + b * p.rows * p.u_cols, p.rows, p.u_cols) = u;
+        Eigen::Map<Mat>(sources[3].data() + b * p.vt_rows * p.cols, p.vt_rows, p.cols) = vt;
+      }
+      bool svd = c.op == nx::Op::Svd;
+      const auto& uv = p.outputs[svd ? 0 : 1];
+      nx::cuda_backend::MatrixView vv = svd ? p.outputs[2] : nx::cuda_backend::MatrixView{};
+      std::vector<unsigned long long> signs{arg(sources[static_cast<size_t>(p.source[svd ? 0 : 1])].data())};
+      for (auto a : view_args(uv)) signs.push_back(a);
+      signs.push_back(svd ? arg(sources[static_cast<size_t>(p.source[2])].data()) : 0);
+      for (auto a : view_args(vv)) signs.push_back(a);
+      signs.push_back(arg(p.paired));
+      signs.push_back(arg(p.batch));
+      kernels.launch("nx_solver_signs", signs, grid);
+      std::vector<nx::Tensor> got;
+      for (size_t o = 0; o < node->outputs.size(); ++o) {
+        std::vector<std::byte> out(static_cast<size_t>(node->outputs[o].bytes()));
+        std::vector<unsigned long long> store{arg(sources[static_cast<size_t>(p.source[o])].data()), arg(out.data()), arg(bad.data())};
+        for (auto a : view_args(p.outputs[o])) store.push_back(a);
+        store.push_back(arg(p.batch));
+        kernels.launch("nx_solver_store", store, grid);
+        got.push_back(nx::from_bytes(out.data(), node->outputs[o].dtype, node->outputs[o].shape));
+      }
+      std::vector<nx::Operand> operands{{types[0], x.impl()->buffer}};
+      nx::Node call = *node;
+      call.inputs.clear();
+      std::vector<nx::BufferPtr> results = nx::backend("interp").execute(call, operands);
+      std::vector<nx::Tensor> want;
+      for (size_t o = 0; o < node->outputs.size(); ++o)
+        want.push_back(nx::from_bytes(results[o]->data(), node->outputs[o].dtype, node->outputs[o].shape));
+      nx_test::expect_outputs_close(got, want, t == nx::f64 ? 1e-9 : 1e-5);
+    }
   }
 }
 

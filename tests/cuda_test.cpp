@@ -268,6 +268,34 @@ TEST(CudaDevice, ProductsOnCublasLtMatchInterp) {
   }
 }
 
+// svd at any size and eigh beyond the Jacobi kernel's on cuSOLVER, signs as interp's; a
+// matrix holding NaN gives NaN.
+TEST(CudaDevice, SolverMatchesInterp) {
+  SKIP_WITHOUT_DEVICE();
+  for (nx::DType t : {nx::f64, nx::f32}) {
+    SCOPED_TRACE(std::string(nx::name(t)));
+    double rel = t == nx::f64 ? 1e-8 : 1e-3;
+    for (bool full : {false, true})
+      for (nx::Shape s : {nx::Shape{3, 40, 25}, nx::Shape{2, 25, 40}, nx::Shape{64, 64}}) {
+        Fn1 f = [full](const nx::Tensor& a) {
+          auto [u, sv, vt] = nx::linalg::svd(a, {.full_matrices = full});
+          return std::vector{u, sv, vt};
+        };
+        against_interp(f, rel, data(s, 17, t));
+      }
+    nx::Tensor a = data({2, 300, 300}, 18, t);
+    a = a + nx::transpose(a, {0, 2, 1});
+    Fn1 eigh = [](const nx::Tensor& m) {
+      auto [w, v] = nx::linalg::eigh(m);
+      return std::vector{w, v};
+    };
+    against_interp(eigh, rel, a);
+    float nan = std::numeric_limits<float>::quiet_NaN();
+    nx::Tensor holed = nx::select(nx::equal(nx::iota(a.shape(), nx::i32), nx::scalar(5, nx::i32)), nx::as_type(nx::scalar(nan), t), a);
+    against_interp(eigh, rel, holed);
+  }
+}
+
 TEST(CudaDevice, TensorsMoveExplicitlyAndEagerOpsStayOnTheDevice) {
   SKIP_WITHOUT_DEVICE();
   nx::Tensor x = data({1000}, 15);

@@ -25,6 +25,7 @@
 #include "nvrtc_compile.hpp"
 #include "random_bits.hpp"
 #include "scan.hpp"
+#include "solver.hpp"
 #include "sort.hpp"
 #include "step_graph.hpp"
 #include "upload.hpp"
@@ -82,6 +83,7 @@ DevicePath device_path(const Node& n, std::span<const Operand> in) {
   if (gather_supported(n, in))
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{gather(n, in, be)}; };
   if (linalg_supported(n, in)) return linalg;
+  if (solver_supported(n, in)) return solver;
   if (scatter_supported(n, in))
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scatter(n, in, be)}; };
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.
@@ -173,9 +175,11 @@ class Compiled : public Executable {
     kernels_ = load_kernels(part_, epilogue_of_);  // now, not on the first run
     NodePaths paths = node_paths(graph_, part_, sched_);
     paths_ = std::move(paths.path);  // decided once, not each run
-    capturable_ = true;  // no node waits on the host: none on interp, no loop's predicate
+    capturable_ = true;  // no node waits on the host: none on interp, no loop's predicate, no cuSOLVER call
     for (size_t i = 0; i < count; ++i)
-      if (paths.alone[i] && !folded_[i] && (!paths_[i] || op_kind(graph_.nodes[i]->op) == OpKind::Control)) capturable_ = false;
+      if (paths.alone[i] && !folded_[i] &&
+          (!paths_[i] || paths_[i] == solver || op_kind(graph_.nodes[i]->op) == OpKind::Control))
+        capturable_ = false;
     // Constants go to the device once.
     constants_.resize(count);
     for (size_t i = 0; i < count; ++i) {

@@ -1,7 +1,6 @@
 #include "cudnn.hpp"
 
 #include <cudnn_graph.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +15,7 @@
 #include "blaslt.hpp"
 #include "device.hpp"
 #include "nx/error.hpp"
+#include "shared_library.hpp"
 
 // The operation graph's and plan's handle attributes are deprecated from cuDNN 9.x in
 // favour of device properties, which older 9.x lack; the handle works in every 9.x.
@@ -26,8 +26,7 @@ namespace {
 
 // The entry points used, from the library loaded at run time.
 struct Library {
-  void* so = nullptr;
-  std::string missing;  // why it is unusable, "" when loaded
+  SharedLibrary so{{"libcudnn.so.9", "libcudnn.so"}, "cuDNN 9"};
   decltype(&cudnnGetVersion) version = nullptr;
   decltype(&cudnnGetErrorString) error_string = nullptr;
   decltype(&cudnnCreate) create = nullptr;
@@ -38,35 +37,23 @@ struct Library {
   decltype(&cudnnBackendGetAttribute) get_attribute = nullptr;
   decltype(&cudnnBackendFinalize) finalize = nullptr;
   decltype(&cudnnBackendExecute) execute = nullptr;
+  const std::string& missing() const { return so.missing(); }
 };
-
-template <class F>
-void bind(Library& l, F& f, const char* name) {
-  f = reinterpret_cast<F>(dlsym(l.so, name));
-  if (!f && l.missing.empty()) l.missing = std::string("cuDNN lacks ") + name;
-}
 
 const Library& library() {
   static const Library lib = [] {
     Library l;
-    for (const char* name : {"libcudnn.so.9", "libcudnn.so"})
-      if ((l.so = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
-    if (!l.so) {
-      l.missing = "cuDNN 9 is not installed (libcudnn.so.9 not found)";
-      return l;
-    }
-    bind(l, l.version, "cudnnGetVersion");
-    bind(l, l.error_string, "cudnnGetErrorString");
-    bind(l, l.create, "cudnnCreate");
-    bind(l, l.set_stream, "cudnnSetStream");
-    bind(l, l.create_descriptor, "cudnnBackendCreateDescriptor");
-    bind(l, l.destroy_descriptor, "cudnnBackendDestroyDescriptor");
-    bind(l, l.set_attribute, "cudnnBackendSetAttribute");
-    bind(l, l.get_attribute, "cudnnBackendGetAttribute");
-    bind(l, l.finalize, "cudnnBackendFinalize");
-    bind(l, l.execute, "cudnnBackendExecute");
-    if (l.missing.empty() && l.version() < 90000)
-      l.missing = "cuDNN " + std::to_string(l.version()) + " is older than 9";
+    l.so.bind(l.version, "cudnnGetVersion");
+    l.so.bind(l.error_string, "cudnnGetErrorString");
+    l.so.bind(l.create, "cudnnCreate");
+    l.so.bind(l.set_stream, "cudnnSetStream");
+    l.so.bind(l.create_descriptor, "cudnnBackendCreateDescriptor");
+    l.so.bind(l.destroy_descriptor, "cudnnBackendDestroyDescriptor");
+    l.so.bind(l.set_attribute, "cudnnBackendSetAttribute");
+    l.so.bind(l.get_attribute, "cudnnBackendGetAttribute");
+    l.so.bind(l.finalize, "cudnnBackendFinalize");
+    l.so.bind(l.execute, "cudnnBackendExecute");
+    if (l.missing().empty() && l.version() < 90000) l.so.set_missing("cuDNN " + std::to_string(l.version()) + " is older than 9");
     return l;
   }();
   return lib;
@@ -315,7 +302,7 @@ void drop_plan(const CudnnConv& c, DType t, const Error& e) {
 }  // namespace
 
 std::string cudnn_unavailable_reason(bool device) {
-  if (!library().missing.empty()) return library().missing;
+  if (!library().missing().empty()) return library().missing();
   if (!device) return "";
   try {
     std::lock_guard lock(handle_mutex);
@@ -327,7 +314,7 @@ std::string cudnn_unavailable_reason(bool device) {
 }
 
 std::string cudnn_describe(const CudnnConv& c, DType t) {
-  if (!library().missing.empty()) return library().missing;
+  if (!library().missing().empty()) return library().missing();
   try {
     describe(c, t);
   } catch (const Error& e) {
@@ -337,7 +324,7 @@ std::string cudnn_describe(const CudnnConv& c, DType t) {
 }
 
 void set_cudnn(bool on) { enabled = on; }
-bool cudnn_enabled() { return enabled && library().missing.empty(); }
+bool cudnn_enabled() { return enabled && library().missing().empty(); }
 
 BufferPtr cudnn_conv(const Node& n, std::span<const Operand> in, Backend& be) {
   DType t = n.outputs[0].dtype;
@@ -374,7 +361,7 @@ BufferPtr cudnn_conv(const Node& n, std::span<const Operand> in, Backend& be) {
 }
 
 std::string cudnn_report() {
-  if (!library().missing.empty()) return library().missing;
+  if (!library().missing().empty()) return library().missing();
   std::lock_guard lock(plans_mutex);
   std::string s = "cuDNN " + std::to_string(library().version()) + (enabled ? "" : " (off)") + ": " +
                   std::to_string(runs) + " convolutions run, " + std::to_string(plans.size()) + " problems planned, " +
