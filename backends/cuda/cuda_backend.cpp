@@ -1,8 +1,10 @@
 // The cuda backend: fusion groups (the core's partition, as the llvm backend uses) run
-// as NVRTC-compiled kernels, dot_general on cuBLASLt, loops and branches with their
-// bodies compiled here, reshapes as the same buffer; every other node on interp through
-// host copies. All work is queued on the device's one stream, so a run returns before
-// the device finishes and a read (to_host) waits for it.
+// as NVRTC-compiled kernels, dot_general on cuBLASLt, convolutions on cuDNN (else
+// columns and products), svd and large eigh on cuSOLVER, other ops in specialised
+// kernels (device_path), loops and branches with their bodies compiled here, reshapes as
+// the same buffer; any other node on interp through host copies. All work is queued on
+// the device's one stream, so a run returns before the device finishes and a read
+// (to_host) waits for it.
 #include <algorithm>
 #include <atomic>
 #include <cstring>

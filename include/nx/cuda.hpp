@@ -1,7 +1,8 @@
 // The CUDA backend (registered as "cuda" when nx++ is built with the CUDA toolkit; it
 // runs where a device is present): the llvm backend's fusion groups as CUDA C++ kernels
-// compiled by NVRTC, dot_general on cuBLASLt, every other node on interp through host
-// copies (docs/ARCHITECTURE.md lists which). Tensors move explicitly: nx::to(t, "cuda"),
+// compiled by NVRTC, dot_general on cuBLASLt, convolutions on cuDNN, svd on cuSOLVER,
+// most other ops in kernels of their own (docs/ARCHITECTURE.md lists them; the rest on
+// interp through host copies). Tensors move explicitly: nx::to(t, "cuda"),
 // nx::to(t, "llvm"); jit(f, {.backend = "cuda"}) moves its arguments itself.
 #pragma once
 #include <cstddef>
