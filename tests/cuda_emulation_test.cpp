@@ -28,6 +28,7 @@
 #include "../backends/cuda/scan.hpp"
 #include "../backends/cuda/linalg.hpp"
 #include "../backends/cuda/conv.hpp"
+#include "../backends/cuda/cudnn.hpp"
 #include "../backends/cuda/indexing.hpp"
 #include "../backends/cuda/launch_plan.hpp"
 #include "../backends/cuda/random_bits.hpp"
@@ -1073,7 +1074,7 @@ TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
                                                std::vector<double>(static_cast<size_t>(p.batch * k)),
                                                std::vector<double>(static_cast<size_t>(p.batch * p.rows * p.u_cols)),
                                                std::vector<double>(static_cast<size_t>(p.batch * p.vt_rows * p.cols))};
-      std::vector<int> bad(static_cast<size_t>(p.batch), 0);
+      std::vector<int> bad(static_cast<size_t>(2 * p.batch), 0);  // then cuSOLVER's info: 0, converged
       auto view_args = [](const nx::cuda_backend::MatrixView& v) {
         return std::vector<unsigned long long>{arg(v.rows), arg(v.cols), arg(v.offset), arg(v.row), arg(v.col), arg(v.batch)};
       };
@@ -1081,7 +1082,7 @@ TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
       for (auto a : view_args(p.load)) load.push_back(a);
       load.push_back(arg(p.batch));
       kernels.launch("nx_solver_load", load, grid);
-      EXPECT_EQ(bad.back(), 1);
+      EXPECT_EQ(bad[static_cast<size_t>(p.batch - 1)], 1);
       // cuSOLVER's part.
       for (int64_t b = 0; b < p.batch; ++b) {
         if (bad[static_cast<size_t>(b)]) continue;  // its outputs become NaN whatever is there
@@ -1129,6 +1130,50 @@ TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
       for (size_t o = 0; o < node->outputs.size(); ++o)
         want.push_back(nx::from_bytes(results[o]->data(), node->outputs[o].dtype, node->outputs[o].shape));
       nx_test::expect_outputs_close(got, want, t == nx::f64 ? 1e-9 : 1e-5);
+    }
+  }
+}
+
+
+// The copies that give cuDNN packed tensors: a transposed 4-D view gathered into a packed
+// buffer, then scattered back through the same view into a second buffer, for 2-, 4- and
+// 8-byte elements; a 3-D view pads its leading dims.
+TEST(CudaEmulation, ViewCopiesForCudnn) {
+  if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
+  for (size_t bytes : {2u, 4u, 8u}) {
+    std::string source = nx::cuda_backend::view_copy_source(bytes);
+    EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
+    HostKernels kernels(source, "view_copy" + std::to_string(bytes));
+    ASSERT_EQ(kernels.error(), "") << source;
+    for (std::vector<int64_t> dims : {std::vector<int64_t>{3, 4, 5, 6}, std::vector<int64_t>{4, 3, 7}}) {
+      // A buffer laid out (d1, d0, rest...): the view (d0, d1, rest...) reads it transposed.
+      int64_t n = 1;
+      for (int64_t d : dims) n *= d;
+      std::vector<int64_t> packed(dims.size(), 1), view;
+      for (size_t d = dims.size(); d-- > 1;) packed[d - 1] = packed[d] * dims[d];
+      view = packed;
+      view[1] = n / dims[1];              // d1 outermost
+      view[0] = n / (dims[0] * dims[1]);  // then d0, then the rest as packed
+      std::vector<uint64_t> src(static_cast<size_t>(n)), mid(static_cast<size_t>(n), ~0ull), back(static_cast<size_t>(n), ~0ull);
+      for (int64_t i = 0; i < n; ++i) src[static_cast<size_t>(i)] = 0x0101010101010101ull * static_cast<uint64_t>(i % 97 + 1);
+      auto copy = [&](const void* from, const std::vector<int64_t>& fs, void* to, const std::vector<int64_t>& ts) {
+        size_t pad = 5 - dims.size();
+        std::vector<unsigned long long> args{arg(from), arg(to)};
+        for (const std::vector<int64_t>* v : std::initializer_list<const std::vector<int64_t>*>{&dims, &fs, &ts})
+          for (size_t d = 0; d < 5; ++d) args.push_back(arg(d < pad ? (v == &dims ? int64_t{1} : int64_t{0}) : (*v)[d - pad]));
+        args.push_back(arg(n));
+        kernels.launch("nx_view_copy", args, Launch{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}});
+      };
+      copy(src.data(), view, mid.data(), packed);
+      copy(mid.data(), packed, back.data(), view);
+      // Element by element in bytes of this size: the round trip restores the buffer, and
+      // the packed copy holds the view in order.
+      EXPECT_EQ(std::memcmp(back.data(), src.data(), static_cast<size_t>(n) * bytes), 0);
+      const auto* s8 = reinterpret_cast<const unsigned char*>(src.data());
+      const auto* m8 = reinterpret_cast<const unsigned char*>(mid.data());
+      int64_t i0 = dims[0] - 1, i1 = dims[1] - 2, rest = 3;  // one element's place both ways
+      int64_t from = i0 * view[0] + i1 * view[1] + rest, to = i0 * packed[0] + i1 * packed[1] + rest;
+      EXPECT_EQ(std::memcmp(m8 + to * static_cast<int64_t>(bytes), s8 + from * static_cast<int64_t>(bytes), bytes), 0);
     }
   }
 }

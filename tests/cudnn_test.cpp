@@ -181,15 +181,17 @@ TEST(CudaEmit, CudnnDescriptorsFinalise) {
     }
 }
 
-// On a GPU: each case's forward and gradients by cuDNN, then by the columns path, both
-// against interp; f32 within 1e-5 shows TF32 stayed off.
+// On a GPU: each case's forward and gradients by cuDNN (f32 within 1e-5 shows TF32 stayed
+// off; f64 and bf16 on the first cases), then by the columns path, against interp.
 TEST(CudaDevice, ConvolutionsOnCudnnMatchInterp) {
   if (!nx::cuda::available()) GTEST_SKIP() << "needs a CUDA device: " << nx::cuda::unavailable_reason();
   if (!nx::cuda::cudnn()) GTEST_SKIP() << "cuDNN is off or missing: " << nx::cuda::cudnn_report();
   for (bool with_cudnn : {true, false}) {
     nx::cuda::set_cudnn(with_cudnn);
     for (nx::DType t : {nx::f32, nx::f64, nx::bf16})
-      for (const Case& c : cases()) {
+      for (size_t i = 0; i < cases().size(); ++i) {
+        if ((t != nx::f32 || !with_cudnn) && i >= 3) break;
+        const Case& c = cases()[i];
         SCOPED_TRACE(c.x.str() + " * " + c.k.str() + " " + std::string(nx::name(t)) + (with_cudnn ? " cuDNN" : " columns"));
         auto f = [&](const nx::Tensor& a, const nx::Tensor& b) {
           auto loss = [&](const nx::Tensor& u, const nx::Tensor& v) { return nx::sum(nx::conv(u, v, c.opts) * 0.5f); };

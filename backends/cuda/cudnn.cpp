@@ -14,6 +14,7 @@
 
 #include "blaslt.hpp"
 #include "device.hpp"
+#include "kernels.hpp"
 #include "nx/error.hpp"
 #include "shared_library.hpp"
 
@@ -99,6 +100,36 @@ cudnnDataType_t data_type(DType t) {
 }
 
 constexpr int64_t kAlignment = 16;  // bytes; pool buffers are aligned far more
+
+std::vector<int64_t> packed_strides(const std::vector<int64_t>& dims) {
+  std::vector<int64_t> s(dims.size(), 1);
+  for (size_t d = dims.size(); d-- > 1;) s[d - 1] = s[d] * dims[d];
+  return s;
+}
+int64_t elements(const std::vector<int64_t>& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+// dst's view = src's view (element by element; dims up to 5).
+void copy_view(const void* src, const std::vector<int64_t>& src_strides, void* dst, const std::vector<int64_t>& dst_strides,
+               const std::vector<int64_t>& dims, DType t) {
+  const void* kernel = load_source(view_copy_source(item_size(t)), "nx_view_copy");
+  size_t pad = kMaxViewDims - dims.size();
+  std::vector<long long> v(3 * kMaxViewDims, 0);
+  for (size_t d = 0; d < kMaxViewDims; ++d) {
+    bool real = d >= pad;
+    v[d] = real ? dims[d - pad] : 1;
+    v[kMaxViewDims + d] = real ? src_strides[d - pad] : 0;
+    v[2 * kMaxViewDims + d] = real ? dst_strides[d - pad] : 0;
+  }
+  std::vector<void*> args{&src, &dst};
+  for (long long& e : v) args.push_back(&e);
+  long long count = elements(dims);
+  args.push_back(&count);
+  launch_counted(kernel, args, count);
+}
 
 // One problem's descriptors up to its operation (kept alive while plans use them).
 struct Described {
@@ -207,7 +238,7 @@ EngineNotes notes_of(const Desc& config, DType t) {
   bool strict_f32 = t == DType::f32 && !tf32();
   for (cudnnBackendNumericalNote_t note : numerical)
     if (note == CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC || note == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION ||
-        (strict_f32 && (note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS || note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE)))
+        note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS || (strict_f32 && note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE))
       e.allowed = false;
   e.runtime_compiled = std::find(behavior.begin(), behavior.end(), CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION) != behavior.end();
   return e;
@@ -216,53 +247,60 @@ EngineNotes notes_of(const Desc& config, DType t) {
 // A finalised plan with what it refers to.
 struct Plan {
   std::unique_ptr<Described> described;
-  std::unique_ptr<Desc> graph, heuristics, plan;
-  std::vector<std::unique_ptr<Desc>> configs;
+  std::unique_ptr<Desc> graph, plan;
+  std::vector<std::unique_ptr<Desc>> heuristics, configs;
   int64_t workspace = 0;
 };
+
+// The engine configurations cuDNN's heuristics propose in `mode`, best first (kept in p).
+std::vector<const Desc*> proposals(Plan& p, cudnnBackendHeurMode_t mode) {
+  auto& heur = *p.heuristics.emplace_back(std::make_unique<Desc>(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR));
+  heur.set(CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, *p.graph);
+  heur.set(CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
+  heur.finalize("engine heuristics");
+  int64_t count = 0, returned = 0;
+  ok(library().get_attribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count, nullptr),
+     "heuristics' count");
+  std::vector<cudnnBackendDescriptor_t> raw;
+  std::vector<const Desc*> out;
+  for (int64_t i = 0; i < count; ++i) {
+    out.push_back(p.configs.emplace_back(std::make_unique<Desc>(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR)).get());
+    raw.push_back(out.back()->get());
+  }
+  ok(library().get_attribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned,
+                             raw.data()),
+     "heuristics' results");
+  out.resize(static_cast<size_t>(std::clamp<int64_t>(returned, 0, count)));
+  return out;
+}
 
 std::unique_ptr<Plan> make_plan(const CudnnConv& c, DType t) {
   auto p = std::make_unique<Plan>();
   p->described = describe(c, t);
+  std::lock_guard lock(handle_mutex);  // the handle serves one call at a time
   cudnnHandle_t h = handle();
   p->graph = std::make_unique<Desc>(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   p->graph->set(CUDNN_ATTR_OPERATIONGRAPH_OPS, *p->described->op);
   p->graph->set(CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
   p->graph->finalize("operation graph");
-  p->heuristics = std::make_unique<Desc>(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
-  cudnnBackendHeurMode_t mode = CUDNN_HEUR_MODE_A;
-  p->heuristics->set(CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, *p->graph);
-  p->heuristics->set(CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode);
-  p->heuristics->finalize("engine heuristics");
-  int64_t count = 0;
-  ok(library().get_attribute(p->heuristics->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count,
-                             nullptr),
-     "heuristics' count");
-  std::vector<cudnnBackendDescriptor_t> raw;
-  for (int64_t i = 0; i < count; ++i) {
-    p->configs.push_back(std::make_unique<Desc>(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR));
-    raw.push_back(p->configs.back()->get());
+  for (cudnnBackendHeurMode_t mode : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    std::vector<const Desc*> configs = proposals(*p, mode);
+    for (bool compiled_too : {false, true})
+      for (const Desc* config : configs) {
+        EngineNotes e = notes_of(*config, t);
+        if (!e.allowed || e.runtime_compiled != compiled_too) continue;
+        auto plan = std::make_unique<Desc>(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+        plan->set(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
+        plan->set(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, *config);
+        if (library().finalize(plan->get()) != CUDNN_STATUS_SUCCESS) continue;  // this engine cannot: the next
+        int64_t count = 0;
+        ok(library().get_attribute(plan->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &count,
+                                   &p->workspace),
+           "workspace size");
+        p->plan = std::move(plan);
+        return p;
+      }
   }
-  int64_t returned = 0;
-  ok(library().get_attribute(p->heuristics->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, count,
-                             &returned, raw.data()),
-     "heuristics' results");
-  returned = std::min(returned, count);
-  for (bool compiled_too : {false, true})
-    for (int64_t i = 0; i < returned; ++i) {
-      const Desc& config = *p->configs[static_cast<size_t>(i)];
-      EngineNotes e = notes_of(config, t);
-      if (!e.allowed || e.runtime_compiled != compiled_too) continue;
-      auto plan = std::make_unique<Desc>(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
-      plan->set(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &h);
-      plan->set(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, config);
-      if (library().finalize(plan->get()) != CUDNN_STATUS_SUCCESS) continue;  // this engine cannot: the next
-      ok(library().get_attribute(plan->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, &count,
-                                 &p->workspace),
-         "workspace size");
-      p->plan = std::move(plan);
-      return p;
-    }
   return nullptr;
 }
 
@@ -313,6 +351,26 @@ std::string cudnn_unavailable_reason(bool device) {
   return "";
 }
 
+std::string view_copy_source(size_t item_bytes) {
+  const char* type = item_bytes == 8 ? "unsigned long long" : item_bytes == 4 ? "unsigned" : item_bytes == 2 ? "unsigned short" : "unsigned char";
+  return std::string("typedef ") + type + R"( T;
+extern "C" __global__ void nx_view_copy(const T* src, T* dst, long long n0, long long n1, long long n2, long long n3,
+                                        long long n4, long long s0, long long s1, long long s2, long long s3, long long s4,
+                                        long long t0, long long t1, long long t2, long long t3, long long t4, long long count) {
+  for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < count; e += (long long)gridDim.x * blockDim.x) {
+    long long r = e, i4 = r % n4;
+    r /= n4;
+    long long i3 = r % n3;
+    r /= n3;
+    long long i2 = r % n2;
+    r /= n2;
+    long long i1 = r % n1, i0 = r / n1;
+    dst[i0 * t0 + i1 * t1 + i2 * t2 + i3 * t3 + i4 * t4] = src[i0 * s0 + i1 * s1 + i2 * s2 + i3 * s3 + i4 * s4];
+  }
+}
+)";
+}
+
 std::string cudnn_describe(const CudnnConv& c, DType t) {
   if (!library().missing().empty()) return library().missing();
   try {
@@ -332,30 +390,46 @@ BufferPtr cudnn_conv(const Node& n, std::span<const Operand> in, Backend& be) {
   if (!floating || in[0].type.dtype != t || in[1].type.dtype != t || !cudnn_enabled()) return nullptr;
   std::optional<CudnnConv> c = cudnn_conv_problem(n.attrs, in[0].type.shape, in[1].type.shape, n.outputs[0].shape);
   if (!c) return nullptr;
-  std::shared_ptr<const Plan> plan = plan_for(*c, t);
+  // cuDNN gets packed tensors: a view that is not (a kernel gradient's transposed x and dy
+  // and its dw, a data gradient's swapped w) goes through a packed copy.
+  CudnnConv packed = *c;
+  for (CudnnView* v : {&packed.x, &packed.w, &packed.y}) v->strides = packed_strides(v->dims);
+  std::shared_ptr<const Plan> plan = plan_for(packed, t);
   if (!plan) return nullptr;
   BufferPtr out = be.allocate(n.outputs[0].bytes());
   void* operands[3] = {in[0].buffer->data(), in[1].buffer->data(), out->data()};
-  for (void* p : operands)
-    if (reinterpret_cast<uintptr_t>(p) % kAlignment != 0) return nullptr;
+  const CudnnView* written = c->op == CudnnOp::forward ? &c->y : c->op == CudnnOp::backward_data ? &c->x : &c->w;
+  std::vector<BufferPtr> copies;
+  std::vector<void*> pointers;
+  for (const CudnnView* v : {&c->x, &c->w, &c->y}) {
+    void* at = operands[v->operand];
+    if (v->strides != packed_strides(v->dims)) {
+      copies.push_back(be.allocate(static_cast<size_t>(elements(v->dims)) * item_size(t)));
+      if (v != written) copy_view(at, v->strides, copies.back()->data(), packed_strides(v->dims), v->dims, t);
+      at = copies.back()->data();
+    }
+    if (reinterpret_cast<uintptr_t>(at) % kAlignment != 0) return nullptr;
+    pointers.push_back(at);
+  }
   BufferPtr workspace = plan->workspace > 0 ? be.allocate(static_cast<size_t>(plan->workspace)) : nullptr;
   std::vector<int64_t> uids{uid(c->x), uid(c->w), uid(c->y)};
-  std::vector<void*> pointers;
-  for (const CudnnView* v : {&c->x, &c->w, &c->y}) pointers.push_back(operands[v->operand]);
   void* space = workspace ? workspace->data() : nullptr;
-  Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
-  pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, uids);
-  pack.set(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers.data());
-  pack.set(CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &space);
   try {
+    Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
+    pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, uids);
+    pack.set(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, pointers.data());
+    pack.set(CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &space);
     pack.finalize("variant pack");
     std::lock_guard lock(handle_mutex);
     ok(library().set_stream(handle(), stream()), "cudnnSetStream");
     ok(library().execute(handle(), plan->plan->get(), pack.get()), "execute");
   } catch (const Error& e) {
-    drop_plan(*c, t, e);
+    drop_plan(packed, t, e);
     return nullptr;
   }
+  size_t w = written == &c->x ? 0 : written == &c->w ? 1 : 2;
+  if (pointers[w] != operands[written->operand])
+    copy_view(pointers[w], packed_strides(written->dims), operands[written->operand], written->strides, written->dims, t);
   ++runs;
   return out;
 }

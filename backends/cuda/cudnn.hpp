@@ -1,11 +1,12 @@
 // Convolutions on cuDNN 9, through its graph (backend) API, which takes each tensor as dims
-// and strides and padding per side, so every operation cudnn_problem.hpp maps runs on the
-// node's buffers as they are. The library is loaded at run time (libcudnn.so.9): a
+// and strides and padding per side, for every operation cudnn_problem.hpp maps. The library is loaded at run time (libcudnn.so.9): a
 // program without it, or a cuDNN without an engine for a problem, falls back to the
-// columns-and-products path (conv.hpp). Plans are chosen once per problem and dtype:
-// cuDNN's heuristics in order, skipping engines that are nondeterministic, reduce in
-// reduced precision, or (f32 without TF32) convert inputs down; engines compiled at run
-// time only when no other fits, so first runs stay fast.
+// columns-and-products path (conv.hpp). cuDNN's engines want packed tensors, so a view
+// that is not packed goes through a packed copy (a kernel gradient's x and dy, and its
+// dw back). Plans are chosen once per problem and dtype: cuDNN's heuristics (mode A,
+// then its fallback list) in order, skipping engines that are nondeterministic, reduce
+// in reduced precision or convert inputs down, and for f32 without TF32 those on tensor
+// cores; engines compiled at run time only when no other fits, so first runs stay fast.
 #pragma once
 #include <span>
 #include <string>
@@ -21,6 +22,11 @@ std::string cudnn_unavailable_reason(bool device);
 // Builds and finalises c's tensor, convolution and operation descriptors for dtype t,
 // which needs no device: "" or cuDNN's complaint.
 std::string cudnn_describe(const CudnnConv& c, DType t);
+
+// The kernel nx_view_copy(src, dst, 5 dims, 5 src strides, 5 dst strides, count) that
+// copies one strided view of elements of `item_bytes` into another (leading dims 1).
+constexpr size_t kMaxViewDims = 5;
+std::string view_copy_source(size_t item_bytes);
 
 // Whether convolutions try cuDNN first (default on; NX_CUDA_CUDNN=0 turns it off).
 void set_cudnn(bool on);

@@ -5,14 +5,21 @@
 namespace nx::cuda_backend {
 namespace {
 
-// The smallest post padding q >= 0 for which a convolution of `in` elements (pre padding
-// `pre`, a window spanning `span` + 1, stride `stride`) gives `out`: (out - 1) * stride <=
-// in + pre + q - span - 1 < out * stride.
+// A post padding q >= 0 for which a convolution of `in` elements (pre padding `pre`, a
+// window spanning `span` + 1, stride `stride`) gives `out`: (out - 1) * stride <= in + pre
+// + q - span - 1 < out * stride. Of those, the one closest to pre: cuDNN's engines mostly
+// take equal padding on both sides.
 std::optional<int64_t> fit_post(int64_t in, int64_t pre, int64_t span, int64_t stride, int64_t out) {
   int64_t base = in + pre - span - 1;
-  int64_t q = std::max<int64_t>(0, (out - 1) * stride - base);
-  if (out < 1 || pre < 0 || base + q >= out * stride) return std::nullopt;
-  return q;
+  int64_t least = std::max<int64_t>(0, (out - 1) * stride - base), most = out * stride - 1 - base;
+  if (out < 1 || pre < 0 || least > most) return std::nullopt;
+  return std::clamp(pre, least, most);
+}
+
+// A size-1 dim's stride as a packed tensor's (cuDNN judges packing from every stride).
+void unit_strides_packed(CudnnView& v) {
+  for (size_t d = v.dims.size(); d-- > 0;)
+    if (v.dims[d] == 1) v.strides[d] = d + 1 < v.dims.size() ? v.strides[d + 1] * v.dims[d + 1] : 1;
 }
 
 // A view of `shape` (row-major) with its dims taken in the order `order`.
@@ -135,6 +142,8 @@ std::optional<CudnnConv> cudnn_conv_problem(const Attrs& at, const Shape& lhs, c
   else if (at.k2 > 1 || spatial_size(rhs) > spatial_size(out)) c = backward_filter(at, lhs, rhs, out);
   if (!c) c = forward(at, lhs, rhs, out);
   if (c && ns == 1) lift_1d(*c);
+  if (c)
+    for (CudnnView* v : {&c->x, &c->w, &c->y}) unit_strides_packed(*v);
   return c;
 }
 

@@ -9,9 +9,9 @@
 // - backward filter: a node whose rhs is larger in space than its out (a kernel gradient)
 //   is the adjoint in w: with batch and feature dims swapped, its lhs is x, its rhs dy and
 //   its out dw. Batch groups are cuDNN's groups there.
-// Every tensor is a view (dims and strides in elements) of one of the node's buffers, so
-// nothing is copied. One spatial dim becomes two (a unit height): cuDNN's engines take 4-D
-// and 5-D tensors.
+// Every tensor is a view (dims and strides in elements) of one of the node's buffers
+// (cudnn.cpp gives cuDNN packed copies of those that are not packed). One spatial dim
+// becomes two (a unit height): cuDNN's engines take 4-D and 5-D tensors.
 #pragma once
 #include <optional>
 #include <string>

@@ -71,7 +71,7 @@ extern "C" __global__ void nx_solver_load(const T* a, double* w, int* bad, long 
   for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x) {
     long long b = e / per, r = e % per, i = r % rows, j = r / rows;
     double v = (double)a[off + b * bs + i * rs + j * cs];
-    w[e] = v;
+    w[e] = isfinite(v) ? v : 0.0;  // cuSOLVER fails or loops on NaN; the outputs become NaN anyway
     if (!isfinite(v)) bad[b] = 1;
   }
 }
@@ -123,12 +123,14 @@ extern "C" __global__ void nx_solver_signs(double* u, long long ur, long long uc
   }
 }
 
-extern "C" __global__ void nx_solver_store(const double* src, T* out, const int* bad, long long rows, long long cols,
+// flags: batch ints saying a matrix held NaN or Inf, then cuSOLVER's info per matrix
+// (non-zero: it did not converge).
+extern "C" __global__ void nx_solver_store(const double* src, T* out, const int* flags, long long rows, long long cols,
                                            long long off, long long rs, long long cs, long long bs, long long batch) {
   long long per = rows * cols, total = per * batch;
   for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total; e += (long long)gridDim.x * blockDim.x) {
     long long b = e / per, r = e % per, i = r / cols, j = r % cols;
-    out[e] = bad[b] ? (T)nan("") : (T)src[off + b * bs + i * rs + j * cs];
+    out[e] = flags[b] || flags[batch + b] ? (T)nan("") : (T)src[off + b * bs + i * rs + j * cs];
   }
 }
 )";
@@ -199,7 +201,7 @@ std::vector<BufferPtr> solver(const Node& n, std::span<const Operand> in, Backen
   BufferPtr flags = be.allocate(static_cast<size_t>(p.batch) * 2 * sizeof(int));  // bad, then cuSOLVER's info
   int* bad = static_cast<int*>(flags->data());
   int* info = bad + p.batch;
-  check(cudaMemsetAsync(bad, 0, static_cast<size_t>(p.batch) * sizeof(int), stream()), "cudaMemsetAsync");
+  check(cudaMemsetAsync(bad, 0, static_cast<size_t>(p.batch) * 2 * sizeof(int), stream()), "cudaMemsetAsync");
 
   const void* a = in[0].buffer->data();
   void* w = sources[0]->data();

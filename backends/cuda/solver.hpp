@@ -1,12 +1,12 @@
 // svd, and eigh beyond the Jacobi kernel's size (linalg.hpp), on cuSOLVER (loaded at run
-// time): each matrix factored in f64 as interp factors it, by the 64-bit API's gesvd
-// (divide-free QR iterations) and syevd. Three small kernels around each call: one loads
-// the batch into f64 column-major working copies, noting matrices with NaN or Inf; one
-// applies interp's sign rule (each singular or eigen vector's largest entry positive, its
-// partner row of vt flipped with it); one stores the outputs in their dtype, transposing
-// as the layout needs and writing NaN for a matrix that held a non-finite value, as
-// interp does. No cuSOLVER call waits on the host, but they are not captured in CUDA
-// graphs (their host workspace).
+// time): each matrix factored in f64 as interp factors it, by the 64-bit API's gesvd and
+// syevd, a call per matrix. Three small kernels around the calls: one loads the batch
+// into f64 column-major working copies, noting matrices with NaN or Inf (loaded as
+// zeros: cuSOLVER fails on them); one applies interp's sign rule (each singular or eigen
+// vector's largest entry positive, its partner row of vt flipped with it); one stores
+// the outputs in their dtype, transposing as the layout needs, NaN for a matrix that held
+// a non-finite value (as interp) or that cuSOLVER did not converge on. gesvd waits on the
+// host inside, so steps holding these are not captured in CUDA graphs.
 #pragma once
 #include <span>
 #include <string>
@@ -45,8 +45,9 @@ std::vector<BufferPtr> solver(const Node& n, std::span<const Operand> in, Backen
 //     w[b * rows * cols + i + j * rows] = a's (i, j); bad[b] = 1 where one is not finite;
 //   nx_solver_signs(double* u, 6 long longs, double* vt, 6 long longs, paired, batch)
 //     one block per (matrix, column of u or unpaired row of vt);
-//   nx_solver_store(const double* src, T* out, const int* bad, 6 long longs, batch)
-//     out (row-major rows x cols per matrix) from src's view.
+//   nx_solver_store(const double* src, T* out, const int* flags, 6 long longs, batch)
+//     out (row-major rows x cols per matrix) from src's view, NaN where flags[b] (bad) or
+//     flags[batch + b] (cuSOLVER's info) is set.
 std::string solver_source(const std::string& type);
 
 // cuSOLVER's version and why it cannot run here ("" when it can).
