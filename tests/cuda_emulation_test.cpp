@@ -1032,22 +1032,25 @@ TEST(CudaEmulation, IndexedAddAndPutMatchInterp) {
 }
 
 
-// svd and eigh on cuSOLVER: the load, sign and store kernels run emulated around Eigen,
-// which factors each working matrix as cuSOLVER would (column-major, the layout the plan
-// gives, every other pair's signs flipped so the sign kernel has work), and the outputs
-// must be interp's, NaN for the matrix that holds one.
+// svd, eigh, cholesky and solve on cuSOLVER: the load, sign and store kernels run
+// emulated around Eigen, which factors each working matrix as cuSOLVER would
+// (column-major, the layout the plan gives; svd and eigh with every other pair's signs
+// flipped so the sign kernel has work; potrf leaving the upper triangle as it was), and
+// the outputs must be interp's: NaN for a matrix holding one (svd, eigh) or not positive
+// definite (cholesky).
 TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
   if (host_compiler().empty()) GTEST_SKIP() << "no host C++ compiler ($CXX or c++) to run the kernels with";
   using Mat = Eigen::MatrixXd;
   struct Case {
     nx::Shape shape;
     nx::Op op;
-    bool full = false;
+    bool flag = false;  // svd: full matrices; cholesky: lower
     int64_t largest = 0;
   };
-  std::vector<Case> cases = {{{2, 5, 3}, nx::Op::Svd, false}, {{2, 5, 3}, nx::Op::Svd, true},  {{2, 3, 5}, nx::Op::Svd, false},
-                             {{2, 3, 5}, nx::Op::Svd, true},  {{4, 4}, nx::Op::Svd, true},     {{3, 6, 6}, nx::Op::Eigh},
-                             {{2, 6, 6}, nx::Op::Eigh, false, 2}};
+  std::vector<Case> cases = {{{2, 5, 3}, nx::Op::Svd, false},      {{2, 5, 3}, nx::Op::Svd, true},   {{2, 3, 5}, nx::Op::Svd, false},
+                             {{2, 3, 5}, nx::Op::Svd, true},       {{4, 4}, nx::Op::Svd, true},      {{3, 6, 6}, nx::Op::Eigh},
+                             {{2, 6, 6}, nx::Op::Eigh, false, 2},  {{3, 5, 5}, nx::Op::Cholesky, true}, {{3, 5, 5}, nx::Op::Cholesky, false},
+                             {{2, 6, 6}, nx::Op::Solve}};
   for (nx::DType t : {nx::f64, nx::f32}) {
     std::string source = nx::cuda_backend::solver_source(t == nx::f64 ? "double" : "float");
     EXPECT_GT(nx::cuda::compile_source(source, 90), 0u);
@@ -1055,39 +1058,71 @@ TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
     ASSERT_EQ(kernels.error(), "") << source;
     Launch grid{.suffix = "", .grid = {3, 1, 1}, .block = {64, 1, 1}};
     for (const Case& c : cases) {
-      SCOPED_TRACE(c.shape.str() + (c.op == nx::Op::Svd ? " svd" : " eigh") + (c.full ? " full" : "") + " " + std::string(nx::name(t)));
-      nx::Tensor x = data(c.shape, 40, t);
-      if (c.op == nx::Op::Eigh) x = x + nx::transpose(x, c.shape.rank() == 3 ? std::vector<int>{0, 2, 1} : std::vector<int>{1, 0});
-      // The last matrix holds a NaN: interp's outputs for it are NaN throughout.
-      x = nx::to(with_nan_at(x, static_cast<int>(x.size() - 2)), "interp");
-      auto [node, pointers] = node_of(
+      SCOPED_TRACE(c.shape.str() + " " + std::string(nx::op_name(c.op)) + (c.flag ? " (flag)" : "") + " " + std::string(nx::name(t)));
+      std::vector<int> swap = c.shape.rank() == 3 ? std::vector<int>{0, 2, 1} : std::vector<int>{1, 0};
+      nx::Tensor x = data(c.shape, 40, t), rhs = data({2, 6, 3}, 41, t);
+      if (c.op == nx::Op::Eigh) x = x + nx::transpose(x, swap);
+      if (c.op == nx::Op::Cholesky) {  // positive definite, but the middle matrix negated: not
+        x = nx::matmul(x, nx::transpose(x, swap)) + nx::eye(c.shape[2], t) * 5.0;
+        x = x * nx::reshape(nx::tensor({1.0, -1.0, 1.0}, t), {3, 1, 1});
+      }
+      // svd and eigh: the last matrix holds a NaN, and interp's outputs for it are NaN throughout.
+      if (c.op == nx::Op::Svd || c.op == nx::Op::Eigh) x = with_nan_at(x, static_cast<int>(x.size() - 2));
+      x = nx::to(x, "interp"), rhs = nx::to(rhs, "interp");
+      auto [found, pointers] = node_of(
           [&](const std::vector<nx::Tensor>& v) {
-            if (c.op == nx::Op::Eigh) return c.largest ? nx::linalg::eigh(v[0], nx::linalg::EighOpts{.largest = c.largest}).second : nx::linalg::eigh(v[0]).second;
-            return std::get<0>(nx::linalg::svd(v[0], {.full_matrices = c.full}));
+            if (c.op == nx::Op::Eigh)
+              return c.largest ? nx::linalg::eigh(v[0], nx::linalg::EighOpts{.largest = c.largest}).second : nx::linalg::eigh(v[0]).second;
+            if (c.op == nx::Op::Cholesky) return nx::linalg::cholesky(v[0]);
+            if (c.op == nx::Op::Solve) return nx::linalg::solve(v[0], v[1]);
+            return std::get<0>(nx::linalg::svd(v[0], {.full_matrices = c.flag}));
           },
-          {x}, {nx::Op::Svd, nx::Op::Eigh});
-      ASSERT_TRUE(node);
-      std::vector<nx::TensorType> types{node->inputs[0].type()};
-      nx::cuda_backend::SolverPlan p = nx::cuda_backend::solver_plan(*node, types);
+          c.op == nx::Op::Solve ? std::vector{x, rhs} : std::vector{x}, {nx::Op::Svd, nx::Op::Eigh, nx::Op::Cholesky, nx::Op::Solve});
+      ASSERT_TRUE(found);
+      auto changed = std::make_shared<nx::Node>(*found);
+      if (c.op == nx::Op::Cholesky) changed->attrs.flag = c.flag;  // upper: L^T
+      const nx::Node& node = *changed;
+      std::vector<nx::TensorType> types;
+      for (const nx::Value& v : node.inputs) types.push_back(v.type());
+      nx::cuda_backend::SolverPlan p = nx::cuda_backend::solver_plan(node, types);
       int64_t per = p.rows * p.cols, k = std::min(p.rows, p.cols);
+      int64_t third = c.op == nx::Op::Solve ? p.rows * p.rhs_cols : p.rows * p.u_cols;
       std::vector<std::vector<double>> sources{std::vector<double>(static_cast<size_t>(p.batch * per)),
                                                std::vector<double>(static_cast<size_t>(p.batch * k)),
-                                               std::vector<double>(static_cast<size_t>(p.batch * p.rows * p.u_cols)),
+                                               std::vector<double>(static_cast<size_t>(p.batch * third)),
                                                std::vector<double>(static_cast<size_t>(p.batch * p.vt_rows * p.cols))};
-      std::vector<int> bad(static_cast<size_t>(2 * p.batch), 0);  // then cuSOLVER's info: 0, converged
+      std::vector<int> flags(static_cast<size_t>(2 * p.batch), 0);  // bad, then cuSOLVER's info
       auto view_args = [](const nx::cuda_backend::MatrixView& v) {
         return std::vector<unsigned long long>{arg(v.rows), arg(v.cols), arg(v.offset), arg(v.row), arg(v.col), arg(v.batch)};
       };
-      std::vector<unsigned long long> load{pointers[0], arg(sources[0].data()), arg(bad.data())};
-      for (auto a : view_args(p.load)) load.push_back(a);
-      load.push_back(arg(p.batch));
-      kernels.launch("nx_solver_load", load, grid);
-      EXPECT_EQ(bad[static_cast<size_t>(p.batch - 1)], 1);
+      auto load = [&](unsigned long long from, std::vector<double>& to, const nx::cuda_backend::MatrixView& v) {
+        std::vector<unsigned long long> args{from, arg(to.data()), arg(flags.data())};
+        for (auto a : view_args(v)) args.push_back(a);
+        args.push_back(arg(p.batch));
+        args.push_back(arg(int64_t{p.mark ? 1 : 0}));
+        kernels.launch("nx_solver_load", args, grid);
+      };
+      load(pointers[0], sources[0], p.load);
+      if (c.op == nx::Op::Solve) load(pointers[1], sources[2], p.rhs_load);
+      if (c.op == nx::Op::Svd || c.op == nx::Op::Eigh) {
+        EXPECT_EQ(flags[static_cast<size_t>(p.batch - 1)], 1);
+      }
       // cuSOLVER's part.
       for (int64_t b = 0; b < p.batch; ++b) {
-        if (bad[static_cast<size_t>(b)]) continue;  // its outputs become NaN whatever is there
+        if (flags[static_cast<size_t>(b)]) continue;  // its outputs become NaN whatever is there
         Eigen::Map<Mat> a(sources[0].data() + b * per, p.rows, p.cols);
         Eigen::Map<Eigen::VectorXd> s(sources[1].data() + b * k, k);
+        if (c.op == nx::Op::Cholesky) {
+          Eigen::LLT<Mat> llt(a);
+          if (llt.info() != Eigen::Success) flags[static_cast<size_t>(p.batch + b)] = 1;
+          else a.triangularView<Eigen::Lower>() = Mat(llt.matrixL());
+          continue;
+        }
+        if (c.op == nx::Op::Solve) {
+          Eigen::Map<Mat> r(sources[2].data() + b * third, p.rows, p.rhs_cols);
+          r = Eigen::PartialPivLU<Mat>(a).solve(Mat(r));
+          continue;
+        }
         if (c.op == nx::Op::Eigh) {
           Eigen::SelfAdjointEigenSolver<Mat> es(a);
           Mat v = es.eigenvectors();
@@ -1096,44 +1131,47 @@ TEST(CudaEmulation, SolverLayoutsAndSignsMatchInterp) {
           a = v;
           continue;
         }
-        Eigen::JacobiSVD<Mat> svd(a, c.full ? Eigen::ComputeFullU | Eigen::ComputeFullV : Eigen::ComputeThinU | Eigen::ComputeThinV);
+        Eigen::JacobiSVD<Mat> svd(a, c.flag ? Eigen::ComputeFullU | Eigen::ComputeFullV : Eigen::ComputeThinU | Eigen::ComputeThinV);
         Mat u = svd.matrixU(), vt = svd.matrixV().transpose();
         for (int64_t j = 1; j < k; j += 2) u.col(j) *= -1, vt.row(j) *= -1;
         s = svd.singularValues();
-        Eigen::Map<Mat>(sources[2].data() + b * p.rows * p.u_cols, p.rows, p.u_cols) = u;
+        Eigen::Map<Mat>(sources[2].data() + b * third, p.rows, p.u_cols) = u;
         Eigen::Map<Mat>(sources[3].data() + b * p.vt_rows * p.cols, p.vt_rows, p.cols) = vt;
       }
-      bool svd = c.op == nx::Op::Svd;
-      const auto& uv = p.outputs[svd ? 0 : 1];
-      nx::cuda_backend::MatrixView vv = svd ? p.outputs[2] : nx::cuda_backend::MatrixView{};
-      std::vector<unsigned long long> signs{arg(sources[static_cast<size_t>(p.source[svd ? 0 : 1])].data())};
-      for (auto a : view_args(uv)) signs.push_back(a);
-      signs.push_back(svd ? arg(sources[static_cast<size_t>(p.source[2])].data()) : 0);
-      for (auto a : view_args(vv)) signs.push_back(a);
-      signs.push_back(arg(p.paired));
-      signs.push_back(arg(p.batch));
-      kernels.launch("nx_solver_signs", signs, grid);
+      if (c.op == nx::Op::Svd || c.op == nx::Op::Eigh) {
+        bool svd = c.op == nx::Op::Svd;
+        const auto& uv = p.outputs[svd ? 0 : 1];
+        nx::cuda_backend::MatrixView vv = svd ? p.outputs[2] : nx::cuda_backend::MatrixView{};
+        std::vector<unsigned long long> signs{arg(sources[static_cast<size_t>(p.source[svd ? 0 : 1])].data())};
+        for (auto a : view_args(uv)) signs.push_back(a);
+        signs.push_back(svd ? arg(sources[static_cast<size_t>(p.source[2])].data()) : 0);
+        for (auto a : view_args(vv)) signs.push_back(a);
+        signs.push_back(arg(p.paired));
+        signs.push_back(arg(p.batch));
+        kernels.launch("nx_solver_signs", signs, grid);
+      }
       std::vector<nx::Tensor> got;
-      for (size_t o = 0; o < node->outputs.size(); ++o) {
-        std::vector<std::byte> out(static_cast<size_t>(node->outputs[o].bytes()));
-        std::vector<unsigned long long> store{arg(sources[static_cast<size_t>(p.source[o])].data()), arg(out.data()), arg(bad.data())};
+      for (size_t o = 0; o < node.outputs.size(); ++o) {
+        std::vector<std::byte> out(static_cast<size_t>(node.outputs[o].bytes()));
+        std::vector<unsigned long long> store{arg(sources[static_cast<size_t>(p.source[o])].data()), arg(out.data()), arg(flags.data())};
         for (auto a : view_args(p.outputs[o])) store.push_back(a);
         store.push_back(arg(p.batch));
+        store.push_back(arg(int64_t{p.tri[o]}));
         kernels.launch("nx_solver_store", store, grid);
-        got.push_back(nx::from_bytes(out.data(), node->outputs[o].dtype, node->outputs[o].shape));
+        got.push_back(nx::from_bytes(out.data(), node.outputs[o].dtype, node.outputs[o].shape));
       }
       std::vector<nx::Operand> operands{{types[0], x.impl()->buffer}};
-      nx::Node call = *node;
+      if (c.op == nx::Op::Solve) operands.push_back({types[1], rhs.impl()->buffer});
+      nx::Node call = node;
       call.inputs.clear();
       std::vector<nx::BufferPtr> results = nx::backend("interp").execute(call, operands);
       std::vector<nx::Tensor> want;
-      for (size_t o = 0; o < node->outputs.size(); ++o)
-        want.push_back(nx::from_bytes(results[o]->data(), node->outputs[o].dtype, node->outputs[o].shape));
+      for (size_t o = 0; o < node.outputs.size(); ++o)
+        want.push_back(nx::from_bytes(results[o]->data(), node.outputs[o].dtype, node.outputs[o].shape));
       nx_test::expect_outputs_close(got, want, t == nx::f64 ? 1e-9 : 1e-5);
     }
   }
 }
-
 
 // The copies that give cuDNN packed tensors: a transposed 4-D view gathered into a packed
 // buffer, then scattered back through the same view into a second buffer, for 2-, 4- and

@@ -268,8 +268,9 @@ TEST(CudaDevice, ProductsOnCublasLtMatchInterp) {
   }
 }
 
-// svd at any size and eigh beyond the Jacobi kernel's on cuSOLVER, signs as interp's; a
-// matrix holding NaN gives NaN.
+// svd at any size, and eigh, cholesky and solve beyond the block kernels' sizes, on
+// cuSOLVER, signs as interp's; a matrix holding NaN (eigh) or not positive definite
+// (cholesky) gives NaN.
 TEST(CudaDevice, SolverMatchesInterp) {
   SKIP_WITHOUT_DEVICE();
   for (nx::DType t : {nx::f64, nx::f32}) {
@@ -293,6 +294,13 @@ TEST(CudaDevice, SolverMatchesInterp) {
     float nan = std::numeric_limits<float>::quiet_NaN();
     nx::Tensor holed = nx::select(nx::equal(nx::iota(a.shape(), nx::i32), nx::scalar(5, nx::i32)), nx::as_type(nx::scalar(nan), t), a);
     against_interp(eigh, rel, holed);
+    // cholesky and solve of matrices too large for one block each (potrf, getrf/getrs);
+    // the second matrix is not positive definite: NaN.
+    nx::Tensor spd = nx::matmul(a, nx::transpose(a, {0, 2, 1})) + nx::eye(300, t) * 300.0;
+    spd = spd * nx::reshape(nx::as_type(nx::tensor({1.0, -1.0}), t), {2, 1, 1});
+    against_interp([](const nx::Tensor& m) { return std::vector{nx::linalg::cholesky(m)}; }, rel, spd);
+    against_interp([](const nx::Tensor& m, const nx::Tensor& r) { return std::vector{nx::linalg::solve(m, r)}; }, rel, spd,
+                   data({2, 300, 5}, 19, t));
   }
 }
 

@@ -84,8 +84,8 @@ DevicePath device_path(const Node& n, std::span<const Operand> in) {
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scan(n, in, be)}; };
   if (gather_supported(n, in))
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{gather(n, in, be)}; };
+  if (solver_supported(n, in)) return solver;  // before linalg: it takes eigh where Jacobi would be slow
   if (linalg_supported(n, in)) return linalg;
-  if (solver_supported(n, in)) return solver;
   if (scatter_supported(n, in))
     return [](const Node& n, std::span<const Operand> in, Backend& be) { return std::vector{scatter(n, in, be)}; };
   // A loop or branch runs its bodies compiled here; only its predicate comes to the host.

@@ -7,7 +7,7 @@
 // sums. For the small and medium matrices of ML (normal equations, Gaussian processes,
 // Mahalanobis distances, range finders); cuSOLVER's blocked routines would be the way
 // for large ones. eigh runs by cyclic Jacobi rotations (up to kMaxJacobi), its pairs
-// normalised as interp's; SVD runs on interp.
+// normalised as interp's, where cuSOLVER is not taking it (solver.hpp); SVD runs there.
 #pragma once
 #include <span>
 #include <string>
