@@ -77,7 +77,7 @@ suite() {  # name, environment, filter, seconds
 }
 if wants tests; then
   # The emulation tests need no GPU (CI runs them) and take over a minute: left out here.
-  suite cuda_tests "NX_BACKEND=interp" "Cuda*:-CudaEmulation.*" 60
+  suite cuda_tests "NX_BACKEND=interp" "Cuda*:-CudaEmulation.*" 90
   suite ops_on_cuda "NX_BACKEND=cuda" "Ops/*:GradGolden*:Grad.*:Random*:Sort*:TopK*:Conv*:Window*:Linalg.*:Indexing.*:Loops.*" 170
 fi
 
