@@ -176,8 +176,11 @@ TEST(CudaEmit, CudnnDescriptorsFinalise) {
       auto problem = nx::cuda_backend::cudnn_conv_problem(node->attrs, node->inputs[0].type().shape,
                                                           node->inputs[1].type().shape, node->outputs[0].shape);
       ASSERT_TRUE(problem.has_value());
-      for (nx::DType t : {nx::f32, nx::bf16, nx::f16, nx::f64})
+      for (nx::DType t : {nx::f32, nx::bf16, nx::f16, nx::f64}) {
+        // What runs (every tensor packed), and the views as mapped.
+        EXPECT_EQ(nx::cuda_backend::cudnn_describe(nx::cuda_backend::packed_problem(*problem), t), "") << problem->key();
         EXPECT_EQ(nx::cuda_backend::cudnn_describe(*problem, t), "") << problem->key() << " " << nx::name(t);
+      }
     }
 }
 

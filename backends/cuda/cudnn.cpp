@@ -371,6 +371,12 @@ extern "C" __global__ void nx_view_copy(const T* src, T* dst, long long n0, long
 )";
 }
 
+CudnnConv packed_problem(const CudnnConv& c) {
+  CudnnConv packed = c;
+  for (CudnnView* v : {&packed.x, &packed.w, &packed.y}) v->strides = packed_strides(v->dims);
+  return packed;
+}
+
 std::string cudnn_describe(const CudnnConv& c, DType t) {
   if (!library().missing().empty()) return library().missing();
   try {
@@ -390,10 +396,7 @@ BufferPtr cudnn_conv(const Node& n, std::span<const Operand> in, Backend& be) {
   if (!floating || in[0].type.dtype != t || in[1].type.dtype != t || !cudnn_enabled()) return nullptr;
   std::optional<CudnnConv> c = cudnn_conv_problem(n.attrs, in[0].type.shape, in[1].type.shape, n.outputs[0].shape);
   if (!c) return nullptr;
-  // cuDNN gets packed tensors: a view that is not (a kernel gradient's transposed x and dy
-  // and its dw, a data gradient's swapped w) goes through a packed copy.
-  CudnnConv packed = *c;
-  for (CudnnView* v : {&packed.x, &packed.w, &packed.y}) v->strides = packed_strides(v->dims);
+  CudnnConv packed = packed_problem(*c);
   std::shared_ptr<const Plan> plan = plan_for(packed, t);
   if (!plan) return nullptr;
   BufferPtr out = be.allocate(n.outputs[0].bytes());

@@ -19,6 +19,10 @@ namespace nx::cuda_backend {
 // Why cuDNN cannot run here ("" when it can): the library is missing or older than 9, or,
 // with `device`, no handle can be made (no device).
 std::string cudnn_unavailable_reason(bool device);
+// c with every tensor packed: what cuDNN is given (cudnn_conv copies the views that are
+// not packed, a kernel gradient's transposed x and dy and its dw, a data gradient's
+// swapped w, into and out of packed buffers).
+CudnnConv packed_problem(const CudnnConv& c);
 // Builds and finalises c's tensor, convolution and operation descriptors for dtype t,
 // which needs no device: "" or cuDNN's complaint.
 std::string cudnn_describe(const CudnnConv& c, DType t);
