@@ -169,7 +169,7 @@ TEST(CudaEmit, CudnnDeclinesWhatItCannotView) {
 // cuDNN's tensor, convolution and operation descriptors for every mapped node, finalised
 // by the library itself (the operation graph and plans need a device).
 TEST(CudaEmit, CudnnDescriptorsFinalise) {
-  std::string why = nx::cuda_backend::cudnn_unavailable_reason(false);
+  std::string why = nx::cuda_backend::cudnn_unavailable_reason();
   if (!why.empty()) GTEST_SKIP() << why;
   for (const Case& c : cases())
     for (const auto& node : conv_nodes(c)) {

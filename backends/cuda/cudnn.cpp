@@ -339,17 +339,7 @@ void drop_plan(const CudnnConv& c, DType t, const Error& e) {
 
 }  // namespace
 
-std::string cudnn_unavailable_reason(bool device) {
-  if (!library().missing().empty()) return library().missing();
-  if (!device) return "";
-  try {
-    std::lock_guard lock(handle_mutex);
-    handle();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string cudnn_unavailable_reason() { return library().missing(); }
 
 std::string view_copy_source(size_t item_bytes) {
   const char* type = item_bytes == 8 ? "unsigned long long" : item_bytes == 4 ? "unsigned" : item_bytes == 2 ? "unsigned short" : "unsigned char";

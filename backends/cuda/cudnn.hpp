@@ -16,9 +16,8 @@
 
 namespace nx::cuda_backend {
 
-// Why cuDNN cannot run here ("" when it can): the library is missing or older than 9, or,
-// with `device`, no handle can be made (no device).
-std::string cudnn_unavailable_reason(bool device);
+// Why cuDNN cannot be used here ("" when it can): the library is missing or older than 9.
+std::string cudnn_unavailable_reason();
 // c with every tensor packed: what cuDNN is given (cudnn_conv copies the views that are
 // not packed, a kernel gradient's transposed x and dy and its dw, a data gradient's
 // swapped w, into and out of packed buffers).

@@ -436,7 +436,8 @@ bool linalg_supported(const Node& n, std::span<const Operand> in) {
   // The right-hand side has a's batch (the ops broadcast them so): each block reads both.
   auto batch = [](const Shape& x) { return x.size() / std::max<int64_t>(x[x.rank() - 1] * x[x.rank() - 2], 1); };
   if (in.size() > 1 && (in[1].type.shape.rank() < 2 || batch(in[1].type.shape) != batch(s))) return false;
-  // Jacobi's rotations are sequential: larger symmetric matrices go to interp (LAPACK).
+  // Jacobi's rotations are sequential: larger symmetric matrices go to cuSOLVER (solver.hpp),
+  // or to interp where it is missing.
   return n.op != Op::Eigh || s[s.rank() - 1] <= kMaxJacobi;
 }
 

@@ -157,8 +157,6 @@ MatrixView vector_view(int64_t count, int64_t offset, int64_t batch) { return {1
 
 std::string solver_source(const std::string& type) { return "typedef " + type + " T;\n" + kKernels; }
 
-std::string solver_unavailable_reason() { return library().so.missing(); }
-
 SolverPlan solver_plan(const Node& n, std::span<const TensorType> in) {
   const Shape& s = in[0].shape;
   int64_t m = s[s.rank() - 2], c = s[s.rank() - 1], k = std::min(m, c);

@@ -60,7 +60,4 @@ std::vector<BufferPtr> solver(const Node& n, std::span<const Operand> in, Backen
 //     flags[batch + b] (cuSOLVER's info) is set, zeros outside the triangle tri keeps.
 std::string solver_source(const std::string& type);
 
-// cuSOLVER's version and why it cannot run here ("" when it can).
-std::string solver_unavailable_reason();
-
 }  // namespace nx::cuda_backend
